@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every dependency of alertd from Debian's packages, then configures and builds.
+#   scripts/setup.sh            release build in build/
+#   scripts/setup.sh --asan     ASan+UBSan build in build-asan/ (what the tests use)
+#   SKIP_APT=1 scripts/setup.sh skip the package step (packages already there)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libyaml-cpp-dev nlohmann-json3-dev libboost-dev libcurl4-openssl-dev libsqlite3-dev
+  libfmt-dev libspdlog-dev libre2-dev libhowardhinnant-date-dev libcli11-dev doctest-dev
+  libssl-dev
+  # reference peers and test tools
+  prometheus prometheus-alertmanager python3 python3-aiosmtpd python3-yaml curl
+)
+
+if [ -z "${SKIP_APT:-}" ]; then
+  missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update
+    # The Debian prometheus packages start their services on install; alertd's tests start
+    # their own instances on free ports, so keep the packaged services from starting.
+    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+MODE=release
+[ "${1:-}" = "--asan" ] && MODE=asan
+if [ "$MODE" = asan ]; then
+  BUILD_DIR=${BUILD_DIR:-build-asan}
+  EXTRA=(-DCMAKE_BUILD_TYPE=Debug -DALERTD_SANITIZE=ON)
+else
+  BUILD_DIR=${BUILD_DIR:-build}
+  EXTRA=(-DCMAKE_BUILD_TYPE=Release)
+fi
+LAUNCHER=()
+command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$BUILD_DIR" -G Ninja "${EXTRA[@]}" "${LAUNCHER[@]}"
+cmake --build "$BUILD_DIR" -j "$(nproc)"
