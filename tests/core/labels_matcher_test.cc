@@ -1,0 +1,142 @@
+#include <doctest/doctest.h>
+
+#include "core/alert.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+
+using namespace alertd;
+
+TEST_CASE("fingerprints match prometheus/common test vectors") {
+  CHECK(LabelSet{}.Fingerprint() == 14695981039346656037ULL);
+  LabelSet ls{{"name", "garland, briggs"}, {"fear", "love is not enough"}};
+  CHECK(ls.Fingerprint() == 5799056148416392346ULL);
+  CHECK(ls.FingerprintHex() == "507a62d79ee76c9a");
+  CHECK(LabelSet{{"alertname", "TestAlert"}}.FingerprintHex() == "dab43189276e5f48");
+}
+
+TEST_CASE("label sets stay sorted, unique and compare by content") {
+  LabelSet a{{"b", "2"}, {"a", "1"}, {"c", "3"}};
+  LabelSet b;
+  b.Set("c", "3");
+  b.Set("a", "1");
+  b.Set("b", "0");
+  b.Set("b", "2");
+  CHECK(a == b);
+  CHECK(a.labels().front().name == "a");
+  CHECK(a.String() == R"({a="1", b="2", c="3"})");
+  CHECK(a.Get("missing").empty());
+  b.Remove("b");
+  CHECK(b.size() == 2);
+  CHECK_FALSE(a == b);
+  LabelSet q{{"v", "quote\" back\\slash\nnl\x01 ü"}};
+  CHECK(q.String() == "{v=\"quote\\\" back\\\\slash\\nnl\\x01 ü\"}");
+}
+
+TEST_CASE("label names are validated as Prometheus does") {
+  for (const char* ok : {"a", "_", "A_1", "__name__", "severity"}) CHECK(IsValidLabelName(ok));
+  for (const char* bad : {"", "1a", "a-b", "a.b", "ü", "a b", "a:b"}) {
+    INFO(bad);
+    CHECK_FALSE(IsValidLabelName(bad));
+  }
+}
+
+TEST_CASE("matchers parse in Alertmanager syntax") {
+  struct Row {
+    const char* name;
+    const char* in;
+    size_t count;
+    const char* printed;
+  } rows[] = {
+      {"braced list", R"({a="b", c=~"d.*"})", 2, R"({a="b",c=~"d.*"})"},
+      {"unquoted", "a!=b", 1, R"({a!="b"})"},
+      {"no braces list", R"(foo=bar, baz!~"qu+x")", 2, R"({baz!~"qu+x",foo="bar"})"},
+      {"trailing comma", R"({a="x",})", 1, R"({a="x"})"},
+      {"escapes", R"(a="q\"uote\\d+\n")", 1, R"({a="q\"uote\\d+\n"})"},
+      {"empty value", R"(a="")", 1, R"({a=""})"},
+      {"empty unquoted", "a=", 1, R"({a=""})"},
+      {"utf8 value", R"(team="Zürich 🚨")", 1, R"({team="Zürich 🚨"})"},
+      {"quoted name", R"("service name"="x")", 1, R"({"service name"="x"})"},
+      {"spaces", R"(  { a = "b" ,  c != d }  )", 2, R"({a="b",c!="d"})"},
+      {"empty braces", "{}", 0, "{}"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    auto ms = ParseMatchers(r.in);
+    REQUIRE_MESSAGE(ms.ok(), ms.status().message());
+    CHECK(ms->size() == r.count);
+    CHECK(MatchersString(*ms) == r.printed);
+  }
+}
+
+TEST_CASE("malformed matchers are refused") {
+  for (const char* bad : {"a", "{a=b", "a=b}", R"(a="unterminated)", "a=~\"(\"", "=b", "a==b c", R"(a="\q")",
+                          "{a=b}}", "a<b"}) {
+    INFO(bad);
+    auto ms = ParseMatchers(bad);
+    CHECK_FALSE(ms.ok());
+  }
+}
+
+TEST_CASE("matchers match with anchored RE2 regexes and missing-as-empty") {
+  LabelSet ls{{"severity", "critical"}, {"instance", "db-1:9100"}};
+  struct Row {
+    const char* m;
+    bool want;
+  } rows[] = {
+      {"severity=critical", true},      {"severity=crit", false},
+      {"severity=~crit", false},        {R"(severity=~"crit.*")", true},
+      {R"(severity=~"warning|critical")", true},
+      {R"(instance=~"db-\\d+:9100")", true},
+      {"missing=\"\"", true},           {"missing!=\"\"", false},
+      {R"(missing=~".*")", true},       {R"(missing=~".+")", false},
+      {"severity!~critical", false},    {"severity!=warning", true},
+      {R"(instance=~"db")", false},
+  };
+  for (const Row& r : rows) {
+    INFO(r.m);
+    auto m = ParseMatcher(r.m);
+    REQUIRE(m.ok());
+    CHECK(m->Matches(ls) == r.want);
+  }
+}
+
+TEST_CASE("alerts merge as Alertmanager merges them") {
+  auto t = [](int s) { return FromUnixSeconds(1000 + s); };
+  Alert stored;
+  stored.labels = {{"alertname", "A"}};
+  stored.starts_at = t(0);
+  stored.ends_at = t(300);
+  stored.updated_at = t(0);
+  stored.timeout = true;
+  stored.annotations = {{"summary", "old"}};
+
+  Alert resend = stored;
+  resend.starts_at = t(10);
+  resend.ends_at = t(400);
+  resend.updated_at = t(60);
+  resend.timeout = false;
+  resend.annotations = {{"summary", "new"}};
+  Alert m = MergeAlert(stored, resend, t(60));
+  CHECK(m.starts_at == t(0));  // earliest start kept
+  CHECK(m.ends_at == t(400));
+  CHECK(m.annotations.Get("summary") == "new");
+
+  // A resolve from a replica with an older end time does not undo a later explicit end.
+  Alert r1 = stored;
+  r1.timeout = false;
+  r1.ends_at = t(100);
+  r1.updated_at = t(100);
+  Alert r2 = r1;
+  r2.ends_at = t(90);
+  r2.starts_at = t(5);
+  r2.updated_at = t(110);
+  Alert m2 = MergeAlert(r1, r2, t(200));
+  CHECK(m2.ends_at == t(100));
+
+  // No overlap (the stored incident ended before the new one began): replaced.
+  Alert fresh = stored;
+  fresh.starts_at = t(1000);
+  fresh.ends_at = t(1300);
+  fresh.updated_at = t(1000);
+  CHECK(MergeAlert(stored, fresh, t(1000)).starts_at == t(1000));
+}
