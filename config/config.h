@@ -1,0 +1,366 @@
+// alertd's configuration, typed and validated: every key of Alertmanager's alertmanager.yml
+// (same meaning, same defaults) plus alertd's own keys (datasource, evaluation, rule_files,
+// storage, server, escalation_policies, `escalation:` on routes), and the Prometheus rule
+// files it names. Defaults are documented where they are declared, so this header doubles as
+// the reference of every option.
+//
+// A Config is immutable once loaded; share it as std::shared_ptr<const Config>. A reload
+// builds a new one and swaps it in only if it loaded without errors.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/result.h"
+
+namespace alertd::config {
+
+using namespace std::chrono_literals;
+
+// Where a value came from, for error messages: file:line:col (1-based).
+struct Position {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string String() const;  // "file:line:col"
+};
+
+// ---------------------------------------------------------------- shared HTTP client options
+struct TLSConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+  bool insecure_skip_verify = false;
+  std::string min_version;  // "TLS12", "TLS13", or empty for the library default
+};
+
+struct BasicAuth {
+  std::string username;
+  std::string username_file;
+  std::string password;  // secret
+  std::string password_file;
+};
+
+struct Authorization {
+  std::string type = "Bearer";
+  std::string credentials;  // secret
+  std::string credentials_file;
+};
+
+// Prometheus/Alertmanager `http_config`. At most one of basic_auth, authorization,
+// bearer_token(_file) may be set.
+struct HTTPClientConfig {
+  std::optional<BasicAuth> basic_auth;
+  std::optional<Authorization> authorization;  // bearer_token(_file) is folded into this
+  std::string proxy_url;
+  TLSConfig tls_config;
+  bool follow_redirects = true;
+  bool enable_http2 = true;
+  std::map<std::string, std::string> headers;  // extra headers (datasource only)
+};
+
+// ---------------------------------------------------------------- Alertmanager sections
+struct GlobalConfig {
+  Duration resolve_timeout = 5min;  // endsAt given to alerts received without one
+  HTTPClientConfig http_config;
+  std::string smtp_from;
+  std::string smtp_hello = "localhost";
+  std::string smtp_smarthost;  // host:port
+  std::string smtp_auth_username;
+  std::string smtp_auth_password;  // secret
+  std::string smtp_auth_password_file;
+  std::string smtp_auth_secret;  // secret
+  std::string smtp_auth_identity;
+  bool smtp_require_tls = true;
+  std::string slack_api_url;  // secret
+  std::string slack_api_url_file;
+  std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
+};
+
+struct SlackConfirmation {
+  std::string text, title, ok_text, dismiss_text;
+};
+struct SlackAction {
+  std::string type, text, url, style, name, value;
+  std::optional<SlackConfirmation> confirm;
+};
+struct SlackField {
+  std::string title, value;
+  std::optional<bool> short_;  // `short`; defaults to short_fields
+};
+
+struct SlackConfig {
+  bool send_resolved = false;
+  HTTPClientConfig http_config;
+  std::string api_url;  // secret; default global.slack_api_url
+  std::string api_url_file;
+  std::string channel;
+  std::string username = R"({{ template "slack.default.username" . }})";
+  std::string color = R"({{ if eq .Status "firing" }}danger{{ else }}good{{ end }})";
+  std::string title = R"({{ template "slack.default.title" . }})";
+  std::string title_link = R"({{ template "slack.default.titlelink" . }})";
+  std::string pretext = R"({{ template "slack.default.pretext" . }})";
+  std::string text = R"({{ template "slack.default.text" . }})";
+  std::string footer = R"({{ template "slack.default.footer" . }})";
+  std::string fallback = R"({{ template "slack.default.fallback" . }})";
+  std::string callback_id = R"({{ template "slack.default.callbackid" . }})";
+  std::string icon_emoji = R"({{ template "slack.default.iconemoji" . }})";
+  std::string icon_url = R"({{ template "slack.default.iconurl" . }})";
+  std::string image_url;
+  std::string thumb_url;
+  bool short_fields = false;
+  std::vector<SlackField> fields;
+  bool link_names = false;
+  std::vector<std::string> mrkdwn_in = {"fallback", "pretext", "text"};
+  std::vector<SlackAction> actions;
+  bool send_acknowledged = false;  // alertd: also notify "acknowledged by X"
+};
+
+struct EmailConfig {
+  bool send_resolved = false;
+  std::vector<std::string> to_list;  // parsed from `to` (comma-separated addresses)
+  std::string to;
+  std::string from;       // default global.smtp_from
+  std::string hello;      // default global.smtp_hello
+  std::string smarthost;  // default global.smtp_smarthost
+  std::string auth_username;
+  std::string auth_password;  // secret
+  std::string auth_password_file;
+  std::string auth_secret;  // secret
+  std::string auth_identity;
+  std::map<std::string, std::string> headers;  // Subject, To, From defaulted as Alertmanager does
+  std::string html = R"({{ template "email.default.html" . }})";
+  std::string text;
+  std::optional<bool> require_tls;  // default global.smtp_require_tls
+  TLSConfig tls_config;
+  bool send_acknowledged = false;
+};
+
+struct WebhookConfig {
+  bool send_resolved = true;
+  HTTPClientConfig http_config;
+  std::string url;  // secret
+  std::string url_file;
+  uint64_t max_alerts = 0;  // 0: all
+  Duration timeout = 0s;    // 0: no per-request limit beyond the flush deadline
+  bool send_acknowledged = false;
+};
+
+struct PagerdutyImage {
+  std::string src, alt, href;
+};
+struct PagerdutyLink {
+  std::string href, text;
+};
+
+struct PagerdutyConfig {
+  bool send_resolved = true;
+  HTTPClientConfig http_config;
+  std::string service_key;  // secret; Events API v1
+  std::string service_key_file;
+  std::string routing_key;  // secret; Events API v2
+  std::string routing_key_file;
+  std::string url;  // default global.pagerduty_url
+  std::string client = R"({{ template "pagerduty.default.client" . }})";
+  std::string client_url = R"({{ template "pagerduty.default.clientURL" . }})";
+  std::string description = R"({{ template "pagerduty.default.description" .}})";
+  std::string severity = "error";
+  std::string class_;
+  std::string component;
+  std::string group;
+  std::string source;  // default: client
+  std::map<std::string, std::string> details = {
+      {"firing", R"({{ template "pagerduty.default.instances" .Alerts.Firing }})"},
+      {"resolved", R"({{ template "pagerduty.default.instances" .Alerts.Resolved }})"},
+      {"num_firing", "{{ .Alerts.Firing | len }}"},
+      {"num_resolved", "{{ .Alerts.Resolved | len }}"},
+  };
+  std::vector<PagerdutyImage> images;
+  std::vector<PagerdutyLink> links;
+  bool send_acknowledged = false;
+};
+
+struct Receiver {
+  std::string name;
+  std::vector<SlackConfig> slack_configs;
+  std::vector<EmailConfig> email_configs;
+  std::vector<WebhookConfig> webhook_configs;
+  std::vector<PagerdutyConfig> pagerduty_configs;
+  Position pos;
+};
+
+// A node of the routing tree. After loading, every option is resolved: values a node does
+// not set are inherited from its parent, and the root takes Alertmanager's defaults.
+struct Route {
+  std::string receiver;  // required on the root
+  std::vector<std::string> group_by;
+  bool group_by_all = false;   // group_by: ['...']
+  Matchers matchers;           // `matchers`, `match` and `match_re` merged
+  bool continue_ = false;      // `continue`
+  Duration group_wait = 30s;
+  Duration group_interval = 5min;
+  Duration repeat_interval = 4h;
+  std::vector<std::string> mute_time_intervals;
+  std::vector<std::string> active_time_intervals;
+  std::string escalation;  // alertd: escalation policy name, inherited
+  std::vector<Route> routes;
+  Position pos;
+};
+
+struct InhibitRule {
+  Matchers source_matchers;  // `source_matchers`, `source_match`, `source_match_re` merged
+  Matchers target_matchers;
+  std::vector<std::string> equal;
+  Position pos;
+};
+
+// A time_interval entry; each list empty means "any". Ranges are inclusive.
+struct TimeRange {
+  int start_minute = 0;  // minutes since midnight
+  int end_minute = 0;    // exclusive
+};
+struct IntRange {
+  int begin = 0;
+  int end = 0;
+};
+struct TimeIntervalSpec {
+  std::vector<TimeRange> times;
+  std::vector<IntRange> weekdays;       // 0 = Sunday .. 6 = Saturday
+  std::vector<IntRange> days_of_month;  // 1..31 or -31..-1 (from the month's end)
+  std::vector<IntRange> months;         // 1..12
+  std::vector<IntRange> years;
+  std::string location = "UTC";  // IANA time zone name, or "Local"
+};
+struct TimeInterval {
+  std::string name;
+  std::vector<TimeIntervalSpec> intervals;
+  Position pos;
+};
+
+// ---------------------------------------------------------------- alertd's own sections
+struct DatasourceConfig {
+  std::string url;  // Prometheus-compatible query API base URL; required when rules exist
+  Duration timeout = 10s;
+  HTTPClientConfig http_config;  // basic_auth, authorization/bearer_token(_file), tls_config,
+                                 // proxy_url, headers: written inline under `datasource:`
+  int max_concurrent_queries = 16;  // queries in flight across all groups
+};
+
+struct EvaluationConfig {
+  Duration interval = 1min;  // default group interval (Prometheus's global.evaluation_interval)
+  LabelSet external_labels;
+  std::string external_url;  // for generatorURL and $externalURL; default http://<listen>
+  Duration resend_delay = 1min;  // Prometheus --rules.alert.resend-delay
+  Duration for_grace_period = 10min;
+};
+
+struct StorageConfig {
+  std::string path = "data/alertd.db";  // relative to the working directory
+  Duration retention = 24h;  // resolved alerts are kept this long, then removed
+};
+
+struct AuthToken {
+  std::string name;   // becomes the default `by` of acknowledgements
+  std::string token;  // secret
+  std::string token_file;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:9095";
+  size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
+  Duration read_timeout = 30s;      // whole request, headers included
+  Duration idle_timeout = 120s;     // keep-alive connections
+  std::vector<AuthToken> auth_tokens;  // `auth.tokens`; empty: no auth
+  bool auth_reads = false;             // `auth.protect_reads`: GETs need a token too
+  bool auth_alert_posts = false;       // `auth.protect_alert_posts`: POST /api/v2/alerts too
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+struct EscalationStep {
+  Duration after = 0s;
+  std::vector<std::string> receivers;
+  Position pos;
+};
+struct EscalationPolicy {
+  std::string name;
+  std::vector<EscalationStep> steps;
+  int repeat = 0;  // run the whole list this many more times
+  Position pos;
+};
+
+// ---------------------------------------------------------------- Prometheus rule files
+struct Rule {
+  std::string alert;   // alerting rule name; empty for recording rules
+  std::string record;  // recording rule name
+  std::string expr;
+  Duration for_ = 0s;
+  Duration keep_firing_for = 0s;
+  std::map<std::string, std::string> labels;       // values are templates
+  std::map<std::string, std::string> annotations;  // values are templates
+  Position pos;       // the rule's first key
+  Position expr_pos;  // where the expression text starts
+};
+
+struct RuleGroup {
+  std::string name;
+  std::string file;
+  std::optional<Duration> interval;  // default evaluation.interval
+  int limit = 0;                     // 0: no limit
+  Duration query_offset = 0s;
+  std::vector<Rule> rules;
+  Position pos;
+};
+
+struct Config {
+  std::string path;           // the file it was loaded from
+  std::string original_yaml;  // its text, for /api/v2/status
+  GlobalConfig global;
+  Route route;
+  std::vector<Receiver> receivers;
+  std::vector<InhibitRule> inhibit_rules;
+  std::vector<TimeInterval> time_intervals;  // time_intervals and mute_time_intervals
+  std::vector<std::string> templates;        // resolved template file paths
+  DatasourceConfig datasource;
+  EvaluationConfig evaluation;
+  std::vector<std::string> rule_files;  // resolved paths (globs expanded, relative to config)
+  std::vector<RuleGroup> rule_groups;
+  StorageConfig storage;
+  ServerConfig server;
+  std::vector<EscalationPolicy> escalation_policies;
+
+  const Receiver* FindReceiver(std::string_view name) const;
+  const TimeInterval* FindTimeInterval(std::string_view name) const;
+  const EscalationPolicy* FindEscalationPolicy(std::string_view name) const;
+};
+
+// One problem found while loading, with where it is.
+struct ConfigError {
+  Position pos;
+  std::string message;
+  std::string String() const;  // "file:line:col: message"
+};
+
+// Loads and validates a config file and every rule file it names. On failure returns every
+// error found (not just the first).
+struct LoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+  bool ok() const { return errors.empty() && config.has_value(); }
+  std::string ErrorText() const;  // one error per line
+};
+LoadResult LoadConfigFile(const std::string& path);
+// Same, from text (`path` names it in errors; relative paths resolve against its directory).
+LoadResult LoadConfigString(const std::string& text, const std::string& path);
+
+// Loads one Prometheus rule file, validated as `promtool check rules` does.
+std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out);
+
+}  // namespace alertd::config
