@@ -1,12 +1,151 @@
+// Wires the daemon together and owns every component's lifetime: config, SQLite database,
+// alert store, HTTP API. Signals are handled synchronously on the main thread with sigwait
+// (every other thread starts with them blocked), so no handler runs on an arbitrary thread.
 #include "app/daemon.h"
 
-#include <iostream>
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "api/api.h"
+#include "api/server.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "storage/alert_store.h"
+#include "storage/db.h"
 
 namespace alertd::app {
+namespace {
 
-int RunDaemon(const DaemonOptions&) {
-  std::cerr << "alertd: the daemon is not wired yet\n";
-  return 1;
+// The current configuration; a reload swaps it. Thread-safe.
+class ConfigHolder {
+ public:
+  std::shared_ptr<const config::Config> Get() const {
+    std::lock_guard l(mu_);
+    return cfg_;
+  }
+  void Set(std::shared_ptr<const config::Config> c) {
+    std::lock_guard l(mu_);
+    cfg_ = std::move(c);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const config::Config> cfg_;  // GUARDED_BY(mu_)
+};
+
+// Loads the config file and applies the command-line overrides.
+std::shared_ptr<const config::Config> Load(const DaemonOptions& opts) {
+  auto res = config::LoadConfigFile(opts.config_path);
+  if (!res.ok()) {
+    for (const auto& e : res.errors) spdlog::error("config: {}", e.String());
+    if (res.errors.empty()) spdlog::error("config: {} could not be loaded", opts.config_path);
+    return nullptr;
+  }
+  auto cfg = std::make_shared<config::Config>(std::move(*res.config));
+  if (!opts.listen.empty()) cfg->server.listen = opts.listen;
+  if (!opts.storage_path.empty()) cfg->storage.path = opts.storage_path;
+  return cfg;
+}
+
+void SetLogLevel(const std::string& level) {
+  if (level == "debug") spdlog::set_level(spdlog::level::debug);
+  else if (level == "warn") spdlog::set_level(spdlog::level::warn);
+  else if (level == "error") spdlog::set_level(spdlog::level::err);
+  else spdlog::set_level(spdlog::level::info);
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& opts) {
+  SetLogLevel(opts.log_level);
+  // Block the signals we wait for before any thread starts, so threads inherit the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  const Time start = clock.Now();
+  auto cfg = Load(opts);
+  if (!cfg) return 1;
+  ConfigHolder holder;
+  holder.Set(cfg);
+
+  const std::string db_path = cfg->storage.path;
+  if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      spdlog::error("storage: cannot create directory {}: {}", parent.string(), ec.message());
+      return 1;
+    }
+  }
+  auto db = storage::Database::Open(db_path);
+  if (!db.ok()) {
+    spdlog::error("storage: {}", db.status().message());
+    return 1;
+  }
+  storage::AlertStoreOptions store_opts;
+  store_opts.retention = cfg->storage.retention;
+  auto store = storage::OpenAlertStore(std::move(*db), &clock, store_opts);
+  if (!store.ok()) {
+    spdlog::error("storage: {}", store.status().message());
+    return 1;
+  }
+  spdlog::info("storage: {} opened, {} alerts loaded", db_path, (*store)->Size());
+
+  api::ApiContext ctx;
+  ctx.alerts = store->get();
+  ctx.clock = &clock;
+  ctx.config = [&holder] { return holder.Get(); };
+  ctx.status = api::NewRouteTreeStatusProvider(ctx.config);
+  ctx.start_time = start;
+  auto router = std::make_shared<api::Router>();
+  api::RegisterApi(*router, ctx);
+
+  api::ServerOptions sopts;
+  sopts.listen = cfg->server.listen;
+  sopts.max_body_bytes = cfg->server.max_body_bytes;
+  sopts.read_timeout = cfg->server.read_timeout;
+  sopts.idle_timeout = cfg->server.idle_timeout;
+  auto server = api::StartServer(sopts, router);
+  if (!server.ok()) {
+    spdlog::error("http: {}", server.status().message());
+    return 1;
+  }
+  spdlog::info("alertd listening on {}", (*server)->address());
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      spdlog::info("reloading {}", opts.config_path);
+      auto next = Load(opts);
+      if (!next) {
+        spdlog::error("reload failed; keeping the running configuration");
+        continue;
+      }
+      if (next->server.listen != cfg->server.listen || next->storage.path != cfg->storage.path) {
+        spdlog::warn("server.listen and storage.path changes take effect after a restart");
+      }
+      holder.Set(next);
+      spdlog::info("configuration reloaded");
+      continue;
+    }
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
+  (*store)->Close();
+  spdlog::info("alertd stopped");
+  return 0;
 }
 
 }  // namespace alertd::app

@@ -1,0 +1,53 @@
+// The HTTP API of alertd: what the handlers need (ApiContext) and the one place that registers
+// every endpoint on a Router (RegisterApi in api/routes.cc). Each group of endpoints lives in
+// its own file (alerts_v2.cc, webhook_receiver.cc, status.cc, ...) and exposes one Register
+// function declared here; later endpoints (silences, acknowledgements, /api/v1/rules,
+// /metrics) add theirs the same way.
+//
+// The context's pointers must outlive the server; everything in it is thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/alert_status.h"
+#include "api/server.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "storage/alert_store.h"
+
+namespace alertd::api {
+
+struct VersionInfo {
+  std::string version = "0.1.0";
+  std::string revision;
+  std::string branch;
+  std::string build_user;
+  std::string build_date;
+  std::string go_version = "none (alertd is C++)";
+};
+
+struct ApiContext {
+  storage::AlertStore* alerts = nullptr;
+  const Clock* clock = nullptr;
+  // The current configuration (swapped on reload); never null once the server runs.
+  std::function<std::shared_ptr<const config::Config>()> config;
+  std::shared_ptr<AlertStatusProvider> status;
+  // /-/ready answers 200 only when this returns true (unset: always ready).
+  std::function<bool()> ready;
+  VersionInfo version;
+  Time start_time = kZeroTime;
+};
+
+// Registers every endpoint below on `router`.
+void RegisterApi(Router& router, const ApiContext& ctx);
+
+// POST/GET /api/v2/alerts, GET /api/v2/alerts/groups (api/alerts_v2.cc).
+void RegisterAlertsV2(Router& router, const ApiContext& ctx);
+// POST /api/v1/webhook/alertmanager (api/webhook_receiver.cc).
+void RegisterWebhookReceiver(Router& router, const ApiContext& ctx);
+// GET /api/v2/status, GET /api/v2/receivers, GET|HEAD /-/healthy and /-/ready (api/status.cc).
+void RegisterStatus(Router& router, const ApiContext& ctx);
+
+}  // namespace alertd::api

@@ -1,0 +1,196 @@
+#include "api/ingest.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/json_writer.h"
+
+namespace alertd::api {
+namespace {
+
+using json = nlohmann::json;
+
+const char* TypeName(const json& j) { return j.type_name(); }
+
+Status ParseLabelSetField(const json& obj, const char* field, bool required, LabelSet* out) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return Status::InvalidArgument(fmt::format("{} is required", field));
+    return Status::Ok();
+  }
+  if (!it->is_object()) {
+    return Status::InvalidArgument(fmt::format("{} must be an object, not {}", field, TypeName(*it)));
+  }
+  // nlohmann's object is a std::map: names arrive sorted, so each Set appends.
+  for (const auto& [name, value] : it->items()) {
+    if (!value.is_string()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: value of {} must be a string, not {}", field, GoQuote(name), TypeName(value)));
+    }
+    out->Set(name, value.get_ref<const std::string&>());
+  }
+  return Status::Ok();
+}
+
+Status ParseTimeField(const json& obj, const char* field, Time* out) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) {
+    return Status::InvalidArgument(fmt::format("{} must be a string, not {}", field, TypeName(*it)));
+  }
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.empty()) return Status::Ok();
+  auto t = ParseRFC3339(s);
+  if (!t.ok()) {
+    return Status::InvalidArgument(fmt::format("{}: {} is not an RFC 3339 time", field, GoQuote(s)));
+  }
+  *out = *t;
+  return Status::Ok();
+}
+
+Status ParseStringField(const json& obj, const char* field, std::string* out) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) {
+    return Status::InvalidArgument(fmt::format("{} must be a string, not {}", field, TypeName(*it)));
+  }
+  *out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Result<Alert> ParseAlert(const json& j, size_t idx, bool webhook) {
+  auto fail = [idx](const Status& s) {
+    return Status::InvalidArgument(fmt::format("alert {}: {}", idx, s.message()));
+  };
+  if (!j.is_object()) return fail(Status::InvalidArgument(fmt::format("must be an object, not {}", TypeName(j))));
+  Alert a;
+  if (auto s = ParseLabelSetField(j, "labels", true, &a.labels); !s.ok()) return fail(s);
+  if (auto s = ParseLabelSetField(j, "annotations", false, &a.annotations); !s.ok()) return fail(s);
+  if (auto s = ParseTimeField(j, "startsAt", &a.starts_at); !s.ok()) return fail(s);
+  if (auto s = ParseTimeField(j, "endsAt", &a.ends_at); !s.ok()) return fail(s);
+  if (auto s = ParseStringField(j, "generatorURL", &a.generator_url); !s.ok()) return fail(s);
+  if (webhook) {
+    std::string status;
+    if (auto s = ParseStringField(j, "status", &status); !s.ok()) return fail(s);
+    if (!status.empty() && status != "firing" && status != "resolved") {
+      return fail(Status::InvalidArgument(fmt::format("status must be \"firing\" or \"resolved\", not {}", GoQuote(status))));
+    }
+    // A resolved alert always carries its end; guard against senders that leave it out.
+    if (status == "resolved" && IsZero(a.ends_at)) a.ends_at = Time::max();
+  }
+  return a;
+}
+
+Result<json> ParseJson(std::string_view body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    // Parse again with exceptions only to get the position for the message.
+    try {
+      (void)json::parse(body);
+    } catch (const json::parse_error& e) {
+      return Status::InvalidArgument(fmt::format("malformed JSON: {}", e.what()));
+    }
+    return Status::InvalidArgument("malformed JSON");
+  }
+  return j;
+}
+
+}  // namespace
+
+Result<std::vector<Alert>> ParsePostableAlerts(std::string_view body) {
+  auto j = ParseJson(body);
+  if (!j.ok()) return j.status();
+  if (!j->is_array()) {
+    return Status::InvalidArgument(fmt::format("body must be a JSON array of alerts, not {}", TypeName(*j)));
+  }
+  std::vector<Alert> out;
+  out.reserve(j->size());
+  for (size_t i = 0; i < j->size(); ++i) {
+    auto a = ParseAlert((*j)[i], i, false);
+    if (!a.ok()) return a.status();
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+Result<std::vector<Alert>> ParseWebhookPayload(std::string_view body) {
+  auto j = ParseJson(body);
+  if (!j.ok()) return j.status();
+  if (!j->is_object()) {
+    return Status::InvalidArgument(fmt::format("body must be a JSON object, not {}", TypeName(*j)));
+  }
+  auto v = j->find("version");
+  if (v == j->end() || !v->is_string() || v->get_ref<const std::string&>() != "4") {
+    return Status::InvalidArgument("unsupported webhook payload: version must be \"4\"");
+  }
+  auto alerts = j->find("alerts");
+  if (alerts == j->end() || !alerts->is_array()) {
+    return Status::InvalidArgument("webhook payload: alerts must be an array");
+  }
+  std::vector<Alert> out;
+  out.reserve(alerts->size());
+  for (size_t i = 0; i < alerts->size(); ++i) {
+    auto a = ParseAlert((*alerts)[i], i, true);
+    if (!a.ok()) return a.status();
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+PreparedAlerts PrepareAlerts(std::vector<Alert> alerts, Time now, Duration resolve_timeout) {
+  PreparedAlerts out;
+  out.valid.reserve(alerts.size());
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    Alert& a = alerts[i];
+    if (a.ends_at == Time::max()) a.ends_at = now;  // resolved without an end (webhook)
+    a.updated_at = now;
+    if (IsZero(a.starts_at)) a.starts_at = IsZero(a.ends_at) ? now : a.ends_at;
+    if (IsZero(a.ends_at)) {
+      a.timeout = true;
+      a.ends_at = now + resolve_timeout;
+    }
+    a.labels.RemoveEmpty();
+
+    std::string err;
+    if (!IsZero(a.ends_at) && a.ends_at < a.starts_at) {
+      err = "start time must be before end time";
+    } else if (auto s = a.labels.Validate(); !s.ok()) {
+      err = "invalid label set: " + s.message();
+    } else if (a.labels.empty()) {
+      err = "at least one label pair required";
+    } else if (auto s2 = a.annotations.Validate(); !s2.ok()) {
+      err = "invalid annotations: " + s2.message();
+    } else {
+      for (const auto& l : a.labels) {
+        if (!IsValidUtf8(l.value)) {
+          err = "invalid label set: invalid value " + GoQuote(l.value);
+          break;
+        }
+      }
+    }
+    if (!err.empty()) {
+      out.errors.push_back(fmt::format("alert {} {}: {}", i, a.labels.String(), err));
+      continue;
+    }
+    out.valid.push_back(std::move(a));
+  }
+  return out;
+}
+
+void IngestAlerts(storage::AlertStore* store, PreparedAlerts prepared, Responder respond) {
+  std::string errors;
+  for (const auto& e : prepared.errors) {
+    if (!errors.empty()) errors += "; ";
+    errors += e;
+  }
+  auto finish = [respond = std::move(respond), errors = std::move(errors)](Status s) {
+    if (!s.ok()) return respond(Response::Error(500, "storing alerts failed: " + s.message()));
+    if (!errors.empty()) return respond(Response::Error(400, errors));
+    respond(Response::Json(200, ""));
+  };
+  if (prepared.valid.empty()) return finish(Status::Ok());
+  store->PutAsync(std::move(prepared.valid), std::move(finish));
+}
+
+}  // namespace alertd::api

@@ -1,0 +1,32 @@
+// Writes JSON text straight into a std::string. The API's large responses (GET /api/v2/alerts
+// with tens of thousands of alerts) are written with this rather than by building an
+// nlohmann::json tree first, which costs several times more CPU and memory for the same text.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/labels.h"
+#include "core/time.h"
+
+namespace alertd::api {
+
+// Appends `s` as a JSON string literal (quotes included). Control characters, '"' and '\\' are
+// escaped; '<', '>' and '&' become \u003c, \u003e, \u0026 and U+2028/U+2029 are escaped, as Go's
+// encoding/json does; invalid UTF-8 bytes become U+FFFD.
+void AppendJsonString(std::string* out, std::string_view s);
+std::string JsonString(std::string_view s);
+
+// {"name":"value",...} in label-name order.
+void AppendLabelSetJson(std::string* out, const LabelSet& ls);
+
+// go-openapi strfmt.DateTime as Alertmanager's API prints it: RFC 3339 in UTC with exactly
+// three fraction digits ("2024-05-01T10:00:00.000Z"), quotes included. The zero time prints
+// as "0001-01-01T00:00:00.000Z".
+void AppendDateTimeJson(std::string* out, Time t);
+
+// True when `s` is valid UTF-8 (Go's utf8.ValidString).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace alertd::api

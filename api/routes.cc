@@ -1,0 +1,12 @@
+// The one place that lists alertd's endpoints.
+#include "api/api.h"
+
+namespace alertd::api {
+
+void RegisterApi(Router& router, const ApiContext& ctx) {
+  RegisterStatus(router, ctx);
+  RegisterAlertsV2(router, ctx);
+  RegisterWebhookReceiver(router, ctx);
+}
+
+}  // namespace alertd::api

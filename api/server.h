@@ -1,0 +1,117 @@
+// alertd's HTTP server: plain Request/Response types, a Router that maps method + path
+// pattern to handlers, and a Server that runs them. Boost.Beast and Asio live only in
+// api/server.cc; handlers (api/alerts_v2.cc, api/status.cc, ...) see just these types, so new
+// endpoints need no Beast.
+//
+// The server gives every connection keep-alive, a body limit (over it: 413), a read timeout
+// for the whole request (headers included: a slowloris client is cut off without holding up
+// others), an idle timeout between requests, JSON errors {"error": "..."} for everything it
+// rejects itself, and a graceful Stop that finishes requests in flight.
+//
+// Thread-safety: a Router is built on one thread, then shared read-only by the server's
+// threads. Handlers run on the server's I/O threads, concurrently; a handler may hand its
+// Responder to another thread (e.g. the alert store's writer) and answer later. Server is
+// thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+
+namespace alertd::api {
+
+struct Request {
+  std::string method;  // upper case: GET, HEAD, POST, ...
+  std::string target;  // as received: path and query
+  std::string path;    // percent-decoded path, without the query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order, repeats kept
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::map<std::string, std::string> path_params;  // from `{name}` segments of the pattern
+  std::string remote_address;
+
+  // The first value of query parameter `name`, if present.
+  std::optional<std::string_view> QueryValue(std::string_view name) const;
+  std::vector<std::string_view> QueryValues(std::string_view name) const;
+  // The header's value, or "" if absent. `name` in lower case.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, std::string body);
+  static Response Text(int status, std::string body);
+  // {"error": "<message>"} with the given status.
+  static Response Error(int status, std::string_view message);
+};
+
+// Answers a request. Must be called exactly once, from any thread.
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(Request& req, Responder respond)>;
+using SyncHandler = std::function<Response(const Request& req)>;
+
+class Router {
+ public:
+  // Registers `handler` for `method` and a path pattern such as "/api/v2/alerts" or
+  // "/api/v2/silence/{id}" (a `{name}` segment matches one non-empty segment and lands in
+  // Request::path_params). A GET handler also answers HEAD, without a body.
+  void Handle(std::string method, std::string pattern, Handler handler);
+  void HandleSync(std::string method, std::string pattern, SyncHandler handler);
+
+  // Runs the matching handler; 404 when no pattern matches the path, 405 (with Allow) when
+  // the path matches under another method.
+  void Dispatch(Request& req, Responder respond) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:9095";  // host:port; port 0 picks a free one
+  size_t max_body_bytes = 4 << 20;
+  size_t max_header_bytes = 64 << 10;     // larger: 431
+  Duration read_timeout = std::chrono::seconds(30);   // one whole request
+  Duration idle_timeout = std::chrono::seconds(120);  // between keep-alive requests
+  Duration shutdown_grace = std::chrono::seconds(10);  // Stop() waits this long for requests
+  int threads = 2;
+};
+
+class Server {
+ public:
+  virtual ~Server() = default;
+  // The address actually bound ("127.0.0.1:41234").
+  virtual std::string address() const = 0;
+  virtual int port() const = 0;
+  // Stops accepting, closes idle connections, lets requests in flight finish (their
+  // connections then close), and after shutdown_grace cuts the rest. Idempotent; the
+  // destructor calls it.
+  virtual void Stop() = 0;
+};
+
+// Binds `opts.listen` and starts serving `router` on opts.threads threads. Fails when the
+// address is malformed or cannot be bound.
+Result<std::unique_ptr<Server>> StartServer(const ServerOptions& opts,
+                                            std::shared_ptr<const Router> router);
+
+// Percent-decodes a URL component ('+' is a space when `plus_is_space`). Fails on a bad
+// escape.
+std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace alertd::api

@@ -1,0 +1,79 @@
+// The alert store: every alert alertd knows, deduplicated by fingerprint and merged with
+// Alertmanager's rule (core::MergeAlert), held in memory for fast reads and persisted to
+// SQLite for restarts. Both the API (received alerts) and the rule engine write here through
+// core::AlertSink; the router subscribes to the alerts that changed.
+//
+// Writes go through one writer thread that commits everything queued since its previous
+// commit in one transaction (group commit), so concurrent Puts share one fsync. Put returns,
+// and PutAsync calls back, only once its alerts are committed: after that they survive a
+// crash or kill -9 (and with Synchronous::kFull a power loss).
+//
+// Thread-safe (internal synchronization). Listeners and PutAsync callbacks run on the writer
+// thread: they must be quick and must not call Put (which would wait on that very thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/alert.h"
+#include "core/alert_sink.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "storage/db.h"
+
+namespace alertd::storage {
+
+using AlertPtr = std::shared_ptr<const Alert>;
+
+struct AlertStoreOptions {
+  // Resolved alerts (ends_at in the past) are deleted this long after their ends_at.
+  Duration retention = std::chrono::hours(24);
+  // How often garbage collection runs on the writer thread.
+  Duration gc_interval = std::chrono::minutes(1);
+};
+
+class AlertStore : public AlertSink {
+ public:
+  using Listener = std::function<void(const std::vector<AlertPtr>& changed)>;
+  using Done = std::function<void(Status)>;
+
+  ~AlertStore() override = default;
+
+  // AlertSink: merges each alert into the store by fingerprint and returns once the result is
+  // committed. The caller has already applied ingestion defaults (updated_at, a missing
+  // ends_at) and validated the alerts. An error means the commit failed; the in-memory view
+  // may then be ahead of the database until the next successful commit of the same alerts.
+  Status Put(std::vector<Alert> alerts) override = 0;
+  // Same, without blocking: `done` runs on the writer thread after the commit.
+  virtual void PutAsync(std::vector<Alert> alerts, Done done) = 0;
+
+  // Every stored alert (firing, and resolved ones within the retention), sorted by
+  // fingerprint. The alerts are immutable snapshots; later Puts do not change them.
+  virtual std::vector<AlertPtr> List() const = 0;
+  // The alert with this fingerprint, or nullptr.
+  virtual AlertPtr Get(uint64_t fingerprint) const = 0;
+  virtual size_t Size() const = 0;
+
+  // Registers a listener for alerts changed by a committed Put (as merged). Returns an id for
+  // Unsubscribe. Listeners added later do not see earlier changes: read List() first.
+  virtual int Subscribe(Listener listener) = 0;
+  virtual void Unsubscribe(int id) = 0;
+
+  // Removes resolved alerts older than the retention now (it also runs every gc_interval).
+  // Returns how many were removed once the deletion is committed.
+  virtual Result<size_t> CollectGarbage() = 0;
+
+  // Commits what is queued and stops the writer thread. Puts after Close fail. Idempotent;
+  // the destructor calls it.
+  virtual void Close() = 0;
+};
+
+// Opens the alert store over `db` (which must have the alerts table, i.e. AllMigrations()),
+// loading every stored alert into memory. `clock` must outlive the store.
+Result<std::unique_ptr<AlertStore>> OpenAlertStore(std::unique_ptr<Database> db,
+                                                   const Clock* clock,
+                                                   const AlertStoreOptions& opts = {});
+
+}  // namespace alertd::storage
