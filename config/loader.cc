@@ -94,9 +94,13 @@ class Loader {
     }
     MapReader m(c_, root, "config");
     if (!m.ok()) return std::nullopt;
-    YAML::Node route_node;
+    YAML::Node route_node(YAML::NodeType::Undefined);
+    bool has_route = false;
     m.Field("global", [&](const YAML::Node& n) { ReadGlobal(n, &cfg.global); });
-    m.Field("route", [&](const YAML::Node& n) { route_node = n; });
+    m.Field("route", [&](const YAML::Node& n) {
+      route_node.reset(n);
+      has_route = true;
+    });
     m.Field("receivers", [&](const YAML::Node& n) { ReadList(n, "receivers", [&](const YAML::Node& r) {
       cfg.receivers.push_back(ReadReceiver(r, cfg.global));
     }); });
@@ -150,7 +154,7 @@ class Loader {
     });
     m.Finish();
 
-    if (!route_node.IsDefined()) {
+    if (!has_route) {
       c_.Error(Position{c_.file(), 1, 1}, "no route provided in config");
     } else {
       ReadRootRoute(route_node, &cfg.route);
@@ -860,7 +864,7 @@ class Loader {
           if (!cfg.FindReceiver(rn))
             c_.Error(s.pos, "undefined receiver \"" + rn + "\" used in escalation policy \"" + p.name + "\"");
     }
-    if (route_node.IsDefined() && route_node.IsMap()) CheckRoute(cfg, cfg.route);
+    if (route_node.IsMap()) CheckRoute(cfg, cfg.route);
   }
 
   void CheckRuleGroupNames(const Config&) {}
