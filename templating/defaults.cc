@@ -1,0 +1,139 @@
+#include "templating/defaults.h"
+
+namespace alertd::templating {
+
+// Written for alertd; renders the same text as Alertmanager's defaults for the same data
+// (tests/templating/alertmanager_compat_test.cc checks the Slack fields against a real
+// Alertmanager). Whitespace between definitions is trimmed with {{- -}} so each template's
+// output is exactly its body.
+std::string_view DefaultTemplatesText() {
+  static constexpr std::string_view kText = R"TMPL(
+{{- /* ---- shared building blocks ---- */ -}}
+{{- define "__alertmanager" }}Alertmanager{{ end -}}
+
+{{- define "__alertmanagerURL" -}}
+{{ .ExternalURL }}/#/alerts?receiver={{ urlquery .Receiver }}
+{{- end -}}
+
+{{- /* [FIRING:2] <group label values> (<other common label values>) */ -}}
+{{- define "__subject" -}}
+[{{ toUpper .Status }}{{ if eq .Status "firing" }}:{{ len .Alerts.Firing }}{{ end }}]
+{{- " " }}{{ join " " .GroupLabels.SortedPairs.Values }}
+{{- " " }}{{ if gt (len .CommonLabels) (len .GroupLabels) -}}
+  ({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ join " " .Values }}{{ end }})
+{{- end -}}
+{{- end -}}
+
+{{- define "__description" }}{{ end -}}
+
+{{- /* Every alert of a list: its labels, its annotations and where it came from. */ -}}
+{{- define "__text_alert_list" -}}
+{{- range . -}}
+Labels:{{ "\n" }}
+{{- range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}{{ "\n" }}{{ end -}}
+Annotations:{{ "\n" }}
+{{- range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}{{ "\n" }}{{ end -}}
+Source: {{ .GeneratorURL }}{{ "\n" }}
+{{- end -}}
+{{- end -}}
+
+{{- /* ---- Slack ---- */ -}}
+{{- define "slack.default.title" }}{{ template "__subject" . }}{{ end -}}
+{{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end -}}
+{{- define "slack.default.fallback" -}}
+{{ template "slack.default.title" . }} | {{ template "slack.default.titlelink" . }}
+{{- end -}}
+{{- define "slack.default.callbackid" }}{{ end -}}
+{{- define "slack.default.pretext" }}{{ end -}}
+{{- define "slack.default.titlelink" }}{{ template "__alertmanagerURL" . }}{{ end -}}
+{{- define "slack.default.iconemoji" }}{{ end -}}
+{{- define "slack.default.iconurl" }}{{ end -}}
+{{- define "slack.default.text" }}{{ end -}}
+{{- define "slack.default.footer" }}{{ end -}}
+{{- define "slack.default.color" -}}
+{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}
+{{- end -}}
+
+{{- /* ---- PagerDuty ---- */ -}}
+{{- define "pagerduty.default.description" }}{{ template "__subject" . }}{{ end -}}
+{{- define "pagerduty.default.client" }}{{ template "__alertmanager" . }}{{ end -}}
+{{- define "pagerduty.default.clientURL" }}{{ template "__alertmanagerURL" . }}{{ end -}}
+{{- define "pagerduty.default.instances" }}{{ template "__text_alert_list" . }}{{ end -}}
+
+{{- /* ---- Email ---- */ -}}
+{{- define "email.default.subject" }}{{ template "__subject" . }}{{ end -}}
+
+{{- define "__email_alert" -}}
+<tr><td class="content-block" style="padding:0 0 20px;vertical-align:top;">
+<strong>Labels</strong><br>
+{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}
+{{ if gt (len .Annotations) 0 }}<strong>Annotations</strong><br>{{ end }}
+{{ range .Annotations.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}
+<a href="{{ .GeneratorURL }}" style="color:#348eda;text-decoration:underline;">Source</a><br>
+</td></tr>
+{{- end -}}
+
+{{- define "email.default.html" -}}
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta name="viewport" content="width=device-width">
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
+<title>{{ template "__subject" . }}</title>
+<style>
+body { margin:0; padding:0; background-color:#f6f6f6; font-family:"Helvetica Neue",Helvetica,Arial,sans-serif; font-size:14px; line-height:1.6em; -webkit-font-smoothing:antialiased; -webkit-text-size-adjust:none; }
+.container { display:block !important; max-width:600px !important; margin:0 auto !important; clear:both !important; }
+.content { max-width:600px; margin:0 auto; display:block; padding:20px; }
+.main { background-color:#fff; border:1px solid #e9e9e9; border-radius:3px; }
+.alert { font-size:16px; color:#fff; font-weight:500; padding:20px; text-align:center; border-radius:3px 3px 0 0; }
+.alert-warning { background-color:#E6522C; }
+.alert-good { background-color:#68B90F; }
+.btn-primary { text-decoration:none; color:#FFF; background-color:#348eda; border:solid #348eda; border-width:10px 20px; line-height:2em; font-weight:bold; text-align:center; cursor:pointer; display:inline-block; border-radius:5px; text-transform:capitalize; }
+.footer { width:100%; clear:both; color:#999; padding:20px; font-size:12px; text-align:center; }
+.footer a { color:#999; }
+</style>
+</head>
+<body itemscope itemtype="https://schema.org/EmailMessage">
+<table class="body-wrap" width="100%" bgcolor="#f6f6f6"><tr><td></td>
+<td class="container" width="600"><div class="content">
+<table class="main" width="100%" cellpadding="0" cellspacing="0">
+<tr>
+{{ if gt (len .Alerts.Firing) 0 -}}
+<td class="alert alert-warning">
+{{- else -}}
+<td class="alert alert-good">
+{{- end }}
+{{ .Alerts | len }} alert{{ if gt (len .Alerts) 1 }}s{{ end }} for {{ range .GroupLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}
+</td>
+</tr>
+<tr><td class="content-wrap" style="padding:30px;vertical-align:top;">
+<table width="100%" cellpadding="0" cellspacing="0">
+<tr><td class="content-block" style="padding:0 0 20px;vertical-align:top;">
+<a href="{{ template "__alertmanagerURL" . }}" class="btn-primary">View in {{ template "__alertmanager" . }}</a>
+</td></tr>
+{{ if gt (len .Alerts.Firing) 0 -}}
+<tr><td class="content-block" style="padding:0 0 20px;vertical-align:top;"><strong>[{{ .Alerts.Firing | len }}] Firing</strong></td></tr>
+{{ end -}}
+{{ range .Alerts.Firing }}{{ template "__email_alert" . }}
+{{ end -}}
+{{ if gt (len .Alerts.Resolved) 0 -}}
+{{ if gt (len .Alerts.Firing) 0 -}}
+<tr><td class="content-block" style="padding:0 0 20px;vertical-align:top;"><br><hr><br></td></tr>
+{{ end -}}
+<tr><td class="content-block" style="padding:0 0 20px;vertical-align:top;"><strong>[{{ .Alerts.Resolved | len }}] Resolved</strong></td></tr>
+{{ end -}}
+{{ range .Alerts.Resolved }}{{ template "__email_alert" . }}
+{{ end -}}
+</table>
+</td></tr>
+</table>
+<div class="footer"><a href="{{ .ExternalURL }}">Sent by {{ template "__alertmanager" . }}</a></div>
+</div></td><td></td></tr></table>
+</body>
+</html>
+{{ end -}}
+)TMPL";
+  return kText;
+}
+
+}  // namespace alertd::templating
