@@ -1,0 +1,103 @@
+#include "notifiers/common.h"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+namespace alertd::notifiers::internal {
+
+std::string QuoteMeta(std::string_view s) {
+  static constexpr std::string_view kSpecial = "\\.+*?()|[]{}^$";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (kSpecial.find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+templating::NotificationData MakeTemplateData(const Notification& n,
+                                              std::span<const AlertPtr> alerts) {
+  templating::NotificationData d;
+  d.receiver = QuoteMeta(n.receiver);
+  d.external_url = n.external_url;
+  d.group_labels = n.group_labels.ToMap();
+  d.alerts.reserve(alerts.size());
+  for (const auto& a : alerts) {
+    templating::NotificationAlert t;
+    const bool resolved = a->ResolvedAt(n.now);
+    t.status = resolved ? "resolved" : "firing";
+    t.labels = a->labels.ToMap();
+    t.annotations = a->annotations.ToMap();
+    t.starts_at = a->starts_at;
+    // The dispatcher sends firing alerts without endsAt so they do not resolve on their own
+    // while the notification travels (dispatch.go aggrGroup.flush).
+    t.ends_at = resolved ? a->ends_at : kZeroTime;
+    t.generator_url = a->generator_url;
+    t.fingerprint = a->labels.FingerprintHex();
+    d.alerts.push_back(std::move(t));
+  }
+  templating::ComputeGroupFields(d);
+  return d;
+}
+
+std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated) {
+  if (truncated != nullptr) *truncated = false;
+  // Byte offsets of rune starts (UTF-8 lead bytes; a stray continuation byte counts as one
+  // rune of its own, as Go's []rune conversion does for invalid bytes).
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < s.size();) {
+    starts.push_back(i);
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    size_t j = 1;
+    while (j < len && i + j < s.size() && (static_cast<unsigned char>(s[i + j]) & 0xC0) == 0x80) ++j;
+    i += j;
+  }
+  if (starts.size() <= n) return std::string(s);
+  if (truncated != nullptr) *truncated = true;
+  if (n <= 3) return std::string(s.substr(0, starts[n]));
+  return std::string(s.substr(0, starts[n - 1])) + "\xE2\x80\xA6";  // "…"
+}
+
+std::string GroupKeyHash(std::string_view group_key) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(group_key.data(), group_key.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+Renderer::Renderer(const Deps& deps, const templating::NotificationData& data)
+    : deps_(deps), value_(templating::ToValue(data)) {}
+
+std::string Renderer::operator()(std::string_view text) {
+  if (text.empty()) return "";
+  // Plain text needs no template machinery.
+  if (text.find("{{") == std::string_view::npos) return std::string(text);
+  auto r = templating::RenderNotification(*deps_.templates, text, value_, deps_.now);
+  if (!r.ok()) {
+    if (errors_ == 0) first_error_ = r.status;
+    errors_ += std::max(1, r.error_count);
+  }
+  return std::move(r.output);
+}
+
+void LogTemplateErrors(std::string_view integration, const Notification& n, const Renderer& r) {
+  if (r.errors() == 0) return;
+  spdlog::warn("notify {} receiver={} group={}: {} template error(s), first: {}", integration,
+               n.receiver, n.group_key, r.errors(), r.first_error().message());
+}
+
+Time Now(const Deps& deps) {
+  if (deps.now) return deps.now();
+  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
+
+}  // namespace alertd::notifiers::internal

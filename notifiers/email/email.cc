@@ -1,0 +1,431 @@
+#include "notifiers/email/email.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <random>
+
+#include "notifiers/common.h"
+#include "notifiers/http_client.h"
+
+namespace alertd::notifiers {
+namespace internal {
+
+// Written by hand: the message must be byte-for-byte what Alertmanager writes (Go's
+// quotedprintable and mime Q encoding), and libcurl's MIME builder wraps SMTP bodies in its
+// own multipart/mixed envelope.
+std::string QuotedPrintable(std::string_view in) {
+  std::string out;
+  size_t line_len = 0;
+  auto emit = [&](std::string_view tok) {
+    if (line_len + tok.size() > 75) {  // 76 with the soft break's '='
+      out += "=\r\n";
+      line_len = 0;
+    }
+    out += tok;
+    line_len += tok.size();
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n') ++i;
+      out += "\r\n";
+      line_len = 0;
+      continue;
+    }
+    const bool at_line_end = i + 1 == in.size() || in[i + 1] == '\r' || in[i + 1] == '\n';
+    const bool literal =
+        (c >= '!' && c <= '~' && c != '=') || ((c == ' ' || c == '\t') && !at_line_end);
+    if (literal) {
+      emit(std::string_view(&in[i], 1));
+    } else {
+      emit(fmt::format("={:02X}", c));
+    }
+  }
+  return out;
+}
+
+std::string QEncodeHeader(std::string_view s) {
+  bool needs = false;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < ' ' || c > '~') && c != '\t') needs = true;
+  }
+  if (!needs) return std::string(s);
+  constexpr std::string_view kPrefix = "=?utf-8?q?";
+  constexpr size_t kMaxWord = 75;
+  std::string out;
+  std::string word(kPrefix);
+  for (size_t i = 0; i < s.size();) {
+    // One rune at a time, so a word never splits a UTF-8 sequence.
+    size_t len = 1;
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead >= 0xC0) len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    len = std::min(len, s.size() - i);
+    std::string enc;
+    for (size_t j = i; j < i + len; ++j) {
+      const auto c = static_cast<unsigned char>(s[j]);
+      if (c == ' ') {
+        enc += '_';
+      } else if (c >= '!' && c <= '~' && c != '=' && c != '?' && c != '_') {
+        enc += static_cast<char>(c);
+      } else {
+        enc += fmt::format("={:02X}", c);
+      }
+    }
+    if (word.size() + enc.size() + 2 > kMaxWord && word.size() > kPrefix.size()) {
+      out += word + "?= ";
+      word = std::string(kPrefix);
+    }
+    word += enc;
+    i += len;
+  }
+  out += word + "?=";
+  return out;
+}
+
+Result<std::vector<std::string>> ParseAddressList(std::string_view list) {
+  // The envelope only needs each address; display names and comments are dropped. Commas
+  // inside quotes or angle brackets do not split.
+  std::vector<std::string> entries;
+  std::string cur;
+  bool quoted = false;
+  int angle = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const char c = list[i];
+    if (c == '\\' && quoted && i + 1 < list.size()) {
+      cur += c;
+      cur += list[++i];
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+    if (!quoted && c == '<') ++angle;
+    if (!quoted && c == '>' && angle > 0) --angle;
+    if (c == ',' && !quoted && angle == 0) {
+      entries.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  entries.push_back(cur);
+  std::vector<std::string> out;
+  for (auto& e : entries) {
+    std::string addr;
+    const size_t lt = e.rfind('<');
+    const size_t gt = e.rfind('>');
+    if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+      addr = e.substr(lt + 1, gt - lt - 1);
+    } else {
+      addr = e;
+    }
+    const auto first = addr.find_first_not_of(" \t\r\n");
+    const auto last = addr.find_last_not_of(" \t\r\n");
+    addr = first == std::string::npos ? "" : addr.substr(first, last - first + 1);
+    if (addr.empty() && entries.size() > 1) continue;
+    if (addr.empty() || addr.find('@') == std::string::npos || addr.find(' ') != std::string::npos) {
+      return Status::InvalidArgument("mail: invalid address \"" + e + "\"");
+    }
+    out.push_back(addr);
+  }
+  if (out.empty()) return Status::InvalidArgument("mail: no address");
+  return out;
+}
+
+}  // namespace internal
+
+namespace {
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// time.RFC1123Z: "Mon, 02 Jan 2006 15:04:05 -0700", in UTC.
+std::string Rfc1123Z(Time t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+bool IsLocalHost(const std::string& host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "::1";
+}
+
+struct Upload {
+  const std::string* data;
+  size_t pos = 0;
+};
+
+size_t ReadUpload(char* buf, size_t size, size_t n, void* user) {
+  auto* u = static_cast<Upload*>(user);
+  const size_t len = std::min(size * n, u->data->size() - u->pos);
+  std::memcpy(buf, u->data->data() + u->pos, len);
+  u->pos += len;
+  return len;
+}
+
+size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
+
+class EmailNotifier final : public Notifier {
+ public:
+  EmailNotifier(const config::EmailConfig& cfg, const Deps& deps, std::string password,
+                std::string host, std::string port, std::string hostname)
+      : cfg_(cfg),
+        deps_(deps),
+        password_(std::move(password)),
+        host_(std::move(host)),
+        port_(std::move(port)),
+        hostname_(std::move(hostname)) {}
+
+  std::string_view integration() const override { return "email"; }
+  bool send_resolved() const override { return cfg_.send_resolved; }
+  bool wants_acknowledge() const override { return cfg_.send_acknowledged; }
+
+  NotifyResult Notify(const Notification& n) override {
+    NotifyResult out;
+    const auto data = internal::MakeTemplateData(n, n.alerts);
+    internal::Renderer t(deps_, data);
+    const int before = t.errors();
+    const std::string from = t(cfg_.from);
+    const std::string to = t(cfg_.to);
+    if (t.errors() > before) {
+      out.status = Status::InvalidArgument("execute 'from'/'to' template: " +
+                                           t.first_error().message());
+      return out;
+    }
+    auto from_addrs = internal::ParseAddressList(from);
+    if (!from_addrs.ok()) {
+      out.status = from_addrs.status().WithPrefix("parse 'from' addresses");
+      return out;
+    }
+    if (from_addrs->size() != 1) {
+      out.status = Status::InvalidArgument(
+          fmt::format("must be exactly one 'from' address (got: {})", from_addrs->size()));
+      return out;
+    }
+    auto to_addrs = internal::ParseAddressList(to);
+    if (!to_addrs.ok()) {
+      out.status = to_addrs.status().WithPrefix("parse 'to' addresses");
+      return out;
+    }
+    const std::string message = BuildMessage(n, t);
+    internal::LogTemplateErrors("email", n, t);
+    return Send((*from_addrs)[0], *to_addrs, message);
+  }
+
+ private:
+  std::string BuildMessage(const Notification& n, internal::Renderer& t) const {
+    const bool ack = n.kind == EventKind::kAcknowledge;
+    std::string subject;
+    std::string head;
+    for (const auto& [name, text] : cfg_.headers) {  // sorted by name
+      std::string value = t(text);
+      if (name == "Subject") {
+        subject = value;
+        if (ack) value = "Acknowledged by " + n.acknowledged_by + ": " + value;
+      }
+      // A header value cannot span lines: folding is the writer's job, not the template's.
+      for (char& c : value) {
+        if (c == '\r' || c == '\n') c = ' ';
+      }
+      head += name + ": " + internal::QEncodeHeader(value) + "\r\n";
+    }
+    const Time now = internal::Now(deps_);
+    std::random_device rd;
+    std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+                        static_cast<uint64_t>(now.time_since_epoch().count()));
+    if (!cfg_.headers.count("Message-Id")) {
+      head += fmt::format("Message-Id: <{}.{}@{}>\r\n", now.time_since_epoch().count(), rng(),
+                          hostname_);
+    }
+    std::string boundary;
+    for (int i = 0; i < 30; ++i) boundary += fmt::format("{:02x}", static_cast<unsigned>(rng() & 0xFF));
+    head += "Date: " + Rfc1123Z(now) + "\r\n";
+    head += "Content-Type: multipart/alternative;  boundary=" + boundary + "\r\n";
+    head += "MIME-Version: 1.0\r\n\r\n";
+
+    std::string text_body;
+    std::string html_body;
+    if (ack) {
+      text_body = fmt::format("{} was acknowledged by {}.\n", subject, n.acknowledged_by);
+      if (!n.ack_comment.empty()) text_body += "\nComment: " + n.ack_comment + "\n";
+      html_body = fmt::format("<p>{} was acknowledged by <strong>{}</strong>.</p>\n",
+                              HtmlEscape(subject), HtmlEscape(n.acknowledged_by));
+      if (!n.ack_comment.empty()) html_body += "<p>Comment: " + HtmlEscape(n.ack_comment) + "</p>\n";
+    } else {
+      if (!cfg_.text.empty()) text_body = t(cfg_.text);
+      if (!cfg_.html.empty()) html_body = t(cfg_.html);
+    }
+    // Go's multipart.Writer layout: "--b" before the first part, "\r\n--b" between parts,
+    // "\r\n--b--\r\n" at the end.
+    std::string body;
+    bool first = true;
+    auto part = [&](const char* content_type, const std::string& content) {
+      body += first ? "--" : "\r\n--";
+      first = false;
+      body += boundary + "\r\n";
+      body += "Content-Transfer-Encoding: quoted-printable\r\n";
+      body += std::string("Content-Type: ") + content_type + "\r\n\r\n";
+      body += internal::QuotedPrintable(content);
+    };
+    if (ack || !cfg_.text.empty()) part("text/plain; charset=UTF-8", text_body);
+    if (ack || !cfg_.html.empty()) part("text/html; charset=UTF-8", html_body);
+    body += first ? "--" + boundary + "--\r\n" : "\r\n--" + boundary + "--\r\n";
+    return head + body;
+  }
+
+  NotifyResult Send(const std::string& from, const std::vector<std::string>& to,
+                    const std::string& message) const {
+    NotifyResult out;
+    const bool implicit_tls = port_ == "465";
+    const bool tls = implicit_tls || cfg_.require_tls.value_or(true);
+    const bool auth = !cfg_.auth_username.empty();
+    if (auth && !password_.empty() && !tls && !IsLocalHost(host_)) {
+      out.status = Status::InvalidArgument(
+          "refusing to send the SMTP password over an unencrypted connection (require_tls is "
+          "false)");
+      return out;
+    }
+    CURL* c = curl_easy_init();
+    if (c == nullptr) {
+      out.status = Status::Internal("cannot create an SMTP handle");
+      out.retryable = true;
+      return out;
+    }
+    const bool ipv6 = host_.find(':') != std::string::npos;
+    // libcurl sends the URL's path as the EHLO argument.
+    const std::string url = fmt::format("{}://{}:{}/{}", implicit_tls ? "smtps" : "smtp",
+                                        ipv6 ? "[" + host_ + "]" : host_, port_,
+                                        cfg_.hello.empty() ? "localhost" : cfg_.hello);
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    const long timeout_ms = std::max<long>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(deps_.timeout).count());
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_USE_SSL, tls ? static_cast<long>(CURLUSESSL_ALL)
+                                             : static_cast<long>(CURLUSESSL_NONE));
+    const config::TLSConfig& tc = cfg_.tls_config;
+    if (!tc.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tc.ca_file.c_str());
+    if (!tc.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tc.cert_file.c_str());
+    if (!tc.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tc.key_file.c_str());
+    if (tc.insecure_skip_verify) {
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    struct curl_slist* connect_to = nullptr;
+    if (!tc.server_name.empty() && tc.server_name != host_) {
+      // Verify the certificate against server_name while connecting to the smarthost.
+      const std::string named = fmt::format("{}://{}:{}/{}", implicit_tls ? "smtps" : "smtp",
+                                            tc.server_name, port_,
+                                            cfg_.hello.empty() ? "localhost" : cfg_.hello);
+      curl_easy_setopt(c, CURLOPT_URL, named.c_str());
+      connect_to = curl_slist_append(
+          connect_to, fmt::format("{}:{}:{}:{}", tc.server_name, port_, host_, port_).c_str());
+      curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+    }
+    if (auth) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, cfg_.auth_username.c_str());
+      if (!password_.empty()) {
+        curl_easy_setopt(c, CURLOPT_PASSWORD, password_.c_str());
+        if (!cfg_.auth_identity.empty()) {
+          curl_easy_setopt(c, CURLOPT_SASL_AUTHZID, cfg_.auth_identity.c_str());
+        }
+      } else if (!cfg_.auth_secret.empty()) {
+        curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.auth_secret.c_str());
+        curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=CRAM-MD5");
+      }
+    }
+    const std::string mail_from = "<" + from + ">";
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
+    struct curl_slist* rcpt = nullptr;
+    for (const auto& a : to) rcpt = curl_slist_append(rcpt, ("<" + a + ">").c_str());
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+    Upload up{&message};
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, &ReadUpload);
+    curl_easy_setopt(c, CURLOPT_READDATA, &up);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &DiscardBody);
+
+    const CURLcode rc = curl_easy_perform(c);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    out.http_status = code;
+    if (rc != CURLE_OK) {
+      const std::string msg = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
+      const std::string text = fmt::format("send email via {}:{}: {}", host_, port_, msg);
+      out.status = rc == CURLE_OPERATION_TIMEDOUT ? Status::Timeout(text) : Status::Unavailable(text);
+      out.retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
+    }
+    curl_slist_free_all(rcpt);
+    curl_slist_free_all(connect_to);
+    curl_easy_cleanup(c);
+    return out;
+  }
+
+  const config::EmailConfig cfg_;
+  const Deps deps_;
+  const std::string password_;  // secret
+  const std::string host_;
+  const std::string port_;
+  const std::string hostname_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Notifier>> NewEmailNotifier(const config::EmailConfig& cfg,
+                                                   const Deps& deps) {
+  if (!deps.templates) return Status::InvalidArgument("email: no templates");
+  EnsureCurlInitialized();
+  std::string password = cfg.auth_password;
+  if (password.empty() && !cfg.auth_password_file.empty()) {
+    auto f = ReadSecretFile(cfg.auth_password_file);
+    if (!f.ok()) return f.status().WithPrefix("email auth_password_file");
+    password = *f;
+  }
+  const size_t colon = cfg.smarthost.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == cfg.smarthost.size()) {
+    return Status::InvalidArgument("email: smarthost \"" + cfg.smarthost +
+                                   "\" must be host:port");
+  }
+  std::string host = cfg.smarthost.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string port = cfg.smarthost.substr(colon + 1);
+  std::string hostname = deps.hostname;
+  if (hostname.empty()) {
+    char buf[256] = {0};
+    hostname = gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost.localdomain";
+  }
+  for (const std::string* f : {&cfg.tls_config.ca_file, &cfg.tls_config.cert_file,
+                               &cfg.tls_config.key_file}) {
+    if (!f->empty() && access(f->c_str(), R_OK) != 0) {
+      return Status::InvalidArgument("email tls_config: cannot read " + *f);
+    }
+  }
+  return std::unique_ptr<Notifier>(new EmailNotifier(cfg, deps, std::move(password),
+                                                     std::move(host), std::move(port),
+                                                     std::move(hostname)));
+}
+
+}  // namespace alertd::notifiers

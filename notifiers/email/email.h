@@ -1,0 +1,51 @@
+// The email integration: renders Alertmanager's message (COMPAT.md section 5) and sends it
+// through the `smarthost` with libcurl's SMTP client.
+//
+// Message: the configured `headers` (Subject, To and From default to the email.default.subject
+// template and the `to`/`from` settings; values are templates, Q-encoded when not plain
+// ASCII), a Message-Id "<unixnanos.random@hostname>" unless a header sets one, a Date header
+// (RFC 1123 with numeric zone), then a multipart/alternative body with a text/plain part (only
+// when `text` is set) and a text/html part (only when `html` is set, the default), both
+// quoted-printable and UTF-8, in that order (the preferred alternative last, RFC 2046).
+//
+// Delivery: EHLO `hello`; STARTTLS required when require_tls (the default) and refused
+// otherwise; port 465 means implicit TLS; tls_config (ca_file, cert_file, key_file,
+// insecure_skip_verify; server_name defaults to the smarthost host) applies to both. With
+// auth_username set and AUTH advertised, libcurl authenticates with the strongest mechanism
+// both sides support among PLAIN and LOGIN (auth_password / auth_password_file, identity as
+// the PLAIN authorization id), or CRAM-MD5 with auth_secret when no password is configured.
+// Like Go's smtp.PlainAuth, a password is never sent over an unencrypted connection to a host
+// other than localhost. Connection and SMTP errors are retryable; template and address errors
+// are not.
+//
+// With send_acknowledged, an acknowledgement (EventKind::kAcknowledge) sends a short message:
+// Subject "Acknowledged by <who>: <rendered subject>", text and HTML parts naming who
+// acknowledged and the comment.
+//
+// Thread-safe (immutable after construction; each Notify uses its own connection).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "notifiers/deps.h"
+#include "notifiers/notifier.h"
+
+namespace alertd::notifiers {
+
+Result<std::unique_ptr<Notifier>> NewEmailNotifier(const config::EmailConfig& cfg,
+                                                   const Deps& deps);
+
+namespace internal {
+// Go's mime/quotedprintable Writer output (text mode: line breaks become CRLF).
+std::string QuotedPrintable(std::string_view in);
+// Go's mime.QEncoding.Encode("utf-8", s): unchanged when s is printable ASCII.
+std::string QEncodeHeader(std::string_view s);
+// Addresses of an RFC 5322 address list ("A <a@x>, b@y" -> a@x, b@y), as net/mail reads it
+// for the envelope. Fails on an empty list or an entry without '@'.
+Result<std::vector<std::string>> ParseAddressList(std::string_view list);
+}  // namespace internal
+
+}  // namespace alertd::notifiers

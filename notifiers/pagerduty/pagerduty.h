@@ -1,0 +1,43 @@
+// The PagerDuty integration, as Alertmanager's notify/pagerduty (COMPAT.md section 5).
+//
+// Events API v2 (routing_key / routing_key_file): POST to `url` (default
+// https://events.pagerduty.com/v2/enqueue)
+//   {routing_key, dedup_key: sha256hex(group key), event_action: trigger|resolve|acknowledge,
+//    payload:{summary (description, <= 1024 runes), source (default: client), severity
+//    (default "error"), class, component, group, custom_details: details},
+//    client, client_url, images, links}
+// event_action is "resolve" only when every alert of the group is resolved. 429 and 5xx are
+// retried, other 4xx are not.
+//
+// Events API v1 (service_key / service_key_file): {service_key, incident_key: the same hash,
+// event_type: trigger|resolve|acknowledge, description (<= 1024 runes), client and client_url
+// on trigger, details}; 403 and 5xx are retried.
+//
+// If the encoded event exceeds 512000 bytes, custom_details (v1: details) is replaced by
+// {"error": "Custom details have been removed because the original event exceeds the maximum
+// size of 512kB"}.
+//
+// Acknowledgements (EventKind::kAcknowledge) send event_action "acknowledge" with the same
+// dedup_key; alertd always sends them to PagerDuty (the incident must stop escalating there
+// too), whatever send_acknowledged says.
+//
+// Keys from *_file are read when the notifier is built. Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "notifiers/deps.h"
+#include "notifiers/notifier.h"
+
+namespace alertd::notifiers {
+
+Result<std::unique_ptr<Notifier>> NewPagerdutyNotifier(const config::PagerdutyConfig& cfg,
+                                                       const Deps& deps);
+
+// The JSON body for `n` with `key` as the routing (or service) key; for tests.
+std::string PagerdutyPayload(const config::PagerdutyConfig& cfg, const Deps& deps,
+                             const Notification& n, const std::string& key);
+
+}  // namespace alertd::notifiers

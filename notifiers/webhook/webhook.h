@@ -1,0 +1,32 @@
+// The webhook integration: POSTs Alertmanager's webhook payload version "4" (COMPAT.md
+// section 2) to `url` (or the URL in `url_file`, read when the notifier is built; both are
+// templates, as in Alertmanager).
+//
+// Payload: {receiver, status, alerts[{status, labels, annotations, startsAt, endsAt,
+// generatorURL, fingerprint}], notification_reason, groupLabels, commonLabels,
+// commonAnnotations, externalURL, version:"4", groupKey, truncatedAlerts}. `max_alerts` keeps
+// the first N alerts in the order the router gives them (Alertmanager's order) and counts the
+// rest in truncatedAlerts; status and common labels are computed over the kept alerts.
+// An acknowledgement notice (EventKind::kAcknowledge, only with send_acknowledged) is the same
+// payload with two more keys: "acknowledgedBy" and "ackComment"; `status` stays what the
+// alerts say (firing), so receivers that only know v4 still parse it.
+//
+// Thread-safe (immutable after construction).
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "notifiers/deps.h"
+#include "notifiers/notifier.h"
+
+namespace alertd::notifiers {
+
+Result<std::unique_ptr<Notifier>> NewWebhookNotifier(const config::WebhookConfig& cfg,
+                                                     const Deps& deps);
+
+// The JSON body NewWebhookNotifier's notifier sends (also used by tests and `alertd test`).
+std::string WebhookPayload(const Notification& n, uint64_t max_alerts);
+
+}  // namespace alertd::notifiers
