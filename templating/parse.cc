@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -1073,7 +1074,9 @@ class Parser {
     errno = 0;
     char* end = nullptr;
     double d = std::strtod(s.c_str(), &end);
-    if (*end != '\0' || s.empty()) return Fail("illegal number syntax: " + GoQuote(t.val), t.pos);
+    if (*end != '\0' || s.empty() || (errno == ERANGE && std::isinf(d))) {
+      return Fail("illegal number syntax: " + GoQuote(t.val), t.pos);
+    }
     n->value = Value(d);
     *out = std::move(n);
     return true;

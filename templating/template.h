@@ -105,8 +105,9 @@ class TemplateSet {
                      const ExecOptions& options = {}) const;
 
   // Parses a text that may call this set's templates (e.g. `{{ template "x" . }}`) without
-  // changing the set. The text may {{define}} templates of its own; they are visible to it
-  // only. `name` appears in error messages.
+  // changing the set. The text may {{define}} templates of its own; for this text's executions
+  // they take precedence over the set's (as in Alertmanager, which parses the text into a
+  // clone of its templates). `name` appears in error messages.
   Result<CompiledText> Compile(std::string_view name, std::string_view text) const;
 
   // Compile + Execute in one go (no caching).
