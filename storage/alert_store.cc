@@ -115,14 +115,17 @@ class SqliteAlertStore final : public AlertStore {
  public:
 
   std::vector<AlertPtr> List() const override {
-    std::vector<AlertPtr> out;
+    std::vector<std::pair<uint64_t, AlertPtr>> keyed;
     {
       std::shared_lock l(index_mu_);
-      out.reserve(index_.size());
-      for (const auto& [fp, a] : index_) out.push_back(a);
+      keyed.reserve(index_.size());
+      for (const auto& [fp, a] : index_) keyed.emplace_back(fp, a);
     }
-    std::sort(out.begin(), out.end(),
-              [](const AlertPtr& a, const AlertPtr& b) { return a->Fingerprint() < b->Fingerprint(); });
+    std::sort(keyed.begin(), keyed.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<AlertPtr> out;
+    out.reserve(keyed.size());
+    for (auto& [fp, a] : keyed) out.push_back(std::move(a));
     return out;
   }
 
