@@ -1248,8 +1248,9 @@ void ErrorContext(const Node& n, std::string* location, std::string* context) {
   if (tree != nullptr && tree->text) LineCol(*tree->text, n.pos, &line, &col);
   *location = (tree ? tree->parse_name : std::string()) + ":" + std::to_string(line) + ":" +
               std::to_string(col);
+  // Go's ErrorContext as built into Prometheus 2.42 and Alertmanager 0.25 prints the whole
+  // node (later Go releases cut it to 20 bytes).
   *context = NodeString(n);
-  if (context->size() > 20) *context = context->substr(0, 20) + "...";
 }
 
 }  // namespace alertd::templating::internal

@@ -165,7 +165,7 @@ Result<std::vector<std::unique_ptr<Tree>>> Parse(std::string_view name, std::str
 std::string NodeString(const Node& n);
 
 // Go's ErrorContext: "name:line:col" (col is the 0-based byte offset in the line) and the
-// node's source text, cut to 20 bytes.
+// node's source text.
 void ErrorContext(const Node& n, std::string* location, std::string* context);
 
 }  // namespace internal
