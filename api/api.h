@@ -10,12 +10,17 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/alert_status.h"
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "storage/alert_store.h"
+
+namespace alertd::rules_engine {
+class RuleManager;
+}
 
 namespace alertd::api {
 
@@ -38,6 +43,11 @@ struct ApiContext {
   std::function<bool()> ready;
   VersionInfo version;
   Time start_time = kZeroTime;
+  // The rule engine, for /api/v1/rules and /api/v1/alerts; null when no datasource is
+  // configured (then both list nothing).
+  rules_engine::RuleManager* rules = nullptr;
+  // Writers of /metrics text (Prometheus exposition format), each appending its families.
+  std::vector<std::function<void(std::string*)>> metrics;
 };
 
 // Registers every endpoint below on `router`.
@@ -49,5 +59,9 @@ void RegisterAlertsV2(Router& router, const ApiContext& ctx);
 void RegisterWebhookReceiver(Router& router, const ApiContext& ctx);
 // GET /api/v2/status, GET /api/v2/receivers, GET|HEAD /-/healthy and /-/ready (api/status.cc).
 void RegisterStatus(Router& router, const ApiContext& ctx);
+// Prometheus-compatible GET /api/v1/rules and GET /api/v1/alerts (api/prometheus_v1.cc).
+void RegisterPrometheusV1(Router& router, const ApiContext& ctx);
+// GET /metrics: the concatenation of ctx.metrics (api/metrics.cc).
+void RegisterMetrics(Router& router, const ApiContext& ctx);
 
 }  // namespace alertd::api

@@ -7,6 +7,8 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterStatus(router, ctx);
   RegisterAlertsV2(router, ctx);
   RegisterWebhookReceiver(router, ctx);
+  RegisterPrometheusV1(router, ctx);
+  RegisterMetrics(router, ctx);
 }
 
 }  // namespace alertd::api

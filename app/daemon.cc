@@ -14,8 +14,12 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/rule_state_store.h"
+#include "rules_engine/manager.h"
+#include "rules_engine/query_client.h"
 #include "storage/alert_store.h"
 #include "storage/db.h"
+#include "storage/rule_state_store.h"
 
 namespace alertd::app {
 namespace {
@@ -101,7 +105,79 @@ int RunDaemon(const DaemonOptions& opts) {
   }
   spdlog::info("storage: {} opened, {} alerts loaded", db_path, (*store)->Size());
 
+  // The rule engine: runs whenever a datasource is configured (a reload may add rules later).
+  std::unique_ptr<rules_engine::QueryClient> query_client;
+  std::unique_ptr<RuleStateStore> rule_state;
+  std::unique_ptr<rules_engine::RuleManager> rules;
+  if (!cfg->datasource.url.empty()) {
+    auto qc = rules_engine::NewHttpQueryClient(cfg->datasource);
+    if (!qc.ok()) {
+      spdlog::error("datasource: {}", qc.status().message());
+      return 1;
+    }
+    query_client = std::move(*qc);
+    auto state_db = storage::Database::Open(db_path);
+    if (!state_db.ok()) {
+      spdlog::error("storage: {}", state_db.status().message());
+      return 1;
+    }
+    auto rs = storage::OpenRuleStateStore(std::move(*state_db));
+    if (!rs.ok()) {
+      spdlog::error("storage: {}", rs.status().message());
+      return 1;
+    }
+    rule_state = std::move(*rs);
+    auto m = rules_engine::RuleManager::Create(
+        cfg->rule_groups, rules_engine::ManagerOptionsFromConfig(*cfg),
+        {query_client.get(), store->get(), rule_state.get(), &clock});
+    if (!m.ok()) {
+      spdlog::error("rules: {}", m.status().message());
+      return 1;
+    }
+    rules = std::move(*m);
+    if (Status st = rules->Restore(); !st.ok()) {
+      // Evaluation still starts; `for` timers of the lost alerts start over.
+      spdlog::error("rules: {}", st.message());
+    }
+  } else if (!cfg->rule_groups.empty()) {
+    spdlog::error("rules: rule files are configured but datasource.url is not");
+    return 1;
+  }
+
+  // The router: groups, silences, inhibition, the notification log, deliveries. Its state
+  // lives in the same database, on its own connection.
+  auto scheduler = NewThreadScheduler(&clock);
+  auto router_db = storage::Database::Open(db_path);
+  if (!router_db.ok()) {
+    spdlog::error("storage: {}", router_db.status().message());
+    return 1;
+  }
+  router::StateDb router_state(std::move(*router_db));
+  notifiers::NotificationMetrics notification_metrics;
+  router::RouterDeps rdeps;
+  rdeps.clock = &clock;
+  rdeps.scheduler = scheduler.get();
+  rdeps.db = &router_state;
+  rdeps.alerts = store->get();
+  rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
+  router::RouterOptions ropts;
+  ropts.external_url = cfg->evaluation.external_url.empty() ? "http://" + cfg->server.listen
+                                                            : cfg->evaluation.external_url;
+  auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
+  if (!routing.ok()) {
+    spdlog::error("router: {}", routing.status().message());
+    return 1;
+  }
+  std::unique_ptr<router::Router> router_ptr = std::move(*routing);
+  spdlog::info("router: {} silences, {} notification log entries, {} groups restored",
+               router_ptr->silences().List().size(), router_ptr->nflog().size(),
+               router_ptr->Groups().size());
+
   api::ApiContext ctx;
+  ctx.rules = rules.get();
+  if (rules) {
+    ctx.metrics.push_back([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
+  }
   ctx.alerts = store->get();
   ctx.clock = &clock;
   ctx.config = [&holder] { return holder.Get(); };
@@ -121,6 +197,11 @@ int RunDaemon(const DaemonOptions& opts) {
     return 1;
   }
   spdlog::info("alertd listening on {}", (*server)->address());
+  if (rules) {
+    rules->Start();
+    spdlog::info("rules: evaluating {} groups against {}", rules->group_count(),
+                 cfg->datasource.url);
+  }
 
   for (;;) {
     int sig = 0;
@@ -135,6 +216,24 @@ int RunDaemon(const DaemonOptions& opts) {
       if (next->server.listen != cfg->server.listen || next->storage.path != cfg->storage.path) {
         spdlog::warn("server.listen and storage.path changes take effect after a restart");
       }
+      if (rules) {
+        if (next->datasource.url != cfg->datasource.url) {
+          spdlog::warn("datasource changes take effect after a restart");
+        }
+        if (Status st = rules->Update(next->rule_groups,
+                                      rules_engine::ManagerOptionsFromConfig(*next));
+            !st.ok()) {
+          spdlog::error("reload failed: rules: {}; keeping the running configuration",
+                        st.message());
+          continue;
+        }
+      } else if (!next->rule_groups.empty()) {
+        spdlog::warn("rules need a datasource configured at start; restart to evaluate them");
+      }
+      if (Status st = router_ptr->ApplyConfig(next); !st.ok()) {
+        spdlog::error("reload failed: router: {}; keeping the running configuration", st.message());
+        continue;
+      }
       holder.Set(next);
       spdlog::info("configuration reloaded");
       continue;
@@ -142,6 +241,7 @@ int RunDaemon(const DaemonOptions& opts) {
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
   (*store)->Close();
   spdlog::info("alertd stopped");

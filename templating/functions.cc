@@ -461,7 +461,7 @@ std::string AsciiLower(std::string s) {
   return s;
 }
 
-// strings.Title: upper-cases the first letter of every word; a word starts after any ASCII
+// Prometheus's title (strings.Title): upper-cases the first letter of every word; a word starts after any ASCII
 // character other than letters, digits and '_' (or after a space).
 std::string Title(std::string s) {
   bool sep = true;
@@ -472,6 +472,34 @@ std::string Title(std::string s) {
       sep = false;  // non-ASCII letters are not separators
     } else {
       sep = !(std::isalnum(u) || c == '_');
+    }
+  }
+  return s;
+}
+
+// Alertmanager's title: golang.org/x/text/cases.Title(language.AmericanEnglish), which
+// upper-cases the first letter of each word and lower-cases the rest. Words follow Unicode
+// word breaking: letters, digits and '_' join, and an apostrophe, '.' or ':' between two
+// letters stays inside the word ("o'neil" -> "O'neil"). ASCII case mapping only.
+std::string CasesTitle(std::string s) {
+  auto is_letter = [](unsigned char c) { return std::isalpha(c) || c >= 0x80; };
+  auto is_word = [&](unsigned char c) { return is_letter(c) || std::isdigit(c) || c == '_'; };
+  bool in_word = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool mid = (c == '\'' || c == '.' || c == ':') && in_word && i > 0 &&
+                     is_letter(static_cast<unsigned char>(s[i - 1])) && i + 1 < s.size() &&
+                     is_letter(static_cast<unsigned char>(s[i + 1]));
+    if (mid) continue;
+    if (!is_word(c)) {
+      in_word = false;
+      continue;
+    }
+    if (!in_word) {
+      if (c >= 'a' && c <= 'z') s[i] = static_cast<char>(c - 'a' + 'A');
+      in_word = true;
+    } else if (c >= 'A' && c <= 'Z') {
+      s[i] = static_cast<char>(c - 'A' + 'a');
     }
   }
   return s;
@@ -865,7 +893,7 @@ bool HasNonFinite(const Value& v) {
 void AddAlertmanager(FuncMap& m) {
   m.Add("toUpper", 1, 1, StringFn(AsciiUpper));
   m.Add("toLower", 1, 1, StringFn(AsciiLower));
-  m.Add("title", 1, 1, StringFn(Title));
+  m.Add("title", 1, 1, StringFn(CasesTitle));
   m.Add("trimSpace", 1, 1, [](const ExecEnv&, Args a) -> Result<Value> {
     auto s = Str(a[0]);
     if (!s.ok()) return s.status();

@@ -154,6 +154,8 @@ ExecResult RenderNotification(const TemplateSet& set, std::string_view text, con
                               std::function<Time()> now) {
   ExecOptions opts;
   opts.continue_on_error = true;
+  // Alertmanager parses its templates with Option("missingkey=zero"): a missing label is "".
+  opts.missing_key = MissingKey::kZero;
   opts.env.now = std::move(now);
   auto compiled = set.Compile("text", text);
   if (!compiled.ok()) {

@@ -49,7 +49,8 @@ Value ToValue(const NotificationAlert& alert);
 // Executes a receiver field text (e.g. `{{ template "slack.default.title" . }}`) against the
 // data. Errors do not stop the notification: each failing action is replaced by
 // "<error: ...>" in the output, and the ExecResult's status/error_count report them so the
-// caller can log and count. `now` backs Alertmanager's `since` (system clock if empty).
+// caller can log and count. Missing map keys render as "" (Alertmanager's missingkey=zero).
+// `now` backs Alertmanager's `since` (system clock if empty).
 ExecResult RenderNotification(const TemplateSet& set, std::string_view text, const Value& data,
                               std::function<Time()> now = nullptr);
 ExecResult RenderNotification(const TemplateSet& set, std::string_view text,
