@@ -144,35 +144,6 @@ int RunDaemon(const DaemonOptions& opts) {
     return 1;
   }
 
-  // The router: groups, silences, inhibition, the notification log, deliveries. Its state
-  // lives in the same database, on its own connection.
-  auto scheduler = NewThreadScheduler(&clock);
-  auto router_db = storage::Database::Open(db_path);
-  if (!router_db.ok()) {
-    spdlog::error("storage: {}", router_db.status().message());
-    return 1;
-  }
-  router::StateDb router_state(std::move(*router_db));
-  notifiers::NotificationMetrics notification_metrics;
-  router::RouterDeps rdeps;
-  rdeps.clock = &clock;
-  rdeps.scheduler = scheduler.get();
-  rdeps.db = &router_state;
-  rdeps.alerts = store->get();
-  rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
-  router::RouterOptions ropts;
-  ropts.external_url = cfg->evaluation.external_url.empty() ? "http://" + cfg->server.listen
-                                                            : cfg->evaluation.external_url;
-  auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
-  if (!routing.ok()) {
-    spdlog::error("router: {}", routing.status().message());
-    return 1;
-  }
-  std::unique_ptr<router::Router> router_ptr = std::move(*routing);
-  spdlog::info("router: {} silences, {} notification log entries, {} groups restored",
-               router_ptr->silences().List().size(), router_ptr->nflog().size(),
-               router_ptr->Groups().size());
-
   api::ApiContext ctx;
   ctx.rules = rules.get();
   if (rules) {
@@ -229,10 +200,6 @@ int RunDaemon(const DaemonOptions& opts) {
         }
       } else if (!next->rule_groups.empty()) {
         spdlog::warn("rules need a datasource configured at start; restart to evaluate them");
-      }
-      if (Status st = router_ptr->ApplyConfig(next); !st.ok()) {
-        spdlog::error("reload failed: router: {}; keeping the running configuration", st.message());
-        continue;
       }
       holder.Set(next);
       spdlog::info("configuration reloaded");

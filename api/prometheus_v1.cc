@@ -1,0 +1,187 @@
+// Prometheus-compatible rule and alert listing: GET /api/v1/rules (with `type=alert|record`)
+// and GET /api/v1/alerts, with Prometheus 2.x's JSON shape (web/api/v1/api.go), so Grafana
+// and other Prometheus clients can show alertd's rules and alerts.
+#include <charconv>
+#include <cmath>
+
+#include "api/api.h"
+#include "api/json_writer.h"
+#include "rules_engine/manager.h"
+
+namespace alertd::api {
+namespace {
+
+namespace re = rules_engine;
+
+// A float64 as Go's encoding/json writes it: shortest round-trip digits, plain decimal for
+// magnitudes in [1e-6, 1e21), exponent form (e-7, e+21) otherwise.
+void AppendGoJsonFloat(std::string* out, double v) {
+  if (!std::isfinite(v)) v = 0;  // encoding/json refuses these; never produced here
+  char buf[64];
+  const double a = std::fabs(v);
+  std::to_chars_result r;
+  if (a == 0 || (a >= 1e-6 && a < 1e21)) {
+    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+    out->append(buf, r.ptr);
+    return;
+  }
+  r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string s(buf, r.ptr);
+  // Go writes e-07 as e-7.
+  auto e = s.find('e');
+  if (e != std::string::npos && e + 2 < s.size() && s[e + 2] == '0') s.erase(e + 2, 1);
+  out->append(s);
+}
+
+double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+void AppendTime(std::string* out, Time t) {
+  out->push_back('"');
+  out->append(FormatRFC3339(t));
+  out->push_back('"');
+}
+
+void AppendAlert(std::string* out, const re::RuleAlert& a) {
+  out->append("{\"labels\":");
+  AppendLabelSetJson(out, a.labels);
+  out->append(",\"annotations\":");
+  AppendLabelSetJson(out, a.annotations);
+  out->append(",\"state\":");
+  AppendJsonString(out, re::AlertStateString(a.state));
+  out->append(",\"activeAt\":");
+  AppendTime(out, a.active_at);
+  if (!IsZero(a.keep_firing_since)) {
+    out->append(",\"keepFiringSince\":");
+    AppendTime(out, a.keep_firing_since);
+  }
+  out->append(",\"value\":");
+  AppendJsonString(out, re::FormatFloatE(a.value));
+  out->push_back('}');
+}
+
+void AppendRule(std::string* out, const re::RuleSnapshot& r) {
+  out->push_back('{');
+  if (r.alerting) {
+    out->append("\"state\":");
+    AppendJsonString(out, re::AlertStateString(r.state));
+    out->push_back(',');
+  }
+  out->append("\"name\":");
+  AppendJsonString(out, r.name);
+  out->append(",\"query\":");
+  AppendJsonString(out, r.query);
+  if (r.alerting) {
+    out->append(",\"duration\":");
+    AppendGoJsonFloat(out, Seconds(r.for_));
+    out->append(",\"keepFiringFor\":");
+    AppendGoJsonFloat(out, Seconds(r.keep_firing_for));
+  }
+  out->append(",\"labels\":");
+  AppendLabelSetJson(out, r.labels);
+  if (r.alerting) {
+    out->append(",\"annotations\":");
+    AppendLabelSetJson(out, r.annotations);
+    out->append(",\"alerts\":[");
+    for (size_t i = 0; i < r.alerts.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendAlert(out, r.alerts[i]);
+    }
+    out->push_back(']');
+  }
+  out->append(",\"health\":");
+  AppendJsonString(out, re::RuleHealthString(r.health));
+  if (!r.last_error.empty()) {
+    out->append(",\"lastError\":");
+    AppendJsonString(out, r.last_error);
+  }
+  out->append(",\"evaluationTime\":");
+  AppendGoJsonFloat(out, Seconds(r.evaluation_time));
+  out->append(",\"lastEvaluation\":");
+  AppendTime(out, r.last_evaluation);
+  out->append(",\"type\":");
+  AppendJsonString(out, r.alerting ? "alerting" : "recording");
+  out->push_back('}');
+}
+
+Response BadData(std::string_view msg) {
+  std::string body = "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":";
+  AppendJsonString(&body, msg);
+  body.push_back('}');
+  return Response::Json(400, std::move(body));
+}
+
+Response Rules(const ApiContext& ctx, const Request& req) {
+  bool want_alerting = true, want_recording = true;
+  if (auto t = req.QueryValue("type"); t && !t->empty()) {
+    const std::string typ = std::string(*t);
+    if (typ == "alert") {
+      want_recording = false;
+    } else if (typ == "record") {
+      want_alerting = false;
+    } else {
+      return BadData("invalid query parameter type='" + typ + "'");
+    }
+  }
+  std::vector<re::GroupSnapshot> groups;
+  if (ctx.rules) groups = ctx.rules->Snapshot();
+  std::string out = "{\"status\":\"success\",\"data\":{\"groups\":[";
+  bool first_group = true;
+  const bool filtered = !(want_alerting && want_recording);
+  for (const auto& g : groups) {
+    std::string rules;
+    bool first_rule = true;
+    for (const auto& r : g.rules) {
+      if ((r.alerting && !want_alerting) || (!r.alerting && !want_recording)) continue;
+      if (!first_rule) rules.push_back(',');
+      first_rule = false;
+      AppendRule(&rules, r);
+    }
+    if (filtered && first_rule) continue;  // every rule of the group was filtered out
+    if (!first_group) out.push_back(',');
+    first_group = false;
+    out.append("{\"name\":");
+    AppendJsonString(&out, g.name);
+    out.append(",\"file\":");
+    AppendJsonString(&out, g.file);
+    out.append(",\"rules\":[");
+    out.append(rules);
+    out.append("],\"interval\":");
+    AppendGoJsonFloat(&out, Seconds(g.interval));
+    out.append(",\"limit\":");
+    out.append(std::to_string(g.limit));
+    out.append(",\"evaluationTime\":");
+    AppendGoJsonFloat(&out, Seconds(g.evaluation_time));
+    out.append(",\"lastEvaluation\":");
+    AppendTime(&out, g.last_evaluation);
+    out.push_back('}');
+  }
+  out.append("]}}");
+  return Response::Json(200, std::move(out));
+}
+
+Response Alerts(const ApiContext& ctx) {
+  std::vector<re::GroupSnapshot> groups;
+  if (ctx.rules) groups = ctx.rules->Snapshot();
+  std::string out = "{\"status\":\"success\",\"data\":{\"alerts\":[";
+  bool first = true;
+  for (const auto& g : groups) {
+    for (const auto& r : g.rules) {
+      for (const auto& a : r.alerts) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendAlert(&out, a);
+      }
+    }
+  }
+  out.append("]}}");
+  return Response::Json(200, std::move(out));
+}
+
+}  // namespace
+
+void RegisterPrometheusV1(Router& router, const ApiContext& ctx) {
+  router.HandleSync("GET", "/api/v1/rules", [ctx](const Request& req) { return Rules(ctx, req); });
+  router.HandleSync("GET", "/api/v1/alerts", [ctx](const Request&) { return Alerts(ctx); });
+}
+
+}  // namespace alertd::api

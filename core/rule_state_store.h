@@ -1,0 +1,54 @@
+// Where the rule engine keeps the state of its alerting rules across restarts: every active
+// alert (pending, firing, or resolved and still being re-sent) with its activeAt, firedAt,
+// keep_firing_for and last-sent times. It does the job of Prometheus's ALERTS_FOR_STATE series
+// without its gaps (keep_firing_for and the last send are kept too), so a restart neither
+// restarts `for` timers nor notifies twice. storage/ implements it over SQLite; the rule
+// engine only sees this interface.
+//
+// Implementations are thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace alertd {
+
+// One alert of one alerting rule.
+struct RuleAlertRecord {
+  enum class State { kInactive = 0, kPending = 1, kFiring = 2 };
+
+  std::string group_key;  // the rule group: "<file>;<group name>" (Prometheus's GroupKey)
+  std::string rule_key;   // the rule within its group: "<alert name>#<n-th of that name>"
+  LabelSet labels;        // the alert's labels (identity within the rule)
+  LabelSet annotations;
+  State state = State::kPending;
+  double value = 0;
+  Time active_at = kZeroTime;
+  Time fired_at = kZeroTime;
+  Time resolved_at = kZeroTime;
+  Time last_sent_at = kZeroTime;
+  Time valid_until = kZeroTime;
+  Time keep_firing_since = kZeroTime;
+
+  bool operator==(const RuleAlertRecord&) const = default;
+};
+
+class RuleStateStore {
+ public:
+  virtual ~RuleStateStore() = default;
+  // Every stored record.
+  virtual Result<std::vector<RuleAlertRecord>> LoadAll() = 0;
+  // Replaces every record of `group_key` with `records` (all of which carry that group key)
+  // in one transaction. Durable when it returns OK.
+  virtual Status ReplaceGroup(const std::string& group_key,
+                              const std::vector<RuleAlertRecord>& records) = 0;
+  // Deletes the records of every group not named in `keep` (groups removed from the rule
+  // files).
+  virtual Status RetainGroups(const std::vector<std::string>& keep) = 0;
+};
+
+}  // namespace alertd

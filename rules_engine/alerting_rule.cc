@@ -1,0 +1,365 @@
+#include "rules_engine/alerting_rule.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "rules_engine/promql/ast.h"
+#include "rules_engine/promql/parser.h"
+
+namespace alertd::rules_engine {
+
+std::string_view AlertStateString(AlertState s) {
+  switch (s) {
+    case AlertState::kInactive:
+      return "inactive";
+    case AlertState::kPending:
+      return "pending";
+    case AlertState::kFiring:
+      return "firing";
+  }
+  return "inactive";
+}
+
+std::string_view RuleHealthString(RuleHealth h) {
+  switch (h) {
+    case RuleHealth::kUnknown:
+      return "unknown";
+    case RuleHealth::kGood:
+      return "ok";
+    case RuleHealth::kBad:
+      return "err";
+  }
+  return "unknown";
+}
+
+std::string FormatFloatE(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  // The shortest scientific form that round-trips, with a two-digit minimum exponent: the
+  // same digits Go's 'e' with precision -1 prints.
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  return std::string(buf, r.ptr);
+}
+
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3 / 2);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string GeneratorURL(std::string_view external_url, std::string_view expr) {
+  return fmt::format("{}/graph?g0.expr={}&g0.tab=1", external_url, QueryEscape(expr));
+}
+
+Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& rule,
+                                                           std::string rule_key) {
+  std::unique_ptr<AlertingRule> r(new AlertingRule());
+  r->name_ = rule.alert;
+  r->rule_key_ = std::move(rule_key);
+  r->expr_ = rule.expr;
+  auto parsed = promql::ParseExpr(rule.expr);
+  r->query_ = parsed.ok() ? promql::ToString(**parsed) : rule.expr;
+  r->for_ = rule.for_;
+  r->keep_firing_for_ = rule.keep_firing_for;
+  for (const auto& [name, text] : rule.labels) {
+    auto t = templating::RuleTemplate::Parse(rule.alert, text);
+    if (!t.ok()) return t.status().WithPrefix(fmt::format("label {}", name));
+    r->label_templates_.emplace_back(name, std::move(*t));
+    r->labels_.Set(name, text);
+  }
+  for (const auto& [name, text] : rule.annotations) {
+    auto t = templating::RuleTemplate::Parse(rule.alert, text);
+    if (!t.ok()) return t.status().WithPrefix(fmt::format("annotation {}", name));
+    r->annotation_templates_.emplace_back(name, std::move(*t));
+    r->annotations_.Set(name, text);
+  }
+  return r;
+}
+
+void AlertingRule::SetResult(const Status& st, Time wall_start, Duration took) {
+  std::lock_guard l(mu_);
+  health_ = st.ok() ? RuleHealth::kGood : RuleHealth::kBad;
+  last_error_ = st.ok() ? "" : st.message();
+  evaluation_time_ = took;
+  last_evaluation_ = wall_start;
+}
+
+Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto finish = [&](Status st) {
+    SetResult(st, wall_start, std::chrono::steady_clock::now() - t0);
+    return st;
+  };
+
+  auto res = ctx.query->Query(expr_, ts - ctx.query_offset);
+  if (!res.ok()) return finish(res.status());
+  if (res->type != QueryResult::Type::kVector && res->type != QueryResult::Type::kScalar) {
+    return finish(Status::InvalidArgument("rule result is not a vector or scalar"));
+  }
+
+  // The template `query` function evaluates at the rule's evaluation time.
+  templating::QueryFunc query_fn = [&ctx, ts](std::string_view q)
+      -> Result<std::vector<templating::Sample>> {
+    auto r = ctx.query->Query(q, ts);
+    if (!r.ok()) return r.status();
+    if (r->type != QueryResult::Type::kVector && r->type != QueryResult::Type::kScalar) {
+      return Status::InvalidArgument("rule result is not a vector or scalar");
+    }
+    std::vector<templating::Sample> out;
+    out.reserve(r->samples.size());
+    for (const auto& s : r->samples) out.push_back({s.metric.ToMap(), s.value});
+    return out;
+  };
+
+  // Build the alerts of this evaluation (rules/alerting.go Eval, first loop).
+  std::map<LabelSet, RuleAlert> fresh;
+  for (auto& smpl : res->samples) {
+    templating::RuleTemplateData data;
+    bool data_ready = false;
+    auto expand = [&](const templating::RuleTemplate& t) -> std::string {
+      if (!data_ready) {
+        data.labels = smpl.metric.ToMap();
+        data.external_labels = ctx.external_labels;
+        data.external_url = ctx.external_url;
+        data.value = smpl.value;
+        data_ready = true;
+      }
+      return t.Expand(data, query_fn).text;
+    };
+    LabelSet lbs = smpl.metric;
+    lbs.Remove("__name__");
+    for (const auto& [name, tmpl] : label_templates_) {
+      // A label whose template renders empty is removed (labels.Builder.Set with "").
+      const std::string v = tmpl.is_constant() ? std::string(labels_.Get(name)) : expand(tmpl);
+      if (v.empty()) {
+        lbs.Remove(name);
+      } else {
+        lbs.Set(name, v);
+      }
+    }
+    lbs.Set("alertname", name_);
+    LabelSet annotations;
+    for (const auto& [name, tmpl] : annotation_templates_) {
+      annotations.Set(name, tmpl.is_constant() ? std::string(annotations_.Get(name))
+                                               : expand(tmpl));
+    }
+    RuleAlert a;
+    a.annotations = std::move(annotations);
+    a.state = AlertState::kPending;
+    a.value = smpl.value;
+    a.active_at = ts;
+    auto [it, inserted] = fresh.emplace(std::move(lbs), std::move(a));
+    if (!inserted) {
+      return finish(Status::InvalidArgument(
+          "vector contains metrics with the same labelset after applying alert labels"));
+    }
+    it->second.labels = it->first;
+  }
+
+  std::unique_lock l(mu_);
+  for (auto& [lbs, a] : fresh) {
+    auto it = active_.find(lbs);
+    if (it != active_.end() && it->second.state != AlertState::kInactive) {
+      it->second.value = a.value;
+      it->second.annotations = std::move(a.annotations);
+      continue;
+    }
+    active_[lbs] = std::move(a);
+    dirty_ = true;
+  }
+
+  int num_active_pending = 0;
+  for (auto it = active_.begin(); it != active_.end();) {
+    RuleAlert& a = it->second;
+    if (!fresh.contains(it->first)) {
+      bool keep_firing = false;
+      if (a.state == AlertState::kFiring && keep_firing_for_.count() > 0) {
+        if (IsZero(a.keep_firing_since)) {
+          a.keep_firing_since = ts;
+          dirty_ = true;
+        }
+        if (ts - a.keep_firing_since < keep_firing_for_) keep_firing = true;
+      }
+      // A pending alert that disappears is forgotten; a resolved one after the retention.
+      if (a.state == AlertState::kPending ||
+          (!IsZero(a.resolved_at) && ts - a.resolved_at > kResolvedRetention)) {
+        it = active_.erase(it);
+        dirty_ = true;
+        continue;
+      }
+      if (a.state != AlertState::kInactive && !keep_firing) {
+        a.state = AlertState::kInactive;
+        a.resolved_at = ts;
+        dirty_ = true;
+      }
+      if (!keep_firing) {
+        ++it;
+        continue;
+      }
+    } else if (!IsZero(a.keep_firing_since)) {
+      a.keep_firing_since = kZeroTime;
+      dirty_ = true;
+    }
+    ++num_active_pending;
+    if (a.state == AlertState::kPending && ts - a.active_at >= for_) {
+      a.state = AlertState::kFiring;
+      a.fired_at = ts;
+      dirty_ = true;
+    } else if (a.state == AlertState::kFiring && ts - a.active_at < for_ &&
+               IsZero(a.keep_firing_since)) {
+      // `for` was raised by a reload beyond the alert's age: back to pending.
+      a.state = AlertState::kPending;
+      a.fired_at = kZeroTime;
+      dirty_ = true;
+    }
+    ++it;
+  }
+
+  if (ctx.limit > 0 && num_active_pending > ctx.limit) {
+    active_.clear();
+    dirty_ = true;
+    l.unlock();
+    return finish(Status::InvalidArgument(
+        fmt::format("exceeded limit of {} with {} alerts", ctx.limit, num_active_pending)));
+  }
+  l.unlock();
+  return finish(Status::Ok());
+}
+
+std::vector<Alert> AlertingRule::CollectAlertsToSend(Time ts, Time now, Duration resend_delay,
+                                                     Duration group_interval,
+                                                     const LabelSet& external_labels,
+                                                     const std::string& external_url) {
+  std::vector<Alert> out;
+  const Duration delta = std::max(group_interval, resend_delay);
+  std::lock_guard l(mu_);
+  for (auto& [lbs, a] : active_) {
+    // needsSending (rules/alerting.go).
+    if (a.state == AlertState::kPending) continue;
+    const bool resolved_since_sent = !IsZero(a.resolved_at) && a.resolved_at > a.last_sent_at;
+    if (!resolved_since_sent && !(a.last_sent_at + resend_delay < ts)) continue;
+    a.last_sent_at = ts;
+    a.valid_until = ts + 4 * delta;
+    dirty_ = true;
+    Alert out_alert;
+    out_alert.labels = lbs;
+    for (const auto& el : external_labels) {
+      if (!out_alert.labels.Has(el.name)) out_alert.labels.Set(el.name, el.value);
+    }
+    out_alert.annotations = a.annotations;
+    out_alert.starts_at = a.fired_at;
+    out_alert.ends_at = IsZero(a.resolved_at) ? a.valid_until : a.resolved_at;
+    out_alert.updated_at = now;
+    out_alert.generator_url = GeneratorURL(external_url, query_);
+    out.push_back(std::move(out_alert));
+  }
+  return out;
+}
+
+std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& group_key) {
+  std::vector<RuleAlertRecord> out;
+  std::lock_guard l(mu_);
+  out.reserve(active_.size());
+  for (const auto& [lbs, a] : active_) {
+    RuleAlertRecord r;
+    r.group_key = group_key;
+    r.rule_key = rule_key_;
+    r.labels = lbs;
+    r.annotations = a.annotations;
+    r.state = a.state == AlertState::kFiring    ? RuleAlertRecord::State::kFiring
+              : a.state == AlertState::kPending ? RuleAlertRecord::State::kPending
+                                                : RuleAlertRecord::State::kInactive;
+    r.value = a.value;
+    r.active_at = a.active_at;
+    r.fired_at = a.fired_at;
+    r.resolved_at = a.resolved_at;
+    r.last_sent_at = a.last_sent_at;
+    r.valid_until = a.valid_until;
+    r.keep_firing_since = a.keep_firing_since;
+    out.push_back(std::move(r));
+  }
+  dirty_ = false;
+  return out;
+}
+
+void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
+  std::lock_guard l(mu_);
+  for (const auto& r : records) {
+    RuleAlert a;
+    a.labels = r.labels;
+    a.annotations = r.annotations;
+    a.state = r.state == RuleAlertRecord::State::kFiring    ? AlertState::kFiring
+              : r.state == RuleAlertRecord::State::kPending ? AlertState::kPending
+                                                            : AlertState::kInactive;
+    a.value = r.value;
+    a.active_at = r.active_at;
+    a.fired_at = r.fired_at;
+    a.resolved_at = r.resolved_at;
+    a.last_sent_at = r.last_sent_at;
+    a.valid_until = r.valid_until;
+    a.keep_firing_since = r.keep_firing_since;
+    active_[r.labels] = std::move(a);
+  }
+}
+
+void AlertingRule::CopyStateFrom(AlertingRule& old) {
+  if (&old == this) return;
+  std::scoped_lock l(mu_, old.mu_);
+  active_ = old.active_;
+  health_ = old.health_;
+  last_error_ = old.last_error_;
+  evaluation_time_ = old.evaluation_time_;
+  last_evaluation_ = old.last_evaluation_;
+  dirty_ = true;
+}
+
+RuleSnapshot AlertingRule::Snapshot() const {
+  RuleSnapshot s;
+  s.alerting = true;
+  s.name = name_;
+  s.query = query_;
+  s.for_ = for_;
+  s.keep_firing_for = keep_firing_for_;
+  s.labels = labels_;
+  s.annotations = annotations_;
+  std::lock_guard l(mu_);
+  for (const auto& [lbs, a] : active_) {
+    if (a.state == AlertState::kInactive) continue;
+    if (a.state == AlertState::kFiring) s.state = AlertState::kFiring;
+    else if (s.state == AlertState::kInactive) s.state = AlertState::kPending;
+    s.alerts.push_back(a);
+  }
+  s.health = health_;
+  s.last_error = last_error_;
+  s.evaluation_time = evaluation_time_;
+  s.last_evaluation = last_evaluation_;
+  return s;
+}
+
+RuleHealth AlertingRule::health() const {
+  std::lock_guard l(mu_);
+  return health_;
+}
+
+std::string AlertingRule::last_error() const {
+  std::lock_guard l(mu_);
+  return last_error_;
+}
+
+}  // namespace alertd::rules_engine

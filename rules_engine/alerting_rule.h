@@ -1,0 +1,164 @@
+// One Prometheus alerting rule and its alerts, with Prometheus's exact state machine
+// (rules/alerting.go, 2.42 plus COMPAT.md section 8): evaluation of the expression at the
+// group's timestamp, label and annotation templating, inactive → pending → firing with `for`,
+// `keep_firing_for`, resolved alerts kept 15 minutes and re-sent, `limit`, duplicate label
+// sets, and query errors that leave every alert exactly as it was.
+//
+// Thread-safety: Eval, CollectAlertsToSend, Restore and ExportRecords are called by the one
+// group evaluation that owns the rule (never concurrently); Snapshot and the health accessors
+// may be called from any thread at any time (internal mutex).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/alert.h"
+#include "core/result.h"
+#include "core/rule_state_store.h"
+#include "rules_engine/query_client.h"
+#include "templating/rule_template.h"
+
+namespace alertd::rules_engine {
+
+// Resolved alerts stay in memory (and keep being sent as resolved) this long (Prometheus's
+// resolvedRetention).
+inline constexpr Duration kResolvedRetention = std::chrono::minutes(15);
+
+enum class AlertState { kInactive, kPending, kFiring };
+std::string_view AlertStateString(AlertState s);  // "inactive" | "pending" | "firing"
+
+enum class RuleHealth { kUnknown, kGood, kBad };
+std::string_view RuleHealthString(RuleHealth h);  // "unknown" | "ok" | "err"
+
+// Prometheus's rules.Alert.
+struct RuleAlert {
+  LabelSet labels;
+  LabelSet annotations;
+  AlertState state = AlertState::kPending;
+  double value = 0;
+  Time active_at = kZeroTime;
+  Time fired_at = kZeroTime;
+  Time resolved_at = kZeroTime;
+  Time last_sent_at = kZeroTime;
+  Time valid_until = kZeroTime;
+  Time keep_firing_since = kZeroTime;
+};
+
+// What a rule evaluation needs from its group and the daemon.
+struct EvalContext {
+  QueryClient* query = nullptr;  // required
+  std::map<std::string, std::string> external_labels;  // $externalLabels
+  std::string external_url;                             // $externalURL and generatorURL
+  int limit = 0;                                        // the group's limit; 0: none
+  Duration query_offset{0};                             // the group's query_offset
+};
+
+// How a rule looks in /api/v1/rules, copied under the rule's lock.
+struct RuleSnapshot {
+  bool alerting = true;
+  std::string name;
+  std::string query;  // normalised expression (PromQL String())
+  Duration for_{0};
+  Duration keep_firing_for{0};
+  LabelSet labels;       // the rule's (template) labels
+  LabelSet annotations;  // the rule's (template) annotations
+  std::vector<RuleAlert> alerts;  // active alerts only (pending and firing)
+  AlertState state = AlertState::kInactive;  // the most severe alert state
+  RuleHealth health = RuleHealth::kUnknown;
+  std::string last_error;
+  Duration evaluation_time{0};
+  Time last_evaluation = kZeroTime;
+};
+
+// Go's strconv.FormatFloat(v, 'e', -1, 64): "9.5e+01", "0e+00", "NaN", "+Inf".
+std::string FormatFloatE(double v);
+
+// Go's url.QueryEscape.
+std::string QueryEscape(std::string_view s);
+
+// Prometheus's generatorURL: <external_url>/graph?g0.expr=<QueryEscape(expr)>&g0.tab=1.
+std::string GeneratorURL(std::string_view external_url, std::string_view expr);
+
+class AlertingRule {
+ public:
+  // Builds the rule; fails when a label or annotation template does not parse (the config
+  // loader has checked that already, so this is a safety net). The expression is normalised
+  // with the PromQL parser for `query` and generatorURL; the original text is what gets sent
+  // to the datasource.
+  static Result<std::unique_ptr<AlertingRule>> Create(const config::Rule& rule,
+                                                      std::string rule_key);
+
+  const std::string& name() const { return name_; }
+  const std::string& rule_key() const { return rule_key_; }
+  const std::string& expr() const { return expr_; }
+  const std::string& query() const { return query_; }
+  Duration hold_duration() const { return for_; }
+
+  // Evaluates the rule at `ts` and advances the state machine. On error (query failed,
+  // non-vector result, duplicate label sets, limit exceeded) the rule becomes unhealthy with
+  // that error; except for the limit (which drops every alert, as Prometheus does) the alerts
+  // are left untouched. Records evaluation_time and last_evaluation (`wall_start`).
+  Status Eval(Time ts, const EvalContext& ctx, Time wall_start);
+
+  // The alerts Prometheus would send at `ts` (never pending ones; resolved ones since the last
+  // send; the rest once `resend_delay` has passed since their last send), marking them sent
+  // and giving firing ones endsAt = ts + 4 * max(group_interval, resend_delay). The alerts
+  // carry `external_labels` where absent, generatorURL, startsAt = firedAt, updatedAt = now.
+  std::vector<Alert> CollectAlertsToSend(Time ts, Time now, Duration resend_delay,
+                                         Duration group_interval, const LabelSet& external_labels,
+                                         const std::string& external_url);
+
+  // True when something worth persisting changed since the last ExportRecords (a new alert,
+  // a state change, a send, keep_firing_for state); value and annotation refreshes are not.
+  bool dirty() const { return dirty_; }
+  // The alerts as persistent records (clears dirty).
+  std::vector<RuleAlertRecord> ExportRecords(const std::string& group_key);
+  // Puts restored alerts back (before the first evaluation). Pending alerts keep their
+  // activeAt, so `for` continues on its original schedule.
+  void Restore(const std::vector<RuleAlertRecord>& records);
+  // Takes over the alerts of the same rule from before a reload (Prometheus copyState).
+  void CopyStateFrom(AlertingRule& old);
+
+  RuleSnapshot Snapshot() const;
+  RuleHealth health() const;
+  std::string last_error() const;
+
+ private:
+  AlertingRule() = default;
+  void SetResult(const Status& st, Time wall_start, Duration took);
+
+  std::string name_;
+  std::string rule_key_;
+  std::string expr_;   // as written
+  std::string query_;  // normalised
+  Duration for_{0};
+  Duration keep_firing_for_{0};
+  std::vector<std::pair<std::string, templating::RuleTemplate>> label_templates_;
+  std::vector<std::pair<std::string, templating::RuleTemplate>> annotation_templates_;
+  LabelSet labels_;       // template texts, for the API
+  LabelSet annotations_;  // template texts, for the API
+
+  bool dirty_ = false;  // evaluation thread only
+
+  mutable std::mutex mu_;
+  std::map<LabelSet, RuleAlert> active_;  // GUARDED_BY(mu_) for writers vs Snapshot
+  RuleHealth health_ = RuleHealth::kUnknown;  // GUARDED_BY(mu_)
+  std::string last_error_;                    // GUARDED_BY(mu_)
+  Duration evaluation_time_{0};               // GUARDED_BY(mu_)
+  Time last_evaluation_ = kZeroTime;          // GUARDED_BY(mu_)
+};
+
+// A recording rule. alertd lists recording rules (they live in the same files) but does not
+// write their results anywhere: it has no time-series storage, so evaluating them would only
+// spend queries. Their health is reported as "unknown".
+struct RecordingRule {
+  std::string name;
+  std::string query;  // normalised
+  LabelSet labels;
+};
+
+}  // namespace alertd::rules_engine

@@ -1,0 +1,122 @@
+// A rule group as Prometheus runs it (rules/group.go): its rules in file order, evaluated
+// together at one timestamp every `interval`, on slots offset within the interval by a hash
+// of the group's name and file, so groups spread out over the interval the same way
+// Prometheus spreads them (the same file path and name give the same slots as Prometheus).
+//
+// Thread-safety: Eval is called by one thread at a time (the manager never overlaps a group
+// with itself); Snapshot and the metric accessors may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+#include "core/alert.h"
+#include "core/alert_sink.h"
+#include "core/clock.h"
+#include "core/rule_state_store.h"
+#include "rules_engine/alerting_rule.h"
+
+namespace alertd::rules_engine {
+
+// XXH64 with seed 0 (Prometheus hashes label sets with github.com/cespare/xxhash). Written
+// here because it is 40 lines and the only use is choosing the same evaluation slots as
+// Prometheus, not worth a new library dependency.
+uint64_t XXHash64(std::string_view data);
+
+// Prometheus's Group.hash(): xxhash of the label set {file=<file>, name=<name>} in its
+// "name 0xFF value 0xFF" byte form.
+uint64_t GroupHash(std::string_view file, std::string_view name);
+
+// The latest evaluation slot at or before `now` (Prometheus's Group.EvalTimestamp).
+Time EvalTimestamp(Time now, Duration interval, uint64_t hash);
+
+// Everything a group evaluation talks to. Pointers must outlive the group's evaluations.
+struct GroupDeps {
+  QueryClient* query = nullptr;        // required
+  AlertSink* sink = nullptr;           // where alerts go; may be null (nothing is sent)
+  RuleStateStore* state = nullptr;     // may be null (state is not persisted)
+  const Clock* clock = nullptr;        // required: wall time for durations and updatedAt
+  LabelSet external_labels;            // added to sent alerts when absent
+  std::string external_url;            // generatorURL and $externalURL
+  Duration resend_delay = std::chrono::minutes(1);
+};
+
+struct GroupSnapshot {
+  std::string name;
+  std::string file;
+  Duration interval{0};
+  int limit = 0;
+  Duration evaluation_time{0};
+  Time last_evaluation = kZeroTime;
+  std::vector<RuleSnapshot> rules;  // in file order; recording rules have alerting = false
+};
+
+// Counters and gauges of one group, as Prometheus names them (prometheus_rule_group_*).
+struct GroupMetrics {
+  uint64_t iterations = 0;          // prometheus_rule_group_iterations_total
+  uint64_t iterations_missed = 0;   // prometheus_rule_group_iterations_missed_total
+  uint64_t evaluations = 0;         // prometheus_rule_evaluations_total
+  uint64_t evaluation_failures = 0; // prometheus_rule_evaluation_failures_total
+  double last_duration_s = 0;       // prometheus_rule_group_last_duration_seconds
+  double duration_sum_s = 0;        // prometheus_rule_group_duration_seconds_sum (this group)
+  Time last_evaluation_ts = kZeroTime;  // prometheus_rule_group_last_evaluation_timestamp_seconds
+  size_t rules = 0;                 // prometheus_rule_group_rules
+};
+
+class Group {
+ public:
+  // Builds the group's rules (see AlertingRule::Create). `default_interval` applies when the
+  // group sets none.
+  static Result<std::unique_ptr<Group>> Create(const config::RuleGroup& cfg,
+                                               Duration default_interval);
+
+  const std::string& name() const { return name_; }
+  const std::string& file() const { return file_; }
+  // Prometheus's GroupKey: "<file>;<name>".
+  const std::string& key() const { return key_; }
+  Duration interval() const { return interval_; }
+  uint64_t hash() const { return hash_; }
+
+  // Evaluates every rule in order at `ts`, then hands the alerts due for sending to the sink
+  // in one batch and persists the changed rule state. Rule errors are recorded on the rules,
+  // not returned.
+  void Eval(Time ts, const GroupDeps& deps);
+
+  // Counts iterations skipped because the previous one overran.
+  void AddMissed(uint64_t n);
+
+  // Restores persisted alerts of this group's rules (records of other groups are ignored).
+  void Restore(const std::vector<RuleAlertRecord>& records);
+  // Takes over rule state from the same group before a reload (rules matched by rule key).
+  void CopyStateFrom(Group& old);
+
+  GroupSnapshot Snapshot() const;
+  GroupMetrics Metrics() const;
+
+ private:
+  Group() = default;
+
+  struct Entry {
+    std::unique_ptr<AlertingRule> alerting;  // null for a recording rule
+    RecordingRule recording;
+  };
+
+  std::string name_, file_, key_;
+  Duration interval_{0};
+  int limit_ = 0;
+  Duration query_offset_{0};
+  uint64_t hash_ = 0;
+  std::vector<Entry> rules_;
+
+  mutable std::mutex mu_;
+  GroupMetrics metrics_;                // GUARDED_BY(mu_)
+  Duration evaluation_time_{0};         // GUARDED_BY(mu_)
+  Time last_evaluation_ = kZeroTime;    // GUARDED_BY(mu_)
+};
+
+}  // namespace alertd::rules_engine

@@ -1,0 +1,326 @@
+#include "rules_engine/manager.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+namespace alertd::rules_engine {
+
+ManagerOptions ManagerOptionsFromConfig(const config::Config& cfg) {
+  ManagerOptions o;
+  o.default_interval = cfg.evaluation.interval;
+  o.external_labels = cfg.evaluation.external_labels;
+  o.external_url = cfg.evaluation.external_url;
+  if (o.external_url.empty()) o.external_url = "http://" + cfg.server.listen;
+  o.resend_delay = cfg.evaluation.resend_delay;
+  // Enough workers to keep every query slot busy; more would only wait on the client.
+  o.workers = std::max(1, std::min(cfg.datasource.max_concurrent_queries, 64));
+  return o;
+}
+
+Result<std::vector<std::shared_ptr<Group>>> RuleManager::Build(
+    const std::vector<config::RuleGroup>& groups, Duration default_interval) {
+  std::vector<std::shared_ptr<Group>> out;
+  for (const auto& gc : groups) {
+    auto g = Group::Create(gc, default_interval);
+    if (!g.ok()) return g.status();
+    out.push_back(std::shared_ptr<Group>(std::move(*g)));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<RuleManager>> RuleManager::Create(
+    const std::vector<config::RuleGroup>& groups, const ManagerOptions& opts, ManagerDeps deps) {
+  if (!deps.query || !deps.clock) {
+    return Status::InvalidArgument("rule manager needs a query client and a clock");
+  }
+  auto built = Build(groups, opts.default_interval);
+  if (!built.ok()) return built.status();
+  std::unique_ptr<RuleManager> m(new RuleManager(opts, deps));
+  const Time now = deps.clock->Now();
+  for (auto& g : *built) {
+    Slot s;
+    s.next = EvalTimestamp(now, g->interval(), g->hash()) + g->interval();
+    s.group = std::move(g);
+    m->slots_.push_back(std::move(s));
+  }
+  return m;
+}
+
+RuleManager::~RuleManager() { Stop(); }
+
+Status RuleManager::Restore() {
+  if (!deps_.state) return Status::Ok();
+  auto records = deps_.state->LoadAll();
+  if (!records.ok()) return records.status().WithPrefix("loading rule state");
+  std::vector<std::string> keys;
+  std::lock_guard l(mu_);
+  size_t n = 0;
+  for (auto& s : slots_) {
+    s.group->Restore(*records);
+    keys.push_back(s.group->key());
+  }
+  std::set<std::string> key_set(keys.begin(), keys.end());
+  for (const auto& r : *records) n += key_set.contains(r.group_key) ? 1 : 0;
+  spdlog::info("rules: restored {} alerts of {} groups", n, slots_.size());
+  return deps_.state->RetainGroups(keys);
+}
+
+GroupDeps RuleManager::MakeGroupDeps() const {
+  GroupDeps d;
+  d.query = deps_.query;
+  d.sink = deps_.sink;
+  d.state = deps_.state;
+  d.clock = deps_.clock;
+  d.external_labels = opts_.external_labels;
+  d.external_url = opts_.external_url;
+  d.resend_delay = opts_.resend_delay;
+  return d;
+}
+
+Time RuleManager::RunDue(Time now) {
+  std::vector<std::function<void()>> inline_work;
+  Time earliest = Time::max();
+  {
+    std::lock_guard l(mu_);
+    for (auto& s : slots_) {
+      if (s.running || paused_ || stop_) continue;
+      if (s.next <= now) {
+        // Prometheus: on a tick, evaluate at the latest slot not after now and count the
+        // slots in between as missed.
+        const Time ts = EvalTimestamp(now, s.group->interval(), s.group->hash());
+        if (!IsZero(s.last_ts) && ts > s.last_ts) {
+          const int64_t steps = (ts - s.last_ts) / s.group->interval();
+          if (steps > 1) s.group->AddMissed(static_cast<uint64_t>(steps - 1));
+        }
+        s.last_ts = ts;
+        s.next = ts + s.group->interval();
+        s.running = true;
+        ++running_;
+        auto g = s.group;
+        auto work = [this, g, ts, deps = MakeGroupDeps()] {
+          g->Eval(ts, deps);
+          Finished(g.get());
+        };
+        if (opts_.workers > 0 && started_) {
+          queue_.push_back(std::move(work));
+          work_cv_.notify_one();
+        } else {
+          inline_work.push_back(std::move(work));
+        }
+        continue;
+      }
+      earliest = std::min(earliest, s.next);
+    }
+  }
+  for (auto& w : inline_work) w();
+  if (!inline_work.empty()) {
+    std::lock_guard l(mu_);
+    for (const auto& s : slots_) {
+      if (!s.running) earliest = std::min(earliest, s.next);
+    }
+  }
+  return earliest;
+}
+
+void RuleManager::Finished(const Group* g) {
+  std::lock_guard l(mu_);
+  for (auto& s : slots_) {
+    if (s.group.get() == g) s.running = false;
+  }
+  if (--running_ == 0) idle_cv_.notify_all();
+  cv_.notify_all();
+}
+
+void RuleManager::WaitIdle() {
+  std::unique_lock l(mu_);
+  idle_cv_.wait(l, [&] { return running_ == 0; });
+}
+
+void RuleManager::Start() {
+  std::lock_guard l(mu_);
+  if (started_ || stop_) return;
+  started_ = true;
+  for (int i = 0; i < opts_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  loop_ = std::thread([this] { Loop(); });
+}
+
+void RuleManager::Stop() {
+  {
+    std::lock_guard l(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  work_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  for (auto& t : workers_) t.join();  // workers finish the queue first
+  workers_.clear();
+}
+
+void RuleManager::Loop() {
+  while (true) {
+    const Time next = RunDue(deps_.clock->Now());
+    std::unique_lock l(mu_);
+    if (stop_) return;
+    // Wake at the next slot, or when a group finishes (it may be overdue) or on Stop/Update.
+    const auto deadline =
+        next == Time::max()
+            ? std::chrono::system_clock::now() + std::chrono::hours(1)
+            : std::chrono::time_point_cast<std::chrono::system_clock::duration>(next);
+    cv_.wait_until(l, deadline);
+    if (stop_) return;
+  }
+}
+
+void RuleManager::WorkerLoop() {
+  while (true) {
+    std::function<void()> work;
+    {
+      std::unique_lock l(mu_);
+      work_cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and nothing left
+      work = std::move(queue_.front());
+      queue_.erase(queue_.begin());
+    }
+    work();
+  }
+}
+
+Status RuleManager::Update(const std::vector<config::RuleGroup>& groups,
+                           const ManagerOptions& opts) {
+  auto built = Build(groups, opts.default_interval);
+  if (!built.ok()) return built.status();
+  std::unique_lock l(mu_);
+  paused_ = true;
+  idle_cv_.wait(l, [&] { return running_ == 0; });
+  std::map<std::string, Slot*> old;
+  for (auto& s : slots_) old[s.group->key()] = &s;
+  std::vector<Slot> next_slots;
+  std::vector<std::string> keys;
+  const Time now = deps_.clock->Now();
+  for (auto& g : *built) {
+    Slot s;
+    auto it = old.find(g->key());
+    if (it != old.end()) {
+      g->CopyStateFrom(*it->second->group);
+      s.last_ts = it->second->last_ts;
+    }
+    s.next = EvalTimestamp(now, g->interval(), g->hash()) + g->interval();
+    keys.push_back(g->key());
+    s.group = std::move(g);
+    next_slots.push_back(std::move(s));
+  }
+  slots_ = std::move(next_slots);
+  opts_.default_interval = opts.default_interval;
+  opts_.external_labels = opts.external_labels;
+  opts_.external_url = opts.external_url;
+  opts_.resend_delay = opts.resend_delay;
+  paused_ = false;
+  l.unlock();
+  cv_.notify_all();
+  if (deps_.state) return deps_.state->RetainGroups(keys);
+  return Status::Ok();
+}
+
+std::vector<GroupSnapshot> RuleManager::Snapshot() const {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& s : slots_) groups.push_back(s.group);
+  }
+  std::vector<GroupSnapshot> out;
+  out.reserve(groups.size());
+  for (const auto& g : groups) out.push_back(g->Snapshot());
+  return out;
+}
+
+size_t RuleManager::group_count() const {
+  std::lock_guard l(mu_);
+  return slots_.size();
+}
+
+namespace {
+
+std::string EscapeLabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::string FormatMetricValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+}  // namespace
+
+void RuleManager::AppendMetrics(std::string* out) const {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& s : slots_) groups.push_back(s.group);
+  }
+  struct Row {
+    std::string label;
+    GroupMetrics m;
+    Duration interval;
+  };
+  std::vector<Row> rows;
+  uint64_t total_iterations = 0;
+  double total_duration = 0;
+  for (const auto& g : groups) {
+    Row r{EscapeLabelValue(g->key()), g->Metrics(), g->interval()};
+    total_iterations += r.m.iterations;
+    total_duration += r.m.duration_sum_s;
+    rows.push_back(std::move(r));
+  }
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
+                   type);
+    for (const auto& r : rows) {
+      fmt::format_to(std::back_inserter(*out), "{}{{rule_group=\"{}\"}} {}\n", name, r.label,
+                     FormatMetricValue(value(r)));
+    }
+  };
+  family("prometheus_rule_evaluation_failures_total", "counter",
+         "The total number of rule evaluation failures.",
+         [](const Row& r) { return static_cast<double>(r.m.evaluation_failures); });
+  family("prometheus_rule_evaluations_total", "counter", "The total number of rule evaluations.",
+         [](const Row& r) { return static_cast<double>(r.m.evaluations); });
+  family("prometheus_rule_group_interval_seconds", "gauge",
+         "The interval of a rule group.",
+         [](const Row& r) { return std::chrono::duration<double>(r.interval).count(); });
+  family("prometheus_rule_group_iterations_missed_total", "counter",
+         "The total number of rule group evaluations missed due to slow rule group evaluation.",
+         [](const Row& r) { return static_cast<double>(r.m.iterations_missed); });
+  family("prometheus_rule_group_iterations_total", "counter",
+         "The total number of scheduled rule group evaluations, whether executed or missed.",
+         [](const Row& r) { return static_cast<double>(r.m.iterations + r.m.iterations_missed); });
+  family("prometheus_rule_group_last_duration_seconds", "gauge",
+         "The duration of the last rule group evaluation.",
+         [](const Row& r) { return r.m.last_duration_s; });
+  family("prometheus_rule_group_last_evaluation_timestamp_seconds", "gauge",
+         "The timestamp of the last rule group evaluation in seconds.",
+         [](const Row& r) {
+           return IsZero(r.m.last_evaluation_ts) ? 0.0 : ToUnixSeconds(r.m.last_evaluation_ts);
+         });
+  family("prometheus_rule_group_rules", "gauge", "The number of rules.",
+         [](const Row& r) { return static_cast<double>(r.m.rules); });
+  fmt::format_to(std::back_inserter(*out),
+                 "# HELP prometheus_rule_group_duration_seconds The duration of rule group "
+                 "evaluations.\n# TYPE prometheus_rule_group_duration_seconds summary\n"
+                 "prometheus_rule_group_duration_seconds_sum {}\n"
+                 "prometheus_rule_group_duration_seconds_count {}\n",
+                 FormatMetricValue(total_duration), total_iterations);
+}
+
+}  // namespace alertd::rules_engine

@@ -1,0 +1,118 @@
+// The rule manager: owns the rule groups loaded from the rule files, restores their state at
+// start, schedules each group on its slots (Prometheus's timing: the first evaluation at the
+// group's next slot, a group never overlapping itself, skipped slots counted as missed
+// iterations, the evaluation timestamp being the slot), runs group evaluations on a small
+// pool of worker threads, swaps groups on reload keeping their alerts, and reports rules and
+// metrics for the API.
+//
+// Scheduling is a pure step, RunDue(now), so unit tests drive it with a fake clock and
+// workers = 0 (evaluations run inline); Start() runs the same step on a thread against the
+// system clock.
+//
+// Thread-safe (internal synchronization). Stop() must be called before destruction of the
+// objects in ManagerDeps.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "core/alert_sink.h"
+#include "core/clock.h"
+#include "core/rule_state_store.h"
+#include "rules_engine/group.h"
+#include "rules_engine/query_client.h"
+
+namespace alertd::rules_engine {
+
+struct ManagerOptions {
+  Duration default_interval = std::chrono::minutes(1);  // evaluation.interval
+  LabelSet external_labels;                             // evaluation.external_labels
+  std::string external_url;                             // evaluation.external_url
+  Duration resend_delay = std::chrono::minutes(1);      // evaluation.resend_delay
+  // Threads evaluating groups concurrently. 0: RunDue evaluates inline (tests). Queries in
+  // flight are bounded by the QueryClient itself.
+  int workers = 4;
+};
+
+// From the daemon's configuration.
+ManagerOptions ManagerOptionsFromConfig(const config::Config& cfg);
+
+struct ManagerDeps {
+  QueryClient* query = nullptr;     // required
+  AlertSink* sink = nullptr;        // may be null
+  RuleStateStore* state = nullptr;  // may be null
+  const Clock* clock = nullptr;     // required
+};
+
+class RuleManager {
+ public:
+  // Builds every group. Fails on a rule whose templates do not parse.
+  static Result<std::unique_ptr<RuleManager>> Create(const std::vector<config::RuleGroup>& groups,
+                                                     const ManagerOptions& opts,
+                                                     ManagerDeps deps);
+  ~RuleManager();
+
+  // Loads persisted alerts into the groups and drops the state of groups that no longer
+  // exist. Call before the first evaluation.
+  Status Restore();
+
+  // Starts the scheduling thread and the workers. Idempotent.
+  void Start();
+  // Stops scheduling, waits for evaluations in flight, joins every thread. Idempotent.
+  void Stop();
+
+  // Starts the evaluation of every idle group whose slot has come by `now` (on the workers,
+  // or inline when workers == 0) and returns the earliest time a group is due next.
+  Time RunDue(Time now);
+  // Blocks until no evaluation is in flight.
+  void WaitIdle();
+
+  // Replaces the groups with `groups` (a reload). Groups with the same key keep their rules'
+  // alerts (matched by rule name and position among rules of that name) and their schedule.
+  Status Update(const std::vector<config::RuleGroup>& groups, const ManagerOptions& opts);
+
+  std::vector<GroupSnapshot> Snapshot() const;
+  // Appends the prometheus_rule_* metrics in the Prometheus text exposition format.
+  void AppendMetrics(std::string* out) const;
+  size_t group_count() const;
+
+ private:
+  struct Slot {
+    std::shared_ptr<Group> group;
+    Time next = kZeroTime;     // the slot it is due at next
+    Time last_ts = kZeroTime;  // timestamp of its last evaluation
+    bool running = false;
+  };
+
+  RuleManager(const ManagerOptions& opts, ManagerDeps deps) : opts_(opts), deps_(deps) {}
+  static Result<std::vector<std::shared_ptr<Group>>> Build(
+      const std::vector<config::RuleGroup>& groups, Duration default_interval);
+  GroupDeps MakeGroupDeps() const;  // REQUIRES: mu_ held
+  void Loop();
+  void WorkerLoop();
+  void Finished(const Group* g);
+
+  ManagerOptions opts_;  // GUARDED_BY(mu_)
+  const ManagerDeps deps_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // wakes the scheduler (stop, a group finished, update)
+  std::condition_variable idle_cv_;  // signalled when running_ drops to 0
+  std::vector<Slot> slots_;          // GUARDED_BY(mu_)
+  int running_ = 0;                  // GUARDED_BY(mu_)
+  bool paused_ = false;              // GUARDED_BY(mu_): no new evaluations (during Update)
+  bool stop_ = false;                // GUARDED_BY(mu_)
+  bool started_ = false;             // GUARDED_BY(mu_)
+  std::vector<std::function<void()>> queue_;  // GUARDED_BY(mu_): work for the workers
+  std::condition_variable work_cv_;
+  std::thread loop_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace alertd::rules_engine
