@@ -3,29 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#include "router/route.h"
+
 namespace alertd::api {
 namespace {
-
-void MatchInto(const config::Route& r, const LabelSet& labels,
-               std::vector<const config::Route*>* out) {
-  if (!MatchesAll(r.matchers, labels)) return;
-  const size_t before = out->size();
-  for (const auto& child : r.routes) {
-    const size_t n = out->size();
-    MatchInto(child, labels, out);
-    if (out->size() > n && !child.continue_) break;
-  }
-  if (out->size() == before) out->push_back(&r);
-}
-
-LabelSet GroupLabels(const config::Route& r, const LabelSet& labels) {
-  if (r.group_by_all) return labels;
-  LabelSet g;
-  for (const auto& name : r.group_by) {
-    if (labels.Has(name)) g.Set(name, labels.Get(name));
-  }
-  return g;
-}
 
 class RouteTreeStatusProvider final : public AlertStatusProvider {
  public:
@@ -47,7 +28,7 @@ class RouteTreeStatusProvider final : public AlertStatusProvider {
     std::map<std::pair<const config::Route*, LabelSet>, AlertGroupView> groups;
     for (const auto& a : alerts) {
       for (const auto* r : MatchRoutes(cfg->route, a->labels)) {
-        LabelSet gl = GroupLabels(*r, a->labels);
+        LabelSet gl = router::GroupLabels(*r, a->labels);
         auto& g = groups[{r, gl}];
         if (g.alerts.empty()) {
           g.labels = std::move(gl);
@@ -78,9 +59,7 @@ class RouteTreeStatusProvider final : public AlertStatusProvider {
 }  // namespace
 
 std::vector<const config::Route*> MatchRoutes(const config::Route& root, const LabelSet& labels) {
-  std::vector<const config::Route*> out;
-  MatchInto(root, labels, &out);
-  return out;
+  return router::MatchRoutes(root, labels);
 }
 
 std::shared_ptr<AlertStatusProvider> NewRouteTreeStatusProvider(

@@ -16,6 +16,7 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "router/silences.h"
 #include "storage/alert_store.h"
 
 namespace alertd::rules_engine {
@@ -39,6 +40,8 @@ struct ApiContext {
   // The current configuration (swapped on reload); never null once the server runs.
   std::function<std::shared_ptr<const config::Config>()> config;
   std::shared_ptr<AlertStatusProvider> status;
+  // Silences (the router's); null: the silence endpoints answer 503.
+  router::Silences* silences = nullptr;
   // /-/ready answers 200 only when this returns true (unset: always ready).
   std::function<bool()> ready;
   VersionInfo version;
@@ -58,6 +61,8 @@ void RegisterAlertsV2(Router& router, const ApiContext& ctx);
 // POST /api/v1/webhook/alertmanager (api/webhook_receiver.cc).
 void RegisterWebhookReceiver(Router& router, const ApiContext& ctx);
 // GET /api/v2/status, GET /api/v2/receivers, GET|HEAD /-/healthy and /-/ready (api/status.cc).
+// POST/GET /api/v2/silences, GET/DELETE /api/v2/silence/{id} (api/silences_v2.cc).
+void RegisterSilencesV2(Router& router, const ApiContext& ctx);
 void RegisterStatus(Router& router, const ApiContext& ctx);
 // Prometheus-compatible GET /api/v1/rules and GET /api/v1/alerts (api/prometheus_v1.cc).
 void RegisterPrometheusV1(Router& router, const ApiContext& ctx);

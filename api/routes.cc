@@ -7,6 +7,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterStatus(router, ctx);
   RegisterAlertsV2(router, ctx);
   RegisterWebhookReceiver(router, ctx);
+  RegisterSilencesV2(router, ctx);
   RegisterPrometheusV1(router, ctx);
   RegisterMetrics(router, ctx);
 }

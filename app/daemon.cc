@@ -14,6 +14,11 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/scheduler.h"
+#include "notifiers/metrics.h"
+#include "notifiers/registry.h"
+#include "router/router.h"
+#include "router/state_db.h"
 #include "core/rule_state_store.h"
 #include "rules_engine/manager.h"
 #include "rules_engine/query_client.h"
@@ -60,6 +65,33 @@ void SetLogLevel(const std::string& level) {
   else if (level == "warn") spdlog::set_level(spdlog::level::warn);
   else if (level == "error") spdlog::set_level(spdlog::level::err);
   else spdlog::set_level(spdlog::level::info);
+}
+
+// The router's way to build a receiver's integrations with the real notifiers. Templates are
+// loaded once per configuration (the router asks once per receiver).
+router::IntegrationFactory MakeIntegrationFactory(notifiers::NotificationMetrics* metrics) {
+  struct Cache {
+    std::mutex mu;
+    const config::Config* cfg = nullptr;
+    std::shared_ptr<const templating::TemplateSet> templates;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [cache, metrics](const config::Receiver& receiver,
+                          const config::Config& cfg) -> Result<std::vector<notifiers::Integration>> {
+    notifiers::Deps deps;
+    {
+      std::lock_guard l(cache->mu);
+      if (cache->cfg != &cfg || !cache->templates) {
+        auto t = notifiers::LoadTemplates(cfg);
+        if (!t.ok()) return t.status();
+        cache->templates = std::move(*t);
+        cache->cfg = &cfg;
+      }
+      deps.templates = cache->templates;
+    }
+    deps.metrics = metrics;
+    return notifiers::BuildIntegrations(receiver, deps);
+  };
 }
 
 }  // namespace
@@ -144,7 +176,37 @@ int RunDaemon(const DaemonOptions& opts) {
     return 1;
   }
 
+  // The router: groups, silences, inhibition, the notification log, deliveries. Its state
+  // lives in the same database, on its own connection.
+  auto scheduler = NewThreadScheduler(&clock);
+  auto router_db = storage::Database::Open(db_path);
+  if (!router_db.ok()) {
+    spdlog::error("storage: {}", router_db.status().message());
+    return 1;
+  }
+  router::StateDb router_state(std::move(*router_db));
+  notifiers::NotificationMetrics notification_metrics;
+  router::RouterDeps rdeps;
+  rdeps.clock = &clock;
+  rdeps.scheduler = scheduler.get();
+  rdeps.db = &router_state;
+  rdeps.alerts = store->get();
+  rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
+  router::RouterOptions ropts;
+  ropts.external_url = cfg->evaluation.external_url.empty() ? "http://" + cfg->server.listen
+                                                            : cfg->evaluation.external_url;
+  auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
+  if (!routing.ok()) {
+    spdlog::error("router: {}", routing.status().message());
+    return 1;
+  }
+  std::unique_ptr<router::Router> router_ptr = std::move(*routing);
+  spdlog::info("router: {} silences, {} notification log entries, {} groups restored",
+               router_ptr->silences().List().size(), router_ptr->nflog().size(),
+               router_ptr->Groups().size());
+
   api::ApiContext ctx;
+  ctx.silences = &router_ptr->silences();
   ctx.rules = rules.get();
   if (rules) {
     ctx.metrics.push_back([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
@@ -152,7 +214,8 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.alerts = store->get();
   ctx.clock = &clock;
   ctx.config = [&holder] { return holder.Get(); };
-  ctx.status = api::NewRouteTreeStatusProvider(ctx.config);
+  // The router outlives the server; the provider does not own it.
+  ctx.status = std::shared_ptr<api::AlertStatusProvider>(router_ptr.get(), [](auto*) {});
   ctx.start_time = start;
   auto router = std::make_shared<api::Router>();
   api::RegisterApi(*router, ctx);
@@ -201,6 +264,10 @@ int RunDaemon(const DaemonOptions& opts) {
       } else if (!next->rule_groups.empty()) {
         spdlog::warn("rules need a datasource configured at start; restart to evaluate them");
       }
+      if (Status st = router_ptr->ApplyConfig(next); !st.ok()) {
+        spdlog::error("reload failed: router: {}; keeping the running configuration", st.message());
+        continue;
+      }
       holder.Set(next);
       spdlog::info("configuration reloaded");
       continue;
@@ -210,6 +277,9 @@ int RunDaemon(const DaemonOptions& opts) {
   }
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
+  router_ptr.reset();  // stops timers, finishes deliveries in flight
+  scheduler.reset();
+  router_state.Close();
   (*store)->Close();
   spdlog::info("alertd stopped");
   return 0;

@@ -23,6 +23,42 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_ends_at ON alerts(ends_at);
 )sql"},
+      {2, "router_state",
+       // The router's state (router/state_db.h). Silences as Alertmanager's API shows them,
+       // matchers as JSON [{"name","value","isRegex","isEqual"}]. The notification log: one
+       // entry per (group key, receiver, integration, index), with the label-set fingerprints
+       // of the firing and resolved alerts last delivered, packed as 8-byte little-endian
+       // integers. Aggregation groups: the next flush time of each group, so
+       // timers survive a restart. Times are Unix nanoseconds.
+       R"sql(
+CREATE TABLE silences (
+  id         TEXT    PRIMARY KEY,
+  matchers   TEXT    NOT NULL,
+  starts_at  INTEGER NOT NULL,
+  ends_at    INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT    NOT NULL,
+  comment    TEXT    NOT NULL
+);
+CREATE TABLE nflog (
+  group_key   TEXT    NOT NULL,
+  receiver    TEXT    NOT NULL,
+  integration TEXT    NOT NULL,
+  idx         INTEGER NOT NULL,
+  firing      BLOB    NOT NULL,
+  resolved    BLOB    NOT NULL,
+  logged_at   INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  PRIMARY KEY (group_key, receiver, integration, idx)
+);
+CREATE TABLE aggregation_groups (
+  route_id    TEXT    NOT NULL,
+  group_key   TEXT    NOT NULL,
+  next_flush  INTEGER NOT NULL,
+  has_flushed INTEGER NOT NULL,
+  PRIMARY KEY (route_id, group_key)
+);
+)sql"},
   };
   return kMigrations;
 }

@@ -1,0 +1,48 @@
+#include "router/aggregation_group.h"
+
+#include "router/stages.h"
+
+namespace alertd::router {
+
+bool AggregationGroup::Insert(AlertPtr alert, Time now) {
+  const bool flush_now =
+      !has_flushed && alert->starts_at + route_->config->group_wait < now;
+  alerts_[alert->Fingerprint()] = std::move(alert);
+  return flush_now;
+}
+
+std::vector<AlertPtr> AggregationGroup::alerts() const {
+  std::vector<AlertPtr> out;
+  out.reserve(alerts_.size());
+  for (const auto& [fp, a] : alerts_) out.push_back(a);
+  return out;
+}
+
+Alerts AggregationGroup::Snapshot(Time now, std::vector<AlertPtr>* originals) const {
+  Alerts out;
+  out.reserve(alerts_.size());
+  originals->clear();
+  originals->reserve(alerts_.size());
+  for (const auto& [fp, a] : alerts_) {
+    originals->push_back(a);
+    if (!a->ResolvedAt(now) && !IsZero(a->ends_at)) {
+      auto copy = std::make_shared<Alert>(*a);
+      copy->ends_at = kZeroTime;
+      out.push_back(std::move(copy));
+    } else {
+      out.push_back(a);
+    }
+  }
+  SortAlertsForPayload(out);
+  return out;
+}
+
+void AggregationGroup::DeleteResolved(const std::vector<AlertPtr>& originals, Time now) {
+  for (const auto& a : originals) {
+    if (!a->ResolvedAt(now)) continue;
+    auto it = alerts_.find(a->Fingerprint());
+    if (it != alerts_.end() && it->second == a) alerts_.erase(it);
+  }
+}
+
+}  // namespace alertd::router

@@ -1,0 +1,232 @@
+#include "router/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+namespace alertd::router {
+namespace {
+
+int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+Time FromNanos(int64_t n) { return Time(Duration(n)); }
+
+}  // namespace
+
+Result<std::vector<GroupTimer>> LoadGroupTimers(StateDb* db) {
+  std::vector<GroupTimer> out;
+  if (!db) return out;
+  Status s = db->Read([&out](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt("SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups");
+    if (!st.ok()) return st.status();
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(GroupTimer{std::string((*st)->ColumnText(0)), std::string((*st)->ColumnText(1)),
+                               FromNanos((*st)->ColumnInt64(2)), (*st)->ColumnInt64(3) != 0});
+    }
+    (*st)->Reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Dispatcher::Dispatcher(std::shared_ptr<const RouteTree> routes, std::shared_ptr<Pipeline> pipeline,
+                       const Clock* clock, Scheduler* scheduler, Executor* flush_executor,
+                       StateDb* db, DispatcherOptions opts)
+    : routes_(std::move(routes)),
+      pipeline_(std::move(pipeline)),
+      clock_(clock),
+      scheduler_(scheduler),
+      flush_executor_(flush_executor),
+      db_(db),
+      opts_(opts) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start(
+    const std::vector<AlertPtr>& alerts, const std::vector<GroupTimer>& persisted,
+    const std::unordered_map<std::string, std::unordered_set<uint64_t>>& notified_firing) {
+  std::map<std::pair<std::string, std::string>, GroupTimer> timers;
+  for (const auto& t : persisted) timers[{t.route_id, t.group_key}] = t;
+  std::unique_lock l(mu_);
+  const Time now = clock_->Now();
+  for (const auto& a : alerts) {
+    if (a->ResolvedAt(now)) {
+      // Only resolved alerts a receiver was told are firing still have news to give.
+      bool wanted = false;
+      for (const auto* r : routes_->Match(a->labels)) {
+        auto it = notified_firing.find(GroupKey(*r, GroupLabels(*r->config, a->labels)));
+        if (it != notified_firing.end() && it->second.count(a->Fingerprint())) wanted = true;
+      }
+      if (!wanted) continue;
+    }
+    InsertLocked(a, now, &timers);
+  }
+  for (const auto& [id, g] : groups_) timers.erase({g->route()->id, g->key()});
+  for (const auto& [k, t] : timers) Unpersist(t.route_id, t.group_key);
+  std::weak_ptr<Dispatcher> weak = weak_from_this();
+  maintenance_ = scheduler_->Schedule(now + opts_.maintenance_interval, [weak] {
+    if (auto self = weak.lock()) self->Maintenance();
+  });
+}
+
+void Dispatcher::Insert(const std::vector<AlertPtr>& alerts) {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  const Time now = clock_->Now();
+  for (const auto& a : alerts) InsertLocked(a, now, nullptr);
+}
+
+void Dispatcher::InsertLocked(
+    const AlertPtr& a, Time now,
+    const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted) {
+  for (const auto* route : routes_->Match(a->labels)) {
+    LabelSet gl = GroupLabels(*route->config, a->labels);
+    const GroupId id{route, gl.Fingerprint()};
+    auto it = groups_.find(id);
+    if (it == groups_.end()) {
+      auto g = std::make_shared<AggregationGroup>(route, std::move(gl));
+      Time when = now + route->config->group_wait;
+      if (persisted) {
+        auto pt = persisted->find({route->id, g->key()});
+        if (pt != persisted->end()) {
+          when = std::max(pt->second.next_flush, now);
+          g->has_flushed = pt->second.has_flushed;
+        }
+      }
+      it = groups_.emplace(id, std::move(g)).first;
+      ArmLocked(it->second, when);
+    }
+    const GroupPtr& g = it->second;
+    if (g->Insert(a, now) && g->next_flush > now) ArmLocked(g, now);
+  }
+}
+
+void Dispatcher::ArmLocked(const GroupPtr& g, Time when) {
+  if (g->timer) scheduler_->Cancel(g->timer);
+  g->next_flush = when;
+  std::weak_ptr<Dispatcher> weak = weak_from_this();
+  g->timer = scheduler_->Schedule(when, [weak, g] {
+    if (auto self = weak.lock()) self->Tick(g);
+  });
+  PersistLocked(*g);
+}
+
+void Dispatcher::Tick(const GroupPtr& g) {
+  std::unique_lock l(mu_);
+  if (stopped_ || g->removed) return;
+  const Time now = clock_->Now();
+  g->has_flushed = true;
+  g->timer = 0;
+  ArmLocked(g, now + g->route()->config->group_interval);
+  if (g->flushing) {
+    g->flush_pending = true;
+    return;
+  }
+  FlushLocked(g, l);
+}
+
+void Dispatcher::FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l) {
+  if (g->empty()) return;
+  const Time now = clock_->Now();
+  std::vector<AlertPtr> originals;
+  Alerts alerts = g->Snapshot(now, &originals);
+  g->flushing = true;
+  FlushContext ctx;
+  ctx.group_key = g->key();
+  ctx.group_labels = g->labels();
+  ctx.route = g->route();
+  ctx.receiver = g->route()->config->receiver;
+  ctx.now = now;
+  ctx.deadline = now + std::max(g->route()->config->group_interval, opts_.min_flush_timeout);
+  l.unlock();
+  auto self = shared_from_this();
+  flush_executor_->Post([self, g, ctx = std::move(ctx), alerts = std::move(alerts),
+                         originals = std::move(originals), now]() mutable {
+    self->pipeline_->Flush(std::move(ctx), std::move(alerts),
+                           [self, g, originals = std::move(originals), now](bool ok) mutable {
+                             self->FlushDone(g, std::move(originals), now, ok);
+                           });
+  });
+  l.lock();
+}
+
+void Dispatcher::FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok) {
+  std::unique_lock l(mu_);
+  if (ok) g->DeleteResolved(originals, now);
+  g->flushing = false;
+  if (g->flush_pending && !stopped_ && !g->removed) {
+    g->flush_pending = false;
+    FlushLocked(g, l);
+  }
+}
+
+void Dispatcher::Maintenance() {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    const GroupPtr& g = it->second;
+    if (g->empty() && !g->flushing) {
+      g->removed = true;
+      if (g->timer) scheduler_->Cancel(g->timer);
+      Unpersist(g->route()->id, g->key());
+      it = groups_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::weak_ptr<Dispatcher> weak = weak_from_this();
+  maintenance_ = scheduler_->Schedule(clock_->Now() + opts_.maintenance_interval, [weak] {
+    if (auto self = weak.lock()) self->Maintenance();
+  });
+}
+
+void Dispatcher::Stop() {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (maintenance_) scheduler_->Cancel(maintenance_);
+  for (auto& [id, g] : groups_) {
+    if (g->timer) scheduler_->Cancel(g->timer);
+    g->timer = 0;
+  }
+}
+
+std::vector<GroupView> Dispatcher::Groups() const {
+  std::lock_guard l(mu_);
+  std::vector<GroupView> out;
+  out.reserve(groups_.size());
+  for (const auto& [id, g] : groups_) {
+    out.push_back(GroupView{g->route(), g->key(), g->labels(), g->alerts(), g->next_flush});
+  }
+  return out;
+}
+
+void Dispatcher::PersistLocked(const AggregationGroup& g) {
+  if (!db_) return;
+  db_->Write([route_id = g.route()->id, key = g.key(), next = ToNanos(g.next_flush),
+              flushed = g.has_flushed](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt(
+        "INSERT OR REPLACE INTO aggregation_groups (route_id, group_key, next_flush, has_flushed) "
+        "VALUES (?, ?, ?, ?)");
+    if (!st.ok()) return st.status();
+    (*st)->BindText(1, route_id);
+    (*st)->BindText(2, key);
+    (*st)->BindInt64(3, next);
+    (*st)->BindInt64(4, flushed ? 1 : 0);
+    return (*st)->Run();
+  });
+}
+
+void Dispatcher::Unpersist(const std::string& route_id, const std::string& group_key) {
+  if (!db_) return;
+  db_->Write([route_id, group_key](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt("DELETE FROM aggregation_groups WHERE route_id = ? AND group_key = ?");
+    if (!st.ok()) return st.status();
+    (*st)->BindText(1, route_id);
+    (*st)->BindText(2, group_key);
+    return (*st)->Run();
+  });
+}
+
+}  // namespace alertd::router

@@ -1,0 +1,107 @@
+// The dispatcher (dispatch/dispatch.go): sorts alerts into aggregation groups by route and
+// group labels and drives each group's timer with Alertmanager's semantics:
+//   - a new group flushes group_wait after its creation, or at once when an alert's
+//     startsAt + group_wait has already passed and the group has never flushed;
+//   - each tick re-arms the timer at group_interval and then flushes (a new alert in an
+//     existing group waits for the next tick; repeat_interval is checked at ticks);
+//   - resolved alerts leave a group after a successful flush; an empty group is removed by
+//     maintenance (every 30 s) and keeps its tick schedule until then.
+// Group timers are persisted (router/state_db.h, table aggregation_groups), so a group
+// restored after a restart or reload flushes when it would have.
+//
+// Thread-safe. Timers run on the Scheduler's thread, flushes on the flush executor; neither
+// runs under the dispatcher's lock. Hold it by shared_ptr (timers and flushes keep it alive).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/scheduler.h"
+#include "router/aggregation_group.h"
+#include "router/pipeline.h"
+#include "router/route.h"
+#include "router/state_db.h"
+
+namespace alertd::router {
+
+// A group's persisted timer.
+struct GroupTimer {
+  std::string route_id;
+  std::string group_key;
+  Time next_flush = kZeroTime;
+  bool has_flushed = false;
+};
+
+// What the API and tests see of a group.
+struct GroupView {
+  const RouteNode* route = nullptr;
+  std::string key;
+  LabelSet labels;
+  std::vector<AlertPtr> alerts;
+  Time next_flush = kZeroTime;
+};
+
+struct DispatcherOptions {
+  Duration maintenance_interval = std::chrono::seconds(30);  // removal of empty groups
+  Duration min_flush_timeout = std::chrono::seconds(10);     // notify.MinTimeout
+};
+
+// Reads every persisted group timer.
+Result<std::vector<GroupTimer>> LoadGroupTimers(StateDb* db);
+
+class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
+ public:
+  // All pointers must outlive the dispatcher; `db` may be null (nothing persisted).
+  Dispatcher(std::shared_ptr<const RouteTree> routes, std::shared_ptr<Pipeline> pipeline,
+             const Clock* clock, Scheduler* scheduler, Executor* flush_executor, StateDb* db,
+             DispatcherOptions opts = {});
+  ~Dispatcher();
+
+  // Builds the groups of `alerts` (the store's content), giving groups found in `persisted`
+  // their timers back; persisted timers of groups that no longer exist are deleted.
+  // Resolved alerts are only taken in when `notified_firing` (group key -> fingerprints the
+  // notification log last recorded as firing) says a receiver still believes them firing.
+  void Start(const std::vector<AlertPtr>& alerts, const std::vector<GroupTimer>& persisted,
+             const std::unordered_map<std::string, std::unordered_set<uint64_t>>& notified_firing);
+  // Puts changed alerts into their groups.
+  void Insert(const std::vector<AlertPtr>& alerts);
+  // Cancels every timer; flushes in flight finish. Idempotent.
+  void Stop();
+
+  std::vector<GroupView> Groups() const;
+
+ private:
+  using GroupPtr = std::shared_ptr<AggregationGroup>;
+  using GroupId = std::pair<const RouteNode*, uint64_t>;  // route, group labels fingerprint
+
+  void InsertLocked(const AlertPtr& a, Time now, const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted);
+  void ArmLocked(const GroupPtr& g, Time when);
+  void Tick(const GroupPtr& g);
+  void FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l);
+  void FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok);
+  void Maintenance();
+  void PersistLocked(const AggregationGroup& g);
+  void Unpersist(const std::string& route_id, const std::string& group_key);
+
+  const std::shared_ptr<const RouteTree> routes_;
+  const std::shared_ptr<Pipeline> pipeline_;
+  const Clock* clock_;
+  Scheduler* scheduler_;
+  Executor* flush_executor_;
+  StateDb* db_;
+  const DispatcherOptions opts_;
+
+  mutable std::mutex mu_;
+  bool stopped_ = false;                   // GUARDED_BY(mu_)
+  std::map<GroupId, GroupPtr> groups_;     // GUARDED_BY(mu_)
+  Scheduler::TaskId maintenance_ = 0;      // GUARDED_BY(mu_)
+};
+
+}  // namespace alertd::router

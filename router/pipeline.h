@@ -1,0 +1,77 @@
+// The notification pipeline: what happens when an aggregation group flushes. Alertmanager's
+// order (notify/notify.go PipelineBuilder.New), written once in pipeline.cc:
+//   inhibit → time active → time mute → silence → [acknowledge, escalation: later stages]
+//   → fan-out per integration: dedup (notification log) → retry + notify → log the delivery.
+// Each integration's branch runs on that integration's own executor, so a slow or failing
+// receiver never holds up another.
+//
+// Thread-safe; flushes of different groups run concurrently.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/scheduler.h"
+#include "notifiers/notifier.h"
+#include "router/inhibit.h"
+#include "router/nflog.h"
+#include "router/silences.h"
+#include "router/stage.h"
+#include "router/stages.h"
+#include "router/time_intervals.h"
+
+namespace alertd::router {
+
+struct PipelineDeps {
+  const Clock* clock = nullptr;
+  std::shared_ptr<const Inhibitor> inhibitor;
+  const Silences* silences = nullptr;
+  std::shared_ptr<const TimeIntervals> time_intervals;
+  NotificationLog* nflog = nullptr;
+  Duration nflog_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
+  RetryOptions retry;                                  // clock is filled in from `clock`
+  // An executor for one integration ("receiver/integration/index"); called once per
+  // integration when the pipeline is built.
+  std::function<std::unique_ptr<Executor>(const std::string& name)> new_executor;
+};
+
+class Pipeline {
+ public:
+  using Done = std::function<void(bool ok)>;
+
+  // `receivers`: each receiver's integrations, by receiver name. The raw pointers in `deps`
+  // must outlive the pipeline.
+  Pipeline(PipelineDeps deps, std::map<std::string, std::vector<notifiers::Integration>> receivers);
+
+  // Runs the group stages on the calling thread, then each integration's stages on its
+  // executor. `done(ok)` runs once, when every branch has finished (on the thread that
+  // finished last); ok is false when a stage failed (the group then keeps its resolved
+  // alerts for the next flush). A receiver without integrations succeeds at once.
+  void Flush(FlushContext ctx, Alerts alerts, Done done);
+
+  // Finishes the deliveries queued on the integrations' executors and stops their threads.
+  // Flushes after this fail. Must not be called from an integration's executor; the
+  // destructor calls it, so the last reference must not be dropped there either (the
+  // Router keeps its pipelines until it shuts them down).
+  void Shutdown();
+  ~Pipeline();
+
+ private:
+  struct Branch {
+    notifiers::Integration* integration;
+    std::unique_ptr<Executor> executor;
+  };
+  Status RunStages(const std::vector<StagePtr>& stages, FlushContext& ctx, Alerts& alerts) const;
+
+  PipelineDeps deps_;
+  std::map<std::string, std::vector<notifiers::Integration>> receivers_;
+  std::map<std::string, std::vector<Branch>> branches_;  // by receiver name
+  std::vector<StagePtr> group_stages_;
+  std::vector<StagePtr> integration_stages_;
+};
+
+}  // namespace alertd::router

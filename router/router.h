@@ -1,0 +1,131 @@
+// The router: everything between the alert store and the notifiers. It owns the silences, the
+// notification log and the router's SQLite state, and per configuration the route tree, the
+// inhibitor, the time intervals, the receivers' integrations, the pipeline and the
+// dispatcher. It takes in the store's changed alerts, answers the API's questions about
+// alerts (AlertStatusProvider) and rebuilds its per-configuration parts on reload (groups keep
+// their timers, the notification log keeps what was sent).
+//
+// Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/scheduler.h"
+#include "notifiers/notifier.h"
+#include "router/alert_status.h"
+#include "router/dispatcher.h"
+#include "router/inhibit.h"
+#include "router/nflog.h"
+#include "router/pipeline.h"
+#include "router/route.h"
+#include "router/silences.h"
+#include "router/state_db.h"
+#include "router/time_intervals.h"
+#include "storage/alert_store.h"
+
+namespace alertd::router {
+
+// Builds a receiver's integrations (notifiers/ provides the real one; tests pass fakes).
+using IntegrationFactory = std::function<Result<std::vector<notifiers::Integration>>(
+    const config::Receiver& receiver, const config::Config& config)>;
+
+struct RouterOptions {
+  std::string external_url;  // the payloads' externalURL
+  Duration maintenance_interval = std::chrono::seconds(30);
+  Duration silence_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
+  Duration nflog_retention = std::chrono::hours(120);
+  Duration inhibit_source_retention = std::chrono::minutes(15);  // resolved sources kept
+  int flush_threads = 2;              // group stages of flushes
+  int threads_per_integration = 8;    // concurrent deliveries per integration
+  RetryOptions retry;                 // back-off; clock and sleep are filled in
+};
+
+struct RouterDeps {
+  const Clock* clock = nullptr;
+  Scheduler* scheduler = nullptr;
+  StateDb* db = nullptr;                     // null: nothing persisted
+  storage::AlertStore* alerts = nullptr;     // null: alerts come only through Insert
+  IntegrationFactory integrations;
+  // Executors; unset: thread pools of the sizes in RouterOptions. Tests pass inline ones.
+  Executor* flush_executor = nullptr;
+  std::function<std::unique_ptr<Executor>(const std::string& integration)> new_executor;
+  // Retry back-off waits; unset: a real sleep that Stop() interrupts.
+  std::function<bool(Duration)> sleep;
+};
+
+struct MaintenanceToken;
+
+class Router final : public AlertStatusProvider {
+ public:
+  // Loads silences, the notification log and group timers, builds everything for `cfg`,
+  // subscribes to the store and groups its alerts. Every pointer in `deps` must outlive the
+  // router.
+  static Result<std::unique_ptr<Router>> Start(RouterDeps deps,
+                                               std::shared_ptr<const config::Config> cfg,
+                                               RouterOptions opts = {});
+  ~Router() override;
+
+  // Swaps in a new configuration. On error nothing changes.
+  Status ApplyConfig(std::shared_ptr<const config::Config> cfg);
+  // Takes in changed alerts (the store subscription calls this).
+  void Insert(const std::vector<storage::AlertPtr>& alerts);
+  // Unsubscribes, stops timers, interrupts retries. Idempotent.
+  void Stop();
+
+  Silences& silences() { return *silences_; }
+  NotificationLog& nflog() { return *nflog_; }
+  std::vector<GroupView> Groups() const;
+
+  // AlertStatusProvider.
+  AlertState StateOf(const Alert& alert) const override;
+  std::vector<AlertGroupView> Groups(
+      const std::vector<std::shared_ptr<const Alert>>& alerts) const override;
+
+ private:
+  // Everything built from one configuration.
+  struct Generation {
+    std::shared_ptr<const config::Config> cfg;
+    std::shared_ptr<const RouteTree> routes;
+    std::shared_ptr<Inhibitor> inhibitor;
+    std::shared_ptr<const TimeIntervals> intervals;
+    std::shared_ptr<Pipeline> pipeline;
+    std::shared_ptr<Dispatcher> dispatcher;
+  };
+
+  Router(RouterDeps deps, RouterOptions opts);
+  Result<std::shared_ptr<Generation>> Build(std::shared_ptr<const config::Config> cfg);
+  std::shared_ptr<Generation> Current() const;
+  void Maintenance();
+  static void ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* s,
+                             Time when, Duration every);
+  bool Sleep(Duration d);
+
+  RouterDeps deps_;
+  RouterOptions opts_;
+  std::unique_ptr<Silences> silences_;
+  std::unique_ptr<NotificationLog> nflog_;
+  std::unique_ptr<Executor> own_flush_executor_;
+  int subscription_ = -1;
+
+  // Serializes Insert with generation swaps, so no alert falls between two dispatchers.
+  std::mutex ingest_mu_;
+  mutable std::mutex mu_;
+  std::shared_ptr<Generation> gen_;  // GUARDED_BY(mu_)
+  // Generations replaced by reloads: kept until the destructor shuts their pipelines down,
+  // so no delivery thread ever drops the last reference to its own pipeline.
+  std::vector<std::shared_ptr<Generation>> retired_;  // GUARDED_BY(mu_)
+  bool stopped_ = false;                              // GUARDED_BY(mu_)
+  std::condition_variable stop_cv_;
+  std::shared_ptr<MaintenanceToken> maintenance_token_;
+};
+
+}  // namespace alertd::router

@@ -1,0 +1,273 @@
+#include "router/silences.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace alertd::router {
+namespace {
+
+int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+Time FromNanos(int64_t n) { return Time(Duration(n)); }
+
+bool MatchesEmpty(const Matcher& m) { return m.Matches(std::string_view()); }
+
+}  // namespace
+
+std::string_view SilenceStateString(SilenceState s) {
+  switch (s) {
+    case SilenceState::kExpired:
+      return "expired";
+    case SilenceState::kActive:
+      return "active";
+    case SilenceState::kPending:
+      return "pending";
+  }
+  return "expired";
+}
+
+SilenceState StateOf(const Silence& s, Time now) {
+  if (now < s.starts_at) return SilenceState::kPending;
+  if (now < s.ends_at) return SilenceState::kActive;
+  return SilenceState::kExpired;
+}
+
+Status ValidateSilence(const Silence& s) {
+  if (s.matchers.empty()) return Status::InvalidArgument("at least one matcher required");
+  bool all_match_empty = true;
+  for (size_t i = 0; i < s.matchers.size(); ++i) {
+    if (!IsValidLabelName(s.matchers[i].name())) {
+      return Status::InvalidArgument(fmt::format("invalid label matcher {}: invalid label name {}",
+                                                 i, GoQuote(s.matchers[i].name())));
+    }
+    all_match_empty = all_match_empty && MatchesEmpty(s.matchers[i]);
+  }
+  if (all_match_empty) {
+    return Status::InvalidArgument("at least one matcher must not match the empty string");
+  }
+  if (IsZero(s.starts_at)) return Status::InvalidArgument("invalid zero start timestamp");
+  if (IsZero(s.ends_at)) return Status::InvalidArgument("invalid zero end timestamp");
+  if (s.ends_at < s.starts_at) return Status::InvalidArgument("end time must not be before start time");
+  return Status::Ok();
+}
+
+std::string MatchersToJson(const Matchers& ms) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& m : ms) {
+    arr.push_back({{"name", m.name()}, {"value", m.value()}, {"isRegex", m.is_regex()},
+                   {"isEqual", m.is_equal()}});
+  }
+  return arr.dump();
+}
+
+Result<Matchers> MatchersFromJson(std::string_view json) {
+  try {
+    auto arr = nlohmann::json::parse(json);
+    Matchers out;
+    for (const auto& j : arr) {
+      const bool re = j.value("isRegex", false);
+      const bool eq = j.value("isEqual", true);
+      MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
+                       : (eq ? MatchType::kEqual : MatchType::kNotEqual);
+      auto m = Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
+      if (!m.ok()) return m.status();
+      out.push_back(std::move(*m));
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("matchers: ") + e.what());
+  }
+}
+
+Status Silences::Load() {
+  if (!db_) return Status::Ok();
+  std::map<std::string, Silence> loaded;
+  Status s = db_->Read([&loaded](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt(
+        "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences");
+    if (!st.ok()) return st.status();
+    for (;;) {
+      auto row = (*st)->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      Silence sil;
+      sil.id = std::string((*st)->ColumnText(0));
+      auto ms = MatchersFromJson((*st)->ColumnText(1));
+      if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
+      sil.matchers = std::move(*ms);
+      sil.starts_at = FromNanos((*st)->ColumnInt64(2));
+      sil.ends_at = FromNanos((*st)->ColumnInt64(3));
+      sil.updated_at = FromNanos((*st)->ColumnInt64(4));
+      sil.created_by = std::string((*st)->ColumnText(5));
+      sil.comment = std::string((*st)->ColumnText(6));
+      loaded.emplace(sil.id, std::move(sil));
+    }
+    (*st)->Reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  std::lock_guard l(mu_);
+  by_id_ = std::move(loaded);
+  return Status::Ok();
+}
+
+Status Silences::Persist(const Silence& sil) {
+  if (!db_) return Status::Ok();
+  return db_->WriteSync([sil](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt(
+        "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, "
+        "created_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!st.ok()) return st.status();
+    auto* s = *st;
+    s->BindText(1, sil.id);
+    s->BindText(2, MatchersToJson(sil.matchers));
+    s->BindInt64(3, ToNanos(sil.starts_at));
+    s->BindInt64(4, ToNanos(sil.ends_at));
+    s->BindInt64(5, ToNanos(sil.updated_at));
+    s->BindText(6, sil.created_by);
+    s->BindText(7, sil.comment);
+    return s->Run();
+  });
+}
+
+std::string Silences::NewId() {
+  // A random (version 4) UUID as Alertmanager's silence IDs are. Sixteen random bytes and two
+  // fixed nibbles: not worth a dependency on libuuid.
+  thread_local std::mt19937_64 rng([] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }());
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
+}
+
+Result<std::string> Silences::Set(Silence sil) {
+  std::lock_guard l(mu_);
+  const Time now = clock_->Now();
+  std::optional<Silence> prev;
+  if (!sil.id.empty()) {
+    auto it = by_id_.find(sil.id);
+    if (it == by_id_.end()) return Status::NotFound("silence not found");
+    prev = it->second;
+  }
+  if (prev) {
+    bool can_update = prev->matchers == sil.matchers;
+    if (can_update) {
+      switch (StateOf(*prev, now)) {
+        case SilenceState::kActive:
+          can_update = sil.starts_at == prev->starts_at && !(sil.ends_at < now);
+          break;
+        case SilenceState::kPending:
+          can_update = !(sil.starts_at < now);
+          break;
+        case SilenceState::kExpired:
+          can_update = false;
+          break;
+      }
+    }
+    if (can_update) {
+      sil.updated_at = now;
+      if (Status v = ValidateSilence(sil); !v.ok()) return v.WithPrefix("silence invalid");
+      if (Status p = Persist(sil); !p.ok()) return p;
+      by_id_[sil.id] = sil;
+      return sil.id;
+    }
+  }
+  Silence next = sil;
+  next.id = NewId();
+  if (next.starts_at < now) next.starts_at = now;
+  next.updated_at = now;
+  if (Status v = ValidateSilence(next); !v.ok()) return v.WithPrefix("silence invalid");
+  if (prev && StateOf(*prev, now) != SilenceState::kExpired) {
+    Silence old = *prev;
+    if (StateOf(old, now) == SilenceState::kPending) old.starts_at = now;
+    old.ends_at = now;
+    old.updated_at = now;
+    if (Status p = Persist(old); !p.ok()) return p;
+    by_id_[old.id] = old;
+  }
+  if (Status p = Persist(next); !p.ok()) return p;
+  by_id_[next.id] = next;
+  return next.id;
+}
+
+Status Silences::Expire(const std::string& id) {
+  std::lock_guard l(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return Status::NotFound("silence not found");
+  const Time now = clock_->Now();
+  Silence s = it->second;
+  switch (StateOf(s, now)) {
+    case SilenceState::kExpired:
+      return Status::Ok();
+    case SilenceState::kActive:
+      s.ends_at = now;
+      break;
+    case SilenceState::kPending:
+      s.starts_at = now;
+      s.ends_at = now;
+      break;
+  }
+  s.updated_at = now;
+  if (Status p = Persist(s); !p.ok()) return p;
+  it->second = std::move(s);
+  return Status::Ok();
+}
+
+std::optional<Silence> Silences::Get(const std::string& id) const {
+  std::lock_guard l(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Silence> Silences::List() const {
+  std::lock_guard l(mu_);
+  std::vector<Silence> out;
+  out.reserve(by_id_.size());
+  for (const auto& [id, s] : by_id_) out.push_back(s);
+  return out;
+}
+
+std::vector<std::string> Silences::Mutes(const LabelSet& labels, Time now) const {
+  std::lock_guard l(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, s] : by_id_) {
+    if (StateOf(s, now) != SilenceState::kActive) continue;
+    if (MatchesAll(s.matchers, labels)) out.push_back(id);
+  }
+  return out;
+}
+
+void Silences::CollectGarbage(Duration retention) {
+  std::vector<std::string> dead;
+  {
+    std::lock_guard l(mu_);
+    const Time cutoff = clock_->Now() - retention;
+    for (auto it = by_id_.begin(); it != by_id_.end();) {
+      if (it->second.ends_at < cutoff) {
+        dead.push_back(it->first);
+        it = by_id_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (!db_ || dead.empty()) return;
+  db_->Write([dead](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt("DELETE FROM silences WHERE id = ?");
+    if (!st.ok()) return st.status();
+    for (const auto& id : dead) {
+      (*st)->BindText(1, id);
+      if (Status s = (*st)->Run(); !s.ok()) return s;
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace alertd::router

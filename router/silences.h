@@ -1,0 +1,82 @@
+// Silences (silence/silence.go): matchers and a time range that mute matching alerts while
+// active. Create and update follow Alertmanager's rule (canUpdate): a silence is changed in
+// place only if its matchers are unchanged and either it is active, keeps its startsAt and
+// the new endsAt is not in the past, or it is pending and the new startsAt is not in the
+// past; otherwise the old silence is expired and a new one (new ID) is created. Silences are
+// kept in memory and persisted in SQLite (router/state_db.h) before a change is reported.
+//
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/result.h"
+#include "router/state_db.h"
+
+namespace alertd::router {
+
+enum class SilenceState { kExpired, kActive, kPending };
+std::string_view SilenceStateString(SilenceState s);  // "expired", "active", "pending"
+
+struct Silence {
+  std::string id;  // empty when creating
+  Matchers matchers;
+  Time starts_at = kZeroTime;
+  Time ends_at = kZeroTime;
+  Time updated_at = kZeroTime;
+  std::string created_by;
+  std::string comment;
+};
+
+// pending before starts_at, active before ends_at, expired from then on.
+SilenceState StateOf(const Silence& s, Time now);
+
+// Alertmanager's validateSilence, with its messages.
+Status ValidateSilence(const Silence& s);
+
+// Matchers as stored and as the API shows them: [{"name","value","isRegex","isEqual"}].
+std::string MatchersToJson(const Matchers& ms);
+Result<Matchers> MatchersFromJson(std::string_view json);
+
+class Silences {
+ public:
+  // `db` may be null (nothing persisted). Both must outlive this.
+  Silences(const Clock* clock, StateDb* db) : clock_(clock), db_(db) {}
+
+  // Loads the persisted silences. Call once, before use.
+  Status Load();
+
+  // Creates (empty id) or updates a silence; returns its ID, which is new unless the update
+  // could be done in place. Errors: NotFound for an unknown id ("silence not found");
+  // InvalidArgument ("silence invalid: ...") when the result would be invalid; Internal when
+  // it could not be persisted. A new silence starting in the past starts now.
+  Result<std::string> Set(Silence s);
+  // Expires a silence now (a pending one gets starts_at = ends_at = now). NotFound for an
+  // unknown id; OK, changing nothing, for an already expired one.
+  Status Expire(const std::string& id);
+
+  std::optional<Silence> Get(const std::string& id) const;
+  std::vector<Silence> List() const;
+  // The IDs of the silences active at `now` whose matchers all match `labels`, sorted.
+  std::vector<std::string> Mutes(const LabelSet& labels, Time now) const;
+  // Deletes silences expired for longer than `retention`.
+  void CollectGarbage(Duration retention);
+
+ private:
+  Status Persist(const Silence& s);
+  static std::string NewId();
+
+  const Clock* clock_;
+  StateDb* db_;
+  mutable std::mutex mu_;
+  std::map<std::string, Silence> by_id_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace alertd::router

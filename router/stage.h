@@ -1,0 +1,59 @@
+// One step of the notification pipeline (Alertmanager's notify.Stage): it receives the alerts
+// a flush would send and passes on those the next step gets. The group stages (inhibition,
+// time intervals, silences, and later acknowledgement) run once per flush; the integration
+// stages (dedup against the notification log, retry + notify, log the delivery) run once per
+// integration of the receiver, each on that integration's own executor. router/pipeline.cc
+// lists them, in order, in one place.
+//
+// A stage is immutable after construction and thread-safe: several flushes run it at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/alert.h"
+#include "core/labels.h"
+#include "core/result.h"
+#include "notifiers/notifier.h"
+#include "router/nflog.h"
+
+namespace alertd::router {
+
+struct RouteNode;
+using AlertPtr = std::shared_ptr<const Alert>;
+using Alerts = std::vector<AlertPtr>;
+
+// What a flush carries through the stages (Alertmanager's context values).
+struct FlushContext {
+  // Set by the aggregation group.
+  std::string group_key;
+  LabelSet group_labels;
+  const RouteNode* route = nullptr;  // its config gives receiver, timers and intervals
+  std::string receiver;
+  Time now = kZeroTime;       // the flush time: what is resolved is decided against it
+  Time deadline = kZeroTime;  // retries stop here (max(group_interval, 10s) after `now`)
+  // Set by the fan-out, for the integration stages.
+  notifiers::Integration* integration = nullptr;
+  NflogKey nflog_key;
+  // Set by the dedup stage: fingerprints of the firing and resolved alerts, and why the
+  // notification is sent ("first notification", "new alerts added", ...).
+  std::vector<uint64_t> firing;
+  std::vector<uint64_t> resolved;
+  std::string notification_reason;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual std::string_view name() const = 0;
+  // Replaces `alerts` with what the next stage gets. Leaving it empty ends the flush here,
+  // successfully (nothing to send). An error fails this flush: the group keeps its resolved
+  // alerts and the next group_interval tick tries again.
+  virtual Status Exec(FlushContext& ctx, Alerts& alerts) = 0;
+};
+
+using StagePtr = std::unique_ptr<Stage>;
+
+}  // namespace alertd::router

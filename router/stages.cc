@@ -1,0 +1,232 @@
+#include "router/stages.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+#include "router/route.h"
+
+namespace alertd::router {
+namespace {
+
+// A stage that keeps the alerts `muted` says no to.
+template <typename Fn>
+void Filter(Alerts& alerts, Fn muted) {
+  alerts.erase(std::remove_if(alerts.begin(), alerts.end(), muted), alerts.end());
+}
+
+class InhibitStage final : public Stage {
+ public:
+  explicit InhibitStage(const Inhibitor* ih) : ih_(ih) {}
+  std::string_view name() const override { return "inhibit"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    Filter(alerts, [&](const AlertPtr& a) { return ih_->InhibitedBy(a->labels, ctx.now).has_value(); });
+    return Status::Ok();
+  }
+
+ private:
+  const Inhibitor* ih_;
+};
+
+class TimeActiveStage final : public Stage {
+ public:
+  explicit TimeActiveStage(const TimeIntervals* ti) : ti_(ti) {}
+  std::string_view name() const override { return "time_active"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    const auto& names = ctx.route->config->active_time_intervals;
+    if (names.empty()) return Status::Ok();
+    if (ti_->Active(names, ctx.now).empty()) alerts.clear();
+    return Status::Ok();
+  }
+
+ private:
+  const TimeIntervals* ti_;
+};
+
+class TimeMuteStage final : public Stage {
+ public:
+  explicit TimeMuteStage(const TimeIntervals* ti) : ti_(ti) {}
+  std::string_view name() const override { return "time_mute"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    const auto& names = ctx.route->config->mute_time_intervals;
+    if (!names.empty() && !ti_->Active(names, ctx.now).empty()) alerts.clear();
+    return Status::Ok();
+  }
+
+ private:
+  const TimeIntervals* ti_;
+};
+
+class SilenceStage final : public Stage {
+ public:
+  explicit SilenceStage(const Silences* s) : s_(s) {}
+  std::string_view name() const override { return "silence"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    Filter(alerts, [&](const AlertPtr& a) { return !s_->Mutes(a->labels, ctx.now).empty(); });
+    return Status::Ok();
+  }
+
+ private:
+  const Silences* s_;
+};
+
+class DedupStage final : public Stage {
+ public:
+  explicit DedupStage(const NotificationLog* nflog) : nflog_(nflog) {}
+  std::string_view name() const override { return "dedup"; }
+
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    ctx.firing.clear();
+    ctx.resolved.clear();
+    for (const auto& a : alerts) {
+      (a->ResolvedAt(ctx.now) ? ctx.resolved : ctx.firing).push_back(a->Fingerprint());
+    }
+    std::sort(ctx.firing.begin(), ctx.firing.end());
+    std::sort(ctx.resolved.begin(), ctx.resolved.end());
+    const auto entry = nflog_->Query(ctx.nflog_key);
+    const bool send_resolved = ctx.integration->notifier->send_resolved();
+    const Duration repeat = ctx.route->config->repeat_interval;
+    std::string reason;
+    if (!entry) {
+      if (!ctx.firing.empty()) reason = "first notification";
+    } else if (!entry->IsFiringSubset(ctx.firing)) {
+      reason = "new alerts added";
+    } else if (ctx.firing.empty()) {
+      // Sent even without send_resolved, so the log forgets the firing alerts.
+      if (!entry->firing.empty()) reason = "all alerts resolved";
+    } else if (send_resolved && !entry->IsResolvedSubset(ctx.resolved)) {
+      reason = "some alerts resolved";
+    } else if (entry->logged_at < ctx.now - repeat) {
+      reason = "repeat interval elapsed";
+    }
+    if (reason.empty()) {
+      alerts.clear();
+    } else {
+      ctx.notification_reason = std::move(reason);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const NotificationLog* nflog_;
+};
+
+class RetryStage final : public Stage {
+ public:
+  explicit RetryStage(RetryOptions o) : o_(std::move(o)) {}
+  std::string_view name() const override { return "retry"; }
+
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    auto* notifier = ctx.integration->notifier.get();
+    notifiers::Notification n;
+    if (!notifier->send_resolved()) {
+      if (ctx.firing.empty()) return Status::Ok();  // logged, not sent
+      for (const auto& a : alerts) {
+        if (!a->ResolvedAt(ctx.now)) n.alerts.push_back(a);
+      }
+    } else {
+      n.alerts = alerts;
+    }
+    n.receiver = ctx.receiver;
+    n.group_key = ctx.group_key;
+    n.group_labels = ctx.group_labels;
+    n.now = ctx.now;
+    n.notification_reason = ctx.notification_reason;
+    n.external_url = o_.external_url;
+
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    Duration wait = o_.initial_interval;
+    Status last;
+    for (int attempt = 1;; ++attempt) {
+      if (o_.clock->Now() >= ctx.deadline) {
+        return Status::Timeout(fmt::format("{}: notify retry canceled after {} attempts: {}",
+                                           ctx.nflog_key.String(), attempt - 1,
+                                           last.ok() ? "deadline exceeded" : last.message()));
+      }
+      auto r = notifier->Notify(n);
+      if (r.status.ok()) return Status::Ok();
+      last = r.status;
+      if (!r.retryable) {
+        return r.status.WithPrefix(fmt::format(
+            "{}: notify retry canceled due to unrecoverable error after {} attempts",
+            ctx.nflog_key.String(), attempt));
+      }
+      spdlog::debug("{}: attempt {} failed, will retry: {}", ctx.nflog_key.String(), attempt,
+                    r.status.message());
+      std::uniform_real_distribution<double> jitter(1 - o_.randomization, 1 + o_.randomization);
+      Duration d = std::chrono::duration_cast<Duration>(wait * jitter(rng));
+      const Duration left = ctx.deadline - o_.clock->Now();
+      if (d > left) d = left;
+      if (d > Duration::zero() && !o_.sleep(d)) {
+        return Status::Unavailable(ctx.nflog_key.String() + ": shutting down");
+      }
+      wait = std::min(std::chrono::duration_cast<Duration>(wait * o_.multiplier), o_.max_interval);
+    }
+  }
+
+ private:
+  RetryOptions o_;
+};
+
+class SetNotifiesStage final : public Stage {
+ public:
+  SetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention)
+      : nflog_(nflog), clock_(clock), retention_(retention) {}
+  std::string_view name() const override { return "set_notifies"; }
+  Status Exec(FlushContext& ctx, Alerts&) override {
+    nflog_->Log(ctx.nflog_key, ctx.firing, ctx.resolved, clock_->Now(), retention_);
+    return Status::Ok();
+  }
+
+ private:
+  NotificationLog* nflog_;
+  const Clock* clock_;
+  Duration retention_;
+};
+
+// model.LabelSet.Before.
+bool LabelSetBefore(const LabelSet& a, const LabelSet& b) {
+  if (a.size() != b.size()) return a.size() < b.size();
+  std::vector<std::string_view> names;
+  for (const auto& l : a) names.push_back(l.name);
+  for (const auto& l : b) names.push_back(l.name);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (auto n : names) {
+    if (!a.Has(n)) return true;
+    if (!b.Has(n)) return false;
+    auto av = a.Get(n), bv = b.Get(n);
+    if (av != bv) return av < bv;
+  }
+  return false;
+}
+
+}  // namespace
+
+void SortAlertsForPayload(Alerts& alerts) {
+  std::stable_sort(alerts.begin(), alerts.end(), [](const AlertPtr& x, const AlertPtr& y) {
+    for (std::string_view key : {"job", "instance"}) {
+      const bool xo = x->labels.Has(key), yo = y->labels.Has(key);
+      if (!xo && !yo) continue;
+      if (!xo) return false;
+      if (!yo) return true;
+      auto xv = x->labels.Get(key), yv = y->labels.Get(key);
+      if (xv != yv) return xv < yv;
+    }
+    return LabelSetBefore(x->labels, y->labels);
+  });
+}
+
+StagePtr NewInhibitStage(const Inhibitor* inhibitor) { return std::make_unique<InhibitStage>(inhibitor); }
+StagePtr NewTimeActiveStage(const TimeIntervals* ti) { return std::make_unique<TimeActiveStage>(ti); }
+StagePtr NewTimeMuteStage(const TimeIntervals* ti) { return std::make_unique<TimeMuteStage>(ti); }
+StagePtr NewSilenceStage(const Silences* s) { return std::make_unique<SilenceStage>(s); }
+StagePtr NewDedupStage(const NotificationLog* nflog) { return std::make_unique<DedupStage>(nflog); }
+StagePtr NewRetryStage(RetryOptions opts) { return std::make_unique<RetryStage>(std::move(opts)); }
+StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention) {
+  return std::make_unique<SetNotifiesStage>(nflog, clock, retention);
+}
+
+}  // namespace alertd::router

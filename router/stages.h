@@ -1,0 +1,56 @@
+// The pipeline's stages (router/stage.h), one factory each; the classes are private to
+// router/stages.cc. router/pipeline.cc puts them in order.
+//
+// Every dependency passed in must outlive the stage.
+#pragma once
+
+#include <functional>
+
+#include "core/clock.h"
+#include "router/inhibit.h"
+#include "router/nflog.h"
+#include "router/silences.h"
+#include "router/stage.h"
+#include "router/time_intervals.h"
+
+namespace alertd::router {
+
+// Drops alerts inhibited by another alert (notify.MuteStage with the Inhibitor).
+StagePtr NewInhibitStage(const Inhibitor* inhibitor);
+// Drops everything when the route has active_time_intervals and none contains the flush time.
+StagePtr NewTimeActiveStage(const TimeIntervals* intervals);
+// Drops everything when one of the route's mute_time_intervals contains the flush time.
+StagePtr NewTimeMuteStage(const TimeIntervals* intervals);
+// Drops alerts matched by an active silence.
+StagePtr NewSilenceStage(const Silences* silences);
+
+// Passes the alerts on only when the notification log says the receiver must hear about them
+// (notify/dedup_stage.go needsUpdate), setting ctx.firing, ctx.resolved and
+// ctx.notification_reason.
+StagePtr NewDedupStage(const NotificationLog* nflog);
+
+struct RetryOptions {
+  const Clock* clock = nullptr;
+  // Waits `d`; returns false when the daemon is stopping (the retry then gives up).
+  std::function<bool(Duration d)> sleep;
+  // Exponential back-off between attempts (cenkalti/backoff defaults, as Alertmanager).
+  Duration initial_interval = std::chrono::milliseconds(500);
+  double multiplier = 1.5;
+  double randomization = 0.5;  // each wait is drawn from [w*(1-r), w*(1+r)]
+  Duration max_interval = std::chrono::seconds(60);
+  std::string external_url;  // the payload's externalURL
+};
+// Delivers through ctx.integration, retrying retryable failures with back-off until
+// ctx.deadline (notify.RetryStage). Resolved alerts are left out for integrations without
+// send_resolved; when only resolved alerts remain, nothing is sent and the stage succeeds,
+// so the notification log still records them.
+StagePtr NewRetryStage(RetryOptions opts);
+
+// Records the delivery in the notification log (notify.SetNotifiesStage).
+StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention);
+
+// Alertmanager's payload order (types.AlertSlice): by job, then instance (present before
+// absent), then by label set (model.LabelSet.Before).
+void SortAlertsForPayload(Alerts& alerts);
+
+}  // namespace alertd::router

@@ -1,0 +1,109 @@
+#include "router/state_db.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <vector>
+
+namespace alertd::router {
+
+Result<storage::Statement*> StateDb::Conn::Stmt(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto st = db_->Prepare(sql);
+    if (!st.ok()) return st.status();
+    it = cache_.emplace(sql, std::make_unique<storage::Statement>(std::move(*st))).first;
+  }
+  it->second->Reset();
+  return it->second.get();
+}
+
+StateDb::StateDb(std::unique_ptr<storage::Database> db)
+    : db_(std::move(db)), conn_(db_.get()), thread_([this] { Loop(); }) {}
+
+StateDb::~StateDb() { Close(); }
+
+void StateDb::Write(Op op, Done done) {
+  {
+    std::lock_guard l(mu_);
+    if (!closed_) {
+      queue_.push_back(Item{std::move(op), std::move(done), false});
+      cv_.notify_one();
+      return;
+    }
+  }
+  if (done) done(Status::Unavailable("router state database is closed"));
+}
+
+Status StateDb::WriteSync(Op op) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  Write(std::move(op), [&p](Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
+Status StateDb::Read(Op op) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  {
+    std::lock_guard l(mu_);
+    if (closed_) return Status::Unavailable("router state database is closed");
+    queue_.push_back(Item{std::move(op), [&p](Status s) { p.set_value(std::move(s)); }, true});
+    cv_.notify_one();
+  }
+  return f.get();
+}
+
+void StateDb::Close() {
+  {
+    std::lock_guard l(mu_);
+    if (closed_) return;
+    closed_ = true;
+    cv_.notify_all();
+  }
+  thread_.join();
+}
+
+void StateDb::Loop() {
+  std::unique_lock l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return closed_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      if (closed_) return;
+      continue;
+    }
+    if (queue_.front().read) {
+      Item it = std::move(queue_.front());
+      queue_.pop_front();
+      l.unlock();
+      Status s = it.op(conn_);
+      it.done(std::move(s));
+      l.lock();
+      continue;
+    }
+    // Take every write queued up to the next read: one transaction.
+    std::vector<Item> batch;
+    while (!queue_.empty() && !queue_.front().read) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    l.unlock();
+    std::vector<Status> results(batch.size());
+    Status s = db_->Begin();
+    if (s.ok()) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        results[i] = batch[i].op(conn_);
+        if (!results[i].ok()) spdlog::error("router state: {}", results[i].message());
+      }
+      s = db_->Commit();
+      if (!s.ok()) db_->Rollback();
+    }
+    if (!s.ok()) spdlog::error("router state: commit failed: {}", s.message());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(s.ok() ? results[i] : s);
+    }
+    l.lock();
+  }
+}
+
+}  // namespace alertd::router

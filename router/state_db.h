@@ -1,0 +1,74 @@
+// The router's durable state in SQLite: silences, the notification log and aggregation-group
+// timers (tables from storage/migrations.cc). One connection, used only by one writer thread
+// that commits whatever is queued since its previous commit in one transaction (group
+// commit), so thousands of notification-log writes share one fsync.
+//
+// Thread-safe. Operations run on the writer thread, in the order queued; `done` callbacks run
+// there too, after the commit, and must be quick.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/result.h"
+#include "storage/db.h"
+
+namespace alertd::router {
+
+class StateDb {
+ public:
+  // What an operation sees: the connection, and prepared statements cached by their SQL.
+  class Conn {
+   public:
+    explicit Conn(storage::Database* db) : db_(db) {}
+    storage::Database& db() { return *db_; }
+    // A cached statement for `sql` (reset before it is returned). Fails when SQL is invalid.
+    Result<storage::Statement*> Stmt(const std::string& sql);
+
+   private:
+    storage::Database* db_;
+    std::map<std::string, std::unique_ptr<storage::Statement>> cache_;
+  };
+  using Op = std::function<Status(Conn&)>;
+  using Done = std::function<void(Status)>;
+
+  // Takes the database (with AllMigrations() applied) and starts the writer thread.
+  explicit StateDb(std::unique_ptr<storage::Database> db);
+  ~StateDb();  // Close()
+  StateDb(const StateDb&) = delete;
+  StateDb& operator=(const StateDb&) = delete;
+
+  // Queues `op` to run in the next transaction; `done` (may be empty) gets the commit's
+  // status. After Close, `done` gets Unavailable at once.
+  void Write(Op op, Done done = nullptr);
+  // Queues `op` and waits until its transaction committed.
+  Status WriteSync(Op op);
+  // Runs `op` on the writer thread outside any batch (for loading at start-up) and waits.
+  Status Read(Op op);
+  // Commits everything queued and stops the thread. Idempotent.
+  void Close();
+
+ private:
+  struct Item {
+    Op op;
+    Done done;
+    bool read = false;
+  };
+  void Loop();
+
+  std::unique_ptr<storage::Database> db_;
+  Conn conn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;  // GUARDED_BY(mu_)
+  bool closed_ = false;     // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace alertd::router
