@@ -1,0 +1,109 @@
+// Test helper: the Python HTTP sink (fixtures/http_sink.py) on a free loopback port, and the
+// alerts/notifications the notifier tests share. One sink per test case.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "notifiers/deps.h"
+#include "notifiers/notifier.h"
+#include "notifiers/registry.h"
+#include "tests/support/process.h"
+
+namespace alertd::notifiers::testsupport {
+
+class HttpSink {
+ public:
+  HttpSink() {
+    dir_ = alertd::testing::MakeTempDir("alertd-sink");
+    port_ = alertd::testing::FreePort();
+    proc_ = alertd::testing::Process::Start(
+        {"/usr/bin/python3", std::string(alertd::testing::kSourceDir) +
+                                 "/tests/notifiers/fixtures/http_sink.py",
+         std::to_string(port_)},
+        dir_ + "/sink.log");
+    REQUIRE(alertd::testing::WaitHttpReady(url() + "/-/ready", std::chrono::seconds(10)));
+  }
+  ~HttpSink() {
+    proc_.Stop(std::chrono::milliseconds(2000));
+    alertd::testing::RemoveTree(dir_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Every request recorded so far (see http_sink.py).
+  nlohmann::json Requests() const {
+    auto r = alertd::testing::HttpGet(url() + "/_requests");
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_discarded() ? nlohmann::json::array() : j;
+  }
+  // Requests whose path starts with `prefix`.
+  std::vector<nlohmann::json> RequestsTo(const std::string& prefix) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& r : Requests()) {
+      if (r["path"].get<std::string>().rfind(prefix, 0) == 0) out.push_back(r);
+    }
+    return out;
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  alertd::testing::Process proc_;
+};
+
+inline Time T(const char* rfc3339) { return *ParseRFC3339(rfc3339); }
+
+inline AlertPtr MakeAlert(LabelSet labels, LabelSet annotations, Time starts, Time ends = kZeroTime) {
+  auto a = std::make_shared<Alert>();
+  a->labels = std::move(labels);
+  a->annotations = std::move(annotations);
+  a->starts_at = starts;
+  a->ends_at = ends;
+  a->generator_url = "http://prometheus.example/graph?g0.expr=up&g0.tab=1";
+  return a;
+}
+
+// Two firing DiskFull alerts on instances a and b, grouped by alertname.
+inline Notification DiskFullNotification(const std::string& receiver, Time now) {
+  Notification n;
+  n.receiver = receiver;
+  n.group_key = "{}:{alertname=\"DiskFull\"}";
+  n.group_labels = LabelSet{{"alertname", "DiskFull"}};
+  n.now = now;
+  n.external_url = "http://alertd.example:9093";
+  n.notification_reason = "first notification";
+  n.alerts.push_back(MakeAlert(
+      {{"alertname", "DiskFull"}, {"instance", "a"}, {"severity", "critical"}},
+      {{"summary", "disk a is full"}, {"runbook", "http://runbooks/disk"}},
+      T("2024-01-01T00:00:00Z")));
+  n.alerts.push_back(MakeAlert(
+      {{"alertname", "DiskFull"}, {"instance", "b"}, {"severity", "critical"}},
+      {{"summary", "disk b is full"}, {"runbook", "http://runbooks/disk"}},
+      T("2024-01-01T00:00:00Z")));
+  return n;
+}
+
+inline Deps TestDeps() {
+  config::Config empty;
+  Deps d;
+  auto t = LoadTemplates(empty);
+  REQUIRE(t.ok());
+  d.templates = *t;
+  d.timeout = std::chrono::seconds(5);
+  return d;
+}
+
+// Loads a config text; REQUIREs it to be valid.
+inline config::Config LoadConfig(const std::string& yaml, const std::string& dir) {
+  auto r = config::LoadConfigString(yaml, dir + "/alertd.yml");
+  INFO(r.ErrorText());
+  REQUIRE(r.ok());
+  return *r.config;
+}
+
+}  // namespace alertd::notifiers::testsupport
