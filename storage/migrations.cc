@@ -59,6 +59,30 @@ CREATE TABLE aggregation_groups (
   PRIMARY KEY (route_id, group_key)
 );
 )sql"},
+      {3, "rule_alerts",
+       // The rule engine's alert state (storage/rule_state_store.h): one row per alert of an
+       // alerting rule; group_key is Prometheus's "<file>;<group>", rule_key "<alert>#<n>",
+       // fingerprint the labels' Alertmanager fingerprint. State 0 inactive (resolved, still
+       // re-sent), 1 pending, 2 firing. Value as text; times are Unix nanoseconds, INT64_MIN
+       // meaning "not set".
+       R"sql(
+CREATE TABLE rule_alerts (
+  group_key         TEXT    NOT NULL,
+  rule_key          TEXT    NOT NULL,
+  fingerprint       INTEGER NOT NULL,
+  labels            BLOB    NOT NULL,
+  annotations       BLOB    NOT NULL,
+  state             INTEGER NOT NULL,
+  value             TEXT    NOT NULL,
+  active_at         INTEGER NOT NULL,
+  fired_at          INTEGER NOT NULL,
+  resolved_at       INTEGER NOT NULL,
+  last_sent_at      INTEGER NOT NULL,
+  valid_until       INTEGER NOT NULL,
+  keep_firing_since INTEGER NOT NULL,
+  PRIMARY KEY (group_key, rule_key, fingerprint)
+);
+)sql"},
   };
   return kMigrations;
 }
