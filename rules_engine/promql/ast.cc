@@ -100,8 +100,8 @@ std::string FormatFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == 0) return std::signbit(v) ? "-0" : "0";
-  // Shortest round-trip digits, then Go's %v layout: %e when the exponent is < -4 or >= 21
-  // would be %g's rule for large precisions, but for the shortest form Go uses 6.
+  // Shortest round-trip digits, laid out as Go's strconv 'g' with precision -1 (what %v
+  // uses): exponent form when the decimal exponent is < -4 or >= 6 (1e+06, 1.234e-05).
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   std::string_view sci(buf, res.ptr - buf);
