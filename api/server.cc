@@ -136,6 +136,9 @@ class ServerImpl final : public Server {
       return Status::Unavailable(fmt::format("cannot listen on {}: {}", opts_.listen, ec.message()));
     }
     bound_ = acceptor_.local_endpoint(ec);
+    // Keeps run() from returning while every connection waits on a handler answering from
+    // another thread (then no I/O is pending).
+    work_.emplace(ioc_.get_executor());
     Accept();
     for (int i = 0; i < std::max(1, opts_.threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
     return Status::Ok();
@@ -170,6 +173,7 @@ class ServerImpl final : public Server {
                      sessions_.size());
       }
     }
+    work_.reset();
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -210,6 +214,7 @@ class ServerImpl final : public Server {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   tcp::endpoint bound_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
 
@@ -276,9 +281,8 @@ void Session::FailRead(beast::error_code ec) {
       ec == net::error::bad_descriptor) {
     return Close();
   }
-  if (ec == beast::error::timeout) {
-    return Write(Response::Error(408, "request not received within the read timeout"), true);
-  }
+  // beast::error::timeout: tcp_stream has already closed the socket, so no 408 can be sent;
+  // the client (typically a slowloris) just loses the connection.
   if (ec == http::error::body_limit) {
     return Write(Response::Error(413, fmt::format("request body larger than {} bytes",
                                                   server_->opts().max_body_bytes)),
