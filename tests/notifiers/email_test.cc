@@ -1,0 +1,185 @@
+// The email notifier against a real SMTP server (aiosmtpd, fixtures/smtp_sink.py) that
+// requires STARTTLS and AUTH: the message arrives with the expected envelope, headers and
+// both MIME parts, as read back by Python's email package.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "notifiers/email/email.h"
+#include "tests/notifiers/sink.h"
+
+namespace alertd::notifiers {
+namespace {
+
+using nlohmann::json;
+namespace t = alertd::testing;
+
+class SmtpSink {
+ public:
+  SmtpSink() {
+    dir_ = t::MakeTempDir("alertd-smtp");
+    std::string out;
+    const int rc = t::RunCommand(
+        {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir_ + "/key.pem",
+         "-out", dir_ + "/cert.pem", "-days", "1", "-subj", "/CN=localhost", "-addext",
+         "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+        &out);
+    INFO(out);
+    REQUIRE(rc == 0);
+    std::filesystem::create_directories(dir_ + "/mail");
+    port_ = t::FreePort();
+    proc_ = t::Process::Start({"/usr/bin/python3",
+                               std::string(t::kSourceDir) + "/tests/notifiers/fixtures/smtp_sink.py",
+                               std::to_string(port_), dir_ + "/cert.pem", dir_ + "/key.pem",
+                               "alertd", "s3cret", dir_ + "/mail"},
+                              dir_ + "/smtp.log");
+    const bool ready = t::WaitFor([&] { return proc_.Log().find("ready") != std::string::npos; },
+                                  std::chrono::seconds(15));
+    INFO(proc_.Log());
+    REQUIRE(ready);
+  }
+  ~SmtpSink() {
+    proc_.Stop(std::chrono::milliseconds(2000));
+    t::RemoveTree(dir_);
+  }
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string ca_file() const { return dir_ + "/cert.pem"; }
+  // The sidecar of the n-th message (1-based), once it has arrived.
+  json Message(int n, std::string* raw) const {
+    const std::string base = dir_ + "/mail/" + std::to_string(n);
+    if (!t::WaitFor([&] { return std::filesystem::exists(base + ".eml"); },
+                    std::chrono::seconds(10))) {
+      return json();
+    }
+    if (raw != nullptr) *raw = t::ReadFile(base + ".eml");
+    return json::parse(t::ReadFile(base + ".json"));
+  }
+  std::string Log() const { return proc_.Log(); }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  t::Process proc_;
+};
+
+std::string Header(const json& parsed, const std::string& name) {
+  for (const auto& h : parsed["headers"]) {
+    if (h[0] == name) return h[1];
+  }
+  return "<missing>";
+}
+
+TEST_CASE("email over STARTTLS with AUTH reaches a real SMTP server") {
+  SmtpSink smtp;
+  Deps deps = testsupport::TestDeps();
+  deps.hostname = "alertd.test";
+  const std::string yaml = R"(
+global:
+  smtp_smarthost: 127.0.0.1:)" + std::to_string(smtp.port()) + R"(
+  smtp_from: 'Alertd <alertd@example.org>'
+  smtp_auth_username: alertd
+  smtp_auth_password_file: )" + smtp.dir() + R"(/password
+route:
+  receiver: mail
+receivers:
+- name: mail
+  email_configs:
+  - to: 'Ops Team <ops@example.org>, oncall@example.org'
+    text: '{{ range .Alerts }}{{ .Labels.instance }}: {{ .Annotations.summary }}{{ "\n" }}{{ end }}'
+    headers:
+      X-Team: "caf\u00e9 {{ .GroupLabels.alertname }}"
+    tls_config:
+      ca_file: )" + smtp.ca_file() + R"(
+    send_acknowledged: true
+)";
+  t::WriteFile(smtp.dir() + "/password", "s3cret\n");
+  const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
+  REQUIRE(cfg.receivers.size() == 1);
+  REQUIRE(cfg.receivers[0].email_configs.size() == 1);
+  const config::EmailConfig& ec = cfg.receivers[0].email_configs[0];
+  CHECK(ec.require_tls.value_or(false));  // global smtp_require_tls default
+  auto notifier = NewEmailNotifier(ec, deps);
+  REQUIRE(notifier.ok());
+  CHECK((*notifier)->integration() == "email");
+  CHECK_FALSE((*notifier)->send_resolved());
+
+  const Notification n =
+      testsupport::DiskFullNotification("mail", testsupport::T("2024-01-01T01:00:00Z"));
+  NotifyResult r = (*notifier)->Notify(n);
+  INFO(r.status.ToString());
+  INFO(smtp.Log());
+  REQUIRE(r.status.ok());
+
+  std::string raw;
+  json m = smtp.Message(1, &raw);
+  REQUIRE(m.is_object());
+  INFO(raw);
+  CHECK(m["tls"] == true);
+  CHECK(m["auth_user"] == "alertd");
+  CHECK(m["mail_from"] == "alertd@example.org");
+  CHECK(m["rcpt_tos"] == json{"ops@example.org", "oncall@example.org"});
+  const json& p = m["parsed"];
+  CHECK(p["defects"].empty());
+  CHECK(Header(p, "Subject") == "[FIRING:2] DiskFull (critical)");
+  CHECK(Header(p, "To") == "Ops Team <ops@example.org>, oncall@example.org");
+  CHECK(Header(p, "From") == "Alertd <alertd@example.org>");
+  CHECK(Header(p, "X-Team") == "caf\xC3\xA9 DiskFull");  // Q-encoded on the wire
+  CHECK(raw.find("X-Team: =?utf-8?q?caf=C3=A9_DiskFull?=\r\n") != std::string::npos);
+  CHECK(Header(p, "MIME-Version") == "1.0");
+  const std::string msgid = Header(p, "Message-Id");
+  CHECK(msgid.front() == '<');
+  CHECK(msgid.find("@alertd.test>") != std::string::npos);
+  CHECK(Header(p, "Date").find("2") != std::string::npos);
+  CHECK(Header(p, "Date").find("+0000") != std::string::npos);
+  CHECK(p["content_type"] == "multipart/alternative");
+  REQUIRE(p["parts"].size() == 2);
+  CHECK(p["parts"][0]["content_type"] == "text/plain");
+  CHECK(p["parts"][0]["charset"] == "utf-8");
+  CHECK(p["parts"][0]["cte"] == "quoted-printable");
+  // Quoted-printable text mode writes CRLF line breaks, as Go's quotedprintable does.
+  CHECK(p["parts"][0]["text"] == "a: disk a is full\r\nb: disk b is full\r\n");
+  CHECK(p["parts"][1]["content_type"] == "text/html");
+  const std::string html = p["parts"][1]["text"];
+  CHECK(html.find("<title>[FIRING:2] DiskFull (critical)</title>") != std::string::npos);
+  CHECK(html.find("instance = a") != std::string::npos);
+  CHECK(html.find("View in Alertmanager") != std::string::npos);
+
+  SUBCASE("acknowledgement notice") {
+    Notification ack = n;
+    ack.kind = EventKind::kAcknowledge;
+    ack.acknowledged_by = "alice";
+    ack.ack_comment = "replacing the disk";
+    REQUIRE((*notifier)->Notify(ack).status.ok());
+    json a = smtp.Message(2, nullptr);
+    REQUIRE(a.is_object());
+    CHECK(Header(a["parsed"], "Subject") == "Acknowledged by alice: [FIRING:2] DiskFull (critical)");
+    REQUIRE(a["parsed"]["parts"].size() == 2);
+    CHECK(a["parsed"]["parts"][0]["text"].get<std::string>().find("acknowledged by alice") !=
+          std::string::npos);
+  }
+  SUBCASE("a wrong password is a retryable failure that names no secret") {
+    config::EmailConfig wrong = ec;
+    wrong.auth_password_file.clear();
+    wrong.auth_password = "not-the-password";
+    auto w = NewEmailNotifier(wrong, deps);
+    REQUIRE(w.ok());
+    NotifyResult wr = (*w)->Notify(n);
+    CHECK_FALSE(wr.status.ok());
+    CHECK(wr.retryable);
+    CHECK(wr.status.message().find("not-the-password") == std::string::npos);
+  }
+  SUBCASE("an untrusted certificate fails the STARTTLS handshake") {
+    config::EmailConfig untrusted = ec;
+    untrusted.tls_config.ca_file.clear();
+    auto u = NewEmailNotifier(untrusted, deps);
+    REQUIRE(u.ok());
+    NotifyResult ur = (*u)->Notify(n);
+    CHECK_FALSE(ur.status.ok());
+    CHECK(ur.retryable);
+  }
+}
+
+}  // namespace
+}  // namespace alertd::notifiers
