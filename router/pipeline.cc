@@ -75,7 +75,7 @@ void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
       Alerts alerts = *shared_alerts;
       Status s = RunStages(integration_stages_, bctx, alerts);
       if (!s.ok()) {
-        spdlog::error("notify {}: {}", bctx.nflog_key.String(), s.message());
+        spdlog::error("notify: {}", s.message());
         join->ok = false;
       }
       if (--join->remaining == 0) join->done(join->ok.load());

@@ -1,0 +1,100 @@
+// The router's SQLite state: silences, the notification log and group timers come back after
+// the database is reopened.
+#include <doctest/doctest.h>
+
+#include "router/dispatcher.h"
+#include "router/nflog.h"
+#include "router/silences.h"
+#include "router/state_db.h"
+#include "storage/db.h"
+#include "tests/router/harness.h"
+#include "tests/support/process.h"
+
+namespace alertd::testing {
+namespace {
+
+std::unique_ptr<router::StateDb> OpenState(const std::string& path) {
+  auto db = storage::Database::Open(path);
+  REQUIRE(db.ok());
+  return std::make_unique<router::StateDb>(std::move(*db));
+}
+
+TEST_CASE("silences and the notification log survive reopening") {
+  const std::string dir = MakeTempDir("router-persist");
+  const std::string path = dir + "/alertd.db";
+  FakeClock clock(T0());
+  std::string id;
+  router::NflogKey key{"{}:{alertname=\"A\"}", "r", "webhook", 0};
+  {
+    auto st = OpenState(path);
+    router::Silences ss(&clock, st.get());
+    REQUIRE(ss.Load().ok());
+    router::Silence s;
+    s.matchers = *ParseMatchers(R"({alertname="A", job=~"x|y"})");
+    s.starts_at = T0();
+    s.ends_at = T0() + 1h;
+    s.created_by = "me";
+    s.comment = "maintenance";
+    auto r = ss.Set(s);
+    REQUIRE(r.ok());
+    id = *r;
+    router::NotificationLog log(st.get());
+    log.Log(key, {3, 1, 2}, {9}, T0(), 120h);
+  }
+  {
+    auto st = OpenState(path);
+    router::Silences ss(&clock, st.get());
+    REQUIRE(ss.Load().ok());
+    auto s = ss.Get(id);
+    REQUIRE(s);
+    CHECK(MatchersString(s->matchers) == R"({alertname="A",job=~"x|y"})");
+    CHECK(s->ends_at == T0() + 1h);
+    CHECK(s->comment == "maintenance");
+    router::NotificationLog log(st.get());
+    REQUIRE(log.Load(T0() + 1h).ok());
+    auto e = log.Query(key);
+    REQUIRE(e);
+    CHECK(e->firing == std::vector<uint64_t>{1, 2, 3});
+    CHECK(e->resolved == std::vector<uint64_t>{9});
+    CHECK(e->logged_at == T0());
+    CHECK(log.FiringByGroup().at(key.group_key).count(2) == 1);
+    // Expired entries are not loaded.
+    router::NotificationLog later(st.get());
+    REQUIRE(later.Load(T0() + 121h).ok());
+    CHECK_FALSE(later.Query(key));
+  }
+  RemoveTree(dir);
+}
+
+TEST_CASE("group timers are persisted and restored") {
+  const std::string dir = MakeTempDir("router-groups");
+  const std::string path = dir + "/alertd.db";
+  const char* cfg = R"(
+route:
+  receiver: r
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 1m
+receivers: [{name: r, webhook_configs: [{url: 'http://127.0.0.1:1/'}]}]
+)";
+  {
+    auto st = OpenState(path);
+    RouterHarness h(cfg, st.get());
+    h.Post("alertname=A,name=a");
+    h.Advance(10s);
+    h.router.reset();
+    st->Close();
+  }
+  auto st = OpenState(path);
+  auto timers = router::LoadGroupTimers(st.get());
+  REQUIRE(timers.ok());
+  REQUIRE(timers->size() == 1);
+  CHECK((*timers)[0].group_key == "{}:{alertname=\"A\"}");
+  CHECK((*timers)[0].route_id == "{}");
+  CHECK((*timers)[0].next_flush == T0() + 30s);
+  CHECK_FALSE((*timers)[0].has_flushed);
+  RemoveTree(dir);
+}
+
+}  // namespace
+}  // namespace alertd::testing
