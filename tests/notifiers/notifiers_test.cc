@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "notifiers/common.h"
@@ -251,6 +252,20 @@ TEST_CASE("webhook delivery: retries, final 4xx, timeout, secrets and metrics") 
     CHECK(r.retryable);
     CHECK(took >= std::chrono::milliseconds(650));
     CHECK(took < std::chrono::milliseconds(3000));
+  }
+
+  SUBCASE("a hanging receiver does not delay another one") {
+    auto slow = build(sink.url() + "/hang/slow", std::chrono::seconds(3));
+    auto fast = build(sink.url() + "/ok/fast", Duration(0));
+    std::thread t([&] { (void)slow->Notify(n); });
+    // Wait until the slow request is in flight, then deliver through the other notifier.
+    REQUIRE(alertd::testing::WaitFor([&] { return !sink.RequestsTo("/hang/slow").empty(); },
+                                     std::chrono::seconds(3)));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(fast->Notify(n).status.ok());
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(sink.RequestsTo("/ok/fast").size() == 1);
+    t.join();
   }
 
   SUBCASE("connection refused is retryable and the URL stays secret") {
