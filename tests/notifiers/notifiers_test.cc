@@ -500,3 +500,33 @@ TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 sc
 
 }  // namespace
 }  // namespace alertd::notifiers
+
+namespace alertd::notifiers {
+namespace {
+
+TEST_CASE("templates: files from the config's `templates:` override the defaults") {
+  const std::string dir = alertd::testing::MakeTempDir("alertd-tmpl");
+  alertd::testing::WriteFile(dir + "/custom.tmpl",
+                             R"({{ define "slack.default.title" }}custom {{ .Status }}{{ end }})"
+                             R"({{ define "my.text" }}{{ len .Alerts }} alerts{{ end }})");
+  config::Config cfg;
+  cfg.templates = {dir + "/*.tmpl", dir + "/none-*.tmpl"};
+  auto set = LoadTemplates(cfg);
+  REQUIRE(set.ok());
+  Deps deps = testsupport::TestDeps();
+  deps.templates = *set;
+  config::SlackConfig s;
+  s.text = R"({{ template "my.text" . }})";
+  json p = json::parse(SlackPayload(s, deps, testsupport::DiskFullNotification("r", kNow)));
+  CHECK(p["attachments"][0]["title"] == "custom firing");
+  CHECK(p["attachments"][0]["text"] == "2 alerts");
+  CHECK(p["username"] == "Alertmanager");  // other defaults stay
+
+  alertd::testing::WriteFile(dir + "/broken.tmpl", "{{ define \"x\" }}{{ .Foo ");
+  cfg.templates = {dir + "/broken.tmpl"};
+  CHECK_FALSE(LoadTemplates(cfg).ok());
+  alertd::testing::RemoveTree(dir);
+}
+
+}  // namespace
+}  // namespace alertd::notifiers
