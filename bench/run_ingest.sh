@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Ingest benchmark: alertd side by side with Alertmanager 0.25 in the same run (ratios against
+# Alertmanager in every table). Not part of the test suite.
+#
+#   bench/run_ingest.sh [path/to/alertd]      # default: build-release/alertd
+#
+# Workloads (bench/ingest.py, copied from the shared load scripts):
+#   1. 10,000 distinct alerts re-posted each round (as Prometheus resends), batches of 64,
+#      10 rounds, 4 keep-alive connections: alerts/s, POST p50/p99, CPU us per alert.
+#   2. 50,000 distinct alerts, 3 rounds: RSS at 50k, and GET /api/v2/alerts of 50,000 alerts.
+#   3. 100,000 distinct alerts, 2 rounds: RSS with 100,000 active alerts.
+# Env: RUNS (default 3), QUICK=1 (tiny smoke run), BENCH_RESULTS_DIR (results as json/md).
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+RUNS=${RUNS:-3}
+ALERTD=${1:-$(cd .. && pwd)/build-release/alertd}
+[[ -x "$ALERTD" ]] || { echo "no alertd binary at $ALERTD (build with -DCMAKE_BUILD_TYPE=Release)" >&2; exit 2; }
+port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+AM_CMD="prometheus-alertmanager --config.file={config} --storage.path={datadir} --web.listen-address={listen} --cluster.listen-address= --log.level=warn"
+# {datadir} is a fresh empty directory per run; alertd's database goes inside it.
+ALERTD_CMD="$ALERTD --config {config} --storage {datadir}/alertd.db --listen {listen} --log-level warn"
+TARGETS=(--target alertmanager "http://127.0.0.1:$(port)" "$AM_CMD"
+         --target alertd "http://127.0.0.1:$(port)" "$ALERTD_CMD")
+
+if [[ "${QUICK:-0}" == 1 ]]; then
+  "$PY" ingest.py "${TARGETS[@]}" --runs 1 -N 2000 -R 2 --no-save
+  exit 0
+fi
+echo "== ingest: 10k distinct alerts, batches of 64, 10 rounds, 4 connections"
+"$PY" ingest.py "${TARGETS[@]}" --runs "$RUNS" -N 10000 -B 64 -R 10 -C 4
+echo "== ingest: 50k distinct alerts, batches of 64, 3 rounds, 4 connections (RSS, GET of 50k)"
+"$PY" ingest.py "${TARGETS[@]}" --runs "$RUNS" -N 50000 -B 64 -R 3 -C 4
+echo "== ingest: 100k distinct alerts, 2 rounds (RSS with 100,000 active alerts)"
+"$PY" ingest.py "${TARGETS[@]}" --runs 1 -N 100000 -B 64 -R 2 -C 4
