@@ -26,7 +26,7 @@ Response JsonStringResponse(int status, std::string_view msg) {
 }
 
 Response Unprocessable(std::string_view msg) {
-  std::string body = "{\"code\":602,\"message\":";
+  std::string body = "{\"code\":612,\"message\":";
   AppendJsonString(&body, msg);
   body.append("}\n");
   return Response::Json(422, std::move(body));

@@ -148,7 +148,9 @@ std::string Silences::NewId() {
 
 Result<std::string> Silences::Set(Silence sil) {
   std::lock_guard l(mu_);
-  const Time now = clock_->Now();
+  // Millisecond precision, the API's: a silence read back from GET and posted again with the
+  // same startsAt counts as unchanged (Alertmanager 0.25 keeps the id then too).
+  const Time now = std::chrono::floor<std::chrono::milliseconds>(clock_->Now());
   std::optional<Silence> prev;
   if (!sil.id.empty()) {
     auto it = by_id_.find(sil.id);
@@ -200,7 +202,7 @@ Status Silences::Expire(const std::string& id) {
   std::lock_guard l(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return Status::NotFound("silence not found");
-  const Time now = clock_->Now();
+  const Time now = std::chrono::floor<std::chrono::milliseconds>(clock_->Now());
   Silence s = it->second;
   switch (StateOf(s, now)) {
     case SilenceState::kExpired:
