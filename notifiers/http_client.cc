@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,7 +82,8 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const config::HTTPClientC
     }
     const std::string type =
         cfg.authorization->type.empty() ? std::string("Bearer") : cfg.authorization->type;
-    if (!credentials.empty()) s->authorization_header = "Authorization: " + type + " " + credentials;
+    if (!credentials.empty())
+      s->authorization_header = "Authorization: " + type + " " + credentials;
   }
   s->proxy_url = cfg.proxy_url;
   s->tls = cfg.tls_config;
@@ -205,7 +207,8 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
   }
   // No "Expect: 100-continue" round trip for large bodies.
   headers = curl_slist_append(headers, "Expect:");
-  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  for (const auto& [k, v] : req.headers)
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
   if (!settings_->authorization_header.empty()) {
     headers = curl_slist_append(headers, settings_->authorization_header.c_str());
   }
@@ -214,7 +217,8 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
     curl_easy_setopt(c, CURLOPT_USERNAME, settings_->username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, settings_->password.c_str());
   }
-  if (!settings_->proxy_url.empty()) curl_easy_setopt(c, CURLOPT_PROXY, settings_->proxy_url.c_str());
+  if (!settings_->proxy_url.empty())
+    curl_easy_setopt(c, CURLOPT_PROXY, settings_->proxy_url.c_str());
 
   const config::TLSConfig& tls = settings_->tls;
   if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
@@ -253,8 +257,8 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
             connect_to, (tls.server_name + ":" + port + ":" + host + ":" + port).c_str());
         curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
         const bool default_port = port == "443" || port == "80";
-        headers = curl_slist_append(
-            headers, ("Host: " + host + (default_port ? "" : ":" + port)).c_str());
+        headers = curl_slist_append(headers,
+                                    ("Host: " + host + (default_port ? "" : ":" + port)).c_str());
       }
     }
   }
@@ -272,8 +276,8 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
     std::string msg = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
     msg = WithoutUrls(msg);
     if (rc == CURLE_OPERATION_TIMEDOUT) {
-      resp.transport = Status::Timeout("request timed out after " + std::to_string(timeout_ms) +
-                                       "ms: " + msg);
+      resp.transport =
+          Status::Timeout("request timed out after " + std::to_string(timeout_ms) + "ms: " + msg);
     } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
       resp.transport = Status::InvalidArgument("invalid URL: " + msg);
     } else {

@@ -32,7 +32,7 @@ struct HttpRequest {
   std::string content_type;  // empty: no Content-Type header
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
-  Duration timeout = std::chrono::seconds(10);                // whole request; > 0
+  Duration timeout = std::chrono::seconds(10);               // whole request; > 0
 };
 
 struct HttpResponse {

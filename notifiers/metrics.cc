@@ -70,9 +70,11 @@ void NotificationMetrics::WritePrometheusText(std::string* out) const {
   *out += "# HELP alertd_notifications_total Notification attempts per integration.\n";
   *out += "# TYPE alertd_notifications_total counter\n";
   for (const auto& s : series) {
-    *out += fmt::format("alertd_notifications_total{{{}}} {}\n", labels(s), s.metrics->attempts.load());
+    *out +=
+        fmt::format("alertd_notifications_total{{{}}} {}\n", labels(s), s.metrics->attempts.load());
   }
-  *out += "# HELP alertd_notifications_failed_total Failed notification attempts per integration.\n";
+  *out +=
+      "# HELP alertd_notifications_failed_total Failed notification attempts per integration.\n";
   *out += "# TYPE alertd_notifications_failed_total counter\n";
   for (const auto& s : series) {
     const std::pair<const char*, uint64_t> reasons[] = {
@@ -100,8 +102,8 @@ void NotificationMetrics::WritePrometheusText(std::string* out) const {
                         labels(s), cumulative);
     *out += fmt::format("alertd_notification_latency_seconds_sum{{{}}} {}\n", labels(s),
                         static_cast<double>(m.latency_sum_ns.load()) / 1e9);
-    *out += fmt::format("alertd_notification_latency_seconds_count{{{}}} {}\n", labels(s),
-                        cumulative);
+    *out +=
+        fmt::format("alertd_notification_latency_seconds_count{{{}}} {}\n", labels(s), cumulative);
   }
 }
 

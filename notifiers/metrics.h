@@ -32,8 +32,8 @@ struct IntegrationMetrics {
   // Histogram upper bounds in seconds (Alertmanager's notification_latency_seconds buckets).
   static constexpr std::array<double, 5> kLatencyBuckets = {1, 5, 10, 15, 20};
 
-  std::atomic<uint64_t> attempts{0};        // every Notify call
-  std::atomic<uint64_t> failures{0};        // attempts that did not deliver
+  std::atomic<uint64_t> attempts{0};         // every Notify call
+  std::atomic<uint64_t> failures{0};         // attempts that did not deliver
   std::atomic<uint64_t> failures_client{0};  // ... because of a 4xx answer (reason "clientError")
   std::atomic<uint64_t> failures_server{0};  // ... because of a 5xx answer (reason "serverError")
   std::atomic<uint64_t> failures_other{0};   // ... transport errors, timeouts, templates ("other")

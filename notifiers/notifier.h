@@ -31,14 +31,14 @@ struct Notification {
   std::string receiver;   // receiver name, as the payload's `receiver`
   std::string group_key;  // raw Alertmanager group key: {}/{severity="critical"}:{alertname="X"}
   LabelSet group_labels;
-  std::vector<AlertPtr> alerts;  // firing and resolved, already filtered by send_resolved;
-                                 // sorted as Alertmanager sorts them
-  Time now = kZeroTime;          // the flush time: decides firing vs resolved
+  std::vector<AlertPtr> alerts;     // firing and resolved, already filtered by send_resolved;
+                                    // sorted as Alertmanager sorts them
+  Time now = kZeroTime;             // the flush time: decides firing vs resolved
   std::string notification_reason;  // "first notification", "new alerts added", ...
   EventKind kind = EventKind::kAlerts;
-  std::string acknowledged_by;   // for kAcknowledge
+  std::string acknowledged_by;  // for kAcknowledge
   std::string ack_comment;
-  std::string external_url;      // alertd's external URL, the payload's externalURL
+  std::string external_url;  // alertd's external URL, the payload's externalURL
 };
 
 struct NotifyResult {

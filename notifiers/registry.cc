@@ -37,8 +37,8 @@ Status AddAll(const config::Receiver& r, const std::vector<Cfg>& cfgs, const cha
   for (size_t i = 0; i < cfgs.size(); ++i) {
     auto n = factory(cfgs[i], deps);
     if (!n.ok()) {
-      return n.status().WithPrefix("receiver \"" + r.name + "\" " + kind + "[" +
-                                   std::to_string(i) + "]");
+      return n.status().WithPrefix("receiver \"" + r.name + "\" " + kind + "[" + std::to_string(i) +
+                                   "]");
     }
     std::unique_ptr<Notifier> notifier = std::move(*n);
     if (deps.metrics != nullptr) {

@@ -126,7 +126,8 @@ Result<std::vector<std::string>> ParseAddressList(std::string_view list) {
     const auto last = addr.find_last_not_of(" \t\r\n");
     addr = first == std::string::npos ? "" : addr.substr(first, last - first + 1);
     if (addr.empty() && entries.size() > 1) continue;
-    if (addr.empty() || addr.find('@') == std::string::npos || addr.find(' ') != std::string::npos) {
+    if (addr.empty() || addr.find('@') == std::string::npos ||
+        addr.find(' ') != std::string::npos) {
       return Status::InvalidArgument("mail: invalid address \"" + e + "\"");
     }
     out.push_back(addr);
@@ -143,12 +144,23 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -207,8 +219,8 @@ class EmailNotifier final : public Notifier {
     const std::string from = t(cfg_.from);
     const std::string to = t(cfg_.to);
     if (t.errors() > before) {
-      out.status = Status::InvalidArgument("execute 'from'/'to' template: " +
-                                           t.first_error().message());
+      out.status =
+          Status::InvalidArgument("execute 'from'/'to' template: " + t.first_error().message());
       return out;
     }
     auto from_addrs = internal::ParseAddressList(from);
@@ -257,7 +269,8 @@ class EmailNotifier final : public Notifier {
                           hostname_);
     }
     std::string boundary;
-    for (int i = 0; i < 30; ++i) boundary += fmt::format("{:02x}", static_cast<unsigned>(rng() & 0xFF));
+    for (int i = 0; i < 30; ++i)
+      boundary += fmt::format("{:02x}", static_cast<unsigned>(rng() & 0xFF));
     head += "Date: " + Rfc1123Z(now) + "\r\n";
     head += "Content-Type: multipart/alternative;  boundary=" + boundary + "\r\n";
     head += "MIME-Version: 1.0\r\n\r\n";
@@ -269,7 +282,8 @@ class EmailNotifier final : public Notifier {
       if (!n.ack_comment.empty()) text_body += "\nComment: " + n.ack_comment + "\n";
       html_body = fmt::format("<p>{} was acknowledged by <strong>{}</strong>.</p>\n",
                               HtmlEscape(subject), HtmlEscape(n.acknowledged_by));
-      if (!n.ack_comment.empty()) html_body += "<p>Comment: " + HtmlEscape(n.ack_comment) + "</p>\n";
+      if (!n.ack_comment.empty())
+        html_body += "<p>Comment: " + HtmlEscape(n.ack_comment) + "</p>\n";
     } else {
       if (!cfg_.text.empty()) text_body = t(cfg_.text);
       if (!cfg_.html.empty()) html_body = t(cfg_.html);
@@ -323,8 +337,8 @@ class EmailNotifier final : public Notifier {
     const long timeout_ms = std::max<long>(
         1, std::chrono::duration_cast<std::chrono::milliseconds>(deps_.timeout).count());
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, tls ? static_cast<long>(CURLUSESSL_ALL)
-                                             : static_cast<long>(CURLUSESSL_NONE));
+    curl_easy_setopt(c, CURLOPT_USE_SSL,
+                     tls ? static_cast<long>(CURLUSESSL_ALL) : static_cast<long>(CURLUSESSL_NONE));
     const config::TLSConfig& tc = cfg_.tls_config;
     if (!tc.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tc.ca_file.c_str());
     if (!tc.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tc.cert_file.c_str());
@@ -336,9 +350,9 @@ class EmailNotifier final : public Notifier {
     struct curl_slist* connect_to = nullptr;
     if (!tc.server_name.empty() && tc.server_name != host_) {
       // Verify the certificate against server_name while connecting to the smarthost.
-      const std::string named = fmt::format("{}://{}:{}/{}", implicit_tls ? "smtps" : "smtp",
-                                            tc.server_name, port_,
-                                            cfg_.hello.empty() ? "localhost" : cfg_.hello);
+      const std::string named =
+          fmt::format("{}://{}:{}/{}", implicit_tls ? "smtps" : "smtp", tc.server_name, port_,
+                      cfg_.hello.empty() ? "localhost" : cfg_.hello);
       curl_easy_setopt(c, CURLOPT_URL, named.c_str());
       connect_to = curl_slist_append(
           connect_to, fmt::format("{}:{}:{}:{}", tc.server_name, port_, host_, port_).c_str());
@@ -375,7 +389,8 @@ class EmailNotifier final : public Notifier {
     if (rc != CURLE_OK) {
       const std::string msg = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
       const std::string text = fmt::format("send email via {}:{}: {}", host_, port_, msg);
-      out.status = rc == CURLE_OPERATION_TIMEDOUT ? Status::Timeout(text) : Status::Unavailable(text);
+      out.status =
+          rc == CURLE_OPERATION_TIMEDOUT ? Status::Timeout(text) : Status::Unavailable(text);
       out.retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
     }
     curl_slist_free_all(rcpt);
@@ -406,26 +421,25 @@ Result<std::unique_ptr<Notifier>> NewEmailNotifier(const config::EmailConfig& cf
   }
   const size_t colon = cfg.smarthost.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == cfg.smarthost.size()) {
-    return Status::InvalidArgument("email: smarthost \"" + cfg.smarthost +
-                                   "\" must be host:port");
+    return Status::InvalidArgument("email: smarthost \"" + cfg.smarthost + "\" must be host:port");
   }
   std::string host = cfg.smarthost.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   std::string port = cfg.smarthost.substr(colon + 1);
   std::string hostname = deps.hostname;
   if (hostname.empty()) {
     char buf[256] = {0};
     hostname = gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost.localdomain";
   }
-  for (const std::string* f : {&cfg.tls_config.ca_file, &cfg.tls_config.cert_file,
-                               &cfg.tls_config.key_file}) {
+  for (const std::string* f :
+       {&cfg.tls_config.ca_file, &cfg.tls_config.cert_file, &cfg.tls_config.key_file}) {
     if (!f->empty() && access(f->c_str(), R_OK) != 0) {
       return Status::InvalidArgument("email tls_config: cannot read " + *f);
     }
   }
-  return std::unique_ptr<Notifier>(new EmailNotifier(cfg, deps, std::move(password),
-                                                     std::move(host), std::move(port),
-                                                     std::move(hostname)));
+  return std::unique_ptr<Notifier>(new EmailNotifier(
+      cfg, deps, std::move(password), std::move(host), std::move(port), std::move(hostname)));
 }
 
 }  // namespace alertd::notifiers

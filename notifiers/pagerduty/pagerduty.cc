@@ -50,11 +50,11 @@ Built Build(const config::PagerdutyConfig& cfg, const Deps& deps, const Notifica
   Json details = Json::object();
   for (const auto& [k, v] : cfg.details) details[k] = t(v);
   bool truncated = false;
-  const std::string summary = internal::TruncateInRunes(t(cfg.description), kMaxSummaryRunes,
-                                                        &truncated);
+  const std::string summary =
+      internal::TruncateInRunes(t(cfg.description), kMaxSummaryRunes, &truncated);
   if (truncated) {
-    spdlog::warn("notify pagerduty receiver={} group={}: truncated summary to {} runes",
-                 n.receiver, n.group_key, kMaxSummaryRunes);
+    spdlog::warn("notify pagerduty receiver={} group={}: truncated summary to {} runes", n.receiver,
+                 n.group_key, kMaxSummaryRunes);
   }
   const int key_errors_before = t.errors();
   const std::string rendered_key = t(key);
@@ -119,9 +119,10 @@ Built Build(const config::PagerdutyConfig& cfg, const Deps& deps, const Notifica
   internal::LogTemplateErrors("pagerduty", n, t);
   out.body = msg.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   if (out.body.size() > kMaxEventSize) {
-    spdlog::warn("notify pagerduty receiver={} group={}: event of {} bytes exceeds {} bytes, "
-                 "custom details removed",
-                 n.receiver, n.group_key, out.body.size(), kMaxEventSize);
+    spdlog::warn(
+        "notify pagerduty receiver={} group={}: event of {} bytes exceeds {} bytes, "
+        "custom details removed",
+        n.receiver, n.group_key, out.body.size(), kMaxEventSize);
     Json replacement = Json::object();
     replacement["error"] = kTruncatedDetails;
     if (IsV1(cfg)) {
@@ -153,7 +154,8 @@ class PagerdutyNotifier final : public Notifier {
     req.body = std::move(b.body);
     req.timeout = deps_.timeout;
     const HttpResponse resp = client_->Do(req);
-    NotifyResult out = IsV1(cfg_) ? CheckHttpResponse(resp, kV1RetryCodes) : CheckHttpResponse(resp);
+    NotifyResult out =
+        IsV1(cfg_) ? CheckHttpResponse(resp, kV1RetryCodes) : CheckHttpResponse(resp);
     if (!out.status.ok()) out.status = out.status.WithPrefix("failed to post message to PagerDuty");
     return out;
   }

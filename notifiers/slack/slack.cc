@@ -117,8 +117,8 @@ NotifyResult CheckSlackBody(const HttpResponse& r) {
     return out;
   }
   if (r.body != "ok") {
-    out.status = Status::InvalidArgument("received an error response from Slack: " +
-                                         r.body.substr(0, 512));
+    out.status =
+        Status::InvalidArgument("received an error response from Slack: " + r.body.substr(0, 512));
   }
   return out;
 }
@@ -173,7 +173,8 @@ Result<std::unique_ptr<Notifier>> NewSlackNotifier(const config::SlackConfig& cf
   if (url.empty()) return Status::InvalidArgument("slack: api_url is empty");
   auto client = HttpClient::Create(cfg.http_config, deps.user_agent);
   if (!client.ok()) return client.status().WithPrefix("slack");
-  return std::unique_ptr<Notifier>(new SlackNotifier(cfg, deps, std::move(url), std::move(*client)));
+  return std::unique_ptr<Notifier>(
+      new SlackNotifier(cfg, deps, std::move(url), std::move(*client)));
 }
 
 }  // namespace alertd::notifiers

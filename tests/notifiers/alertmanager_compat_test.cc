@@ -22,10 +22,12 @@ std::string ReceiverYaml(const std::string& sink, const std::string& who) {
 receivers:
 - name: team-x
   webhook_configs:
-  - url: )" + sink + "/ok/" + who + R"(/webhook
+  - url: )" +
+         sink + "/ok/" + who + R"(/webhook
     max_alerts: 2
   slack_configs:
-  - api_url: )" + sink + "/slack/" + who + R"(
+  - api_url: )" +
+         sink + "/slack/" + who + R"(
     channel: '#alerts'
     text: '{{ range .Alerts }}{{ .Annotations.summary }} {{ end }}'
     fields:
@@ -33,7 +35,8 @@ receivers:
       value: '{{ .CommonLabels.severity }}'
   pagerduty_configs:
   - routing_key: rk-123
-    url: )" + sink + "/pd/" + who + R"(
+    url: )" +
+         sink + "/pd/" + who + R"(
     severity: '{{ if eq .CommonLabels.severity "critical" }}critical{{ else }}warning{{ end }}'
     details:
       instance_count: '{{ len .Alerts }}'
@@ -54,11 +57,12 @@ route:
   repeat_interval: 1h
 )";
   t::WriteFile(dir + "/am.yml", route + ReceiverYaml(sink.url(), "am"));
-  t::Process am = t::Process::Start(
-      {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
-       "--storage.path=" + dir + "/am-data", "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
-       "--cluster.listen-address=", "--web.external-url=" + am_url},
-      dir + "/am.log");
+  t::Process am =
+      t::Process::Start({"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
+                         "--storage.path=" + dir + "/am-data",
+                         "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
+                         "--cluster.listen-address=", "--web.external-url=" + am_url},
+                        dir + "/am.log");
   const bool ready = t::WaitHttpReady(am_url + "/-/ready", std::chrono::seconds(20));
   INFO(am.Log());
   REQUIRE(ready);
@@ -110,7 +114,8 @@ route:
       LabelSet labels, annotations;
       for (const auto& [k, v] : a["labels"].items()) labels.Set(k, v.get<std::string>());
       for (const auto& [k, v] : a["annotations"].items()) annotations.Set(k, v.get<std::string>());
-      auto alert = testsupport::MakeAlert(labels, annotations, testsupport::T("2024-01-01T00:00:00Z"));
+      auto alert =
+          testsupport::MakeAlert(labels, annotations, testsupport::T("2024-01-01T00:00:00Z"));
       std::const_pointer_cast<Alert>(alert)->generator_url = a["generatorURL"];
       n.alerts.push_back(alert);
     }

@@ -1,12 +1,13 @@
 // The email notifier against a real SMTP server (aiosmtpd, fixtures/smtp_sink.py) that
 // requires STARTTLS and AUTH: the message arrives with the expected envelope, headers and
 // both MIME parts, as read back by Python's email package.
+#include "notifiers/email/email.h"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "notifiers/email/email.h"
 #include "tests/notifiers/sink.h"
 
 namespace alertd::notifiers {
@@ -20,20 +21,20 @@ class SmtpSink {
   SmtpSink() {
     dir_ = t::MakeTempDir("alertd-smtp");
     std::string out;
-    const int rc = t::RunCommand(
-        {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir_ + "/key.pem",
-         "-out", dir_ + "/cert.pem", "-days", "1", "-subj", "/CN=localhost", "-addext",
-         "subjectAltName=IP:127.0.0.1,DNS:localhost"},
-        &out);
+    const int rc =
+        t::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                       dir_ + "/key.pem", "-out", dir_ + "/cert.pem", "-days", "1", "-subj",
+                       "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                      &out);
     INFO(out);
     REQUIRE(rc == 0);
     std::filesystem::create_directories(dir_ + "/mail");
     port_ = t::FreePort();
-    proc_ = t::Process::Start({"/usr/bin/python3",
-                               std::string(t::kSourceDir) + "/tests/notifiers/fixtures/smtp_sink.py",
-                               std::to_string(port_), dir_ + "/cert.pem", dir_ + "/key.pem",
-                               "alertd", "s3cret", dir_ + "/mail"},
-                              dir_ + "/smtp.log");
+    proc_ = t::Process::Start(
+        {"/usr/bin/python3", std::string(t::kSourceDir) + "/tests/notifiers/fixtures/smtp_sink.py",
+         std::to_string(port_), dir_ + "/cert.pem", dir_ + "/key.pem", "alertd", "s3cret",
+         dir_ + "/mail"},
+        dir_ + "/smtp.log");
     const bool ready = t::WaitFor([&] { return proc_.Log().find("ready") != std::string::npos; },
                                   std::chrono::seconds(15));
     INFO(proc_.Log());
@@ -77,10 +78,12 @@ TEST_CASE("email over STARTTLS with AUTH reaches a real SMTP server") {
   deps.hostname = "alertd.test";
   const std::string yaml = R"(
 global:
-  smtp_smarthost: 127.0.0.1:)" + std::to_string(smtp.port()) + R"(
+  smtp_smarthost: 127.0.0.1:)" +
+                           std::to_string(smtp.port()) + R"(
   smtp_from: 'Alertd <alertd@example.org>'
   smtp_auth_username: alertd
-  smtp_auth_password_file: )" + smtp.dir() + R"(/password
+  smtp_auth_password_file: )" +
+                           smtp.dir() + R"(/password
 route:
   receiver: mail
 receivers:
@@ -91,7 +94,8 @@ receivers:
     headers:
       X-Team: "caf\u00e9 {{ .GroupLabels.alertname }}"
     tls_config:
-      ca_file: )" + smtp.ca_file() + R"(
+      ca_file: )" + smtp.ca_file() +
+                           R"(
     send_acknowledged: true
 )";
   t::WriteFile(smtp.dir() + "/password", "s3cret\n");
@@ -154,7 +158,8 @@ receivers:
     REQUIRE((*notifier)->Notify(ack).status.ok());
     json a = smtp.Message(2, nullptr);
     REQUIRE(a.is_object());
-    CHECK(Header(a["parsed"], "Subject") == "Acknowledged by alice: [FIRING:2] DiskFull (critical)");
+    CHECK(Header(a["parsed"], "Subject") ==
+          "Acknowledged by alice: [FIRING:2] DiskFull (critical)");
     REQUIRE(a["parsed"]["parts"].size() == 2);
     CHECK(a["parsed"]["parts"][0]["text"].get<std::string>().find("acknowledged by alice") !=
           std::string::npos);

@@ -3,8 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "notifiers/common.h"
 #include "notifiers/email/email.h"
@@ -58,7 +58,8 @@ TEST_CASE("CheckHttpResponse classifies like Alertmanager's Retrier, plus 429") 
     CHECK(res.status.ok() == row.ok);
     CHECK(res.retryable == row.retryable);
     if (!row.ok && !row.transport_error) {
-      CHECK(res.status.message() == "unexpected status code " + std::to_string(row.status) + ": boom");
+      CHECK(res.status.message() ==
+            "unexpected status code " + std::to_string(row.status) + ": boom");
       CHECK(res.http_status == row.status);
     }
   }
@@ -78,7 +79,8 @@ TEST_CASE("helpers: truncation, group key hash, QuoteMeta") {
   CHECK(internal::TruncateInRunes("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 4) ==
         "\xC3\xA9\xC3\xA9\xC3\xA9\xE2\x80\xA6");  // runes, not bytes
   CHECK(internal::TruncateInRunes("abcdef", 2) == "ab");
-  // sha256 of the group key (python3 -c 'import hashlib;print(hashlib.sha256(b"{}:{alertname=\"DiskFull\"}").hexdigest())')
+  // sha256 of the group key (python3 -c 'import
+  // hashlib;print(hashlib.sha256(b"{}:{alertname=\"DiskFull\"}").hexdigest())')
   CHECK(internal::GroupKeyHash("") ==
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(internal::GroupKeyHash("{}:{alertname=\"DiskFull\"}") ==
@@ -99,7 +101,8 @@ TEST_CASE("email encoders") {
       {"utf-8", "caf\xC3\xA9", "caf=C3=A9"},
       {"newline becomes CRLF", "a\nb", "a\r\nb"},
       {"trailing space encoded", "a \nb", "a=20\r\nb"},
-      {"soft break at 76", std::string(80, 'x'), std::string(75, 'x') + "=\r\n" + std::string(5, 'x')},
+      {"soft break at 76", std::string(80, 'x'),
+       std::string(75, 'x') + "=\r\n" + std::string(5, 'x')},
   };
   for (const auto& row : qp) {
     INFO(row.name);
@@ -229,8 +232,8 @@ TEST_CASE("webhook delivery: retries, final 4xx, timeout, secrets and metrics") 
     metrics.WritePrometheusText(&text);
     CHECK(text.find("alertd_notifications_total{integration=\"webhook\",receiver=\"team\"} 3") !=
           std::string::npos);
-    CHECK(text.find("alertd_notification_latency_seconds_count{integration=\"webhook\",receiver=\"team\"} 3") !=
-          std::string::npos);
+    CHECK(text.find("alertd_notification_latency_seconds_count{integration=\"webhook\",receiver="
+                    "\"team\"} 3") != std::string::npos);
   }
 
   SUBCASE("400 is final") {
@@ -356,7 +359,8 @@ TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanage
   CHECK(att["title"] == "[FIRING:2] DiskFull (critical)");  // __subject, as Alertmanager renders it
   CHECK(att["color"] == "danger");
   CHECK(att["title_link"] == "http://alertd.example:9093/#/alerts?receiver=team");
-  CHECK(att["fallback"] == "[FIRING:2] DiskFull (critical) | http://alertd.example:9093/#/alerts?receiver=team");
+  CHECK(att["fallback"] ==
+        "[FIRING:2] DiskFull (critical) | http://alertd.example:9093/#/alerts?receiver=team");
   CHECK(att["mrkdwn_in"] == json{"fallback", "pretext", "text"});
   CHECK(att["fields"] == json::parse(R"([{"title":"Severity","value":"critical","short":false}])"));
   CHECK(att["actions"] ==
@@ -479,8 +483,9 @@ TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 sc
     big.details["huge"] = std::string(600000, 'x');
     json b = json::parse(PagerdutyPayload(big, deps, firing, "rk"));
     CHECK(b["payload"]["custom_details"] ==
-          json{{"error", "Custom details have been removed because the original event exceeds "
-                         "the maximum size of 512kB"}});
+          json{{"error",
+                "Custom details have been removed because the original event exceeds "
+                "the maximum size of 512kB"}});
   }
   SUBCASE("v1 with service_key") {
     config::PagerdutyConfig v1 = p;

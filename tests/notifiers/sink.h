@@ -23,8 +23,8 @@ class HttpSink {
     dir_ = alertd::testing::MakeTempDir("alertd-sink");
     port_ = alertd::testing::FreePort();
     proc_ = alertd::testing::Process::Start(
-        {"/usr/bin/python3", std::string(alertd::testing::kSourceDir) +
-                                 "/tests/notifiers/fixtures/http_sink.py",
+        {"/usr/bin/python3",
+         std::string(alertd::testing::kSourceDir) + "/tests/notifiers/fixtures/http_sink.py",
          std::to_string(port_)},
         dir_ + "/sink.log");
     REQUIRE(alertd::testing::WaitHttpReady(url() + "/-/ready", std::chrono::seconds(10)));
@@ -58,7 +58,8 @@ class HttpSink {
 
 inline Time T(const char* rfc3339) { return *ParseRFC3339(rfc3339); }
 
-inline AlertPtr MakeAlert(LabelSet labels, LabelSet annotations, Time starts, Time ends = kZeroTime) {
+inline AlertPtr MakeAlert(LabelSet labels, LabelSet annotations, Time starts,
+                          Time ends = kZeroTime) {
   auto a = std::make_shared<Alert>();
   a->labels = std::move(labels);
   a->annotations = std::move(annotations);
@@ -77,14 +78,14 @@ inline Notification DiskFullNotification(const std::string& receiver, Time now) 
   n.now = now;
   n.external_url = "http://alertd.example:9093";
   n.notification_reason = "first notification";
-  n.alerts.push_back(MakeAlert(
-      {{"alertname", "DiskFull"}, {"instance", "a"}, {"severity", "critical"}},
-      {{"summary", "disk a is full"}, {"runbook", "http://runbooks/disk"}},
-      T("2024-01-01T00:00:00Z")));
-  n.alerts.push_back(MakeAlert(
-      {{"alertname", "DiskFull"}, {"instance", "b"}, {"severity", "critical"}},
-      {{"summary", "disk b is full"}, {"runbook", "http://runbooks/disk"}},
-      T("2024-01-01T00:00:00Z")));
+  n.alerts.push_back(
+      MakeAlert({{"alertname", "DiskFull"}, {"instance", "a"}, {"severity", "critical"}},
+                {{"summary", "disk a is full"}, {"runbook", "http://runbooks/disk"}},
+                T("2024-01-01T00:00:00Z")));
+  n.alerts.push_back(
+      MakeAlert({{"alertname", "DiskFull"}, {"instance", "b"}, {"severity", "critical"}},
+                {{"summary", "disk b is full"}, {"runbook", "http://runbooks/disk"}},
+                T("2024-01-01T00:00:00Z")));
   return n;
 }
 
