@@ -1,0 +1,190 @@
+// The datasource client: response decoding (table), and the curl client against a fake query
+// API: GET vs form POST, `time`, basic auth with a password file, bearer token from a file,
+// extra headers, error mapping, timeouts, and the bound on queries in flight and sockets.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "rules_engine/query_client.h"
+#include "tests/support/process.h"
+
+namespace alertd::rules_engine {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+TEST_CASE("ParseQueryResponse") {
+  struct Row {
+    std::string name;
+    long status;
+    std::string body;
+    Status::Code want_code;
+    size_t want_samples = 0;
+    std::string want_message;  // substring
+  };
+  const std::vector<Row> rows = {
+      {"vector", 200,
+       R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"1"},"value":[1,"2.5"]}]}})",
+       Status::Code::kOk, 1, ""},
+      {"empty vector", 200, R"({"status":"success","data":{"resultType":"vector","result":[]}})",
+       Status::Code::kOk, 0, ""},
+      {"scalar", 200, R"({"status":"success","data":{"resultType":"scalar","result":[1,"+Inf"]}})",
+       Status::Code::kOk, 1, ""},
+      {"histogram sample is skipped", 200,
+       R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{}]}]}})",
+       Status::Code::kOk, 0, ""},
+      {"bad_data", 400, R"({"status":"error","errorType":"bad_data","error":"parse error"})",
+       Status::Code::kInvalidArgument, 0, "bad_data: parse error"},
+      {"execution error", 422,
+       R"({"status":"error","errorType":"execution","error":"many-to-many matching not allowed"})",
+       Status::Code::kInvalidArgument, 0, "execution: many-to-many"},
+      {"timeout", 503, R"({"status":"error","errorType":"timeout","error":"query timed out"})",
+       Status::Code::kTimeout, 0, "timeout: query timed out"},
+      {"proxy 502 html", 502, "<html>bad gateway</html>", Status::Code::kUnavailable, 0,
+       "server returned HTTP status 502: <html>bad gateway</html>"},
+      {"not json at 200", 200, "hello", Status::Code::kInternal, 0, "HTTP status 200"},
+      {"malformed value", 200,
+       R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"x"]}]}})",
+       Status::Code::kInternal, 0, "malformed sample value"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.name);
+    auto res = ParseQueryResponse(r.status, r.body);
+    CHECK(res.status().code() == r.want_code);
+    if (res.ok()) {
+      CHECK(res->samples.size() == r.want_samples);
+    } else {
+      CHECK(res.status().message().find(r.want_message) != std::string::npos);
+    }
+  }
+}
+
+class QueryServer {
+ public:
+  QueryServer() {
+    port_ = testing::FreePort();
+    dir_ = testing::MakeTempDir("alertd-query");
+    proc_ = testing::Process::Start(
+        {"/usr/bin/python3",
+         std::string(testing::kSourceDir) + "/tests/rules_engine/fixtures/query_server.py",
+         std::to_string(port_)},
+        dir_ + "/server.log");
+    REQUIRE(testing::WaitHttpReady(url() + "/ready", 20s));
+  }
+  ~QueryServer() {
+    proc_.Stop();
+    testing::RemoveTree(dir_);
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  const std::string& dir() const { return dir_; }
+  json Get(const std::string& path) { return json::parse(testing::HttpGet(url() + path).body); }
+
+ private:
+  int port_ = 0;
+  std::string dir_;
+  testing::Process proc_;
+};
+
+TEST_CASE("HTTP query client against a fake Prometheus API") {
+  QueryServer server;
+  testing::WriteFile(server.dir() + "/password", "s3cret\n");
+  config::DatasourceConfig cfg;
+  cfg.url = server.url() + "/";
+  cfg.timeout = 2s;
+  cfg.max_concurrent_queries = 3;
+  cfg.http_config.basic_auth = config::BasicAuth{.username = "alice",
+                                                 .password_file = server.dir() + "/password"};
+  cfg.http_config.headers = {{"X-Scope-OrgID", "tenant-1"}};
+  auto client = NewHttpQueryClient(cfg);
+  REQUIRE(client.ok());
+  const Time ts = FromUnixMillis(1700000000250);
+
+  auto vec = (*client)->Query("vec", ts);
+  REQUIRE(vec.ok());
+  REQUIRE(vec->samples.size() == 2);
+  CHECK(vec->samples[0].metric == LabelSet{{"__name__", "up"}, {"job", "a"}});
+  CHECK(vec->samples[0].value == 1);
+  CHECK(std::isnan(vec->samples[1].value));
+  CHECK(vec->warnings == std::vector<std::string>{"careful"});
+
+  auto scalar = (*client)->Query("scalar", ts);
+  REQUIRE(scalar.ok());
+  CHECK(scalar->type == QueryResult::Type::kScalar);
+  CHECK(scalar->samples.at(0).value == 42.5);
+  auto str = (*client)->Query("str", ts);
+  REQUIRE(str.ok());
+  CHECK(str->type == QueryResult::Type::kString);
+  CHECK(str->string_value == "hi");
+
+  auto bad = (*client)->Query("bad", ts);
+  CHECK(bad.status().code() == Status::Code::kInvalidArgument);
+  CHECK(bad.status().message() == "bad_data: 1:4: parse error: oops");
+  auto down = (*client)->Query("down", ts);
+  CHECK(down.status().code() == Status::Code::kUnavailable);
+  CHECK(down.status().message().find("503") != std::string::npos);
+
+  const std::string long_query = "slow_" + std::string(3000, 'x');
+  REQUIRE((*client)->Query(long_query, ts).ok());
+
+  json reqs = server.Get("/_requests");
+  REQUIRE(reqs.size() == 6);
+  CHECK(reqs[0]["method"] == "GET");
+  CHECK(reqs[0]["params"]["time"] == "1700000000.250");
+  CHECK(reqs[0]["params"]["timeout"] == "2000ms");
+  CHECK(reqs[0]["authorization"] == "Basic YWxpY2U6czNjcmV0");  // alice:s3cret
+  CHECK(reqs[0]["x_scope"] == "tenant-1");
+  CHECK(reqs[5]["method"] == "POST");
+  CHECK(reqs[5]["content_type"] == "application/x-www-form-urlencoded");
+  CHECK(reqs[5]["params"]["query"] == long_query);
+
+  // 12 concurrent slow queries through 3 slots: never more than 3 in flight, and the slots'
+  // keep-alive connections are reused (a handful of sockets, not one per query).
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, i] {
+      if ((*client)->Query(fmt::format("slow{}", i), ts).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 12);
+  json stats = server.Get("/_stats");
+  CHECK(stats["max_inflight"].get<int>() <= 3);
+  CHECK(stats["max_inflight"].get<int>() >= 2);
+  CHECK(stats["connections"].get<int>() <= 3);
+
+  // Bearer token from a file, re-read when the file changes; a timeout is kTimeout.
+  testing::WriteFile(server.dir() + "/token", "t0k3n\n");
+  config::DatasourceConfig bearer;
+  bearer.url = server.url();
+  bearer.timeout = 100ms;
+  bearer.http_config.authorization =
+      config::Authorization{.type = "Bearer", .credentials_file = server.dir() + "/token"};
+  auto bc = NewHttpQueryClient(bearer);
+  REQUIRE(bc.ok());
+  REQUIRE((*bc)->Query("vec", ts).ok());
+  std::this_thread::sleep_for(20ms);  // a distinct mtime for the rewritten file
+  testing::WriteFile(server.dir() + "/token", "n3w-token-value");
+  REQUIRE((*bc)->Query("vec", ts).ok());
+  auto slow = (*bc)->Query("slow", ts);
+  CHECK(slow.status().code() == Status::Code::kTimeout);
+  reqs = server.Get("/_requests");
+  CHECK(reqs[reqs.size() - 3]["authorization"] == "Bearer t0k3n");
+  CHECK(reqs[reqs.size() - 2]["authorization"] == "Bearer n3w-token-value");
+
+  // Nothing listening: kUnavailable, promptly.
+  config::DatasourceConfig nowhere;
+  nowhere.url = fmt::format("http://127.0.0.1:{}", testing::FreePort());
+  auto nc = NewHttpQueryClient(nowhere);
+  REQUIRE(nc.ok());
+  auto refused = (*nc)->Query("vec", ts);
+  CHECK(refused.status().code() == Status::Code::kUnavailable);
+  CHECK_FALSE(NewHttpQueryClient(config::DatasourceConfig{}).ok());
+}
+
+}  // namespace
+}  // namespace alertd::rules_engine
