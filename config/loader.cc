@@ -124,6 +124,10 @@ class Loader {
         }
       }
     });
+    for (const auto& t : cfg.templates) {
+      Status st = internal::CheckTemplateFile(t);
+      if (!st.ok()) c_.Error(root["templates"], "template file \"" + t + "\": " + st.message());
+    }
     m.Field("datasource", [&](const YAML::Node& n) { ReadDatasource(n, &cfg.datasource); });
     m.Field("evaluation", [&](const YAML::Node& n) { ReadEvaluation(n, &cfg.evaluation); });
     m.Field("rule_files", [&](const YAML::Node& n) {

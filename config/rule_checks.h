@@ -12,7 +12,10 @@ namespace alertd::config::internal {
 // line:col inside the expression ("1:5: parse error: unexpected ...").
 Status CheckRuleExpr(const std::string& expr);
 
-// OK if `text` parses as a Go template; `name` is how the error names the template.
-Status CheckTemplateText(const std::string& name, const std::string& text);
+// OK if `text` parses as the label or annotation template of alerting rule `rule_name`.
+Status CheckTemplateText(const std::string& rule_name, const std::string& text);
+
+// OK if the notification template file at `path` parses (Alertmanager's `templates:`).
+Status CheckTemplateFile(const std::string& path);
 
 }  // namespace alertd::config::internal

@@ -90,11 +90,11 @@ void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int i
   }
   if (!r->alert.empty()) {
     for (const auto& [k, v] : r->labels) {
-      Status st = internal::CheckTemplateText("__alert_" + r->alert, v);
+      Status st = internal::CheckTemplateText(r->alert, v);
       if (!st.ok()) c.Error(n["labels"], prefix + "label \"" + k + "\": " + st.message());
     }
     for (const auto& [k, v] : r->annotations) {
-      Status st = internal::CheckTemplateText("__alert_" + r->alert, v);
+      Status st = internal::CheckTemplateText(r->alert, v);
       if (!st.ok()) c.Error(n["annotations"], prefix + "annotation \"" + k + "\": " + st.message());
     }
   }

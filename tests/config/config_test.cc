@@ -268,6 +268,18 @@ const RuleRow kRuleRows[] = {
      "unknown field \"evaluation_interval\"", 3},
     {"bad for", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: soon\n", false,
      "not a valid duration string", 6},
+    {"unclosed parenthesis", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(rate(x[5m])\n",
+     false, "could not parse expression: 1:16: parse error: unclosed left parenthesis", 5},
+    {"range vector to rate expected", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(x)\n",
+     false, "expected type range vector in call to function \"rate\", got instant vector", 5},
+    {"unexpected operator", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up > > 1\n",
+     false, "could not parse expression: 1:6: parse error: unexpected <op:>>", 5},
+    {"multi-line expression", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: |\n          sum by (job) (rate(x[5m]))\n            / on(job) group_left\n          sum by (job) (rate(y[5m])) > 0.1\n",
+     true, "", 0},
+    {"broken annotation template", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations: {summary: '{{ $labels.instance '}\n",
+     false, "annotation \"summary\"", 6},
+    {"undefined template function", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        labels: {x: '{{ nosuchfunc }}'}\n",
+     false, "label \"x\"", 6},
     {"rules not a list", "groups:\n  - name: g\n    rules: {alert: A}\n", false, "rules: expected a list", 3},
 };
 
