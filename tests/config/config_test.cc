@@ -24,8 +24,8 @@ TEST_CASE("the example configuration loads") {
   auto res = LoadConfigFile(std::string(t::kSourceDir) + "/examples/alertd.yml");
   REQUIRE_MESSAGE(res.ok(), res.ErrorText());
   const Config& c = *res.config;
-  CHECK(c.datasource.url == "http://127.0.0.1:9090");
-  CHECK(c.evaluation.interval == 15s);
+  CHECK(c.datasource.url == "http://127.0.0.1:19090");
+  CHECK(c.evaluation.interval == 10s);
   CHECK(c.evaluation.external_labels.Get("cluster") == "demo");
   CHECK(c.rule_groups.size() == 3);
   CHECK(c.route.receiver == "default-webhook");
@@ -37,10 +37,10 @@ TEST_CASE("the example configuration loads") {
   CHECK(c.route.routes[0].continue_);
   CHECK(c.route.routes[1].escalation.empty());
   CHECK(c.FindReceiver("team-slack")->slack_configs[0].send_resolved);
-  CHECK(c.escalation_policies[0].steps[0].after == 5min);
+  CHECK(c.escalation_policies[0].steps[0].after == 2min);
   // Email defaults from global.
   const auto& email = c.FindReceiver("managers-email")->email_configs[0];
-  CHECK(email.smarthost == "127.0.0.1:2525");
+  CHECK(email.smarthost == "127.0.0.1:12525");
   CHECK(email.from == "alertd@example.org");
   CHECK(email.require_tls == false);
   CHECK(email.headers.at("To") == "managers@example.org");
