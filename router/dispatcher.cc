@@ -90,35 +90,48 @@ void Dispatcher::InsertLocked(
       if (persisted) {
         auto pt = persisted->find({route->id, g->key()});
         if (pt != persisted->end()) {
-          when = std::max(pt->second.next_flush, now);
           g->has_flushed = pt->second.has_flushed;
+          when = pt->second.next_flush;
+          if (when < now) {
+            // Only the first tick is persisted; later ticks follow it every group_interval.
+            const Duration every = route->config->group_interval;
+            when = g->has_flushed && every > Duration::zero()
+                       ? when + ((now - when) / every + 1) * every
+                       : now;
+          }
         }
       }
       it = groups_.emplace(id, std::move(g)).first;
-      ArmLocked(it->second, when);
+      ArmLocked(it->second, when, /*persist=*/true);
     }
     const GroupPtr& g = it->second;
-    if (g->Insert(a, now) && g->next_flush > now) ArmLocked(g, now);
+    if (g->Insert(a, now) && g->next_flush > now) ArmLocked(g, now, /*persist=*/true);
   }
 }
 
-void Dispatcher::ArmLocked(const GroupPtr& g, Time when) {
+void Dispatcher::ArmLocked(const GroupPtr& g, Time when, bool persist) {
   if (g->timer) scheduler_->Cancel(g->timer);
   g->next_flush = when;
   std::weak_ptr<Dispatcher> weak = weak_from_this();
   g->timer = scheduler_->Schedule(when, [weak, g] {
     if (auto self = weak.lock()) self->Tick(g);
   });
-  PersistLocked(*g);
+  if (persist) PersistLocked(*g);
 }
 
 void Dispatcher::Tick(const GroupPtr& g) {
   std::unique_lock l(mu_);
   if (stopped_ || g->removed) return;
   const Time now = clock_->Now();
+  const bool first = !g->has_flushed;
   g->has_flushed = true;
   g->timer = 0;
-  ArmLocked(g, now + g->route()->config->group_interval);
+  // Ticks keep to their schedule (scheduled time + group_interval, not firing time +
+  // group_interval), so the first tick, persisted once, tells a restart when all later ones
+  // fall.
+  Time next = g->next_flush + g->route()->config->group_interval;
+  if (next <= now) next = now + g->route()->config->group_interval;
+  ArmLocked(g, next, /*persist=*/first);
   if (g->flushing) {
     g->flush_pending = true;
     return;

@@ -6,8 +6,9 @@
 //     existing group waits for the next tick; repeat_interval is checked at ticks);
 //   - resolved alerts leave a group after a successful flush; an empty group is removed by
 //     maintenance (every 30 s) and keeps its tick schedule until then.
-// Group timers are persisted (router/state_db.h, table aggregation_groups), so a group
-// restored after a restart or reload flushes when it would have.
+// Group timers are persisted (router/state_db.h, table aggregation_groups): the first tick
+// once, since later ticks follow it every group_interval, so a group restored after a restart
+// or reload flushes when it would have.
 //
 // Thread-safe. Timers run on the Scheduler's thread, flushes on the flush executor; neither
 // runs under the dispatcher's lock. Hold it by shared_ptr (timers and flushes keep it alive).
@@ -82,7 +83,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   using GroupId = std::pair<const RouteNode*, uint64_t>;  // route, group labels fingerprint
 
   void InsertLocked(const AlertPtr& a, Time now, const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted);
-  void ArmLocked(const GroupPtr& g, Time when);
+  void ArmLocked(const GroupPtr& g, Time when, bool persist);
   void Tick(const GroupPtr& g);
   void FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l);
   void FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok);
