@@ -26,8 +26,11 @@ NotificationData MakeGroup(int n) {
   for (int i = 0; i < n; ++i) {
     NotificationAlert a;
     a.status = i % 10 == 9 ? "resolved" : "firing";
-    a.labels = {{"alertname", "HighLatency"}, {"cluster", "eu1"}, {"job", "api"},
-                {"instance", "10.0.0." + std::to_string(i) + ":9100"}, {"severity", "critical"}};
+    a.labels = {{"alertname", "HighLatency"},
+                {"cluster", "eu1"},
+                {"job", "api"},
+                {"instance", "10.0.0." + std::to_string(i) + ":9100"},
+                {"severity", "critical"}};
     a.annotations = {{"summary", "p99 latency above 1s on instance " + std::to_string(i)},
                      {"runbook_url", "https://runbooks.example/latency"}};
     a.starts_at = Time(std::chrono::seconds(1700000000 + i));
@@ -48,9 +51,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return 1;
   }
-  const std::string_view fields[] = {kSlackDefaultTitle, kSlackDefaultTitleLink,
-                                     kSlackDefaultFallback, kSlackDefaultColor, kSlackDefaultText,
-                                     R"({{ template "__text_alert_list" .Alerts }})"};
+  const std::string_view fields[] = {
+      kSlackDefaultTitle, kSlackDefaultTitleLink, kSlackDefaultFallback,
+      kSlackDefaultColor, kSlackDefaultText,      R"({{ template "__text_alert_list" .Alerts }})"};
   std::vector<CompiledText> compiled;
   for (auto f : fields) {
     auto c = set.Compile("slack", f);
@@ -61,9 +64,7 @@ int main(int argc, char** argv) {
     compiled.push_back(*c);
   }
   const NotificationData group = MakeGroup(100);
-  ExecOptions opts;
-  opts.continue_on_error = true;
-  opts.missing_key = MissingKey::kZero;
+  const ExecOptions opts = NotificationExecOptions();
 
   size_t bytes = 0;
   auto render = [&] {
@@ -88,10 +89,12 @@ int main(int argc, char** argv) {
   const auto start2 = std::chrono::steady_clock::now();
   for (int i = 0; i < iterations; ++i) {
     const Value data = ToValue(group);
-    for (size_t k = 0; k + 1 < compiled.size(); ++k) bytes += compiled[k].Execute(data, opts).output.size();
+    for (size_t k = 0; k + 1 < compiled.size(); ++k)
+      bytes += compiled[k].Execute(data, opts).output.size();
   }
-  const double us2 = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start2).count() /
-                     iterations;
+  const double us2 =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start2).count() /
+      iterations;
   std::printf("slack notification, 100 alerts, default fields + alert list: %.1f us/render\n", us);
   std::printf("slack notification, 100 alerts, default fields only:         %.1f us/render\n", us2);
   std::printf("(%d iterations, %zu bytes rendered)\n", iterations, bytes);

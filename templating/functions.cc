@@ -47,7 +47,8 @@ using Args = std::span<const Value>;
 // ---- argument helpers (Go's reflect conversions at call time) ----
 
 Status WrongType(std::string_view expected, const Value& v) {
-  if (v.is_nil()) return Status::InvalidArgument("invalid value; expected " + std::string(expected));
+  if (v.is_nil())
+    return Status::InvalidArgument("invalid value; expected " + std::string(expected));
   return Status::InvalidArgument("wrong type for value; expected " + std::string(expected) +
                                  "; got " + std::string(v.TypeName()));
 }
@@ -80,7 +81,8 @@ Result<std::vector<std::string>> StrList(const Value& v) {
 // strconv.ParseFloat(s, 64) with Go's error texts.
 Result<double> ParseGoFloat(const std::string& s) {
   auto syntax = [&] {
-    return Status::InvalidArgument("strconv.ParseFloat: parsing " + GoQuote(s) + ": invalid syntax");
+    return Status::InvalidArgument("strconv.ParseFloat: parsing " + GoQuote(s) +
+                                   ": invalid syntax");
   };
   if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return syntax();
   std::string lower;
@@ -111,14 +113,17 @@ Result<double> ParseGoFloat(const std::string& s) {
 // Prometheus's convertToFloat.
 Result<double> ToFloat(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kFloat: return v.as_float();
-    case Value::Kind::kInt: return static_cast<double>(v.as_int());
-    case Value::Kind::kString: return ParseGoFloat(v.as_string());
-    case Value::Kind::kDuration: return static_cast<double>(v.as_duration().ns) / 1e9;
+    case Value::Kind::kFloat:
+      return v.as_float();
+    case Value::Kind::kInt:
+      return static_cast<double>(v.as_int());
+    case Value::Kind::kString:
+      return ParseGoFloat(v.as_string());
+    case Value::Kind::kDuration:
+      return static_cast<double>(v.as_duration().ns) / 1e9;
     default:
-      return Status::InvalidArgument("can't convert " +
-                                     std::string(v.is_nil() ? "<nil>" : v.TypeName()) +
-                                     " to float");
+      return Status::InvalidArgument(
+          "can't convert " + std::string(v.is_nil() ? "<nil>" : v.TypeName()) + " to float");
   }
 }
 
@@ -130,12 +135,17 @@ enum class BasicKind { kInvalid, kBool, kInt, kFloat, kString };
 
 BasicKind KindOf(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kBool: return BasicKind::kBool;
+    case Value::Kind::kBool:
+      return BasicKind::kBool;
     case Value::Kind::kInt:
-    case Value::Kind::kDuration: return BasicKind::kInt;
-    case Value::Kind::kFloat: return BasicKind::kFloat;
-    case Value::Kind::kString: return BasicKind::kString;
-    default: return BasicKind::kInvalid;
+    case Value::Kind::kDuration:
+      return BasicKind::kInt;
+    case Value::Kind::kFloat:
+      return BasicKind::kFloat;
+    case Value::Kind::kString:
+      return BasicKind::kString;
+    default:
+      return BasicKind::kInvalid;
   }
 }
 
@@ -156,10 +166,13 @@ const Status& BadComparisonType() {
 bool SameValue(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
-    case Value::Kind::kNil: return true;
-    case Value::Kind::kTime: return a.as_time().t == b.as_time().t &&
-                                    a.as_time().offset_seconds == b.as_time().offset_seconds;
-    default: return false;
+    case Value::Kind::kNil:
+      return true;
+    case Value::Kind::kTime:
+      return a.as_time().t == b.as_time().t &&
+             a.as_time().offset_seconds == b.as_time().offset_seconds;
+    default:
+      return false;
   }
 }
 
@@ -175,10 +188,18 @@ Result<Value> Eq(const ExecEnv&, Args args) {
       if (!a.is_nil() && !b.is_nil()) return BadComparison();
     } else {
       switch (k1) {
-        case BasicKind::kBool: truth = a.as_bool() == b.as_bool(); break;
-        case BasicKind::kInt: truth = IntOf(a) == IntOf(b); break;
-        case BasicKind::kFloat: truth = a.as_float() == b.as_float(); break;
-        case BasicKind::kString: truth = a.as_string() == b.as_string(); break;
+        case BasicKind::kBool:
+          truth = a.as_bool() == b.as_bool();
+          break;
+        case BasicKind::kInt:
+          truth = IntOf(a) == IntOf(b);
+          break;
+        case BasicKind::kFloat:
+          truth = a.as_float() == b.as_float();
+          break;
+        case BasicKind::kString:
+          truth = a.as_string() == b.as_string();
+          break;
         case BasicKind::kInvalid:
           if (a.kind() == Value::Kind::kList || a.kind() == Value::Kind::kMap ||
               b.kind() == Value::Kind::kList || b.kind() == Value::Kind::kMap) {
@@ -205,11 +226,16 @@ Result<bool> Less(const Value& a, const Value& b) {
   if (k2 == BasicKind::kInvalid) return BadComparisonType();
   if (k1 != k2) return BadComparison();
   switch (k1) {
-    case BasicKind::kBool: return BadComparisonType();
-    case BasicKind::kInt: return IntOf(a) < IntOf(b);
-    case BasicKind::kFloat: return a.as_float() < b.as_float();
-    case BasicKind::kString: return a.as_string() < b.as_string();
-    default: return BadComparisonType();
+    case BasicKind::kBool:
+      return BadComparisonType();
+    case BasicKind::kInt:
+      return IntOf(a) < IntOf(b);
+    case BasicKind::kFloat:
+      return a.as_float() < b.as_float();
+    case BasicKind::kString:
+      return a.as_string() < b.as_string();
+    default:
+      return BadComparisonType();
   }
 }
 
@@ -251,13 +277,26 @@ std::string HtmlEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\0': out += "\xEF\xBF\xBD"; break;
-      default: out.push_back(c);
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -269,14 +308,29 @@ std::string JsEscape(std::string_view s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '\\': out += "\\\\"; continue;
-      case '\'': out += "\\'"; continue;
-      case '"': out += "\\\""; continue;
-      case '<': out += "\\u003C"; continue;
-      case '>': out += "\\u003E"; continue;
-      case '&': out += "\\u0026"; continue;
-      case '=': out += "\\u003D"; continue;
-      default: break;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\'':
+        out += "\\'";
+        continue;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '<':
+        out += "\\u003C";
+        continue;
+      case '>':
+        out += "\\u003E";
+        continue;
+      case '&':
+        out += "\\u0026";
+        continue;
+      case '=':
+        out += "\\u003D";
+        continue;
+      default:
+        break;
     }
     if (c < ' ') {
       out += "\\u00";
@@ -341,9 +395,9 @@ Result<Value> Index(const ExecEnv&, Args args) {
       }
       case Value::Kind::kMap: {
         if (idx.kind() != Value::Kind::kString) {
-          return Status::InvalidArgument(
-              "value has type " + std::string(idx.is_nil() ? "<nil>" : idx.TypeName()) +
-              "; should be string");
+          return Status::InvalidArgument("value has type " +
+                                         std::string(idx.is_nil() ? "<nil>" : idx.TypeName()) +
+                                         "; should be string");
         }
         const Map& m = item.as_map();
         auto it = m.find(idx.as_string());
@@ -391,9 +445,9 @@ Result<Value> Slice(const ExecEnv&, Args args) {
                                    std::to_string(idx[2]));
   }
   if (item.kind() == Value::Kind::kString) {
-    return Value::TypedString(item.as_string().substr(static_cast<size_t>(idx[0]),
-                                                      static_cast<size_t>(idx[1] - idx[0])),
-                              item.type());
+    return Value::TypedString(
+        item.as_string().substr(static_cast<size_t>(idx[0]), static_cast<size_t>(idx[1] - idx[0])),
+        item.type());
   }
   const List& l = item.as_list();
   return Value(List(l.begin() + idx[0], l.begin() + idx[1]), item.type());
@@ -402,9 +456,12 @@ Result<Value> Slice(const ExecEnv&, Args args) {
 Result<Value> Len(const ExecEnv&, Args args) {
   const Value& v = args[0];
   switch (v.kind()) {
-    case Value::Kind::kString: return Value(static_cast<int64_t>(v.as_string().size()));
-    case Value::Kind::kList: return Value(static_cast<int64_t>(v.as_list().size()));
-    case Value::Kind::kMap: return Value(static_cast<int64_t>(v.as_map().size()));
+    case Value::Kind::kString:
+      return Value(static_cast<int64_t>(v.as_string().size()));
+    case Value::Kind::kList:
+      return Value(static_cast<int64_t>(v.as_list().size()));
+    case Value::Kind::kMap:
+      return Value(static_cast<int64_t>(v.as_map().size()));
     default:
       return Status::InvalidArgument("len of type " +
                                      std::string(v.is_nil() ? "<nil>" : v.TypeName()));
@@ -461,8 +518,8 @@ std::string AsciiLower(std::string s) {
   return s;
 }
 
-// Prometheus's title (strings.Title): upper-cases the first letter of every word; a word starts after any ASCII
-// character other than letters, digits and '_' (or after a space).
+// Prometheus's title (strings.Title): upper-cases the first letter of every word; a word starts
+// after any ASCII character other than letters, digits and '_' (or after a space).
 std::string Title(std::string s) {
   bool sep = true;
   for (char& c : s) {
@@ -506,7 +563,9 @@ std::string CasesTitle(std::string s) {
 }
 
 std::string TrimSpace(std::string_view s) {
-  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  auto sp = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
   while (!s.empty() && sp(s.front())) s.remove_prefix(1);
   while (!s.empty() && sp(s.back())) s.remove_suffix(1);
   return std::string(s);
@@ -658,7 +717,8 @@ Result<Value> HumanizeDuration(const ExecEnv&, Args a) {
     const int64_t hours = (d / 60 / 60) % 24;
     const int64_t days = d / 60 / 60 / 24;
     auto s = [](int64_t x) { return std::to_string(x); };
-    if (days != 0) return Value(sign + s(days) + "d " + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s");
+    if (days != 0)
+      return Value(sign + s(days) + "d " + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s");
     if (hours != 0) return Value(sign + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s");
     if (minutes != 0) return Value(sign + s(minutes) + "m " + s(seconds) + "s");
     return Value(sign + Sprintf4g(v) + "s");
@@ -859,9 +919,8 @@ void AddPrometheus(FuncMap& m) {
     }
     return FloatToTime(*r);
   });
-  m.Add("pathPrefix", 0, 0, [](const ExecEnv& env, Args) -> Result<Value> {
-    return Value(UrlPath(env.external_url));
-  });
+  m.Add("pathPrefix", 0, 0,
+        [](const ExecEnv& env, Args) -> Result<Value> { return Value(UrlPath(env.external_url)); });
   m.Add("externalURL", 0, 0,
         [](const ExecEnv& env, Args) -> Result<Value> { return Value(env.external_url); });
   m.Add("parseDuration", 1, 1, [](const ExecEnv&, Args a) -> Result<Value> {
@@ -877,7 +936,8 @@ void AddPrometheus(FuncMap& m) {
 
 bool HasNonFinite(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kFloat: return !std::isfinite(v.as_float());
+    case Value::Kind::kFloat:
+      return !std::isfinite(v.as_float());
     case Value::Kind::kList:
       return std::any_of(v.as_list().begin(), v.as_list().end(), HasNonFinite);
     case Value::Kind::kMap:
@@ -886,7 +946,8 @@ bool HasNonFinite(const Value& v) {
     case Value::Kind::kStruct:
       return std::any_of(v.as_struct().fields.begin(), v.as_struct().fields.end(),
                          [](const auto& kv) { return HasNonFinite(kv.second); });
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -942,8 +1003,8 @@ void AddAlertmanager(FuncMap& m) {
     }
     try {
       const date::time_zone* zone = date::locate_zone(*name);
-      auto info = zone->get_info(std::chrono::floor<std::chrono::seconds>(
-          IsZero(t->t) ? Time{} : t->t));
+      auto info =
+          zone->get_info(std::chrono::floor<std::chrono::seconds>(IsZero(t->t) ? Time{} : t->t));
       out.offset_seconds = static_cast<int32_t>(info.offset.count());
       out.zone = info.abbrev;
     } catch (const std::exception&) {
@@ -977,45 +1038,87 @@ TimeValue InUtc(TimeValue t) {
 }
 
 const MethodInfo kTimeMethods[] = {
-    {"Format", [](const Value& self, Args a) -> Result<Value> {
+    {"Format",
+     [](const Value& self, Args a) -> Result<Value> {
        auto f = Str(a[0]);
        if (!f.ok()) return f.status();
        return Value(GoTimeFormat(self.as_time(), *f));
-     }, 1},
-    {"String", [](const Value& self, Args) -> Result<Value> { return Value(GoTimeString(self.as_time())); }, 0},
-    {"UTC", [](const Value& self, Args) -> Result<Value> { return Value(InUtc(self.as_time())); }, 0},
-    {"Unix", [](const Value& self, Args) -> Result<Value> {
-       return Value(static_cast<int64_t>(std::chrono::floor<std::chrono::seconds>(self.as_time().t)
-                                             .time_since_epoch().count()));
-     }, 0},
-    {"UnixMilli", [](const Value& self, Args) -> Result<Value> { return Value(ToUnixMillis(self.as_time().t)); }, 0},
-    {"UnixNano", [](const Value& self, Args) -> Result<Value> {
+     },
+     1},
+    {"String",
+     [](const Value& self, Args) -> Result<Value> { return Value(GoTimeString(self.as_time())); },
+     0},
+    {"UTC", [](const Value& self, Args) -> Result<Value> { return Value(InUtc(self.as_time())); },
+     0},
+    {"Unix",
+     [](const Value& self, Args) -> Result<Value> {
+       return Value(static_cast<int64_t>(
+           std::chrono::floor<std::chrono::seconds>(self.as_time().t).time_since_epoch().count()));
+     },
+     0},
+    {"UnixMilli",
+     [](const Value& self, Args) -> Result<Value> { return Value(ToUnixMillis(self.as_time().t)); },
+     0},
+    {"UnixNano",
+     [](const Value& self, Args) -> Result<Value> {
        return Value(static_cast<int64_t>(self.as_time().t.time_since_epoch().count()));
-     }, 0},
-    {"IsZero", [](const Value& self, Args) -> Result<Value> { return Value(IsZero(self.as_time().t)); }, 0},
-    {"Year", [](const Value& self, Args) -> Result<Value> {
+     },
+     0},
+    {"IsZero",
+     [](const Value& self, Args) -> Result<Value> { return Value(IsZero(self.as_time().t)); }, 0},
+    {"Year",
+     [](const Value& self, Args) -> Result<Value> {
        return Value(static_cast<int64_t>(std::stoll(GoTimeFormat(self.as_time(), "2006"))));
-     }, 0},
-    {"Day", [](const Value& self, Args) -> Result<Value> {
+     },
+     0},
+    {"Day",
+     [](const Value& self, Args) -> Result<Value> {
        return Value(static_cast<int64_t>(std::stoll(GoTimeFormat(self.as_time(), "2"))));
-     }, 0},
-    {"Hour", [](const Value& self, Args) -> Result<Value> {
+     },
+     0},
+    {"Hour",
+     [](const Value& self, Args) -> Result<Value> {
        return Value(static_cast<int64_t>(std::stoll(GoTimeFormat(self.as_time(), "15"))));
-     }, 0},
-    {"Minute", [](const Value& self, Args) -> Result<Value> {
+     },
+     0},
+    {"Minute",
+     [](const Value& self, Args) -> Result<Value> {
        return Value(static_cast<int64_t>(std::stoll(GoTimeFormat(self.as_time(), "4"))));
-     }, 0},
-    {"Second", [](const Value& self, Args) -> Result<Value> {
+     },
+     0},
+    {"Second",
+     [](const Value& self, Args) -> Result<Value> {
        return Value(static_cast<int64_t>(std::stoll(GoTimeFormat(self.as_time(), "5"))));
-     }, 0},
+     },
+     0},
 };
 
 const MethodInfo kDurationMethods[] = {
-    {"String", [](const Value& self, Args) -> Result<Value> { return Value(GoDurationString(self.as_duration().ns)); }, 0},
-    {"Seconds", [](const Value& self, Args) -> Result<Value> { return Value(static_cast<double>(self.as_duration().ns) / 1e9); }, 0},
-    {"Minutes", [](const Value& self, Args) -> Result<Value> { return Value(static_cast<double>(self.as_duration().ns) / 60e9); }, 0},
-    {"Hours", [](const Value& self, Args) -> Result<Value> { return Value(static_cast<double>(self.as_duration().ns) / 3600e9); }, 0},
-    {"Milliseconds", [](const Value& self, Args) -> Result<Value> { return Value(self.as_duration().ns / 1000000); }, 0},
+    {"String",
+     [](const Value& self, Args) -> Result<Value> {
+       return Value(GoDurationString(self.as_duration().ns));
+     },
+     0},
+    {"Seconds",
+     [](const Value& self, Args) -> Result<Value> {
+       return Value(static_cast<double>(self.as_duration().ns) / 1e9);
+     },
+     0},
+    {"Minutes",
+     [](const Value& self, Args) -> Result<Value> {
+       return Value(static_cast<double>(self.as_duration().ns) / 60e9);
+     },
+     0},
+    {"Hours",
+     [](const Value& self, Args) -> Result<Value> {
+       return Value(static_cast<double>(self.as_duration().ns) / 3600e9);
+     },
+     0},
+    {"Milliseconds",
+     [](const Value& self, Args) -> Result<Value> {
+       return Value(self.as_duration().ns / 1000000);
+     },
+     0},
 };
 
 }  // namespace

@@ -103,12 +103,29 @@ void FmtInteger(std::string& out, int64_t v, char verb, const Spec& sp) {
   bool upper = false;
   std::string prefix;
   switch (verb) {
-    case 'b': base = 2; if (sp.sharp) prefix = "0b"; break;
-    case 'o': base = 8; if (sp.sharp) prefix = "0"; break;
-    case 'O': base = 8; prefix = "0o"; break;
-    case 'x': base = 16; if (sp.sharp) prefix = "0x"; break;
-    case 'X': base = 16; upper = true; if (sp.sharp) prefix = "0X"; break;
-    default: break;
+    case 'b':
+      base = 2;
+      if (sp.sharp) prefix = "0b";
+      break;
+    case 'o':
+      base = 8;
+      if (sp.sharp) prefix = "0";
+      break;
+    case 'O':
+      base = 8;
+      prefix = "0o";
+      break;
+    case 'x':
+      base = 16;
+      if (sp.sharp) prefix = "0x";
+      break;
+    case 'X':
+      base = 16;
+      upper = true;
+      if (sp.sharp) prefix = "0X";
+      break;
+    default:
+      break;
   }
   std::string digits = IntDigits(u, base, upper);
   if (sp.has_prec) {
@@ -132,12 +149,17 @@ void FmtFloat(std::string& out, double v, char verb, const Spec& sp) {
   int prec = -1;
   char f = verb;
   switch (verb) {
-    case 'v': f = 'g'; break;
+    case 'v':
+      f = 'g';
+      break;
     case 'e':
     case 'E':
     case 'f':
-    case 'F': prec = 6; break;
-    default: break;
+    case 'F':
+      prec = 6;
+      break;
+    default:
+      break;
   }
   if (sp.has_prec) prec = sp.prec;
   if (f == 'F') f = 'f';
@@ -226,8 +248,7 @@ void PrintArg(std::string& out, const Value& v, char verb, const Spec& sp) {
       return;
     case Value::Kind::kInt:
     case Value::Kind::kDuration: {
-      const int64_t i =
-          v.kind() == Value::Kind::kInt ? v.as_int() : v.as_duration().ns;
+      const int64_t i = v.kind() == Value::Kind::kInt ? v.as_int() : v.as_duration().ns;
       switch (verb) {
         case 'v':
           if (v.kind() == Value::Kind::kDuration) {
@@ -248,8 +269,12 @@ void PrintArg(std::string& out, const Value& v, char verb, const Spec& sp) {
         case 'o':
         case 'O':
         case 'x':
-        case 'X': FmtInteger(out, i, verb, sp); return;
-        case 'c': Pad(out, Utf8(static_cast<uint32_t>(i)), sp); return;
+        case 'X':
+          FmtInteger(out, i, verb, sp);
+          return;
+        case 'c':
+          Pad(out, Utf8(static_cast<uint32_t>(i)), sp);
+          return;
         case 'q': {
           std::string q = GoQuote(Utf8(static_cast<uint32_t>(i)));
           Pad(out, "'" + q.substr(1, q.size() - 2) + "'", sp);
@@ -261,7 +286,9 @@ void PrintArg(std::string& out, const Value& v, char verb, const Spec& sp) {
           Pad(out, "U+" + h, sp);
           return;
         }
-        default: BadVerb(out, verb, v); return;
+        default:
+          BadVerb(out, verb, v);
+          return;
       }
     }
     case Value::Kind::kFloat:
@@ -272,18 +299,30 @@ void PrintArg(std::string& out, const Value& v, char verb, const Spec& sp) {
         case 'f':
         case 'F':
         case 'g':
-        case 'G': FmtFloat(out, v.as_float(), verb, sp); return;
-        default: BadVerb(out, verb, v); return;
+        case 'G':
+          FmtFloat(out, v.as_float(), verb, sp);
+          return;
+        default:
+          BadVerb(out, verb, v);
+          return;
       }
     case Value::Kind::kString: {
       const std::string& s = v.as_string();
       switch (verb) {
         case 'v':
-        case 's': Pad(out, sp.has_prec ? TruncateRunes(s, sp.prec) : s, sp); return;
-        case 'q': Pad(out, GoQuote(sp.has_prec ? TruncateRunes(s, sp.prec) : s), sp); return;
+        case 's':
+          Pad(out, sp.has_prec ? TruncateRunes(s, sp.prec) : s, sp);
+          return;
+        case 'q':
+          Pad(out, GoQuote(sp.has_prec ? TruncateRunes(s, sp.prec) : s), sp);
+          return;
         case 'x':
-        case 'X': Pad(out, HexBytes(s, sp, verb == 'X'), sp); return;
-        default: BadVerb(out, verb, v); return;
+        case 'X':
+          Pad(out, HexBytes(s, sp, verb == 'X'), sp);
+          return;
+        default:
+          BadVerb(out, verb, v);
+          return;
       }
     }
     case Value::Kind::kTime:
@@ -320,7 +359,9 @@ void PrintArg(std::string& out, const Value& v, char verb, const Spec& sp) {
       out.push_back(']');
       return;
     }
-    case Value::Kind::kStruct: PrintStruct(out, v, verb, sp); return;
+    case Value::Kind::kStruct:
+      PrintStruct(out, v, verb, sp);
+      return;
   }
 }
 
@@ -466,9 +507,9 @@ std::string GoSprintln(std::span<const Value> args) {
 
 namespace {
 
-constexpr const char* kLongMonths[] = {"January", "February", "March",     "April",
-                                       "May",     "June",     "July",      "August",
-                                       "September", "October", "November", "December"};
+constexpr const char* kLongMonths[] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
 constexpr const char* kLongDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                      "Thursday", "Friday", "Saturday"};
 
@@ -497,7 +538,8 @@ std::string GoTimeFormat(const TimeValue& tv, std::string_view layout) {
   const unsigned weekday_v = weekday(sys_days(ymd)).c_encoding();
   const int yday = static_cast<int>(
       (sys_days(ymd) - sys_days(year_month_day(ymd.year(), month(1), std::chrono::day(1))))
-          .count() + 1);
+          .count() +
+      1);
 
   auto zone = [&](bool z, bool colon, bool secs, bool hours_only) {
     int off = tv.offset_seconds;
@@ -523,12 +565,28 @@ std::string GoTimeFormat(const TimeValue& tv, std::string_view layout) {
     const char c = layout[i];
     switch (c) {
       case 'J':
-        if (starts("January")) { out += kLongMonths[month_v - 1]; i += 7; continue; }
-        if (starts("Jan")) { out += std::string(kLongMonths[month_v - 1]).substr(0, 3); i += 3; continue; }
+        if (starts("January")) {
+          out += kLongMonths[month_v - 1];
+          i += 7;
+          continue;
+        }
+        if (starts("Jan")) {
+          out += std::string(kLongMonths[month_v - 1]).substr(0, 3);
+          i += 3;
+          continue;
+        }
         break;
       case 'M':
-        if (starts("Monday")) { out += kLongDays[weekday_v]; i += 6; continue; }
-        if (starts("Mon")) { out += std::string(kLongDays[weekday_v]).substr(0, 3); i += 3; continue; }
+        if (starts("Monday")) {
+          out += kLongDays[weekday_v];
+          i += 6;
+          continue;
+        }
+        if (starts("Mon")) {
+          out += std::string(kLongDays[weekday_v]).substr(0, 3);
+          i += 3;
+          continue;
+        }
         if (starts("MST")) {
           out += tv.zone.empty() ? zone(false, false, false, false) : tv.zone;
           i += 3;
@@ -538,25 +596,49 @@ std::string GoTimeFormat(const TimeValue& tv, std::string_view layout) {
       case '0':
         if (i + 1 < layout.size() && layout[i + 1] >= '1' && layout[i + 1] <= '6') {
           switch (layout[i + 1]) {
-            case '1': out += Zero(month_v, 2); break;
-            case '2': out += Zero(day_v, 2); break;
-            case '3': out += Zero(hour % 12 == 0 ? 12 : hour % 12, 2); break;
-            case '4': out += Zero(minute, 2); break;
-            case '5': out += Zero(second, 2); break;
-            case '6': out += Zero(year_v % 100, 2); break;
+            case '1':
+              out += Zero(month_v, 2);
+              break;
+            case '2':
+              out += Zero(day_v, 2);
+              break;
+            case '3':
+              out += Zero(hour % 12 == 0 ? 12 : hour % 12, 2);
+              break;
+            case '4':
+              out += Zero(minute, 2);
+              break;
+            case '5':
+              out += Zero(second, 2);
+              break;
+            case '6':
+              out += Zero(year_v % 100, 2);
+              break;
           }
           i += 2;
           continue;
         }
-        if (starts("002")) { out += Zero(yday, 3); i += 3; continue; }
+        if (starts("002")) {
+          out += Zero(yday, 3);
+          i += 3;
+          continue;
+        }
         break;
       case '1':
-        if (starts("15")) { out += Zero(hour, 2); i += 2; continue; }
+        if (starts("15")) {
+          out += Zero(hour, 2);
+          i += 2;
+          continue;
+        }
         out += std::to_string(month_v);
         i += 1;
         continue;
       case '2':
-        if (starts("2006")) { out += Zero(year_v, 4); i += 4; continue; }
+        if (starts("2006")) {
+          out += Zero(year_v, 4);
+          i += 4;
+          continue;
+        }
         out += std::to_string(day_v);
         i += 1;
         continue;
@@ -574,24 +656,61 @@ std::string GoTimeFormat(const TimeValue& tv, std::string_view layout) {
           continue;
         }
         break;
-      case '3': out += std::to_string(hour % 12 == 0 ? 12 : hour % 12); ++i; continue;
-      case '4': out += std::to_string(minute); ++i; continue;
-      case '5': out += std::to_string(second); ++i; continue;
+      case '3':
+        out += std::to_string(hour % 12 == 0 ? 12 : hour % 12);
+        ++i;
+        continue;
+      case '4':
+        out += std::to_string(minute);
+        ++i;
+        continue;
+      case '5':
+        out += std::to_string(second);
+        ++i;
+        continue;
       case 'P':
-        if (starts("PM")) { out += hour >= 12 ? "PM" : "AM"; i += 2; continue; }
+        if (starts("PM")) {
+          out += hour >= 12 ? "PM" : "AM";
+          i += 2;
+          continue;
+        }
         break;
       case 'p':
-        if (starts("pm")) { out += hour >= 12 ? "pm" : "am"; i += 2; continue; }
+        if (starts("pm")) {
+          out += hour >= 12 ? "pm" : "am";
+          i += 2;
+          continue;
+        }
         break;
       case '-':
       case 'Z': {
         const bool z = c == 'Z';
         const std::string_view rest = layout.substr(i + 1);
-        if (rest.starts_with("070000")) { out += zone(z, false, true, false); i += 7; continue; }
-        if (rest.starts_with("07:00:00")) { out += zone(z, true, true, false); i += 9; continue; }
-        if (rest.starts_with("0700")) { out += zone(z, false, false, false); i += 5; continue; }
-        if (rest.starts_with("07:00")) { out += zone(z, true, false, false); i += 6; continue; }
-        if (rest.starts_with("07")) { out += zone(z, false, false, true); i += 3; continue; }
+        if (rest.starts_with("070000")) {
+          out += zone(z, false, true, false);
+          i += 7;
+          continue;
+        }
+        if (rest.starts_with("07:00:00")) {
+          out += zone(z, true, true, false);
+          i += 9;
+          continue;
+        }
+        if (rest.starts_with("0700")) {
+          out += zone(z, false, false, false);
+          i += 5;
+          continue;
+        }
+        if (rest.starts_with("07:00")) {
+          out += zone(z, true, false, false);
+          i += 6;
+          continue;
+        }
+        if (rest.starts_with("07")) {
+          out += zone(z, false, false, true);
+          i += 3;
+          continue;
+        }
         break;
       }
       case '.':
@@ -615,7 +734,8 @@ std::string GoTimeFormat(const TimeValue& tv, std::string_view layout) {
           }
         }
         break;
-      default: break;
+      default:
+        break;
     }
     out.push_back(c);
     ++i;

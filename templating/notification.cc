@@ -40,18 +40,25 @@ Value PairsField(const Value& pairs, std::string_view field) {
 
 const MethodInfo kPairsMethods[] = {
     {"Names", [](const Value& self, Args) -> Result<Value> { return PairsField(self, "Name"); }, 0},
-    {"Values", [](const Value& self, Args) -> Result<Value> { return PairsField(self, "Value"); }, 0},
+    {"Values", [](const Value& self, Args) -> Result<Value> { return PairsField(self, "Value"); },
+     0},
 };
 
 const MethodInfo kKVMethods[] = {
-    {"SortedPairs", [](const Value& self, Args) -> Result<Value> { return PairsValue(self.as_map()); }, 0},
-    {"Names", [](const Value& self, Args) -> Result<Value> {
+    {"SortedPairs",
+     [](const Value& self, Args) -> Result<Value> { return PairsValue(self.as_map()); }, 0},
+    {"Names",
+     [](const Value& self, Args) -> Result<Value> {
        return PairsField(PairsValue(self.as_map()), "Name");
-     }, 0},
-    {"Values", [](const Value& self, Args) -> Result<Value> {
+     },
+     0},
+    {"Values",
+     [](const Value& self, Args) -> Result<Value> {
        return PairsField(PairsValue(self.as_map()), "Value");
-     }, 0},
-    {"Remove", [](const Value& self, Args a) -> Result<Value> {
+     },
+     0},
+    {"Remove",
+     [](const Value& self, Args a) -> Result<Value> {
        if (a[0].kind() != Value::Kind::kList) {
          return Status::InvalidArgument("wrong type for value; expected []string; got " +
                                         std::string(a[0].TypeName()));
@@ -61,7 +68,8 @@ const MethodInfo kKVMethods[] = {
          if (k.kind() == Value::Kind::kString) out.erase(k.as_string());
        }
        return Value(std::move(out), &kKVType);
-     }, 1},
+     },
+     1},
 };
 
 Value FilterAlerts(const Value& self, std::string_view status) {
@@ -76,8 +84,10 @@ Value FilterAlerts(const Value& self, std::string_view status) {
 }
 
 const MethodInfo kAlertsMethods[] = {
-    {"Firing", [](const Value& self, Args) -> Result<Value> { return FilterAlerts(self, "firing"); }, 0},
-    {"Resolved", [](const Value& self, Args) -> Result<Value> { return FilterAlerts(self, "resolved"); }, 0},
+    {"Firing",
+     [](const Value& self, Args) -> Result<Value> { return FilterAlerts(self, "firing"); }, 0},
+    {"Resolved",
+     [](const Value& self, Args) -> Result<Value> { return FilterAlerts(self, "resolved"); }, 0},
 };
 
 Value TimeValueOf(Time t) {
@@ -150,13 +160,22 @@ Value ToValue(const NotificationData& d) {
   return Value(std::move(s), &kDataType);
 }
 
-ExecResult RenderNotification(const TemplateSet& set, std::string_view text, const Value& data,
-                              std::function<Time()> now) {
+ExecOptions NotificationExecOptions(std::function<Time()> now) {
   ExecOptions opts;
   opts.continue_on_error = true;
   // Alertmanager parses its templates with Option("missingkey=zero"): a missing label is "".
   opts.missing_key = MissingKey::kZero;
   opts.env.now = std::move(now);
+  return opts;
+}
+
+ExecResult RenderNotification(const CompiledText& text, const Value& data,
+                              std::function<Time()> now) {
+  return text.Execute(data, NotificationExecOptions(std::move(now)));
+}
+
+ExecResult RenderNotification(const TemplateSet& set, std::string_view text, const Value& data,
+                              std::function<Time()> now) {
   auto compiled = set.Compile("text", text);
   if (!compiled.ok()) {
     // The text itself is broken (config validation should have caught it): send its error.
@@ -166,7 +185,7 @@ ExecResult RenderNotification(const TemplateSet& set, std::string_view text, con
     r.output = "<error: " + compiled.status().message() + ">";
     return r;
   }
-  return compiled->Execute(data, opts);
+  return compiled->Execute(data, NotificationExecOptions(std::move(now)));
 }
 
 ExecResult RenderNotification(const TemplateSet& set, std::string_view text,

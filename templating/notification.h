@@ -56,11 +56,18 @@ ExecResult RenderNotification(const TemplateSet& set, std::string_view text, con
 ExecResult RenderNotification(const TemplateSet& set, std::string_view text,
                               const NotificationData& data, std::function<Time()> now = nullptr);
 
+// Parse-once variant: compile the receiver's field texts with TemplateSet::Compile when the
+// configuration loads, then render each notification with this.
+ExecResult RenderNotification(const CompiledText& text, const Value& data,
+                              std::function<Time()> now = nullptr);
+// The options notification rendering uses (continue on error, missingkey=zero, `now`).
+ExecOptions NotificationExecOptions(std::function<Time()> now = nullptr);
+
 // Go types of Alertmanager's template data, for tests and for building values by hand.
-extern const TypeInfo kKVType;       // template.KV
-extern const TypeInfo kPairsType;    // template.Pairs
-extern const TypeInfo kAlertsType;   // template.Alerts
-extern const TypeInfo kAlertType;    // template.Alert
-extern const TypeInfo kDataType;     // *template.Data
+extern const TypeInfo kKVType;      // template.KV
+extern const TypeInfo kPairsType;   // template.Pairs
+extern const TypeInfo kAlertsType;  // template.Alerts
+extern const TypeInfo kAlertType;   // template.Alert
+extern const TypeInfo kDataType;    // *template.Data
 
 }  // namespace alertd::templating

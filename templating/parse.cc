@@ -68,11 +68,17 @@ bool IsAlnum(unsigned char c) {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 const std::map<std::string_view, Tok>& Keywords() {
-  static const auto* k = new std::map<std::string_view, Tok>{
-      {"block", Tok::kBlock}, {"break", Tok::kBreak}, {"continue", Tok::kContinue},
-      {"define", Tok::kDefine}, {"else", Tok::kElse},   {"end", Tok::kEnd},
-      {"if", Tok::kIf},         {"range", Tok::kRange}, {"nil", Tok::kNil},
-      {"template", Tok::kTemplate}, {"with", Tok::kWith}};
+  static const auto* k = new std::map<std::string_view, Tok>{{"block", Tok::kBlock},
+                                                             {"break", Tok::kBreak},
+                                                             {"continue", Tok::kContinue},
+                                                             {"define", Tok::kDefine},
+                                                             {"else", Tok::kElse},
+                                                             {"end", Tok::kEnd},
+                                                             {"if", Tok::kIf},
+                                                             {"range", Tok::kRange},
+                                                             {"nil", Tok::kNil},
+                                                             {"template", Tok::kTemplate},
+                                                             {"with", Tok::kWith}};
   return *k;
 }
 
@@ -163,8 +169,7 @@ class Lexer {
         size_t p = pos_;
         while (p < in_.size() && IsSpace(in_[p])) ++p;
         // A " -}}" ends the run of spaces: its space belongs to the delimiter.
-        if (p < in_.size() && in_[p] == '-' &&
-            StartsWith(p + 1, "}}")) {
+        if (p < in_.size() && in_[p] == '-' && StartsWith(p + 1, "}}")) {
           --p;
           if (p == pos_) continue;  // the right-delimiter branch takes it
         }
@@ -187,7 +192,8 @@ class Lexer {
         case '"': {
           size_t p = pos_ + 1;
           while (true) {
-            if (p >= in_.size() || in_[p] == '\n') return Error("unterminated quoted string", start);
+            if (p >= in_.size() || in_[p] == '\n')
+              return Error("unterminated quoted string", start);
             if (in_[p] == '\\') {
               p += 2;
               continue;
@@ -403,14 +409,30 @@ bool UnquoteBody(std::string_view s, char quote, std::string* out) {
     if (++i >= s.size()) return false;
     char e = s[i];
     switch (e) {
-      case 'a': out->push_back('\a'); break;
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 't': out->push_back('\t'); break;
-      case 'v': out->push_back('\v'); break;
-      case '\\': out->push_back('\\'); break;
+      case 'a':
+        out->push_back('\a');
+        break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'v':
+        out->push_back('\v');
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
       case '\'':
       case '"':
         if (e != quote) return false;
@@ -549,8 +571,10 @@ class Parser {
 
   static std::string TokenString(const Token& t) {
     switch (t.type) {
-      case Tok::kEOF: return "EOF";
-      case Tok::kError: return t.val;
+      case Tok::kEOF:
+        return "EOF";
+      case Tok::kError:
+        return t.val;
       case Tok::kBlock:
       case Tok::kBreak:
       case Tok::kContinue:
@@ -561,8 +585,10 @@ class Parser {
       case Tok::kRange:
       case Tok::kTemplate:
       case Tok::kWith:
-      case Tok::kNil: return "<" + t.val + ">";
-      default: break;
+      case Tok::kNil:
+        return "<" + t.val + ">";
+      default:
+        break;
     }
     if (t.val.size() > 10) return GoQuote(t.val.substr(0, 10)) + "...";
     return GoQuote(t.val);
@@ -684,7 +710,8 @@ class Parser {
   bool Action(NodePtr* out, int* end_kind) {
     const Token& t = NextNonSpace();
     switch (t.type) {
-      case Tok::kBlock: return BlockControl(out);
+      case Tok::kBlock:
+        return BlockControl(out);
       case Tok::kBreak:
       case Tok::kContinue: {
         const bool brk = t.type == Tok::kBreak;
@@ -711,11 +738,16 @@ class Parser {
         if (!Expect(Tok::kRightDelim, "end")) return false;
         *end_kind = 1;
         return true;
-      case Tok::kIf: return Control(NodeType::kIf, "if", out);
-      case Tok::kRange: return Control(NodeType::kRange, "range", out);
-      case Tok::kWith: return Control(NodeType::kWith, "with", out);
-      case Tok::kTemplate: return TemplateControl(out);
-      default: break;
+      case Tok::kIf:
+        return Control(NodeType::kIf, "if", out);
+      case Tok::kRange:
+        return Control(NodeType::kRange, "range", out);
+      case Tok::kWith:
+        return Control(NodeType::kWith, "with", out);
+      case Tok::kTemplate:
+        return TemplateControl(out);
+      default:
+        break;
     }
     Backup();
     const int pos = PeekNonSpace().pos;
@@ -953,8 +985,12 @@ class Parser {
         *out = std::move(id);
         return true;
       }
-      case Tok::kDot: *out = std::make_unique<Node>(NodeType::kDot, t.pos, cur_); return true;
-      case Tok::kNil: *out = std::make_unique<Node>(NodeType::kNil, t.pos, cur_); return true;
+      case Tok::kDot:
+        *out = std::make_unique<Node>(NodeType::kDot, t.pos, cur_);
+        return true;
+      case Tok::kNil:
+        *out = std::make_unique<Node>(NodeType::kNil, t.pos, cur_);
+        return true;
       case Tok::kVariable: {
         if (std::find(vars_.begin(), vars_.end(), t.val) == vars_.end()) {
           return Fail("undefined variable " + GoQuote(t.val), t.pos);
@@ -968,9 +1004,12 @@ class Parser {
         *out = std::move(f);
         return true;
       }
-      case Tok::kBool: *out = std::make_unique<BoolNode>(t.pos, cur_, t.val == "true"); return true;
+      case Tok::kBool:
+        *out = std::make_unique<BoolNode>(t.pos, cur_, t.val == "true");
+        return true;
       case Tok::kNumber:
-      case Tok::kCharConstant: return Number(t, out);
+      case Tok::kCharConstant:
+        return Number(t, out);
       case Tok::kLeftParen: {
         std::unique_ptr<PipeNode> pipe;
         if (!Pipeline("parenthesized pipeline", Tok::kRightParen, &pipe)) return false;
@@ -1029,10 +1068,9 @@ class Parser {
       if (c != '_') s.push_back(c);
     }
     if (!s.empty() && s.back() == 'i') return Fail("complex numbers are not supported", t.pos);
-    const bool has_float_chars =
-        s.find_first_of(".eEpP") != std::string::npos &&
-        !(s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-          s.find_first_of(".pP") == std::string::npos);
+    const bool has_float_chars = s.find_first_of(".eEpP") != std::string::npos &&
+                                 !(s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+                                   s.find_first_of(".pP") == std::string::npos);
     if (!has_float_chars) {
       // Integer: decimal, 0x, 0o, 0b, or a leading-0 octal.
       std::string digits = s;
@@ -1127,9 +1165,14 @@ void AppendList(std::string& out, const ListNode& l) {
 
 void AppendNode(std::string& out, const Node& n) {
   switch (n.type) {
-    case NodeType::kList: AppendList(out, static_cast<const ListNode&>(n)); return;
-    case NodeType::kText: out += static_cast<const TextNode&>(n).text; return;
-    case NodeType::kComment: return;
+    case NodeType::kList:
+      AppendList(out, static_cast<const ListNode&>(n));
+      return;
+    case NodeType::kText:
+      out += static_cast<const TextNode&>(n).text;
+      return;
+    case NodeType::kComment:
+      return;
     case NodeType::kAction:
       out += "{{";
       AppendPipe(out, *static_cast<const ActionNode&>(n).pipe);
@@ -1139,7 +1182,9 @@ void AppendNode(std::string& out, const Node& n) {
     case NodeType::kRange:
     case NodeType::kWith: {
       const auto& b = static_cast<const BranchNode&>(n);
-      out += n.type == NodeType::kIf ? "{{if " : n.type == NodeType::kRange ? "{{range " : "{{with ";
+      out += n.type == NodeType::kIf      ? "{{if "
+             : n.type == NodeType::kRange ? "{{range "
+                                          : "{{with ";
       AppendPipe(out, *b.pipe);
       out += "}}";
       AppendList(out, *b.list);
@@ -1160,9 +1205,15 @@ void AppendNode(std::string& out, const Node& n) {
       out += "}}";
       return;
     }
-    case NodeType::kBreak: out += "{{break}}"; return;
-    case NodeType::kContinue: out += "{{continue}}"; return;
-    case NodeType::kPipe: AppendPipe(out, static_cast<const PipeNode&>(n)); return;
+    case NodeType::kBreak:
+      out += "{{break}}";
+      return;
+    case NodeType::kContinue:
+      out += "{{continue}}";
+      return;
+    case NodeType::kPipe:
+      AppendPipe(out, static_cast<const PipeNode&>(n));
+      return;
     case NodeType::kCommand: {
       const auto& c = static_cast<const CommandNode&>(n);
       for (size_t i = 0; i < c.args.size(); ++i) {
@@ -1200,12 +1251,24 @@ void AppendNode(std::string& out, const Node& n) {
       for (const auto& f : c.field) out += "." + f;
       return;
     }
-    case NodeType::kIdentifier: out += static_cast<const IdentifierNode&>(n).name; return;
-    case NodeType::kDot: out += "."; return;
-    case NodeType::kNil: out += "nil"; return;
-    case NodeType::kBool: out += static_cast<const BoolNode&>(n).value ? "true" : "false"; return;
-    case NodeType::kNumber: out += static_cast<const NumberNode&>(n).text; return;
-    case NodeType::kString: out += static_cast<const StringNode&>(n).quoted; return;
+    case NodeType::kIdentifier:
+      out += static_cast<const IdentifierNode&>(n).name;
+      return;
+    case NodeType::kDot:
+      out += ".";
+      return;
+    case NodeType::kNil:
+      out += "nil";
+      return;
+    case NodeType::kBool:
+      out += static_cast<const BoolNode&>(n).value ? "true" : "false";
+      return;
+    case NodeType::kNumber:
+      out += static_cast<const NumberNode&>(n).text;
+      return;
+    case NodeType::kString:
+      out += static_cast<const StringNode&>(n).quoted;
+      return;
   }
 }
 

@@ -56,8 +56,8 @@ Expansion RuleTemplate::Expand(const RuleTemplateData& data, const QueryFunc& qu
   opts.env.external_url = data.external_url;
   ExecResult r = compiled_->Execute(DataValue(data), opts);
   if (!r.ok()) {
-    e.error = Status::InvalidArgument("error executing template " + name_ + ": " +
-                                      r.status.message());
+    e.error =
+        Status::InvalidArgument("error executing template " + name_ + ": " + r.status.message());
     e.text = "<error expanding template: " + e.error.message() + ">";
     return e;
   }

@@ -1,6 +1,7 @@
 // Expansion of Prometheus alerting-rule annotations and labels, exactly as Prometheus does it
 // (rules/alerting.go): the text is prefixed with
-//   {{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}
+//   {{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL :=
+//   .ExternalURL}}{{$value := .Value}}
 // parsed as template "__alert_<rule name>" with Prometheus's functions and missingkey=zero,
 // and executed against {Labels, ExternalLabels, ExternalURL, Value}. An execution error does
 // not fail the alert: the text becomes "<error expanding template: ...>" (Prometheus's text).
@@ -22,8 +23,8 @@ namespace alertd::templating {
 struct RuleTemplateData {
   std::map<std::string, std::string> labels;           // $labels / .Labels
   std::map<std::string, std::string> external_labels;  // $externalLabels / .ExternalLabels
-  std::string external_url;                             // $externalURL / .ExternalURL, externalURL
-  double value = 0;                                     // $value / .Value
+  std::string external_url;                            // $externalURL / .ExternalURL, externalURL
+  double value = 0;                                    // $value / .Value
 };
 
 struct Expansion {

@@ -93,12 +93,12 @@ class Executor {
   }
 
   Status Error(const Node* at, std::string_view msg) const {
-    if (at == nullptr) return Status::InvalidArgument("template: " + tmpl_name_ + ": " + std::string(msg));
+    if (at == nullptr)
+      return Status::InvalidArgument("template: " + tmpl_name_ + ": " + std::string(msg));
     std::string location, context;
     internal::ErrorContext(*at, &location, &context);
-    return Status::InvalidArgument("template: " + location + ": executing " +
-                                   GoQuote(tmpl_name_) + " at <" + context + ">: " +
-                                   std::string(msg));
+    return Status::InvalidArgument("template: " + location + ": executing " + GoQuote(tmpl_name_) +
+                                   " at <" + context + ">: " + std::string(msg));
   }
 
   // Walks a node that produces output. With continue_on_error, a failing action is replaced
@@ -153,11 +153,18 @@ class Executor {
         vars_.resize(mark);
         return st;
       }
-      case NodeType::kTemplate: return WalkTemplate(dot, static_cast<const TemplateNode&>(node));
-      case NodeType::kBreak: *flow = Flow::kBreak; return Status::Ok();
-      case NodeType::kContinue: *flow = Flow::kContinue; return Status::Ok();
-      case NodeType::kComment: return Status::Ok();
-      default: return Error(&node, "unknown node: " + internal::NodeString(node));
+      case NodeType::kTemplate:
+        return WalkTemplate(dot, static_cast<const TemplateNode&>(node));
+      case NodeType::kBreak:
+        *flow = Flow::kBreak;
+        return Status::Ok();
+      case NodeType::kContinue:
+        *flow = Flow::kContinue;
+        return Status::Ok();
+      case NodeType::kComment:
+        return Status::Ok();
+      default:
+        return Error(&node, "unknown node: " + internal::NodeString(node));
     }
   }
 
@@ -226,8 +233,10 @@ class Executor {
           if (*flow == Flow::kBreak) break;
         }
         break;
-      case Value::Kind::kNil: break;
-      default: return Error(&r, "range can't iterate over " + val.ToString());
+      case Value::Kind::kNil:
+        break;
+      default:
+        return Error(&r, "range can't iterate over " + val.ToString());
     }
     *flow = Flow::kNormal;
     if (!iterated && r.else_list) return Walk(dot, *r.else_list, flow);
@@ -347,7 +356,8 @@ class Executor {
         }
         return EvalFieldChain(dot, val, v, v.ident, 1, &cmd, final, out);
       }
-      default: break;
+      default:
+        break;
     }
     Status st = NotAFunction(cmd, final);
     if (!st.ok()) return st;
@@ -355,23 +365,31 @@ class Executor {
       case NodeType::kBool:
         *out = Value(static_cast<const internal::BoolNode&>(first).value);
         return Status::Ok();
-      case NodeType::kDot: *out = dot; return Status::Ok();
-      case NodeType::kNil: return Error(&first, "nil is not a command");
+      case NodeType::kDot:
+        *out = dot;
+        return Status::Ok();
+      case NodeType::kNil:
+        return Error(&first, "nil is not a command");
       case NodeType::kNumber:
         *out = static_cast<const internal::NumberNode&>(first).value;
         return Status::Ok();
       case NodeType::kString:
         *out = static_cast<const internal::StringNode&>(first).value;
         return Status::Ok();
-      default: return Error(&first, "can't evaluate command " + GoQuote(internal::NodeString(first)));
+      default:
+        return Error(&first, "can't evaluate command " + GoQuote(internal::NodeString(first)));
     }
   }
 
   // Evaluates an argument node to a value (Go's evalArg for an interface{} parameter).
   Status EvalArg(const Value& dot, const Node& n, Value* out) {
     switch (n.type) {
-      case NodeType::kDot: *out = dot; return Status::Ok();
-      case NodeType::kNil: *out = Value(); return Status::Ok();
+      case NodeType::kDot:
+        *out = dot;
+        return Status::Ok();
+      case NodeType::kNil:
+        *out = Value();
+        return Status::Ok();
       case NodeType::kField: {
         const auto& f = static_cast<const FieldNode&>(n);
         return EvalFieldChain(dot, dot, f, f.ident, 0, nullptr, nullptr, out);
@@ -387,7 +405,8 @@ class Executor {
         }
         return EvalFieldChain(dot, val, v, v.ident, 1, nullptr, nullptr, out);
       }
-      case NodeType::kPipe: return EvalPipeline(dot, static_cast<const PipeNode&>(n), out);
+      case NodeType::kPipe:
+        return EvalPipeline(dot, static_cast<const PipeNode&>(n), out);
       case NodeType::kIdentifier:
         return EvalFunction(dot, static_cast<const IdentifierNode&>(n), nullptr, nullptr, out);
       case NodeType::kChain: {
@@ -400,10 +419,17 @@ class Executor {
         if (!st.ok()) return st;
         return EvalFieldChain(dot, recv, c, c.field, 0, nullptr, nullptr, out);
       }
-      case NodeType::kBool: *out = Value(static_cast<const internal::BoolNode&>(n).value); return Status::Ok();
-      case NodeType::kNumber: *out = static_cast<const internal::NumberNode&>(n).value; return Status::Ok();
-      case NodeType::kString: *out = static_cast<const internal::StringNode&>(n).value; return Status::Ok();
-      default: return Error(&n, "can't handle " + internal::NodeString(n) + " for arg");
+      case NodeType::kBool:
+        *out = Value(static_cast<const internal::BoolNode&>(n).value);
+        return Status::Ok();
+      case NodeType::kNumber:
+        *out = static_cast<const internal::NumberNode&>(n).value;
+        return Status::Ok();
+      case NodeType::kString:
+        *out = static_cast<const internal::StringNode&>(n).value;
+        return Status::Ok();
+      default:
+        return Error(&n, "can't handle " + internal::NodeString(n) + " for arg");
     }
   }
 
@@ -469,8 +495,8 @@ class Executor {
   // Evaluates ident[start..] as a chain of fields/methods on `recv`; the last one receives the
   // command's arguments (if `cmd` is not null) and the piped value.
   Status EvalFieldChain(const Value& dot, Value recv, const Node& node,
-                        const std::vector<std::string>& ident, size_t start,
-                        const CommandNode* cmd, const Value* final, Value* out) {
+                        const std::vector<std::string>& ident, size_t start, const CommandNode* cmd,
+                        const Value* final, Value* out) {
     for (size_t i = start; i + 1 < ident.size(); ++i) {
       Value next;
       Status st = EvalField(dot, ident[i], node, nullptr, nullptr, recv, &next);
@@ -512,7 +538,8 @@ class Executor {
     switch (recv.kind()) {
       case Value::Kind::kStruct: {
         if (const Value* f = recv.FindField(name); f != nullptr) {
-          if (has_args) return Error(&node, name + " has arguments but cannot be invoked as function");
+          if (has_args)
+            return Error(&node, name + " has arguments but cannot be invoked as function");
           *out = *f;
           return Status::Ok();
         }
@@ -527,7 +554,9 @@ class Executor {
           return Status::Ok();
         }
         switch (opts_.missing_key) {
-          case MissingKey::kDefault: *out = Value(); break;
+          case MissingKey::kDefault:
+            *out = Value();
+            break;
           case MissingKey::kZero:
             *out = recv.type() != nullptr && recv.type()->string_elems ? Value("") : Value();
             break;
@@ -536,9 +565,11 @@ class Executor {
         }
         return Status::Ok();
       }
-      default: break;
+      default:
+        break;
     }
-    return Error(&node, "can't evaluate field " + name + " in type " + std::string(recv.TypeName()));
+    return Error(&node,
+                 "can't evaluate field " + name + " in type " + std::string(recv.TypeName()));
   }
 
   const internal::SetImpl& set_;

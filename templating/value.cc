@@ -30,32 +30,51 @@ Value Value::StringList(const std::vector<std::string>& l, const TypeInfo* type)
 std::string_view Value::TypeName() const {
   if (type_ != nullptr) return type_->name;
   switch (kind()) {
-    case Kind::kNil: return "<nil>";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float64";
-    case Kind::kString: return "string";
-    case Kind::kTime: return "time.Time";
-    case Kind::kDuration: return "time.Duration";
-    case Kind::kList: return "[]interface {}";
-    case Kind::kMap: return "map[string]interface {}";
-    case Kind::kStruct: return "struct";
+    case Kind::kNil:
+      return "<nil>";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float64";
+    case Kind::kString:
+      return "string";
+    case Kind::kTime:
+      return "time.Time";
+    case Kind::kDuration:
+      return "time.Duration";
+    case Kind::kList:
+      return "[]interface {}";
+    case Kind::kMap:
+      return "map[string]interface {}";
+    case Kind::kStruct:
+      return "struct";
   }
   return "?";
 }
 
 bool Value::Truth() const {
   switch (kind()) {
-    case Kind::kNil: return false;
-    case Kind::kBool: return as_bool();
-    case Kind::kInt: return as_int() != 0;
-    case Kind::kFloat: return as_float() != 0;
-    case Kind::kString: return !as_string().empty();
-    case Kind::kDuration: return as_duration().ns != 0;
-    case Kind::kList: return !as_list().empty();
-    case Kind::kMap: return !as_map().empty();
+    case Kind::kNil:
+      return false;
+    case Kind::kBool:
+      return as_bool();
+    case Kind::kInt:
+      return as_int() != 0;
+    case Kind::kFloat:
+      return as_float() != 0;
+    case Kind::kString:
+      return !as_string().empty();
+    case Kind::kDuration:
+      return as_duration().ns != 0;
+    case Kind::kList:
+      return !as_list().empty();
+    case Kind::kMap:
+      return !as_map().empty();
     case Kind::kTime:
-    case Kind::kStruct: return true;
+    case Kind::kStruct:
+      return true;
   }
   return false;
 }
@@ -160,9 +179,11 @@ std::string FormatFloat(double v, char fmt, int prec) {
   const int nd = static_cast<int>(d.d.size());
   switch (fmt) {
     case 'e':
-    case 'E': return sign + FmtE(d, nd > 0 ? nd - 1 : 0, fmt);
+    case 'E':
+      return sign + FmtE(d, nd > 0 ? nd - 1 : 0, fmt);
     case 'f':
-    case 'F': return sign + FmtF(d, nd - d.dp > 0 ? nd - d.dp : 0);
+    case 'F':
+      return sign + FmtF(d, nd - d.dp > 0 ? nd - d.dp : 0);
     default: {
       // 'g': exponent form when the exponent is < -4 or >= 6 (Go uses precision 6 for
       // this decision in shortest mode).
@@ -259,13 +280,27 @@ std::string GoDurationString(int64_t ns) {
 
 void Value::AppendTo(std::string& out) const {
   switch (kind()) {
-    case Kind::kNil: out += "<nil>"; return;
-    case Kind::kBool: out += as_bool() ? "true" : "false"; return;
-    case Kind::kInt: out += std::to_string(as_int()); return;
-    case Kind::kFloat: out += FormatFloat(as_float(), 'g', -1); return;
-    case Kind::kString: out += as_string(); return;
-    case Kind::kTime: out += GoTimeString(as_time()); return;
-    case Kind::kDuration: out += GoDurationString(as_duration().ns); return;
+    case Kind::kNil:
+      out += "<nil>";
+      return;
+    case Kind::kBool:
+      out += as_bool() ? "true" : "false";
+      return;
+    case Kind::kInt:
+      out += std::to_string(as_int());
+      return;
+    case Kind::kFloat:
+      out += FormatFloat(as_float(), 'g', -1);
+      return;
+    case Kind::kString:
+      out += as_string();
+      return;
+    case Kind::kTime:
+      out += GoTimeString(as_time());
+      return;
+    case Kind::kDuration:
+      out += GoDurationString(as_duration().ns);
+      return;
     case Kind::kList: {
       out.push_back('[');
       bool first = true;
@@ -323,12 +358,23 @@ void JsonString(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      default:
+        break;
     }
     if (c < 0x20 || c == '<' || c == '>' || c == '&') {
       out += "\\u00";
@@ -367,10 +413,18 @@ std::string JsonFieldName(std::string_view go_name) {
 
 void JsonValue(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kNil: out += "null"; return;
-    case Value::Kind::kBool: out += v.as_bool() ? "true" : "false"; return;
-    case Value::Kind::kInt: out += std::to_string(v.as_int()); return;
-    case Value::Kind::kDuration: out += std::to_string(v.as_duration().ns); return;
+    case Value::Kind::kNil:
+      out += "null";
+      return;
+    case Value::Kind::kBool:
+      out += v.as_bool() ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      out += std::to_string(v.as_int());
+      return;
+    case Value::Kind::kDuration:
+      out += std::to_string(v.as_duration().ns);
+      return;
     case Value::Kind::kFloat: {
       double f = v.as_float();
       if (!std::isfinite(f)) {
@@ -390,8 +444,12 @@ void JsonValue(std::string& out, const Value& v) {
       }
       return;
     }
-    case Value::Kind::kString: JsonString(out, v.as_string()); return;
-    case Value::Kind::kTime: JsonString(out, GoRFC3339Nano(v.as_time())); return;
+    case Value::Kind::kString:
+      JsonString(out, v.as_string());
+      return;
+    case Value::Kind::kTime:
+      JsonString(out, GoRFC3339Nano(v.as_time()));
+      return;
     case Value::Kind::kList: {
       out.push_back('[');
       bool first = true;

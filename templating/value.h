@@ -71,11 +71,11 @@ struct TypeInfo {
 };
 
 // Built-in named types used across the engine.
-extern const TypeInfo kStringMapType;     // map[string]string (Prometheus $labels)
-extern const TypeInfo kInterfaceMapType;  // map[string]interface {}
-extern const TypeInfo kStringListType;    // []string
-extern const TypeInfo kInterfaceListType; // []interface {}
-extern const TypeInfo kSafeHtmlType;      // html/template.HTML (a string)
+extern const TypeInfo kStringMapType;      // map[string]string (Prometheus $labels)
+extern const TypeInfo kInterfaceMapType;   // map[string]interface {}
+extern const TypeInfo kStringListType;     // []string
+extern const TypeInfo kInterfaceListType;  // []interface {}
+extern const TypeInfo kSafeHtmlType;       // html/template.HTML (a string)
 
 class Value {
  public:
@@ -92,17 +92,17 @@ class Value {
     kStruct,
   };
 
-  Value() = default;  // nil
-  Value(bool b) : v_(b) {}                               // NOLINT
-  Value(int v) : v_(int64_t{v}) {}                       // NOLINT
-  Value(int64_t v) : v_(v) {}                            // NOLINT
-  Value(size_t v) : v_(static_cast<int64_t>(v)) {}       // NOLINT
-  Value(double v) : v_(v) {}                             // NOLINT
-  Value(std::string s) : v_(std::move(s)) {}             // NOLINT
-  Value(std::string_view s) : v_(std::string(s)) {}      // NOLINT
-  Value(const char* s) : v_(std::string(s)) {}           // NOLINT
-  Value(TimeValue t) : v_(std::move(t)) {}               // NOLINT
-  Value(DurationValue d) : v_(d) {}                      // NOLINT
+  Value() = default;                                 // nil
+  Value(bool b) : v_(b) {}                           // NOLINT
+  Value(int v) : v_(int64_t{v}) {}                   // NOLINT
+  Value(int64_t v) : v_(v) {}                        // NOLINT
+  Value(size_t v) : v_(static_cast<int64_t>(v)) {}   // NOLINT
+  Value(double v) : v_(v) {}                         // NOLINT
+  Value(std::string s) : v_(std::move(s)) {}         // NOLINT
+  Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT
+  Value(const char* s) : v_(std::string(s)) {}       // NOLINT
+  Value(TimeValue t) : v_(std::move(t)) {}           // NOLINT
+  Value(DurationValue d) : v_(d) {}                  // NOLINT
   Value(List l, const TypeInfo* type = &kInterfaceListType)
       : v_(std::make_shared<const List>(std::move(l))), type_(type) {}
   Value(Map m, const TypeInfo* type = &kInterfaceMapType)

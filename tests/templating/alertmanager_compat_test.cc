@@ -67,8 +67,10 @@ const std::string kFooter =
 std::string YamlQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "''";
+    else
+      out.push_back(c);
   }
   return out + "'";
 }
@@ -105,7 +107,10 @@ NotificationData FromWebhook(const json& body) {
 json Alert(const std::string& instance, const std::string& summary, const std::string& starts,
            const std::string& ends) {
   json a = {{"labels",
-             {{"alertname", "HighLatency"}, {"instance", instance}, {"job", "node"}, {"severity", "critical"}}},
+             {{"alertname", "HighLatency"},
+              {"instance", instance},
+              {"job", "node"},
+              {"severity", "critical"}}},
             {"annotations", {{"summary", summary}, {"runbook", "http://rb/" + instance}}},
             {"startsAt", starts},
             {"generatorURL", "http://prom:9090/graph?g0.expr=latency+%3E+1&g0.tab=1"}};
@@ -122,8 +127,8 @@ TEST_CASE("default Slack templates render like a real Alertmanager") {
   const int sink_port = t::FreePort();
   const std::string sink = "http://127.0.0.1:" + std::to_string(sink_port);
   t::WriteFile(dir + "/sink.py", kSink);
-  t::Process sink_proc = t::Process::Start({kPython, dir + "/sink.py", std::to_string(sink_port)},
-                                           dir + "/sink.log");
+  t::Process sink_proc =
+      t::Process::Start({kPython, dir + "/sink.py", std::to_string(sink_port)}, dir + "/sink.log");
   REQUIRE(sink_proc.started());
   REQUIRE_MESSAGE(t::WaitHttpReady(sink + "/", std::chrono::seconds(20)), sink_proc.Log());
 
@@ -139,26 +144,39 @@ TEST_CASE("default Slack templates render like a real Alertmanager") {
                "receivers:\n"
                "- name: 'team-x pager'\n"
                "  slack_configs:\n"
-               "  - api_url: " + sink + "/slack\n"
-               "    channel: '#alerts'\n"
-               "    send_resolved: true\n"
-               "    pretext: " + YamlQuote(kPretext) + "\n"
-               "    footer: " + YamlQuote(kFooter) + "\n"
-               "  webhook_configs:\n"
-               "  - url: " + sink + "/webhook\n"
-               "    send_resolved: true\n");
+               "  - api_url: " +
+                   sink +
+                   "/slack\n"
+                   "    channel: '#alerts'\n"
+                   "    send_resolved: true\n"
+                   "    pretext: " +
+                   YamlQuote(kPretext) +
+                   "\n"
+                   "    footer: " +
+                   YamlQuote(kFooter) +
+                   "\n"
+                   "  webhook_configs:\n"
+                   "  - url: " +
+                   sink +
+                   "/webhook\n"
+                   "    send_resolved: true\n");
   t::Process am_proc = t::Process::Start(
-      {kAlertmanager, "--config.file=" + dir + "/alertmanager.yml", "--storage.path=" + dir + "/data",
-       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address=",
-       "--web.external-url=http://am.example:9093/am"},
+      {kAlertmanager, "--config.file=" + dir + "/alertmanager.yml",
+       "--storage.path=" + dir + "/data",
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
+       "--cluster.listen-address=", "--web.external-url=http://am.example:9093/am"},
       dir + "/alertmanager.log");
   REQUIRE(am_proc.started());
   REQUIRE_MESSAGE(t::WaitHttpReady(am + "/am/-/ready", std::chrono::seconds(30)), am_proc.Log());
 
-  const auto now = std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
-  const std::string started = FormatRFC3339(std::chrono::floor<std::chrono::seconds>(now) - std::chrono::minutes(10));
-  const std::string ended = FormatRFC3339(std::chrono::floor<std::chrono::seconds>(now) - std::chrono::minutes(1));
-  const std::string later = FormatRFC3339(std::chrono::floor<std::chrono::seconds>(now) + std::chrono::hours(1));
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  const std::string started =
+      FormatRFC3339(std::chrono::floor<std::chrono::seconds>(now) - std::chrono::minutes(10));
+  const std::string ended =
+      FormatRFC3339(std::chrono::floor<std::chrono::seconds>(now) - std::chrono::minutes(1));
+  const std::string later =
+      FormatRFC3339(std::chrono::floor<std::chrono::seconds>(now) + std::chrono::hours(1));
 
   // Phase 1: two firing alerts and one resolved; phase 2: everything resolved.
   json first = json::array({Alert("b:9100", "Latency high on b", started, ""),

@@ -30,9 +30,11 @@ const ParseRow kParseRows[] = {
     {"unclosed comment", "{{/* x }}", "template: t:1:3: unclosed comment"},
     {"bad number", "{{ 3x }}", "template: t:1:4: bad number syntax: \"3x\""},
     {"missing value", "{{ if }}{{ end }}", "template: t:1:7: missing value for if"},
-    {"non executable stage", "{{ .X | 3 }}", "template: t:1:9: non executable command in pipeline stage 2"},
+    {"non executable stage", "{{ .X | 3 }}",
+     "template: t:1:9: non executable command in pipeline stage 2"},
     {"unexpected in operand", "{{ .X) }}", "template: t:1:6: unexpected right paren"},
-    {"define not string", "{{ define x }}{{ end }}", "template: t:1:11: unexpected \"x\" in define clause"},
+    {"define not string", "{{ define x }}{{ end }}",
+     "template: t:1:11: unexpected \"x\" in define clause"},
     {"else after else", "{{ if 1 }}{{ else }}{{ else }}{{ end }}",
      "template: t:1:24: expected end; found {{else}}"},
     {"multiple definition", "{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
@@ -74,7 +76,8 @@ TEST_CASE("notification errors are replaced in place and counted") {
   NotificationData d;
   d.receiver = "r";
   d.status = "firing";
-  ExecResult r = RenderNotification(set, "A{{ .Receiver.X }}B{{ index .Alerts 3 }}C{{ .Receiver }}", d);
+  ExecResult r =
+      RenderNotification(set, "A{{ .Receiver.X }}B{{ index .Alerts 3 }}C{{ .Receiver }}", d);
   CHECK(r.error_count == 2);
   CHECK(r.output.starts_with("A<error: template: text:1:"));
   CHECK(r.output.find(">B<error: ") != std::string::npos);
@@ -88,10 +91,15 @@ TEST_CASE("notification errors are replaced in place and counted") {
 TEST_CASE("user template files override defaults; empty redefinitions do not") {
   TemplateSet set(Dialect::kAlertmanager);
   REQUIRE(set.AddDefaults().ok());
-  REQUIRE(set.Parse("mine.tmpl", R"({{ define "__alertmanager" }}alertd{{ end }}{{ define "slack.default.text" }}{{ end }})").ok());
+  REQUIRE(
+      set.Parse(
+             "mine.tmpl",
+             R"({{ define "__alertmanager" }}alertd{{ end }}{{ define "slack.default.text" }}{{ end }})")
+          .ok());
   NotificationData d;
   d.status = "firing";
-  CHECK(RenderNotification(set, "{{ template \"slack.default.username\" . }}", d).output == "alertd");
+  CHECK(RenderNotification(set, "{{ template \"slack.default.username\" . }}", d).output ==
+        "alertd");
   CHECK(set.Has("slack.default.text"));
   CHECK(set.Has("email.default.html"));
   // A parse error adds nothing.

@@ -33,13 +33,17 @@ struct RuleCase {
 const std::vector<std::pair<std::string, std::string>>& Annotations() {
   static const std::vector<std::pair<std::string, std::string>> kAnnotations = {
       {"value", "{{ $value }}|{{ .Value }}"},
-      {"printf", R"T({{ printf "%.2f|%5.1f|%e|%g|%v|%.3g|%10.4f|%-8.1f|" $value $value $value $value $value $value $value $value }})T"},
-      {"humanize", "{{ humanize $value }}|{{ humanize1024 $value }}|{{ humanizePercentage $value }}"},
+      {"printf",
+       R"T({{ printf "%.2f|%5.1f|%e|%g|%v|%.3g|%10.4f|%-8.1f|" $value $value $value $value $value $value $value $value }})T"},
+      {"humanize",
+       "{{ humanize $value }}|{{ humanize1024 $value }}|{{ humanizePercentage $value }}"},
       {"duration", "{{ humanizeDuration $value }}"},
       {"timestamp", "{{ humanizeTimestamp $value }}"},
       {"labels",
-       "{{ $labels.instance }}|{{ .Labels.instance }}|{{ $labels.nope }}|{{ $externalLabels.cluster }}|"
-       "{{ $externalURL }}|{{ externalURL }}|{{ pathPrefix }}|{{ len $labels }}|{{ index $labels \"instance\" }}"},
+       "{{ $labels.instance }}|{{ .Labels.instance }}|{{ $labels.nope }}|{{ "
+       "$externalLabels.cluster }}|"
+       "{{ $externalURL }}|{{ externalURL }}|{{ pathPrefix }}|{{ len $labels }}|{{ index $labels "
+       "\"instance\" }}"},
       {"strings",
        R"T({{ title "hello big-world o'neil hELLO foo_bar 3rd" }}|{{ toUpper "abc" }}|{{ toLower "ABC" }}|)T"
        R"T({{ reReplaceAll "(.*):(\\d+)" "$2 on $1" $labels.instance }}|{{ match "^host" $labels.instance }}|)T"
@@ -48,12 +52,14 @@ const std::vector<std::pair<std::string, std::string>>& Annotations() {
       {"query",
        R"T({{ with query "label_replace(vector(42), \"job\", \"j\", \"\", \"\")" }}{{ . | first | value }}|{{ . | first | label "job" }}{{ end }}|)T"
        R"T({{ range query "label_replace(vector(1), \"a\", \"z\", \"\", \"\") or label_replace(vector(2.5), \"a\", \"y\", \"\", \"\")" | sortByLabel "a" }}{{ .Labels.a }}={{ .Value }},{{ end }})T"},
-      {"args", R"T({{ define "t" }}{{ .arg0 }}/{{ .arg1 }}{{ end }}{{ template "t" args 1 "x" }})T"},
+      {"args",
+       R"T({{ define "t" }}{{ .arg0 }}/{{ .arg1 }}{{ end }}{{ template "t" args 1 "x" }})T"},
       {"builtins",
        R"T({{ eq $labels.instance "host:9100" }}|{{ if gt $value 100.0 }}big{{ else }}small{{ end }}|)T"
        R"T({{ html "<x>" }}|{{ js "a'b" }}|{{ urlquery "a b" }}|{{ print 1 2 "x" }}|{{ slice "abcdef" 1 3 }}|)T"
        R"T({{ printf "%q %x %05d %+d" "s" 255 42 7 }}|{{ range $i, $e := (args "p" "q") }}{{ $i }}:{{ $e }};{{ end }})T"},
-      {"time", R"T({{ (toTime 1700000000.5).Unix }}|{{ toTime 1700000000.5 }}|{{ parseDuration "1h30m" }})T"},
+      {"time",
+       R"T({{ (toTime 1700000000.5).Unix }}|{{ toTime 1700000000.5 }}|{{ parseDuration "1h30m" }})T"},
       {"error", R"T(before {{ humanize "abc" }} after)T"},
       {"trim", "a  {{- 1 -}}  b {{/* c */}}"},
   };
@@ -65,8 +71,10 @@ const std::string kSeverityTemplate = "{{ if gt $value 1000.0 }}high{{ else }}lo
 std::string YamlQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "''";
+    else
+      out.push_back(c);
   }
   return out + "'";
 }
@@ -123,8 +131,10 @@ TEST_CASE("rule templates render like a real Prometheus") {
   std::string rules = "groups:\n- name: templates\n  interval: 1s\n  rules:\n";
   for (const auto& c : cases) {
     rules += "  - alert: " + c.name + "\n";
-    rules += "    expr: " + YamlQuote("label_replace(vector(" + c.value_expr +
-                                      "), \"instance\", \"host:9100\", \"\", \"\")") + "\n";
+    rules += "    expr: " +
+             YamlQuote("label_replace(vector(" + c.value_expr +
+                       "), \"instance\", \"host:9100\", \"\", \"\")") +
+             "\n";
     rules += "    labels:\n      severity: " + YamlQuote(kSeverityTemplate) + "\n";
     rules += "    annotations:\n";
     for (const auto& [k, v] : Annotations()) rules += "      " + k + ": " + YamlQuote(v) + "\n";
@@ -132,13 +142,15 @@ TEST_CASE("rule templates render like a real Prometheus") {
   t::WriteFile(dir + "/rules.yml", rules);
   t::WriteFile(dir + "/prometheus.yml",
                "global:\n  evaluation_interval: 1s\n  external_labels:\n    cluster: eu1\n"
-               "rule_files: [" + dir + "/rules.yml]\n");
+               "rule_files: [" +
+                   dir + "/rules.yml]\n");
 
-  t::Process prom = t::Process::Start(
-      {kPrometheus, "--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/data",
-       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--web.external-url=" + external_url,
-       "--web.route-prefix=/"},
-      dir + "/prometheus.log");
+  t::Process prom =
+      t::Process::Start({kPrometheus, "--config.file=" + dir + "/prometheus.yml",
+                         "--storage.tsdb.path=" + dir + "/data",
+                         "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                         "--web.external-url=" + external_url, "--web.route-prefix=/"},
+                        dir + "/prometheus.log");
   REQUIRE(prom.started());
   REQUIRE_MESSAGE(t::WaitHttpReady(base + "/-/ready", std::chrono::seconds(60)), prom.Log());
 
