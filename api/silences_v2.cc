@@ -80,10 +80,12 @@ Parsed ParsePostableSilence(std::string_view body) {
       const bool eq = m.value("isEqual", true);
       const MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
                              : (eq ? MatchType::kEqual : MatchType::kNotEqual);
-      auto matcher = Matcher::Create(t, m["name"].get<std::string>(), m["value"].get<std::string>());
+      auto matcher =
+          Matcher::Create(t, m["name"].get<std::string>(), m["value"].get<std::string>());
       if (!matcher.ok()) {
-        p.error = JsonStringResponse(
-            400, fmt::format("silence invalid: invalid label matcher {}: {}", i, matcher.status().message()));
+        p.error =
+            JsonStringResponse(400, fmt::format("silence invalid: invalid label matcher {}: {}", i,
+                                                matcher.status().message()));
         return p;
       }
       p.silence.matchers.push_back(std::move(*matcher));
@@ -181,9 +183,9 @@ Response PostSilence(const ApiContext& ctx, const Request& req) {
   }
   auto id = ctx.silences->Set(std::move(p.silence));
   if (!id.ok()) {
-    const int code = id.status().code() == Status::Code::kNotFound      ? 404
+    const int code = id.status().code() == Status::Code::kNotFound          ? 404
                      : id.status().code() == Status::Code::kInvalidArgument ? 400
-                                                                          : 500;
+                                                                            : 500;
     return JsonStringResponse(code, id.status().message());
   }
   std::string body = "{\"silenceID\":";
@@ -196,7 +198,8 @@ Response GetSilences(const ApiContext& ctx, const Request& req) {
   Matchers filter;
   for (auto v : req.QueryValues("filter")) {
     auto m = ParseMatcher(v);
-    if (!m.ok()) return JsonStringResponse(400, fmt::format("bad matcher format: {}", m.status().message()));
+    if (!m.ok())
+      return JsonStringResponse(400, fmt::format("bad matcher format: {}", m.status().message()));
     filter.push_back(std::move(*m));
   }
   const Time now = ctx.clock->Now();

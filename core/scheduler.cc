@@ -71,11 +71,11 @@ class ThreadScheduler final : public Scheduler {
   const Clock* clock_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;                 // GUARDED_BY(mu_)
-  TaskId next_id_ = 0;                // GUARDED_BY(mu_)
-  std::map<Key, Task> tasks_;         // GUARDED_BY(mu_)
-  std::map<TaskId, Time> index_;      // GUARDED_BY(mu_)
-  std::thread thread_;                // last: starts after the members above exist
+  bool stop_ = false;             // GUARDED_BY(mu_)
+  TaskId next_id_ = 0;            // GUARDED_BY(mu_)
+  std::map<Key, Task> tasks_;     // GUARDED_BY(mu_)
+  std::map<TaskId, Time> index_;  // GUARDED_BY(mu_)
+  std::thread thread_;            // last: starts after the members above exist
 };
 
 class ThreadPool final : public Executor {
@@ -123,10 +123,10 @@ class ThreadPool final : public Executor {
   const int max_threads_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;                             // GUARDED_BY(mu_)
-  int idle_ = 0;                                  // GUARDED_BY(mu_)
-  std::deque<std::function<void()>> queue_;       // GUARDED_BY(mu_)
-  std::vector<std::thread> threads_;              // GUARDED_BY(mu_)
+  bool stop_ = false;                        // GUARDED_BY(mu_)
+  int idle_ = 0;                             // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;         // GUARDED_BY(mu_)
 };
 
 }  // namespace
@@ -135,6 +135,8 @@ std::unique_ptr<Scheduler> NewThreadScheduler(const Clock* clock) {
   return std::make_unique<ThreadScheduler>(clock);
 }
 
-std::unique_ptr<Executor> NewThreadPool(int threads) { return std::make_unique<ThreadPool>(threads); }
+std::unique_ptr<Executor> NewThreadPool(int threads) {
+  return std::make_unique<ThreadPool>(threads);
+}
 
 }  // namespace alertd

@@ -5,8 +5,7 @@
 namespace alertd::router {
 
 bool AggregationGroup::Insert(AlertPtr alert, Time now) {
-  const bool flush_now =
-      !has_flushed && alert->starts_at + route_->config->group_wait < now;
+  const bool flush_now = !has_flushed && alert->starts_at + route_->config->group_wait < now;
   alerts_[alert->Fingerprint()] = std::move(alert);
   return flush_now;
 }

@@ -15,7 +15,7 @@ namespace alertd::router {
 
 // Alertmanager's types.AlertStatus plus the receivers the route tree gives the alert.
 struct AlertState {
-  std::string state = "active";  // "unprocessed", "active" or "suppressed"
+  std::string state = "active";           // "unprocessed", "active" or "suppressed"
   std::vector<std::string> silenced_by;   // silence IDs
   std::vector<std::string> inhibited_by;  // fingerprints of inhibiting alerts
   std::vector<std::string> muted_by;      // time interval names

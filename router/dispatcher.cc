@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace alertd::router {
 namespace {
 
@@ -211,6 +213,30 @@ std::vector<GroupView> Dispatcher::Groups() const {
   out.reserve(groups_.size());
   for (const auto& [id, g] : groups_) {
     out.push_back(GroupView{g->route(), g->key(), g->labels(), g->alerts(), g->next_flush});
+  }
+  return out;
+}
+
+std::optional<GroupView> Dispatcher::Group(const std::string& route_id,
+                                           const std::string& group_key) const {
+  std::lock_guard l(mu_);
+  for (const auto& [id, g] : groups_) {
+    if (g->key() == group_key && g->route()->id == route_id) {
+      return GroupView{g->route(), g->key(), g->labels(), g->alerts(), g->next_flush};
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<GroupView> Dispatcher::GroupsWith(uint64_t fingerprint) const {
+  std::lock_guard l(mu_);
+  std::vector<GroupView> out;
+  for (const auto& [id, g] : groups_) {
+    auto alerts = g->alerts();
+    const bool has = std::any_of(alerts.begin(), alerts.end(), [&](const AlertPtr& a) {
+      return a->Fingerprint() == fingerprint;
+    });
+    if (has) out.push_back(GroupView{g->route(), g->key(), g->labels(), std::move(alerts), g->next_flush});
   }
   return out;
 }

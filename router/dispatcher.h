@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -77,12 +78,17 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void Stop();
 
   std::vector<GroupView> Groups() const;
+  // The group with this route id and group key, if it exists.
+  std::optional<GroupView> Group(const std::string& route_id, const std::string& group_key) const;
+  // The groups that hold an alert with this fingerprint.
+  std::vector<GroupView> GroupsWith(uint64_t fingerprint) const;
 
  private:
   using GroupPtr = std::shared_ptr<AggregationGroup>;
   using GroupId = std::pair<const RouteNode*, uint64_t>;  // route, group labels fingerprint
 
-  void InsertLocked(const AlertPtr& a, Time now, const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted);
+  void InsertLocked(const AlertPtr& a, Time now,
+                    const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted);
   void ArmLocked(const GroupPtr& g, Time when, bool persist);
   void Tick(const GroupPtr& g);
   void FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l);
@@ -100,9 +106,9 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   const DispatcherOptions opts_;
 
   mutable std::mutex mu_;
-  bool stopped_ = false;                   // GUARDED_BY(mu_)
-  std::map<GroupId, GroupPtr> groups_;     // GUARDED_BY(mu_)
-  Scheduler::TaskId maintenance_ = 0;      // GUARDED_BY(mu_)
+  bool stopped_ = false;                // GUARDED_BY(mu_)
+  std::map<GroupId, GroupPtr> groups_;  // GUARDED_BY(mu_)
+  Scheduler::TaskId maintenance_ = 0;   // GUARDED_BY(mu_)
 };
 
 }  // namespace alertd::router

@@ -21,7 +21,8 @@ std::vector<uint64_t> Unpack(std::string_view s) {
   std::vector<uint64_t> out(s.size() / 8);
   for (size_t i = 0; i < out.size(); ++i) {
     uint64_t x = 0;
-    for (int b = 0; b < 8; ++b) x |= static_cast<uint64_t>(static_cast<unsigned char>(s[i * 8 + b])) << (8 * b);
+    for (int b = 0; b < 8; ++b)
+      x |= static_cast<uint64_t>(static_cast<unsigned char>(s[i * 8 + b])) << (8 * b);
     out[i] = x;
   }
   std::sort(out.begin(), out.end());
@@ -126,7 +127,8 @@ void NotificationLog::CollectGarbage(Time now) {
   });
 }
 
-std::unordered_map<std::string, std::unordered_set<uint64_t>> NotificationLog::FiringByGroup() const {
+std::unordered_map<std::string, std::unordered_set<uint64_t>> NotificationLog::FiringByGroup()
+    const {
   std::lock_guard l(mu_);
   std::unordered_map<std::string, std::unordered_set<uint64_t>> out;
   for (const auto& [k, e] : entries_) out[e.group_key].insert(e.firing.begin(), e.firing.end());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace alertd::router {
@@ -16,13 +17,31 @@ Pipeline::Pipeline(PipelineDeps deps,
   group_stages_.push_back(NewTimeActiveStage(deps_.time_intervals.get()));
   group_stages_.push_back(NewTimeMuteStage(deps_.time_intervals.get()));
   group_stages_.push_back(NewSilenceStage(deps_.silences));
-  // alertd's acknowledgement stage goes here.
+  if (deps_.acks) group_stages_.push_back(NewAcknowledgedStage(deps_.acks));
 
   // Per integration of the receiver, each on its own executor.
   integration_stages_.push_back(NewDedupStage(deps_.nflog));
-  // alertd's escalation stage goes here.
   integration_stages_.push_back(NewRetryStage(deps_.retry));
-  integration_stages_.push_back(NewSetNotifiesStage(deps_.nflog, deps_.clock, deps_.nflog_retention));
+  integration_stages_.push_back(
+      NewSetNotifiesStage(deps_.nflog, deps_.clock, deps_.nflog_retention));
+  if (deps_.escalations) {
+    integration_stages_.push_back(NewEscalationStage(deps_.escalations, deps_.clock));
+  }
+
+  // Receivers an escalation step notified hear of the resolves.
+  escalation_resolve_stages_.push_back(NewEscalationResolveStage(deps_.nflog));
+  escalation_resolve_stages_.push_back(NewRetryStage(deps_.retry));
+  escalation_resolve_stages_.push_back(
+      NewSetNotifiesStage(deps_.nflog, deps_.clock, deps_.nflog_retention));
+
+  // An escalation step: sent as it is, and logged so the resolve follows.
+  step_stages_.push_back(NewEscalationStepStage());
+  step_stages_.push_back(NewRetryStage(deps_.retry));
+  step_stages_.push_back(NewSetNotifiesStage(deps_.nflog, deps_.clock, deps_.nflog_retention));
+
+  // An acknowledge event: to integrations that were told of the alerts; not logged.
+  ack_event_stages_.push_back(NewAcknowledgeEventStage(deps_.nflog));
+  ack_event_stages_.push_back(NewRetryStage(deps_.retry));
 
   for (auto& [name, integrations] : receivers_) {
     auto& branches = branches_[name];
@@ -44,12 +63,55 @@ Status Pipeline::RunStages(const std::vector<StagePtr>& stages, FlushContext& ct
 }
 
 void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
+  const bool any_firing = std::any_of(alerts.begin(), alerts.end(),
+                                      [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
   if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
     spdlog::error("notify {}: {}", ctx.group_key, s.message());
     return done(false);
   }
-  auto it = branches_.find(ctx.receiver);
-  if (alerts.empty() || it == branches_.end() || it->second.empty()) return done(true);
+  std::vector<Target> targets;
+  targets.emplace_back(ctx.receiver, &integration_stages_);
+  if (deps_.escalations) {
+    for (auto& r : deps_.escalations->Notified(ctx.route->id, ctx.group_key)) {
+      if (r != ctx.receiver) targets.emplace_back(std::move(r), &escalation_resolve_stages_);
+    }
+    if (!any_firing) {
+      // Every alert resolved: once the resolves are out, a re-fire starts a new escalation.
+      done = [this, route_id = ctx.route->id, key = ctx.group_key,
+              done = std::move(done)](bool ok) {
+        if (ok) deps_.escalations->End(route_id, key);
+        done(ok);
+      };
+    }
+  }
+  FanOut(ctx, std::move(alerts), targets, std::move(done));
+}
+
+Status Pipeline::Filter(FlushContext& ctx, Alerts& alerts) const {
+  return RunStages(group_stages_, ctx, alerts);
+}
+
+void Pipeline::NotifyStep(FlushContext ctx, Alerts alerts, Done done) {
+  ctx.notification_reason = "escalation";
+  FanOut(ctx, std::move(alerts), {{ctx.receiver, &step_stages_}}, std::move(done));
+}
+
+void Pipeline::NotifyAcknowledged(FlushContext ctx, Alerts alerts,
+                                  const std::vector<std::string>& receivers, Done done) {
+  std::vector<Target> targets;
+  for (const auto& r : receivers) targets.emplace_back(r, &ack_event_stages_);
+  FanOut(ctx, std::move(alerts), targets, std::move(done));
+}
+
+void Pipeline::FanOut(const FlushContext& ctx, Alerts alerts, const std::vector<Target>& targets,
+                      Done done) {
+  std::vector<std::pair<Branch*, const std::vector<StagePtr>*>> work;
+  for (const auto& [receiver, stages] : targets) {
+    auto it = branches_.find(receiver);
+    if (it == branches_.end()) continue;
+    for (auto& b : it->second) work.emplace_back(&b, stages);
+  }
+  if (alerts.empty() || work.empty()) return done(true);
 
   struct Join {
     std::atomic<int> remaining;
@@ -57,23 +119,25 @@ void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
     Done done;
   };
   auto join = std::make_shared<Join>();
-  join->remaining = static_cast<int>(it->second.size());
+  join->remaining = static_cast<int>(work.size());
   join->done = std::move(done);
   auto shared_alerts = std::make_shared<const Alerts>(std::move(alerts));
-  for (auto& b : it->second) {
+  for (auto& [b, stages] : work) {
     FlushContext bctx = ctx;
-    bctx.integration = b.integration;
-    bctx.nflog_key = NflogKey{ctx.group_key, ctx.receiver,
-                              std::string(b.integration->notifier->integration()),
-                              b.integration->index};
-    if (!b.executor) {  // shut down
+    bctx.receiver = b->integration->receiver;
+    bctx.integration = b->integration;
+    bctx.nflog_key = NflogKey{ctx.group_key, bctx.receiver,
+                              std::string(b->integration->notifier->integration()),
+                              b->integration->index};
+    if (!b->executor) {  // shut down
       join->ok = false;
       if (--join->remaining == 0) join->done(false);
       continue;
     }
-    b.executor->Post([this, join, shared_alerts, bctx = std::move(bctx)]() mutable {
+    b->executor->Post([this, join, shared_alerts, stages = stages,
+                       bctx = std::move(bctx)]() mutable {
       Alerts alerts = *shared_alerts;
-      Status s = RunStages(integration_stages_, bctx, alerts);
+      Status s = RunStages(*stages, bctx, alerts);
       if (!s.ok()) {
         spdlog::error("notify: {}", s.message());
         join->ok = false;

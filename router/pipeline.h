@@ -1,9 +1,13 @@
 // The notification pipeline: what happens when an aggregation group flushes. Alertmanager's
 // order (notify/notify.go PipelineBuilder.New), written once in pipeline.cc:
-//   inhibit → time active → time mute → silence → [acknowledge, escalation: later stages]
-//   → fan-out per integration: dedup (notification log) → retry + notify → log the delivery.
-// Each integration's branch runs on that integration's own executor, so a slow or failing
-// receiver never holds up another.
+//   inhibit → time active → time mute → silence → acknowledged
+//   → fan-out per integration: dedup (notification log) → retry + notify → log the delivery
+//     → escalation (the group's first notification starts its policy).
+// Receivers an escalation step notified get, in the same fan-out, the group's resolves
+// (escalation resolve → retry + notify → log). Escalation steps and acknowledge events are
+// sent through the same integrations with their own short stage lists (NotifyStep,
+// NotifyAcknowledged). Each integration's branch runs on that integration's own executor, so
+// a slow or failing receiver never holds up another.
 //
 // Thread-safe; flushes of different groups run concurrently.
 #pragma once
@@ -17,6 +21,8 @@
 #include "core/clock.h"
 #include "core/scheduler.h"
 #include "notifiers/notifier.h"
+#include "router/acks.h"
+#include "router/escalation.h"
 #include "router/inhibit.h"
 #include "router/nflog.h"
 #include "router/silences.h"
@@ -32,6 +38,8 @@ struct PipelineDeps {
   const Silences* silences = nullptr;
   std::shared_ptr<const TimeIntervals> time_intervals;
   NotificationLog* nflog = nullptr;
+  const Acknowledgements* acks = nullptr;  // null: no acknowledgement stage
+  Escalations* escalations = nullptr;      // null: escalation policies are not run
   Duration nflog_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
   RetryOptions retry;                                  // clock is filled in from `clock`
   // An executor for one integration ("receiver/integration/index"); called once per
@@ -53,6 +61,17 @@ class Pipeline {
   // alerts for the next flush). A receiver without integrations succeeds at once.
   void Flush(FlushContext ctx, Alerts alerts, Done done);
 
+  // Runs the group stages on the calling thread: what a flush at ctx.now would let through
+  // (ctx.route must be set). Used to decide whether a group still has alerts to escalate.
+  Status Filter(FlushContext& ctx, Alerts& alerts) const;
+  // Sends an escalation step's notification of `alerts` (firing) to ctx.receiver's
+  // integrations, bypassing dedup and recording it in the notification log.
+  void NotifyStep(FlushContext ctx, Alerts alerts, Done done);
+  // Sends an acknowledge event (ctx.kind, ctx.acknowledged_by, ...) about `alerts` to the
+  // integrations of `receivers` that want one and were notified of one of the alerts.
+  void NotifyAcknowledged(FlushContext ctx, Alerts alerts,
+                          const std::vector<std::string>& receivers, Done done);
+
   // Finishes the deliveries queued on the integrations' executors and stops their threads.
   // Flushes after this fail. Must not be called from an integration's executor; the
   // destructor calls it, so the last reference must not be dropped there either (the
@@ -66,12 +85,20 @@ class Pipeline {
     std::unique_ptr<Executor> executor;
   };
   Status RunStages(const std::vector<StagePtr>& stages, FlushContext& ctx, Alerts& alerts) const;
+  // Runs `stages` on the branches of each receiver in `receivers` (paired with its stage
+  // list), then calls done(ok) once.
+  using Target = std::pair<std::string, const std::vector<StagePtr>*>;
+  void FanOut(const FlushContext& ctx, Alerts alerts, const std::vector<Target>& targets,
+              Done done);
 
   PipelineDeps deps_;
   std::map<std::string, std::vector<notifiers::Integration>> receivers_;
   std::map<std::string, std::vector<Branch>> branches_;  // by receiver name
   std::vector<StagePtr> group_stages_;
   std::vector<StagePtr> integration_stages_;
+  std::vector<StagePtr> escalation_resolve_stages_;  // receivers notified by a step
+  std::vector<StagePtr> step_stages_;                // an escalation step's notification
+  std::vector<StagePtr> ack_event_stages_;           // acknowledge events
 };
 
 }  // namespace alertd::router

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <unordered_map>
 #include <unordered_set>
+
+#include "router/stages.h"
 
 namespace alertd::router {
 
@@ -25,9 +29,12 @@ void Router::ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* 
   });
 }
 
-Router::Router(RouterDeps deps, RouterOptions opts) : deps_(std::move(deps)), opts_(std::move(opts)) {
+Router::Router(RouterDeps deps, RouterOptions opts)
+    : deps_(std::move(deps)), opts_(std::move(opts)) {
   silences_ = std::make_unique<Silences>(deps_.clock, deps_.db);
   nflog_ = std::make_unique<NotificationLog>(deps_.db);
+  acks_ = std::make_unique<Acknowledgements>(deps_.db);
+  escalations_ = std::make_unique<Escalations>(deps_.clock, deps_.scheduler, deps_.db, this);
   if (!deps_.flush_executor) {
     own_flush_executor_ = NewThreadPool(opts_.flush_threads);
     deps_.flush_executor = own_flush_executor_.get();
@@ -46,6 +53,11 @@ Result<std::unique_ptr<Router>> Router::Start(RouterDeps deps,
   const Time now = r->deps_.clock->Now();
   if (Status s = r->silences_->Load(); !s.ok()) return s.WithPrefix("loading silences");
   if (Status s = r->nflog_->Load(now); !s.ok()) return s.WithPrefix("loading notification log");
+  if (Status s = r->acks_->Load(); !s.ok()) return s.WithPrefix("loading acknowledgements");
+  if (Status s = r->escalations_->Load(); !s.ok()) return s.WithPrefix("loading escalations");
+  auto token = std::make_shared<MaintenanceToken>();
+  token->router = r.get();
+  r->maintenance_token_ = token;
   if (r->deps_.alerts) {
     Router* raw = r.get();
     // Subscribed before the store is listed, so no change falls in between; Insert waits
@@ -59,9 +71,10 @@ Result<std::unique_ptr<Router>> Router::Start(RouterDeps deps,
     r->Stop();
     return s;
   }
-  auto token = std::make_shared<MaintenanceToken>();
-  token->router = r.get();
-  r->maintenance_token_ = token;
+  // Escalation timers and ack expiries continue where they were (a step or an expiry that
+  // fell due meanwhile happens now).
+  r->escalations_->Resume();
+  for (const auto& a : r->acks_->List(false)) r->ScheduleAckExpiry(a);
   ArmMaintenance(token, r->deps_.scheduler, now + r->opts_.maintenance_interval,
                  r->opts_.maintenance_interval);
   return r;
@@ -88,6 +101,7 @@ void Router::Stop() {
   }
   stop_cv_.notify_all();
   if (subscription_ >= 0 && deps_.alerts) deps_.alerts->Unsubscribe(subscription_);
+  escalations_->Stop();
   if (maintenance_token_) {
     std::lock_guard l(maintenance_token_->mu);
     maintenance_token_->router = nullptr;
@@ -100,7 +114,8 @@ bool Router::Sleep(Duration d) {
   return !stop_cv_.wait_for(l, d, [this] { return stopped_; });
 }
 
-Result<std::shared_ptr<Router::Generation>> Router::Build(std::shared_ptr<const config::Config> cfg) {
+Result<std::shared_ptr<Router::Generation>> Router::Build(
+    std::shared_ptr<const config::Config> cfg) {
   auto g = std::make_shared<Generation>();
   g->cfg = cfg;
   g->routes = std::make_shared<RouteTree>(cfg);
@@ -125,14 +140,16 @@ Result<std::shared_ptr<Router::Generation>> Router::Build(std::shared_ptr<const 
   pd.silences = silences_.get();
   pd.time_intervals = g->intervals;
   pd.nflog = nflog_.get();
+  pd.acks = acks_.get();
+  pd.escalations = escalations_.get();
   pd.nflog_retention = opts_.nflog_retention;
   pd.retry = opts_.retry;
   pd.retry.sleep = deps_.sleep;
   if (pd.retry.external_url.empty()) pd.retry.external_url = opts_.external_url;
   pd.new_executor = deps_.new_executor;
   g->pipeline = std::make_shared<Pipeline>(std::move(pd), std::move(receivers));
-  g->dispatcher = std::make_shared<Dispatcher>(g->routes, g->pipeline, deps_.clock,
-                                               deps_.scheduler, deps_.flush_executor, deps_.db);
+  g->dispatcher = std::make_shared<Dispatcher>(g->routes, g->pipeline, deps_.clock, deps_.scheduler,
+                                               deps_.flush_executor, deps_.db);
   return g;
 }
 
@@ -168,6 +185,24 @@ void Router::Insert(const std::vector<storage::AlertPtr>& alerts) {
   if (!g) return;
   g->inhibitor->Update(alerts);
   g->dispatcher->Insert(alerts);
+  // Acks of alerts that resolved (or re-fired as a new incident) end now.
+  std::unordered_map<uint64_t, storage::AlertPtr> by_fp;
+  for (const auto& a : alerts) by_fp[a->Fingerprint()] = a;
+  ReconcileAcks([&by_fp](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
+    auto it = by_fp.find(fp);
+    if (it == by_fp.end()) return std::nullopt;
+    return it->second;
+  });
+  // A new alert in a group whose escalation waits (everything acknowledged) lets it go on.
+  if (escalations_->size() == 0) return;
+  std::set<std::pair<std::string, std::string>> groups;
+  for (const auto& a : alerts) {
+    for (const auto* r : g->routes->Match(a->labels)) {
+      if (r->config->escalation.empty()) continue;
+      groups.emplace(r->id, GroupKey(*r, GroupLabels(*r->config, a->labels)));
+    }
+  }
+  for (const auto& [route_id, key] : groups) escalations_->Check(route_id, key);
 }
 
 void Router::Maintenance() {
@@ -175,6 +210,246 @@ void Router::Maintenance() {
   silences_->CollectGarbage(opts_.silence_retention);
   nflog_->CollectGarbage(now);
   if (auto g = Current()) g->inhibitor->CollectGarbage(now - opts_.inhibit_source_retention);
+  ReconcileAcks([this](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
+    return LookupAlert(fp);
+  });
+  acks_->CollectGarbage(now, opts_.ack_retention);
+  // Steps that waited on a silence or a mute time interval that has ended.
+  escalations_->CheckAll();
+}
+
+// ---------------------------------------------------------------- acknowledgements
+
+std::shared_ptr<const Alert> Router::LookupAlert(uint64_t fingerprint) const {
+  if (deps_.alerts) return deps_.alerts->Get(fingerprint);
+  auto g = Current();
+  if (!g) return nullptr;
+  for (const auto& view : g->dispatcher->GroupsWith(fingerprint)) {
+    for (const auto& a : view.alerts) {
+      if (a->Fingerprint() == fingerprint) return a;
+    }
+  }
+  return nullptr;
+}
+
+Result<Ack> Router::Acknowledge(uint64_t fingerprint, const AckRequest& req) {
+  const Time now = deps_.clock->Now();
+  auto alert = LookupAlert(fingerprint);
+  if (!alert) return Status::NotFound("alert " + FingerprintHex(fingerprint) + " not found");
+  if (alert->ResolvedAt(now)) {
+    return Status::Conflict("alert " + FingerprintHex(fingerprint) + " is resolved");
+  }
+  auto made = acks_->Add({alert}, req, now);
+  if (!made.ok()) return made.status();
+  AfterAcknowledged(*made, now);
+  return made->front();
+}
+
+Result<Ack> Router::Unacknowledge(uint64_t fingerprint) {
+  const Time now = deps_.clock->Now();
+  auto alert = LookupAlert(fingerprint);
+  auto current = acks_->Current(fingerprint);
+  if (current && (!alert || !current->Covers(*alert, now))) {
+    // It ended already (resolved or expired) without being noticed yet.
+    ReconcileAcks([&](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
+      if (fp != fingerprint) return std::nullopt;
+      return alert;
+    });
+    current.reset();
+  }
+  if (!current) {
+    return Status::NotFound("alert " + FingerprintHex(fingerprint) + " is not acknowledged");
+  }
+  auto ended = acks_->End(fingerprint, "deleted", now);
+  if (!ended.ok()) return ended.status();
+  spdlog::info("ack: {} ({}) acknowledgement by {} taken back", alert->labels.Get("alertname"),
+               FingerprintHex(fingerprint), ended->by);
+  AfterAcksEnded({fingerprint});
+  return ended;
+}
+
+Result<std::vector<Ack>> Router::AcknowledgeMatching(const Matchers& matchers,
+                                                     const AckRequest& req) {
+  const Time now = deps_.clock->Now();
+  std::vector<std::shared_ptr<const Alert>> candidates;
+  if (deps_.alerts) {
+    candidates = deps_.alerts->List();
+  } else if (auto g = Current()) {
+    std::map<uint64_t, std::shared_ptr<const Alert>> seen;
+    for (const auto& view : g->dispatcher->Groups()) {
+      for (const auto& a : view.alerts) seen.emplace(a->Fingerprint(), a);
+    }
+    for (auto& [fp, a] : seen) candidates.push_back(std::move(a));
+  }
+  std::vector<std::shared_ptr<const Alert>> matched;
+  for (auto& a : candidates) {
+    if (!a->ResolvedAt(now) && MatchesAll(matchers, a->labels)) matched.push_back(std::move(a));
+  }
+  if (matched.empty()) return std::vector<Ack>{};
+  auto made = acks_->Add(matched, req, now);
+  if (!made.ok()) return made.status();
+  AfterAcknowledged(*made, now);
+  return made;
+}
+
+std::vector<Ack> Router::ListAcks(bool history) {
+  ReconcileAcks([this](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
+    return LookupAlert(fp);
+  });
+  return acks_->List(history);
+}
+
+std::optional<Ack> Router::AckOf(const Alert& alert) const {
+  return acks_->CoveringAck(alert, deps_.clock->Now());
+}
+
+void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
+  std::set<uint64_t> acked;
+  for (const auto& a : acks) {
+    acked.insert(a.fingerprint);
+    ScheduleAckExpiry(a);
+    spdlog::info("ack: {} ({}) acknowledged by {}{}{}", a.labels.Get("alertname"),
+                 FingerprintHex(a.fingerprint), a.by, a.comment.empty() ? "" : ": ", a.comment);
+  }
+  auto g = Current();
+  if (!g) return;
+  // Each group holding an acknowledged alert tells the receivers it notified.
+  std::map<std::pair<std::string, std::string>, GroupView> groups;
+  for (uint64_t fp : acked) {
+    for (auto& view : g->dispatcher->GroupsWith(fp)) {
+      groups.emplace(std::make_pair(view.route->id, view.key), std::move(view));
+    }
+  }
+  for (auto& [id, view] : groups) {
+    Alerts firing_acked;
+    bool all_acked = true;
+    for (const auto& a : view.alerts) {
+      if (a->ResolvedAt(now)) continue;
+      if (acked.count(a->Fingerprint())) {
+        firing_acked.push_back(a);
+      } else if (!acks_->CoveringAck(*a, now)) {
+        all_acked = false;
+      }
+    }
+    if (firing_acked.empty()) continue;
+    SortAlertsForPayload(firing_acked);
+    FlushContext ctx;
+    ctx.group_key = view.key;
+    ctx.group_labels = view.labels;
+    ctx.route = view.route;
+    ctx.receiver = view.route->config->receiver;
+    ctx.now = now;
+    ctx.deadline = now + std::max(view.route->config->group_interval, Duration(std::chrono::seconds(10)));
+    ctx.kind = notifiers::EventKind::kAcknowledge;
+    ctx.acknowledged_by = acks.front().by;
+    ctx.ack_comment = acks.front().comment;
+    ctx.group_acknowledged = all_acked;
+    std::vector<std::string> receivers{ctx.receiver};
+    for (auto& r : escalations_->Notified(view.route->id, view.key)) {
+      if (r != ctx.receiver) receivers.push_back(std::move(r));
+    }
+    g->pipeline->NotifyAcknowledged(std::move(ctx), std::move(firing_acked), receivers,
+                                    [key = view.key](bool ok) {
+                                      if (!ok) spdlog::warn("ack: {}: acknowledge event not delivered", key);
+                                    });
+  }
+}
+
+void Router::AfterAcksEnded(const std::vector<uint64_t>& fingerprints) {
+  auto g = Current();
+  if (!g) return;
+  std::set<std::pair<std::string, std::string>> groups;
+  for (uint64_t fp : fingerprints) {
+    for (const auto& view : g->dispatcher->GroupsWith(fp)) groups.emplace(view.route->id, view.key);
+  }
+  // A step whose time passed while the alerts were acknowledged fires now.
+  for (const auto& [route_id, key] : groups) escalations_->Check(route_id, key);
+}
+
+void Router::ReconcileAcks(const Acknowledgements::Lookup& lookup) {
+  auto ended = acks_->Reconcile(lookup, deps_.clock->Now());
+  if (ended.empty()) return;
+  std::vector<uint64_t> fps;
+  for (const auto& a : ended) {
+    spdlog::info("ack: {} ({}) acknowledgement by {} ended: {}", a.labels.Get("alertname"),
+                 FingerprintHex(a.fingerprint), a.by, a.end_reason);
+    fps.push_back(a.fingerprint);
+  }
+  AfterAcksEnded(fps);
+}
+
+void Router::ScheduleAckExpiry(const Ack& a) {
+  if (IsZero(a.expires_at)) return;
+  deps_.scheduler->Schedule(a.expires_at, [token = maintenance_token_] {
+    std::lock_guard l(token->mu);
+    if (!token->router) return;
+    Router* self = token->router;
+    self->ReconcileAcks([self](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
+      return self->LookupAlert(fp);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- escalations
+
+const config::EscalationPolicy* Router::Policy(const std::string& name) const {
+  auto g = Current();
+  return g ? g->cfg->FindEscalationPolicy(name) : nullptr;
+}
+
+std::optional<Alerts> Router::Escalatable(const std::string& route_id,
+                                          const std::string& group_key, Time now) {
+  auto g = Current();
+  if (!g) return std::nullopt;
+  auto view = g->dispatcher->Group(route_id, group_key);
+  if (!view) return std::nullopt;
+  Alerts alerts;
+  for (const auto& a : view->alerts) {
+    if (a->ResolvedAt(now)) continue;
+    if (IsZero(a->ends_at)) {
+      alerts.push_back(a);
+    } else {
+      // As a flush sends them: firing alerts without their planned endsAt.
+      auto copy = std::make_shared<Alert>(*a);
+      copy->ends_at = kZeroTime;
+      alerts.push_back(std::move(copy));
+    }
+  }
+  FlushContext ctx;
+  ctx.group_key = view->key;
+  ctx.group_labels = view->labels;
+  ctx.route = view->route;
+  ctx.receiver = view->route->config->receiver;
+  ctx.now = now;
+  if (Status s = g->pipeline->Filter(ctx, alerts); !s.ok()) {
+    spdlog::error("escalation: {}: {}", group_key, s.message());
+    return Alerts{};
+  }
+  SortAlertsForPayload(alerts);
+  return alerts;
+}
+
+void Router::NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
+                        int step) {
+  auto g = Current();
+  if (!g) return;
+  auto view = g->dispatcher->Group(st.route_id, st.group_key);
+  if (!view) return;
+  const Time now = deps_.clock->Now();
+  FlushContext ctx;
+  ctx.group_key = view->key;
+  ctx.group_labels = view->labels;
+  ctx.route = view->route;
+  ctx.receiver = receiver;
+  ctx.now = now;
+  ctx.deadline = now + std::max(view->route->config->group_interval, Duration(std::chrono::seconds(10)));
+  g->pipeline->NotifyStep(std::move(ctx), std::move(alerts),
+                          [key = st.group_key, receiver, step](bool ok) {
+                            if (!ok) {
+                              spdlog::error("escalation: {}: step {} to {} not delivered", key,
+                                            step + 1, receiver);
+                            }
+                          });
 }
 
 std::vector<GroupView> Router::Groups() const {
@@ -190,7 +465,8 @@ AlertState Router::StateOf(const Alert& alert) const {
   const auto routes = g->routes->Match(alert.labels);
   for (const auto* r : routes) st.receivers.push_back(r->config->receiver);
   st.silenced_by = silences_->Mutes(alert.labels, now);
-  if (auto by = g->inhibitor->InhibitedBy(alert.labels, now)) st.inhibited_by.push_back(FingerprintHex(*by));
+  if (auto by = g->inhibitor->InhibitedBy(alert.labels, now))
+    st.inhibited_by.push_back(FingerprintHex(*by));
   for (const auto* r : routes) {
     for (auto& name : g->intervals->Active(r->config->mute_time_intervals, now)) {
       if (std::find(st.muted_by.begin(), st.muted_by.end(), name) == st.muted_by.end()) {

@@ -1,5 +1,6 @@
 // The router: everything between the alert store and the notifiers. It owns the silences, the
-// notification log and the router's SQLite state, and per configuration the route tree, the
+// notification log, the acknowledgements (it is the API's AckService), the escalations and
+// the router's SQLite state, and per configuration the route tree, the
 // inhibitor, the time intervals, the receivers' integrations, the pipeline and the
 // dispatcher. It takes in the store's changed alerts, answers the API's questions about
 // alerts (AlertStatusProvider) and rebuilds its per-configuration parts on reload (groups keep
@@ -21,8 +22,10 @@
 #include "core/result.h"
 #include "core/scheduler.h"
 #include "notifiers/notifier.h"
+#include "router/acks.h"
 #include "router/alert_status.h"
 #include "router/dispatcher.h"
+#include "router/escalation.h"
 #include "router/inhibit.h"
 #include "router/nflog.h"
 #include "router/pipeline.h"
@@ -44,16 +47,17 @@ struct RouterOptions {
   Duration silence_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
   Duration nflog_retention = std::chrono::hours(120);
   Duration inhibit_source_retention = std::chrono::minutes(15);  // resolved sources kept
-  int flush_threads = 2;              // group stages of flushes
-  int threads_per_integration = 8;    // concurrent deliveries per integration
-  RetryOptions retry;                 // back-off; clock and sleep are filled in
+  Duration ack_retention = std::chrono::hours(120);  // ended acks kept in the history
+  int flush_threads = 2;                                         // group stages of flushes
+  int threads_per_integration = 8;  // concurrent deliveries per integration
+  RetryOptions retry;               // back-off; clock and sleep are filled in
 };
 
 struct RouterDeps {
   const Clock* clock = nullptr;
   Scheduler* scheduler = nullptr;
-  StateDb* db = nullptr;                     // null: nothing persisted
-  storage::AlertStore* alerts = nullptr;     // null: alerts come only through Insert
+  StateDb* db = nullptr;                  // null: nothing persisted
+  storage::AlertStore* alerts = nullptr;  // null: alerts come only through Insert
   IntegrationFactory integrations;
   // Executors; unset: thread pools of the sizes in RouterOptions. Tests pass inline ones.
   Executor* flush_executor = nullptr;
@@ -64,7 +68,7 @@ struct RouterDeps {
 
 struct MaintenanceToken;
 
-class Router final : public AlertStatusProvider {
+class Router final : public AlertStatusProvider, public AckService, private Escalations::Host {
  public:
   // Loads silences, the notification log and group timers, builds everything for `cfg`,
   // subscribes to the store and groups its alerts. Every pointer in `deps` must outlive the
@@ -83,12 +87,22 @@ class Router final : public AlertStatusProvider {
 
   Silences& silences() { return *silences_; }
   NotificationLog& nflog() { return *nflog_; }
+  Escalations& escalations() { return *escalations_; }
   std::vector<GroupView> Groups() const;
 
   // AlertStatusProvider.
   AlertState StateOf(const Alert& alert) const override;
   std::vector<AlertGroupView> Groups(
       const std::vector<std::shared_ptr<const Alert>>& alerts) const override;
+
+  // AckService. An ack sends an acknowledge event to the receivers of the alert's groups that
+  // were notified of it and want one; an ack that ends lets the groups' escalation go on.
+  Result<Ack> Acknowledge(uint64_t fingerprint, const AckRequest& req) override;
+  Result<Ack> Unacknowledge(uint64_t fingerprint) override;
+  Result<std::vector<Ack>> AcknowledgeMatching(const Matchers& matchers,
+                                               const AckRequest& req) override;
+  std::vector<Ack> ListAcks(bool history) override;
+  std::optional<Ack> AckOf(const Alert& alert) const override;
 
  private:
   // Everything built from one configuration.
@@ -105,14 +119,29 @@ class Router final : public AlertStatusProvider {
   Result<std::shared_ptr<Generation>> Build(std::shared_ptr<const config::Config> cfg);
   std::shared_ptr<Generation> Current() const;
   void Maintenance();
-  static void ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* s,
-                             Time when, Duration every);
+  static void ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* s, Time when,
+                             Duration every);
   bool Sleep(Duration d);
+  std::shared_ptr<const Alert> LookupAlert(uint64_t fingerprint) const;
+  void AfterAcknowledged(const std::vector<Ack>& acks, Time now);
+  void AfterAcksEnded(const std::vector<uint64_t>& fingerprints);
+  // Ends acks whose alert resolved or which expired; `lookup` as Acknowledgements::Reconcile.
+  void ReconcileAcks(const Acknowledgements::Lookup& lookup);
+  void ScheduleAckExpiry(const Ack& a);
+
+  // Escalations::Host.
+  const config::EscalationPolicy* Policy(const std::string& name) const override;
+  std::optional<Alerts> Escalatable(const std::string& route_id, const std::string& group_key,
+                                    Time now) override;
+  void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
+                  int step) override;
 
   RouterDeps deps_;
   RouterOptions opts_;
   std::unique_ptr<Silences> silences_;
   std::unique_ptr<NotificationLog> nflog_;
+  std::unique_ptr<Acknowledgements> acks_;
+  std::unique_ptr<Escalations> escalations_;
   std::unique_ptr<Executor> own_flush_executor_;
   int subscription_ = -1;
 

@@ -48,14 +48,17 @@ Status ValidateSilence(const Silence& s) {
   }
   if (IsZero(s.starts_at)) return Status::InvalidArgument("invalid zero start timestamp");
   if (IsZero(s.ends_at)) return Status::InvalidArgument("invalid zero end timestamp");
-  if (s.ends_at < s.starts_at) return Status::InvalidArgument("end time must not be before start time");
+  if (s.ends_at < s.starts_at)
+    return Status::InvalidArgument("end time must not be before start time");
   return Status::Ok();
 }
 
 std::string MatchersToJson(const Matchers& ms) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& m : ms) {
-    arr.push_back({{"name", m.name()}, {"value", m.value()}, {"isRegex", m.is_regex()},
+    arr.push_back({{"name", m.name()},
+                   {"value", m.value()},
+                   {"isRegex", m.is_regex()},
                    {"isEqual", m.is_equal()}});
   }
   return arr.dump();
@@ -70,7 +73,8 @@ Result<Matchers> MatchersFromJson(std::string_view json) {
       const bool eq = j.value("isEqual", true);
       MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
                        : (eq ? MatchType::kEqual : MatchType::kNotEqual);
-      auto m = Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
+      auto m =
+          Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
       if (!m.ok()) return m.status();
       out.push_back(std::move(*m));
     }

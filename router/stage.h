@@ -1,6 +1,6 @@
 // One step of the notification pipeline (Alertmanager's notify.Stage): it receives the alerts
 // a flush would send and passes on those the next step gets. The group stages (inhibition,
-// time intervals, silences, and later acknowledgement) run once per flush; the integration
+// time intervals, silences, acknowledgement) run once per flush; the integration
 // stages (dedup against the notification log, retry + notify, log the delivery) run once per
 // integration of the receiver, each on that integration's own executor. router/pipeline.cc
 // lists them, in order, in one place.
@@ -42,6 +42,17 @@ struct FlushContext {
   std::vector<uint64_t> firing;
   std::vector<uint64_t> resolved;
   std::string notification_reason;
+  // Set by the acknowledgement stage: fingerprints (sorted) of the firing alerts it left out
+  // because a person acknowledged them. They still count as firing in the notification log,
+  // so their resolve is delivered later.
+  std::vector<uint64_t> acknowledged;
+  // alertd's acknowledgement events (EventKind::kAcknowledge): who, why, and whether every
+  // firing alert of the group is now acknowledged (PagerDuty acknowledges the incident only
+  // then).
+  notifiers::EventKind kind = notifiers::EventKind::kAlerts;
+  std::string acknowledged_by;
+  std::string ack_comment;
+  bool group_acknowledged = false;
 };
 
 class Stage {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <random>
 
+#include "router/acks.h"
+#include "router/escalation.h"
 #include "router/route.h"
 
 namespace alertd::router {
@@ -22,7 +24,8 @@ class InhibitStage final : public Stage {
   explicit InhibitStage(const Inhibitor* ih) : ih_(ih) {}
   std::string_view name() const override { return "inhibit"; }
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
-    Filter(alerts, [&](const AlertPtr& a) { return ih_->InhibitedBy(a->labels, ctx.now).has_value(); });
+    Filter(alerts,
+           [&](const AlertPtr& a) { return ih_->InhibitedBy(a->labels, ctx.now).has_value(); });
     return Status::Ok();
   }
 
@@ -72,6 +75,34 @@ class SilenceStage final : public Stage {
   const Silences* s_;
 };
 
+class AcknowledgedStage final : public Stage {
+ public:
+  explicit AcknowledgedStage(const Acknowledgements* acks) : acks_(acks) {}
+  std::string_view name() const override { return "acknowledged"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    ctx.acknowledged.clear();
+    Filter(alerts, [&](const AlertPtr& a) {
+      if (a->ResolvedAt(ctx.now) || !acks_->CoveringAck(*a, ctx.now)) return false;
+      ctx.acknowledged.push_back(a->Fingerprint());
+      return true;
+    });
+    std::sort(ctx.acknowledged.begin(), ctx.acknowledged.end());
+    return Status::Ok();
+  }
+
+ private:
+  const Acknowledgements* acks_;
+};
+
+// Merges sorted `extra` into sorted `v`.
+void MergeSorted(std::vector<uint64_t>& v, const std::vector<uint64_t>& extra) {
+  if (extra.empty()) return;
+  std::vector<uint64_t> out;
+  out.reserve(v.size() + extra.size());
+  std::set_union(v.begin(), v.end(), extra.begin(), extra.end(), std::back_inserter(out));
+  v = std::move(out);
+}
+
 class DedupStage final : public Stage {
  public:
   explicit DedupStage(const NotificationLog* nflog) : nflog_(nflog) {}
@@ -85,6 +116,8 @@ class DedupStage final : public Stage {
     }
     std::sort(ctx.firing.begin(), ctx.firing.end());
     std::sort(ctx.resolved.begin(), ctx.resolved.end());
+    // Acknowledged alerts are not sent, but the log keeps them firing until they resolve.
+    MergeSorted(ctx.firing, ctx.acknowledged);
     const auto entry = nflog_->Query(ctx.nflog_key);
     const bool send_resolved = ctx.integration->notifier->send_resolved();
     const Duration repeat = ctx.route->config->repeat_interval;
@@ -121,14 +154,19 @@ class RetryStage final : public Stage {
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
     auto* notifier = ctx.integration->notifier.get();
     notifiers::Notification n;
-    if (!notifier->send_resolved()) {
+    if (ctx.kind != notifiers::EventKind::kAlerts || notifier->send_resolved()) {
+      n.alerts = alerts;
+    } else {
       if (ctx.firing.empty()) return Status::Ok();  // logged, not sent
       for (const auto& a : alerts) {
         if (!a->ResolvedAt(ctx.now)) n.alerts.push_back(a);
       }
-    } else {
-      n.alerts = alerts;
     }
+    // Only acknowledged alerts still fire: nothing to say (the log is still written).
+    if (n.alerts.empty()) return Status::Ok();
+    n.kind = ctx.kind;
+    n.acknowledged_by = ctx.acknowledged_by;
+    n.ack_comment = ctx.ack_comment;
     n.receiver = ctx.receiver;
     n.group_key = ctx.group_key;
     n.group_labels = ctx.group_labels;
@@ -149,9 +187,9 @@ class RetryStage final : public Stage {
       if (r.status.ok()) return Status::Ok();
       last = r.status;
       if (!r.retryable) {
-        return r.status.WithPrefix(fmt::format(
-            "{}: notify retry canceled due to unrecoverable error after {} attempts",
-            ctx.nflog_key.String(), attempt));
+        return r.status.WithPrefix(
+            fmt::format("{}: notify retry canceled due to unrecoverable error after {} attempts",
+                        ctx.nflog_key.String(), attempt));
       }
       spdlog::debug("{}: attempt {} failed, will retry: {}", ctx.nflog_key.String(), attempt,
                     r.status.message());
@@ -184,6 +222,100 @@ class SetNotifiesStage final : public Stage {
   NotificationLog* nflog_;
   const Clock* clock_;
   Duration retention_;
+};
+
+class EscalationStage final : public Stage {
+ public:
+  EscalationStage(Escalations* e, const Clock* clock) : e_(e), clock_(clock) {}
+  std::string_view name() const override { return "escalation"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    const std::string& policy = ctx.route->config->escalation;
+    if (policy.empty()) return Status::Ok();
+    const bool notified_firing = std::any_of(alerts.begin(), alerts.end(),
+                                             [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
+    if (notified_firing) e_->Start(ctx.route->id, ctx.group_key, policy, clock_->Now());
+    return Status::Ok();
+  }
+
+ private:
+  Escalations* e_;
+  const Clock* clock_;
+};
+
+class EscalationResolveStage final : public Stage {
+ public:
+  explicit EscalationResolveStage(const NotificationLog* nflog) : nflog_(nflog) {}
+  std::string_view name() const override { return "escalation_resolve"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    const auto entry = nflog_->Query(ctx.nflog_key);
+    if (!entry || entry->firing.empty()) {
+      alerts.clear();
+      return Status::Ok();
+    }
+    ctx.firing.clear();
+    ctx.resolved.clear();
+    Filter(alerts, [&](const AlertPtr& a) {
+      const uint64_t fp = a->Fingerprint();
+      if (!std::binary_search(entry->firing.begin(), entry->firing.end(), fp)) return true;
+      (a->ResolvedAt(ctx.now) ? ctx.resolved : ctx.firing).push_back(fp);
+      return false;
+    });
+    for (uint64_t fp : ctx.acknowledged) {
+      if (std::binary_search(entry->firing.begin(), entry->firing.end(), fp)) {
+        ctx.firing.push_back(fp);
+      }
+    }
+    std::sort(ctx.firing.begin(), ctx.firing.end());
+    std::sort(ctx.resolved.begin(), ctx.resolved.end());
+    if (ctx.resolved.empty()) {
+      alerts.clear();
+      return Status::Ok();
+    }
+    ctx.notification_reason = ctx.firing.empty() ? "all alerts resolved" : "some alerts resolved";
+    // Without send_resolved there is nothing to tell: the step receiver is not repeated the
+    // alerts still firing.
+    if (!ctx.integration->notifier->send_resolved()) alerts.clear();
+    return Status::Ok();
+  }
+
+ private:
+  const NotificationLog* nflog_;
+};
+
+class EscalationStepStage final : public Stage {
+ public:
+  std::string_view name() const override { return "escalation_step"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    ctx.firing.clear();
+    ctx.resolved.clear();
+    for (const auto& a : alerts) ctx.firing.push_back(a->Fingerprint());
+    std::sort(ctx.firing.begin(), ctx.firing.end());
+    return Status::Ok();
+  }
+};
+
+class AcknowledgeEventStage final : public Stage {
+ public:
+  explicit AcknowledgeEventStage(const NotificationLog* nflog) : nflog_(nflog) {}
+  std::string_view name() const override { return "acknowledge_event"; }
+  Status Exec(FlushContext& ctx, Alerts& alerts) override {
+    const auto* notifier = ctx.integration->notifier.get();
+    const bool pagerduty = notifier->integration() == "pagerduty";
+    if (!notifier->wants_acknowledge() || (pagerduty && !ctx.group_acknowledged)) {
+      alerts.clear();
+      return Status::Ok();
+    }
+    const auto entry = nflog_->Query(ctx.nflog_key);
+    const bool told = entry && std::any_of(alerts.begin(), alerts.end(), [&](const AlertPtr& a) {
+                        return std::binary_search(entry->firing.begin(), entry->firing.end(),
+                                                  a->Fingerprint());
+                      });
+    if (!told) alerts.clear();
+    return Status::Ok();
+  }
+
+ private:
+  const NotificationLog* nflog_;
 };
 
 // model.LabelSet.Before.
@@ -219,14 +351,31 @@ void SortAlertsForPayload(Alerts& alerts) {
   });
 }
 
-StagePtr NewInhibitStage(const Inhibitor* inhibitor) { return std::make_unique<InhibitStage>(inhibitor); }
-StagePtr NewTimeActiveStage(const TimeIntervals* ti) { return std::make_unique<TimeActiveStage>(ti); }
+StagePtr NewInhibitStage(const Inhibitor* inhibitor) {
+  return std::make_unique<InhibitStage>(inhibitor);
+}
+StagePtr NewTimeActiveStage(const TimeIntervals* ti) {
+  return std::make_unique<TimeActiveStage>(ti);
+}
 StagePtr NewTimeMuteStage(const TimeIntervals* ti) { return std::make_unique<TimeMuteStage>(ti); }
 StagePtr NewSilenceStage(const Silences* s) { return std::make_unique<SilenceStage>(s); }
 StagePtr NewDedupStage(const NotificationLog* nflog) { return std::make_unique<DedupStage>(nflog); }
 StagePtr NewRetryStage(RetryOptions opts) { return std::make_unique<RetryStage>(std::move(opts)); }
 StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention) {
   return std::make_unique<SetNotifiesStage>(nflog, clock, retention);
+}
+StagePtr NewAcknowledgedStage(const Acknowledgements* acks) {
+  return std::make_unique<AcknowledgedStage>(acks);
+}
+StagePtr NewEscalationStage(Escalations* escalations, const Clock* clock) {
+  return std::make_unique<EscalationStage>(escalations, clock);
+}
+StagePtr NewEscalationResolveStage(const NotificationLog* nflog) {
+  return std::make_unique<EscalationResolveStage>(nflog);
+}
+StagePtr NewEscalationStepStage() { return std::make_unique<EscalationStepStage>(); }
+StagePtr NewAcknowledgeEventStage(const NotificationLog* nflog) {
+  return std::make_unique<AcknowledgeEventStage>(nflog);
 }
 
 }  // namespace alertd::router

@@ -15,6 +15,9 @@
 
 namespace alertd::router {
 
+class Acknowledgements;
+class Escalations;
+
 // Drops alerts inhibited by another alert (notify.MuteStage with the Inhibitor).
 StagePtr NewInhibitStage(const Inhibitor* inhibitor);
 // Drops everything when the route has active_time_intervals and none contains the flush time.
@@ -23,6 +26,10 @@ StagePtr NewTimeActiveStage(const TimeIntervals* intervals);
 StagePtr NewTimeMuteStage(const TimeIntervals* intervals);
 // Drops alerts matched by an active silence.
 StagePtr NewSilenceStage(const Silences* silences);
+
+// Leaves out the firing alerts a person acknowledged (router/acks.h), recording their
+// fingerprints in ctx.acknowledged: they are not repeated, yet their resolve is delivered.
+StagePtr NewAcknowledgedStage(const Acknowledgements* acks);
 
 // Passes the alerts on only when the notification log says the receiver must hear about them
 // (notify/dedup_stage.go needsUpdate), setting ctx.firing, ctx.resolved and
@@ -48,6 +55,20 @@ StagePtr NewRetryStage(RetryOptions opts);
 
 // Records the delivery in the notification log (notify.SetNotifiesStage).
 StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention);
+
+// After the group's own receiver was notified of firing alerts: starts the route's escalation
+// policy (router/escalation.h), counting from this first notification.
+StagePtr NewEscalationStage(Escalations* escalations, const Clock* clock);
+// For a receiver an escalation step notified, in the group's regular flushes: passes on only
+// the alerts it was told were firing, and only once one of them resolved (the resolve
+// notification every notified receiver gets).
+StagePtr NewEscalationResolveStage(const NotificationLog* nflog);
+// For a step notification: every alert is firing news ("escalation step N").
+StagePtr NewEscalationStepStage();
+// For an acknowledge event: passes on only to integrations that want them
+// (wants_acknowledge; PagerDuty only once every firing alert of the group is acknowledged)
+// and that were notified of one of the acknowledged alerts.
+StagePtr NewAcknowledgeEventStage(const NotificationLog* nflog);
 
 // Alertmanager's payload order (types.AlertSlice): by job, then instance (present before
 // absent), then by label set (model.LabelSet.Before).

@@ -25,9 +25,10 @@ bool SpecContains(const config::TimeIntervalSpec& spec, const date::time_zone* z
   const int minute = static_cast<int>(duration_cast<minutes>(local - day).count());
 
   if (!spec.times.empty()) {
-    bool in = std::any_of(spec.times.begin(), spec.times.end(), [minute](const config::TimeRange& r) {
-      return minute >= r.start_minute && minute < r.end_minute;
-    });
+    bool in =
+        std::any_of(spec.times.begin(), spec.times.end(), [minute](const config::TimeRange& r) {
+          return minute >= r.start_minute && minute < r.end_minute;
+        });
     if (!in) return false;
   }
   const int mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
@@ -70,7 +71,8 @@ Result<TimeIntervals> TimeIntervals::Build(const std::vector<config::TimeInterva
       r.spec = spec;
       if (!spec.location.empty() && spec.location != "UTC") {
         try {
-          r.zone = spec.location == "Local" ? date::current_zone() : date::locate_zone(spec.location);
+          r.zone =
+              spec.location == "Local" ? date::current_zone() : date::locate_zone(spec.location);
         } catch (const std::exception& e) {
           return Status::InvalidArgument("time interval " + ti.name + ": unknown location " +
                                          spec.location + ": " + e.what());
@@ -89,7 +91,8 @@ bool TimeIntervals::Contains(const std::string& name, Time t) const {
                      [&](const Resolved& r) { return SpecContains(r.spec, r.zone, t); });
 }
 
-std::vector<std::string> TimeIntervals::Active(const std::vector<std::string>& names, Time t) const {
+std::vector<std::string> TimeIntervals::Active(const std::vector<std::string>& names,
+                                               Time t) const {
   std::vector<std::string> out;
   for (const auto& n : names) {
     if (Contains(n, t)) out.push_back(n);

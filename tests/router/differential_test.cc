@@ -16,7 +16,8 @@ using json = nlohmann::json;
 
 std::string Config(const std::string& sink, const std::string& prefix) {
   std::string receivers;
-  for (const char* r : {"default", "db", "db-pager", "web", "ops", "repeat", "muted", "inactive", "bulk"}) {
+  for (const char* r :
+       {"default", "db", "db-pager", "web", "ops", "repeat", "muted", "inactive", "bulk"}) {
     receivers += std::string("  - name: ") + r + "\n    webhook_configs: [{url: '" + sink + prefix +
                  r + "'}]\n";
   }
@@ -60,7 +61,8 @@ route:
       group_by: [grp]
       group_interval: 1m
 receivers:
-)" + receivers + R"(
+)" + receivers +
+         R"(
 inhibit_rules:
   - source_matchers: ['severity="critical"']
     target_matchers: ['severity="warning"']
@@ -102,27 +104,49 @@ struct Fixture {
 };
 
 std::string PostSilence(Peer& p, const std::string& name, const std::string& value) {
-  json s = {{"matchers", {{{"name", name}, {"value", value}, {"isRegex", false}, {"isEqual", true}}}},
-            {"startsAt", "2000-01-01T00:00:00Z"},
-            {"endsAt", "2100-01-01T00:00:00Z"},
-            {"createdBy", "test"},
-            {"comment", "differential"}};
+  json s = {
+      {"matchers", {{{"name", name}, {"value", value}, {"isRegex", false}, {"isEqual", true}}}},
+      {"startsAt", "2000-01-01T00:00:00Z"},
+      {"endsAt", "2100-01-01T00:00:00Z"},
+      {"createdBy", "test"},
+      {"comment", "differential"}};
   auto r = HttpPostJson(p.url + "/api/v2/silences", s.dump());
   INFO(p.name << ": " << r.body);
   REQUIRE(r.status == 200);
   return json::parse(r.body)["silenceID"];
 }
 
-TEST_CASE("differential: alertd routes, groups, inhibits, silences and mutes as Alertmanager 0.25") {
+TEST_CASE(
+    "differential: alertd routes, groups, inhibits, silences and mutes as Alertmanager 0.25") {
   Fixture f;
   std::map<std::string, std::string> sil;
   for (auto* p : f.both()) sil[p->name] = PostSilence(*p, "svc", "silenced");
 
   const std::vector<std::map<std::string, std::string>> batch1 = {
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c1"}, {"severity", "critical"}, {"env", "prod"}, {"name", "a1"}},
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c1"}, {"severity", "warning"}, {"env", "prod"}, {"name", "a2"}},
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c2"}, {"severity", "warning"}, {"env", "dev"}, {"name", "a3"}},
-      {{"alertname", "HighLatency"}, {"team", "web"}, {"env", "prod"}, {"severity", "warning"}, {"cluster", "c3"}, {"name", "a4"}},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c1"},
+       {"severity", "critical"},
+       {"env", "prod"},
+       {"name", "a1"}},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c1"},
+       {"severity", "warning"},
+       {"env", "prod"},
+       {"name", "a2"}},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c2"},
+       {"severity", "warning"},
+       {"env", "dev"},
+       {"name", "a3"}},
+      {{"alertname", "HighLatency"},
+       {"team", "web"},
+       {"env", "prod"},
+       {"severity", "warning"},
+       {"cluster", "c3"},
+       {"name", "a4"}},
       {{"alertname", "Down"}, {"team", "ops"}, {"svc", "api"}, {"name", "a5"}},
       {{"alertname", "Down"}, {"team", "ops"}, {"svc", "legacy-x"}, {"name", "a6"}},
       {{"alertname", "Other"}, {"name", "a7"}},
@@ -142,8 +166,12 @@ TEST_CASE("differential: alertd routes, groups, inhibits, silences and mutes as 
   // joins a group, a new group appears, the silence is expired, a quiet alert resolves.
   At(t0, 4500ms);
   body = json::array({A(batch1[0], true), A({{"alertname", "Other"}, {"name", "a15"}}),
-                      A({{"alertname", "HighLatency"}, {"team", "web"}, {"env", "prod"},
-                         {"severity", "warning"}, {"cluster", "c3"}, {"name", "a14"}}),
+                      A({{"alertname", "HighLatency"},
+                         {"team", "web"},
+                         {"env", "prod"},
+                         {"severity", "warning"},
+                         {"cluster", "c3"},
+                         {"name", "a14"}}),
                       A(batch1[11], true)});
   PostAlerts(f.both(), body);
   for (auto* p : f.both()) {
@@ -156,8 +184,12 @@ TEST_CASE("differential: alertd routes, groups, inhibits, silences and mutes as 
   body = json::array();
   for (size_t i = 1; i < batch1.size(); ++i) body.push_back(A(batch1[i], true));
   body.push_back(A({{"alertname", "Other"}, {"name", "a15"}}, true));
-  body.push_back(A({{"alertname", "HighLatency"}, {"team", "web"}, {"env", "prod"},
-                    {"severity", "warning"}, {"cluster", "c3"}, {"name", "a14"}},
+  body.push_back(A({{"alertname", "HighLatency"},
+                    {"team", "web"},
+                    {"env", "prod"},
+                    {"severity", "warning"},
+                    {"cluster", "c3"},
+                    {"name", "a14"}},
                    true));
   PostAlerts(f.both(), body);
 
@@ -177,7 +209,9 @@ TEST_CASE("differential: 1,000 alerts in 50 groups") {
   Fixture f;
   json body = json::array();
   for (int i = 0; i < 1000; ++i) {
-    body.push_back(A({{"alertname", "Bulk"}, {"bulk", "true"}, {"grp", "g" + std::to_string(i % 50)},
+    body.push_back(A({{"alertname", "Bulk"},
+                      {"bulk", "true"},
+                      {"grp", "g" + std::to_string(i % 50)},
                       {"name", "b" + std::to_string(i)}}));
   }
   // Prometheus-sized batches, interleaved between the two daemons.

@@ -30,7 +30,7 @@ struct Sent {
   int index = 0;
   std::string group_key;
   std::string reason;
-  std::vector<std::string> firing;    // alertname or "name" label values, payload order
+  std::vector<std::string> firing;  // alertname or "name" label values, payload order
   std::vector<std::string> resolved;
 };
 
@@ -97,8 +97,9 @@ class RouterHarness {
       clock.Add(d);
       return true;
     };
-    deps.integrations = [this](const config::Receiver& rc, const config::Config&)
-        -> Result<std::vector<notifiers::Integration>> {
+    deps.integrations = [this](
+                            const config::Receiver& rc,
+                            const config::Config&) -> Result<std::vector<notifiers::Integration>> {
       std::vector<notifiers::Integration> out;
       for (size_t i = 0; i < rc.webhook_configs.size(); ++i) {
         out.push_back(notifiers::Integration{
@@ -143,13 +144,13 @@ class RouterHarness {
   void Advance(Duration d) { scheduler.Advance(d); }
   std::vector<Sent> Take() { return rec.Take(); }
 
+  InlineExecutor inline_;  // before `router`, which uses it until destroyed
   FakeClock clock;
   FakeScheduler scheduler;
   Recorder rec;
   std::unique_ptr<router::Router> router;
 
  private:
-  InlineExecutor inline_;
   std::map<std::string, Time> starts_;
 };
 

@@ -20,7 +20,8 @@ storage::AlertPtr MakeAlert(LabelSet labels, Time ends = kZeroTime) {
 }
 
 std::vector<config::InhibitRule> Rules(const std::string& yaml_rules) {
-  auto cfg = ParseConfig("route: {receiver: r}\nreceivers: [{name: r}]\ninhibit_rules:\n" + yaml_rules);
+  auto cfg =
+      ParseConfig("route: {receiver: r}\nreceivers: [{name: r}]\ninhibit_rules:\n" + yaml_rules);
   return cfg->inhibit_rules;
 }
 
@@ -39,21 +40,35 @@ TEST_CASE("inhibition: source firing, target, equal labels, both sides") {
     target_matchers: ['kind="both"']
 )";
   std::vector<Row> rows = {
-      {"equal labels match", {LabelSet{{"severity", "critical"}, {"cluster", "a"}, {"service", "x"}}},
-       LabelSet{{"severity", "warning"}, {"cluster", "a"}, {"service", "x"}}, true},
-      {"an equal label differs", {LabelSet{{"severity", "critical"}, {"cluster", "b"}, {"service", "x"}}},
-       LabelSet{{"severity", "warning"}, {"cluster", "a"}, {"service", "x"}}, false},
-      {"equal labels missing on both sides count as equal", {LabelSet{{"severity", "critical"}}},
-       LabelSet{{"severity", "warning"}}, true},
-      {"missing on one side only", {LabelSet{{"severity", "critical"}, {"cluster", "a"}}},
-       LabelSet{{"severity", "warning"}}, false},
-      {"target matchers do not match", {LabelSet{{"severity", "critical"}}},
-       LabelSet{{"severity", "info"}}, false},
+      {"equal labels match",
+       {LabelSet{{"severity", "critical"}, {"cluster", "a"}, {"service", "x"}}},
+       LabelSet{{"severity", "warning"}, {"cluster", "a"}, {"service", "x"}},
+       true},
+      {"an equal label differs",
+       {LabelSet{{"severity", "critical"}, {"cluster", "b"}, {"service", "x"}}},
+       LabelSet{{"severity", "warning"}, {"cluster", "a"}, {"service", "x"}},
+       false},
+      {"equal labels missing on both sides count as equal",
+       {LabelSet{{"severity", "critical"}}},
+       LabelSet{{"severity", "warning"}},
+       true},
+      {"missing on one side only",
+       {LabelSet{{"severity", "critical"}, {"cluster", "a"}}},
+       LabelSet{{"severity", "warning"}},
+       false},
+      {"target matchers do not match",
+       {LabelSet{{"severity", "critical"}}},
+       LabelSet{{"severity", "info"}},
+       false},
       {"no source", {}, LabelSet{{"severity", "warning"}}, false},
       {"both sides: not inhibited by another two-sided alert",
-       {LabelSet{{"kind", "both"}, {"n", "1"}}}, LabelSet{{"kind", "both"}, {"n", "2"}}, false},
-      {"both sides: not inhibited by itself", {LabelSet{{"kind", "both"}, {"n", "2"}}},
-       LabelSet{{"kind", "both"}, {"n", "2"}}, false},
+       {LabelSet{{"kind", "both"}, {"n", "1"}}},
+       LabelSet{{"kind", "both"}, {"n", "2"}},
+       false},
+      {"both sides: not inhibited by itself",
+       {LabelSet{{"kind", "both"}, {"n", "2"}}},
+       LabelSet{{"kind", "both"}, {"n", "2"}},
+       false},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -184,22 +199,26 @@ time_intervals:
     h.Advance(10s);
     auto s = h.Take();
     REQUIRE(s.size() == 2);
-    std::sort(s.begin(), s.end(), [](const Sent& a, const Sent& b) { return a.group_key < b.group_key; });
+    std::sort(s.begin(), s.end(),
+              [](const Sent& a, const Sent& b) { return a.group_key < b.group_key; });
     CHECK(s[0].firing == Names{"src"});
     CHECK(s[1].firing == Names{"other"});
     Alert tgt;
-    tgt.labels = LabelSet{{"alertname", "Tgt"}, {"severity", "warning"}, {"cluster", "c1"}, {"name", "tgt"}};
+    tgt.labels =
+        LabelSet{{"alertname", "Tgt"}, {"severity", "warning"}, {"cluster", "c1"}, {"name", "tgt"}};
     auto st = h.router->StateOf(tgt);
     CHECK(st.state == "suppressed");
     REQUIRE(st.inhibited_by.size() == 1);
     CHECK(st.inhibited_by[0] ==
-          LabelSet({{"alertname", "Src"}, {"cluster", "c1"}, {"name", "src"}, {"severity", "critical"}})
+          LabelSet(
+              {{"alertname", "Src"}, {"cluster", "c1"}, {"name", "src"}, {"severity", "critical"}})
               .FingerprintHex());
     // The source resolves: the target is news at the next tick.
     h.Resolve("alertname=Src,severity=critical,cluster=c1,name=src");
     h.Advance(1min);
     s = h.Take();
-    std::sort(s.begin(), s.end(), [](const Sent& a, const Sent& b) { return a.group_key < b.group_key; });
+    std::sort(s.begin(), s.end(),
+              [](const Sent& a, const Sent& b) { return a.group_key < b.group_key; });
     REQUIRE(s.size() == 2);
     CHECK(s[0].resolved == Names{"src"});
     CHECK(s[1].firing == Names{"tgt", "other"});
@@ -300,9 +319,10 @@ TEST_CASE("silences: create, update rule, expire, states") {
       {"active: extend endsAt keeps the id", [](router::Silence& s) { s.ends_at += 1h; }, true},
       {"active: shorten endsAt to the future keeps the id",
        [](router::Silence& s) { s.ends_at = T0() + 1min; }, true},
-      {"active: endsAt in the past gets a new id", [](router::Silence& s) { s.ends_at = T0() - 1s; },
+      {"active: endsAt in the past gets a new id",
+       [](router::Silence& s) { s.ends_at = T0() - 1s; }, false},
+      {"active: changed startsAt gets a new id", [](router::Silence& s) { s.starts_at += 1s; },
        false},
-      {"active: changed startsAt gets a new id", [](router::Silence& s) { s.starts_at += 1s; }, false},
       {"changed matchers get a new id",
        [](router::Silence& s) { s.matchers = *ParseMatchers(R"({alertname="B"})"); }, false},
       {"comment only keeps the id", [](router::Silence& s) { s.comment = "new"; }, true},
@@ -361,7 +381,8 @@ TEST_CASE("silences: create, update rule, expire, states") {
     empty.matchers = *ParseMatchers(R"({alertname=~".*"})");
     auto e = ss.Set(empty);
     CHECK(e.status().code() == Status::Code::kInvalidArgument);
-    CHECK(e.status().message() == "silence invalid: at least one matcher must not match the empty string");
+    CHECK(e.status().message() ==
+          "silence invalid: at least one matcher must not match the empty string");
   }
   SUBCASE("garbage collection after the retention") {
     REQUIRE(ss.Expire(*id).ok());

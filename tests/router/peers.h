@@ -27,10 +27,10 @@ inline Peer StartSink(const std::string& dir) {
   Peer p{"sink", "", {}};
   const int port = FreePort();
   p.url = "http://127.0.0.1:" + std::to_string(port);
-  p.proc = Process::Start({"/usr/bin/python3",
-                           std::string(kSourceDir) + "/tests/router/fixtures/webhook_sink.py",
-                           std::to_string(port)},
-                          dir + "/sink.log");
+  p.proc = Process::Start(
+      {"/usr/bin/python3", std::string(kSourceDir) + "/tests/router/fixtures/webhook_sink.py",
+       std::to_string(port)},
+      dir + "/sink.log");
   REQUIRE(WaitHttpReady(p.url + "/-/ready", std::chrono::seconds(10)));
   return p;
 }
@@ -53,10 +53,10 @@ inline Peer StartAlertd(const std::string& dir, const std::string& config_path, 
   Peer p{"alertd", "", {}};
   if (port == 0) port = FreePort();
   p.url = "http://127.0.0.1:" + std::to_string(port);
-  p.proc = Process::Start({kAlertdBinary, "--config", config_path, "--listen",
-                           "127.0.0.1:" + std::to_string(port), "--storage",
-                           dir + "/alertd-data/alertd.db"},
-                          dir + "/" + log_name);
+  p.proc = Process::Start(
+      {kAlertdBinary, "--config", config_path, "--listen", "127.0.0.1:" + std::to_string(port),
+       "--storage", dir + "/alertd-data/alertd.db"},
+      dir + "/" + log_name);
   INFO(p.proc.Log());
   REQUIRE(WaitHttpReady(p.url + "/-/ready", std::chrono::seconds(20)));
   return p;
@@ -72,11 +72,13 @@ inline void PostAlerts(const std::vector<Peer*>& peers, const nlohmann::json& al
 }
 
 // An alert as Prometheus posts it; `resolved` sets endsAt to now.
-inline nlohmann::json AlertJson(const std::map<std::string, std::string>& labels, bool resolved = false) {
+inline nlohmann::json AlertJson(const std::map<std::string, std::string>& labels,
+                                bool resolved = false) {
   nlohmann::json a = {{"labels", labels}, {"annotations", {{"summary", "s"}}}};
   if (resolved) {
     const auto now = std::chrono::system_clock::now();
-    const auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     std::time_t tt = secs / 1000;
     std::tm tm{};
     gmtime_r(&tt, &tm);
@@ -118,7 +120,8 @@ inline Timeline TimelineOf(const nlohmann::json& records, const std::string& pre
     const std::string path = r["path"];
     if (path.rfind(prefix, 0) != 0 || r["code"] != 200) continue;
     const auto& b = r["body"];
-    t[b["receiver"].get<std::string>() + " " + b["groupKey"].get<std::string>()].push_back(Describe(b));
+    t[b["receiver"].get<std::string>() + " " + b["groupKey"].get<std::string>()].push_back(
+        Describe(b));
   }
   return t;
 }

@@ -2,7 +2,6 @@
 // restart the notifications come once, on time (group timers and the notification log are
 // in SQLite).
 #include <doctest/doctest.h>
-
 #include <signal.h>
 
 #include <thread>
@@ -44,9 +43,11 @@ route:
       repeat_interval: 6s
 receivers:
   - name: wait
-    webhook_configs: [{url: ')" + sink + R"(/wait'}]
+    webhook_configs: [{url: ')" +
+         sink + R"(/wait'}]
   - name: repeat
-    webhook_configs: [{url: ')" + sink + R"(/repeat'}]
+    webhook_configs: [{url: ')" +
+         sink + R"(/repeat'}]
 )";
 }
 
@@ -74,7 +75,8 @@ TEST_CASE("restart after kill -9 during group_wait and during repeat_interval") 
   }
   SUBCASE("during repeat_interval") {
     const double t0 = WallNow();
-    PostAlerts({&ad}, json::array({AlertJson({{"alertname", "R"}, {"kind", "repeat"}, {"name", "r1"}})}));
+    PostAlerts({&ad},
+               json::array({AlertJson({{"alertname", "R"}, {"kind", "repeat"}, {"name", "r1"}})}));
     REQUIRE(WaitFor([&] { return Arrivals(sink, "repeat").size() == 1; }, 5s));
     std::this_thread::sleep_for(1500ms);
     ad.proc.Kill9();

@@ -1,6 +1,7 @@
+#include "router/route.h"
+
 #include <doctest/doctest.h>
 
-#include "router/route.h"
 #include "tests/router/harness.h"
 
 namespace alertd::router {
@@ -49,12 +50,16 @@ TEST_CASE("route matching: depth first, continue, nested, fall back to the paren
   };
   std::vector<Row> rows = {
       {"critical db: nested child, then continue to the next sibling",
-       Labels({{"severity", "critical"}, {"team", "db"}}), {"db-pager", "slack"}},
+       Labels({{"severity", "critical"}, {"team", "db"}}),
+       {"db-pager", "slack"}},
       {"critical other team: parent of the nested route matches itself",
-       Labels({{"severity", "critical"}, {"team", "web"}}), {"pager", "slack"}},
+       Labels({{"severity", "critical"}, {"team", "web"}}),
+       {"pager", "slack"}},
       {"warning: first matching sibling without continue stops the scan",
-       Labels({{"severity", "warning"}, {"team", "web"}}), {"slack"}},
-      {"no severity, team web: negative matchers", Labels({{"team", "web"}, {"env", "prod"}}),
+       Labels({{"severity", "warning"}, {"team", "web"}}),
+       {"slack"}},
+      {"no severity, team web: negative matchers",
+       Labels({{"team", "web"}, {"env", "prod"}}),
        {"teams"}},
       {"missing label matches != as the empty value", Labels({{"alertname", "X"}}), {"teams"}},
       {"team ops: nothing matches, root receives", Labels({{"team", "ops"}}), {"default"}},
@@ -82,15 +87,19 @@ TEST_CASE("group labels and group keys as Alertmanager prints them") {
     std::vector<std::string> keys;
   };
   std::vector<Row> rows = {
-      {"root group_by alertname", Labels({{"alertname", "Foo"}, {"team", "ops"}}),
+      {"root group_by alertname",
+       Labels({{"alertname", "Foo"}, {"team", "ops"}}),
        {"{}:{alertname=\"Foo\"}"}},
       {"inherited group_by on a nested route",
        Labels({{"alertname", "Disk"}, {"severity", "critical"}, {"team", "db"}}),
        {"{}/{severity=\"critical\"}/{team=~\"db|storage\"}:{alertname=\"Disk\"}",
-        "{}/{severity=~\"critical|warning\"}:{alertname=\"Disk\", severity=\"critical\", team=\"db\"}"}},
-      {"group_by missing label is left out", Labels({{"team", "web"}}),
+        "{}/{severity=~\"critical|warning\"}:{alertname=\"Disk\", severity=\"critical\", "
+        "team=\"db\"}"}},
+      {"group_by missing label is left out",
+       Labels({{"team", "web"}}),
        {"{}/{env!~\"dev.*\",team!=\"ops\"}:{team=\"web\"}"}},
-      {"values are Go-quoted", Labels({{"alertname", "a\"b\\c"}, {"team", "ops"}}),
+      {"values are Go-quoted",
+       Labels({{"alertname", "a\"b\\c"}, {"team", "ops"}}),
        {"{}:{alertname=\"a\\\"b\\\\c\"}"}},
   };
   for (const auto& row : rows) {

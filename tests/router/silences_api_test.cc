@@ -81,7 +81,10 @@ TEST_CASE("amtool silence add, query and expire against alertd") {
 }
 
 json Silence(json matchers, const std::string& starts, const std::string& ends) {
-  return {{"matchers", matchers}, {"startsAt", starts}, {"endsAt", ends}, {"createdBy", "t"},
+  return {{"matchers", matchers},
+          {"startsAt", starts},
+          {"endsAt", ends},
+          {"createdBy", "t"},
           {"comment", "c"}};
 }
 
@@ -95,22 +98,31 @@ TEST_CASE("silences API: status codes and the update rule of Alertmanager 0.25")
     long status;
   };
   std::vector<Row> rows = {
-      {"no matchers: 422", Silence(json::array(), "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"), 422},
-      {"missing createdBy: 422", json{{"matchers", m}, {"startsAt", "2020-01-01T00:00:00Z"},
-                                      {"endsAt", "2100-01-01T00:00:00Z"}, {"comment", "c"}}, 422},
+      {"no matchers: 422", Silence(json::array(), "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
+       422},
+      {"missing createdBy: 422",
+       json{{"matchers", m},
+            {"startsAt", "2020-01-01T00:00:00Z"},
+            {"endsAt", "2100-01-01T00:00:00Z"},
+            {"comment", "c"}},
+       422},
       {"matchers all match the empty value: 400",
        Silence(json::array({{{"name", "a"}, {"value", ".*"}, {"isRegex", true}}}),
-               "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"), 400},
+               "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
+       400},
       {"end before start: 400", Silence(m, "2100-01-02T00:00:00Z", "2100-01-01T00:00:00Z"), 400},
       {"end in the past: 400", Silence(m, "2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z"), 400},
       {"invalid regex: 400",
        Silence(json::array({{{"name", "a"}, {"value", "("}, {"isRegex", true}}}),
-               "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"), 400},
-      {"unknown id: 404", [&] {
+               "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
+       400},
+      {"unknown id: 404",
+       [&] {
          auto b = Silence(m, "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z");
          b["id"] = "00000000-0000-4000-8000-000000000000";
          return b;
-       }(), 404},
+       }(),
+       404},
       {"valid: 200", Silence(m, "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"), 200},
   };
   for (const auto& row : rows) {
@@ -143,7 +155,8 @@ TEST_CASE("silences API: status codes and the update rule of Alertmanager 0.25")
   REQUIRE(r.status == 200);
   const std::string id2 = json::parse(r.body)["silenceID"];
   CHECK(id2 != id);
-  CHECK(json::parse(HttpGet(f.ad.url + "/api/v2/silence/" + id).body)["status"]["state"] == "expired");
+  CHECK(json::parse(HttpGet(f.ad.url + "/api/v2/silence/" + id).body)["status"]["state"] ==
+        "expired");
 
   // Listing: active first, then expired; filters on equality matchers.
   auto list = json::parse(HttpGet(url).body);

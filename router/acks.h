@@ -1,0 +1,117 @@
+// Acknowledgements: a person's statement "I have this alert", made through the REST API
+// (api/acks_v1.cc). An ack belongs to one incident of one alert: the alert's fingerprint and
+// the startsAt it had when acknowledged. It stops being current when that incident resolves
+// (a re-fire is a new, unacknowledged incident), when it expires, when it is taken back
+// (DELETE) or replaced by a newer ack; ended acks stay in the history. Acks are kept in memory
+// and persisted in SQLite (router/state_db.h, table `acks`) before a change is reported.
+//
+// This class only keeps the records; the Router (router/router.h) checks the alert exists
+// and is firing, tells the pipeline (acknowledge events, escalation) and implements the
+// AckService the API calls.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/alert.h"
+#include "core/matcher.h"
+#include "core/result.h"
+#include "router/state_db.h"
+
+namespace alertd::router {
+
+struct Ack {
+  int64_t id = 0;
+  uint64_t fingerprint = 0;
+  LabelSet labels;
+  Time starts_at = kZeroTime;  // the acknowledged incident: the alert's startsAt then
+  std::string by;
+  std::string comment;
+  Time at = kZeroTime;          // when it was made
+  Time expires_at = kZeroTime;  // kZeroTime: never
+  Time ended_at = kZeroTime;    // kZeroTime: not ended
+  std::string end_reason;       // "resolved", "expired", "deleted", "replaced"
+
+  bool ended() const { return !IsZero(ended_at); }
+  // Whether this (not ended) ack covers `alert` at `now`: the same incident, not resolved,
+  // not expired. The incident is the same while the alert's startsAt is not later than both
+  // the startsAt acknowledged and the time of the ack (a merge may move startsAt earlier; a
+  // re-fire after a resolve starts later).
+  bool Covers(const Alert& alert, Time now) const;
+};
+
+struct AckRequest {
+  std::string by;        // REQUIRES: not empty (the API fills in the default)
+  std::string comment;
+  Duration expires_in = Duration::zero();  // zero: never expires
+};
+
+// What the API needs: implemented by the Router. Thread-safe.
+class AckService {
+ public:
+  virtual ~AckService() = default;
+  // Acknowledges the alert with this fingerprint, replacing its current ack if any. Errors:
+  // NotFound (no such alert), Conflict (the alert is resolved), Internal (not persisted).
+  virtual Result<Ack> Acknowledge(uint64_t fingerprint, const AckRequest& req) = 0;
+  // Takes the current ack back. NotFound when the alert is not acknowledged.
+  virtual Result<Ack> Unacknowledge(uint64_t fingerprint) = 0;
+  // Acknowledges every firing alert whose labels match `matchers` now (not a standing rule).
+  // Returns the acks made, by fingerprint. Internal when they could not be persisted.
+  virtual Result<std::vector<Ack>> AcknowledgeMatching(const Matchers& matchers,
+                                                       const AckRequest& req) = 0;
+  // Current acks (sorted by fingerprint), and with `history` the ended ones too (newest
+  // first, after the current ones).
+  virtual std::vector<Ack> ListAcks(bool history) = 0;
+  // The ack covering this alert now, if any.
+  virtual std::optional<Ack> AckOf(const Alert& alert) const = 0;
+};
+
+class Acknowledgements {
+ public:
+  // `db` may be null (nothing persisted). It must outlive this.
+  explicit Acknowledgements(StateDb* db) : db_(db) {}
+
+  // Loads current acks and the history. Call once, before use.
+  Status Load();
+
+  // Records acks for `alerts` (each firing at `now`), ending any current ack of the same
+  // fingerprints as "replaced". Persists before returning; on error nothing changes.
+  Result<std::vector<Ack>> Add(const std::vector<std::shared_ptr<const Alert>>& alerts,
+                               const AckRequest& req, Time now);
+  // Ends the current ack of `fingerprint` with `reason` at `now`. NotFound when there is none.
+  // Persists before returning.
+  Result<Ack> End(uint64_t fingerprint, const std::string& reason, Time now);
+
+  // The current ack of `fingerprint` (not ended; it may no longer cover its alert).
+  std::optional<Ack> Current(uint64_t fingerprint) const;
+  // The ack covering `alert` at `now`.
+  std::optional<Ack> CoveringAck(const Alert& alert, Time now) const;
+
+  // Ends the current acks that no longer cover their alert. `lookup` gives the stored alert
+  // (nullptr: gone, ended as "resolved"; nullopt: not known to the caller, left alone).
+  // Persists in the background. Returns the acks ended.
+  using Lookup = std::function<std::optional<std::shared_ptr<const Alert>>(uint64_t)>;
+  std::vector<Ack> Reconcile(const Lookup& lookup, Time now);
+
+  // Current acks by fingerprint; with `history`, then the ended ones, newest first.
+  std::vector<Ack> List(bool history) const;
+  // Deletes ended acks that ended more than `retention` before `now`.
+  void CollectGarbage(Time now, Duration retention);
+
+ private:
+  StateDb* db_;
+  mutable std::mutex mu_;
+  int64_t next_id_ = 1;                  // GUARDED_BY(mu_)
+  std::map<uint64_t, Ack> current_;      // GUARDED_BY(mu_); by fingerprint
+  std::vector<Ack> history_;             // GUARDED_BY(mu_); in the order they ended
+};
+
+}  // namespace alertd::router

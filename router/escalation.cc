@@ -1,0 +1,265 @@
+#include "router/escalation.h"
+
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace alertd::router {
+namespace {
+
+int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+Time FromNanos(int64_t n) { return Time(Duration(n)); }
+
+}  // namespace
+
+// Lets timer tasks and commit callbacks reach the Escalations only while it runs: Stop()
+// clears the pointer under the lock, so it also waits for a task in progress.
+struct EscalationToken {
+  std::mutex mu;
+  Escalations* self = nullptr;
+};
+
+Escalations::Escalations(const Clock* clock, Scheduler* scheduler, StateDb* db, Host* host)
+    : clock_(clock), scheduler_(scheduler), db_(db), host_(host) {
+  token_ = std::make_shared<EscalationToken>();
+  token_->self = this;
+}
+
+Escalations::~Escalations() { Stop(); }
+
+Status Escalations::Load() {
+  if (!db_) return Status::Ok();
+  std::vector<EscalationState> rows;
+  Status s = db_->Read([&rows](StateDb::Conn& c) -> Status {
+    auto st = c.Stmt(
+        "SELECT route_id, group_key, policy, started_at, round, round_start, next_step, notified "
+        "FROM escalations");
+    if (!st.ok()) return st.status();
+    storage::Statement* q = *st;
+    for (;;) {
+      auto row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      EscalationState e;
+      e.route_id = std::string(q->ColumnText(0));
+      e.group_key = std::string(q->ColumnText(1));
+      e.policy = std::string(q->ColumnText(2));
+      e.started_at = FromNanos(q->ColumnInt64(3));
+      e.round = static_cast<int>(q->ColumnInt64(4));
+      e.round_start = FromNanos(q->ColumnInt64(5));
+      e.next_step = static_cast<int>(q->ColumnInt64(6));
+      try {
+        e.notified = nlohmann::json::parse(q->ColumnText(7)).get<std::vector<std::string>>();
+      } catch (const std::exception& ex) {
+        return Status::Internal("escalation " + e.group_key + ": notified: " + ex.what());
+      }
+      rows.push_back(std::move(e));
+    }
+    q->Reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  std::lock_guard l(mu_);
+  for (auto& e : rows) {
+    Key k{e.route_id, e.group_key};
+    entries_[k].st = std::move(e);
+  }
+  return Status::Ok();
+}
+
+void Escalations::Resume() {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  const Time now = clock_->Now();
+  for (auto& [k, e] : entries_) EvaluateLocked(e, now);
+}
+
+void Escalations::Start(const std::string& route_id, const std::string& group_key,
+                        const std::string& policy, Time at) {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  Key k{route_id, group_key};
+  if (entries_.count(k)) return;
+  Entry& e = entries_[k];
+  e.st.route_id = route_id;
+  e.st.group_key = group_key;
+  e.st.policy = policy;
+  e.st.started_at = at;
+  e.st.round_start = at;
+  spdlog::info("escalation: {} started policy {} (first notification at {})", group_key, policy,
+               FormatRFC3339(at));
+  PersistLocked(e.st, nullptr);
+  EvaluateLocked(e, clock_->Now());
+}
+
+void Escalations::Check(const std::string& route_id, const std::string& group_key) {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  auto it = entries_.find({route_id, group_key});
+  if (it != entries_.end()) EvaluateLocked(it->second, clock_->Now());
+}
+
+void Escalations::CheckAll() {
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  const Time now = clock_->Now();
+  for (auto& [k, e] : entries_) EvaluateLocked(e, now);
+}
+
+std::vector<std::string> Escalations::Notified(const std::string& route_id,
+                                               const std::string& group_key) const {
+  std::lock_guard l(mu_);
+  auto it = entries_.find({route_id, group_key});
+  return it == entries_.end() ? std::vector<std::string>{} : it->second.st.notified;
+}
+
+void Escalations::End(const std::string& route_id, const std::string& group_key) {
+  std::lock_guard l(mu_);
+  auto it = entries_.find({route_id, group_key});
+  if (it == entries_.end()) return;
+  if (it->second.timer) scheduler_->Cancel(it->second.timer);
+  spdlog::info("escalation: {} ended: every alert resolved", group_key);
+  UnpersistLocked(it->first);
+  entries_.erase(it);
+}
+
+std::optional<EscalationState> Escalations::Get(const std::string& route_id,
+                                                const std::string& group_key) const {
+  std::lock_guard l(mu_);
+  auto it = entries_.find({route_id, group_key});
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.st;
+}
+
+size_t Escalations::size() const {
+  std::lock_guard l(mu_);
+  return entries_.size();
+}
+
+void Escalations::Stop() {
+  {
+    std::lock_guard t(token_->mu);
+    token_->self = nullptr;
+  }
+  std::lock_guard l(mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& [k, e] : entries_) {
+    if (e.timer) scheduler_->Cancel(e.timer);
+    e.timer = 0;
+  }
+}
+
+void Escalations::ArmLocked(Entry& e, Time when) {
+  if (e.timer) scheduler_->Cancel(e.timer);
+  Key k{e.st.route_id, e.st.group_key};
+  e.timer = scheduler_->Schedule(when, [token = token_, k] {
+    std::lock_guard t(token->mu);
+    Escalations* self = token->self;
+    if (!self) return;
+    std::lock_guard l(self->mu_);
+    auto it = self->entries_.find(k);
+    if (self->stopped_ || it == self->entries_.end()) return;
+    it->second.timer = 0;
+    self->EvaluateLocked(it->second, self->clock_->Now());
+  });
+}
+
+void Escalations::EvaluateLocked(Entry& e, Time now) {
+  EscalationState& st = e.st;
+  const config::EscalationPolicy* policy = host_->Policy(st.policy);
+  if (!policy || policy->steps.empty()) return;  // removed by a reload: nothing more to send
+  const int steps = static_cast<int>(policy->steps.size());
+  for (;;) {
+    if (st.next_step >= steps) {  // a reload shortened the policy: this round is over
+      st.next_step = 0;
+      ++st.round;
+      st.round_start = now;
+    }
+    if (st.round > policy->repeat) return;  // every round ran
+    const config::EscalationStep& step = policy->steps[st.next_step];
+    const Time due = st.round_start + step.after;
+    if (due > now) {
+      ArmLocked(e, due);
+      return;
+    }
+    auto alerts = host_->Escalatable(st.route_id, st.group_key, now);
+    if (!alerts || alerts->empty()) {
+      // Nothing to escalate now (acknowledged, silenced, or the group is gone): the step
+      // waits for Check().
+      if (e.timer) scheduler_->Cancel(e.timer);
+      e.timer = 0;
+      return;
+    }
+    const int fired = st.next_step;
+    for (const auto& r : step.receivers) {
+      auto pos = std::lower_bound(st.notified.begin(), st.notified.end(), r);
+      if (pos == st.notified.end() || *pos != r) st.notified.insert(pos, r);
+    }
+    spdlog::info("escalation: {} step {} of policy {} (round {}) notifies {} with {} alerts",
+                 st.group_key, fired + 1, st.policy, st.round + 1, fmt::join(step.receivers, ", "),
+                 alerts->size());
+    if (++st.next_step == steps) {
+      st.next_step = 0;
+      ++st.round;
+      st.round_start = now;
+    }
+    // The step is recorded before it is sent: a crash in between loses it rather than
+    // sending it twice.
+    Host* host = host_;
+    PersistLocked(st, [host, snapshot = st, receivers = step.receivers,
+                       alerts = std::move(*alerts), fired] {
+      for (const auto& r : receivers) host->NotifyStep(snapshot, r, alerts, fired);
+    });
+  }
+}
+
+void Escalations::PersistLocked(const EscalationState& st, std::function<void()> then) {
+  if (!db_) {
+    if (then) then();
+    return;
+  }
+  StateDb::Done done;
+  if (then) {
+    done = [token = token_, then = std::move(then), key = st.group_key](Status s) {
+      if (!s.ok()) {
+        spdlog::error("escalation: {}: not persisted, step not sent: {}", key, s.message());
+        return;
+      }
+      std::lock_guard t(token->mu);
+      if (token->self) then();
+    };
+  }
+  db_->Write(
+      [st](StateDb::Conn& c) -> Status {
+        auto q = c.Stmt(
+            "INSERT OR REPLACE INTO escalations (route_id, group_key, policy, started_at, round, "
+            "round_start, next_step, notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q.ok()) return q.status();
+        (*q)->BindText(1, st.route_id);
+        (*q)->BindText(2, st.group_key);
+        (*q)->BindText(3, st.policy);
+        (*q)->BindInt64(4, ToNanos(st.started_at));
+        (*q)->BindInt64(5, st.round);
+        (*q)->BindInt64(6, ToNanos(st.round_start));
+        (*q)->BindInt64(7, st.next_step);
+        (*q)->BindText(8, nlohmann::json(st.notified).dump());
+        return (*q)->Run();
+      },
+      std::move(done));
+}
+
+void Escalations::UnpersistLocked(const Key& k) {
+  if (!db_) return;
+  db_->Write([k](StateDb::Conn& c) -> Status {
+    auto q = c.Stmt("DELETE FROM escalations WHERE route_id = ? AND group_key = ?");
+    if (!q.ok()) return q.status();
+    (*q)->BindText(1, k.first);
+    (*q)->BindText(2, k.second);
+    return (*q)->Run();
+  });
+}
+
+}  // namespace alertd::router
