@@ -40,9 +40,7 @@ class RouteTreeStatusProvider final : public AlertStatusProvider {
     std::vector<AlertGroupView> out;
     out.reserve(groups.size());
     for (auto& [k, g] : groups) {
-      std::sort(g.alerts.begin(), g.alerts.end(), [](const AlertPtr& x, const AlertPtr& y) {
-        return x->Fingerprint() < y->Fingerprint();
-      });
+      // The input is sorted by fingerprint already (AlertStore::List), and so is each group.
       out.push_back(std::move(g));
     }
     std::stable_sort(out.begin(), out.end(), [](const AlertGroupView& x, const AlertGroupView& y) {

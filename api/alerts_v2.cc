@@ -18,7 +18,8 @@ namespace {
 std::optional<bool> ParseBool(std::string_view v) {
   std::string s(v);
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* t : {"true", "1", "yes", "ok", "y", "on", "selected", "checked", "t", "enabled"}) {
+  for (const char* t :
+       {"true", "1", "yes", "ok", "y", "on", "selected", "checked", "t", "enabled"}) {
     if (s == t) return true;
   }
   for (const char* f : {"false", "0", "no", "n", "off", "f", "disabled"}) {
@@ -47,18 +48,22 @@ Result<AlertFilter> ParseFilter(const Request& req, bool with_muted) {
   for (const auto& p : params) {
     if (auto v = req.QueryValue(p.name)) {
       auto b = ParseBool(*v);
-      if (!b) return Status::InvalidArgument(fmt::format("{}: invalid boolean {}", p.name, GoQuote(*v)));
+      if (!b)
+        return Status::InvalidArgument(fmt::format("{}: invalid boolean {}", p.name, GoQuote(*v)));
       *p.dest = *b;
     }
   }
   for (auto v : req.QueryValues("filter")) {
     auto m = ParseMatcher(v);
-    if (!m.ok()) return Status::InvalidArgument(fmt::format("bad matcher format: {}", m.status().message()));
+    if (!m.ok())
+      return Status::InvalidArgument(fmt::format("bad matcher format: {}", m.status().message()));
     f.matchers.push_back(std::move(*m));
   }
   if (auto r = req.QueryValue("receiver"); r && !r->empty()) {
     auto m = Matcher::Create(MatchType::kRegexMatch, "receiver", std::string(*r));
-    if (!m.ok()) return Status::InvalidArgument(fmt::format("failed to parse receiver param: {}", m.status().message()));
+    if (!m.ok())
+      return Status::InvalidArgument(
+          fmt::format("failed to parse receiver param: {}", m.status().message()));
     f.receiver = std::move(*m);
   }
   return f;
@@ -90,7 +95,9 @@ void AppendStringArray(std::string* out, const std::vector<std::string>& v) {
 }
 
 // gettableAlert, fields in the order go-swagger writes them.
-void AppendGettableAlert(std::string* out, const Alert& a, const AlertState& st) {
+// alertd adds "ack" (api/acks_v1.cc) after Alertmanager's fields.
+void AppendGettableAlert(std::string* out, const Alert& a, const AlertState& st,
+                         const router::AckService* acks) {
   out->append("{\"annotations\":");
   AppendLabelSetJson(out, a.annotations);
   out->append(",\"endsAt\":");
@@ -120,6 +127,8 @@ void AppendGettableAlert(std::string* out, const Alert& a, const AlertState& st)
   AppendJsonString(out, a.generator_url);
   out->append(",\"labels\":");
   AppendLabelSetJson(out, a.labels);
+  out->append(",\"ack\":");
+  AppendAlertAckJson(out, acks ? acks->AckOf(a) : std::nullopt);
   out->push_back('}');
 }
 
@@ -151,7 +160,7 @@ Response GetAlerts(const ApiContext& ctx, const Request& req) {
     if (!ReceiversMatch(*f, st.receivers) || !StateMatches(*f, st)) continue;
     if (!first) body.push_back(',');
     first = false;
-    AppendGettableAlert(&body, *a, st);
+    AppendGettableAlert(&body, *a, st, ctx.acks);
   }
   body.append("]\n");
   return Response::Json(200, std::move(body));
@@ -179,7 +188,7 @@ Response GetAlertGroups(const ApiContext& ctx, const Request& req) {
     body.append("{\"alerts\":[");
     for (size_t i = 0; i < g.alerts.size(); ++i) {
       if (i) body.push_back(',');
-      AppendGettableAlert(&body, *g.alerts[i], ctx.status->StateOf(*g.alerts[i]));
+      AppendGettableAlert(&body, *g.alerts[i], ctx.status->StateOf(*g.alerts[i]), ctx.acks);
     }
     body.append("],\"labels\":");
     AppendLabelSetJson(&body, g.labels);
@@ -198,10 +207,12 @@ void RegisterAlertsV2(Router& router, const ApiContext& ctx) {
     auto alerts = ParsePostableAlerts(req.body);
     if (!alerts.ok()) return respond(Response::Error(400, alerts.status().message()));
     const auto cfg = ctx.config();
-    auto prepared = PrepareAlerts(std::move(*alerts), ctx.clock->Now(), cfg->global.resolve_timeout);
+    auto prepared =
+        PrepareAlerts(std::move(*alerts), ctx.clock->Now(), cfg->global.resolve_timeout);
     IngestAlerts(ctx.alerts, std::move(prepared), std::move(respond));
   });
-  router.HandleSync("GET", "/api/v2/alerts", [ctx](const Request& req) { return GetAlerts(ctx, req); });
+  router.HandleSync("GET", "/api/v2/alerts",
+                    [ctx](const Request& req) { return GetAlerts(ctx, req); });
   router.HandleSync("GET", "/api/v2/alerts/groups",
                     [ctx](const Request& req) { return GetAlertGroups(ctx, req); });
 }

@@ -20,13 +20,14 @@ Status ParseLabelSetField(const json& obj, const char* field, bool required, Lab
     return Status::Ok();
   }
   if (!it->is_object()) {
-    return Status::InvalidArgument(fmt::format("{} must be an object, not {}", field, TypeName(*it)));
+    return Status::InvalidArgument(
+        fmt::format("{} must be an object, not {}", field, TypeName(*it)));
   }
   // nlohmann's object is a std::map: names arrive sorted, so each Set appends.
   for (const auto& [name, value] : it->items()) {
     if (!value.is_string()) {
-      return Status::InvalidArgument(
-          fmt::format("{}: value of {} must be a string, not {}", field, GoQuote(name), TypeName(value)));
+      return Status::InvalidArgument(fmt::format("{}: value of {} must be a string, not {}", field,
+                                                 GoQuote(name), TypeName(value)));
     }
     out->Set(name, value.get_ref<const std::string&>());
   }
@@ -37,13 +38,15 @@ Status ParseTimeField(const json& obj, const char* field, Time* out) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return Status::Ok();
   if (!it->is_string()) {
-    return Status::InvalidArgument(fmt::format("{} must be a string, not {}", field, TypeName(*it)));
+    return Status::InvalidArgument(
+        fmt::format("{} must be a string, not {}", field, TypeName(*it)));
   }
   const auto& s = it->get_ref<const std::string&>();
   if (s.empty()) return Status::Ok();
   auto t = ParseRFC3339(s);
   if (!t.ok()) {
-    return Status::InvalidArgument(fmt::format("{}: {} is not an RFC 3339 time", field, GoQuote(s)));
+    return Status::InvalidArgument(
+        fmt::format("{}: {} is not an RFC 3339 time", field, GoQuote(s)));
   }
   *out = *t;
   return Status::Ok();
@@ -53,7 +56,8 @@ Status ParseStringField(const json& obj, const char* field, std::string* out) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return Status::Ok();
   if (!it->is_string()) {
-    return Status::InvalidArgument(fmt::format("{} must be a string, not {}", field, TypeName(*it)));
+    return Status::InvalidArgument(
+        fmt::format("{} must be a string, not {}", field, TypeName(*it)));
   }
   *out = it->get<std::string>();
   return Status::Ok();
@@ -63,7 +67,8 @@ Result<Alert> ParseAlert(const json& j, size_t idx, bool webhook) {
   auto fail = [idx](const Status& s) {
     return Status::InvalidArgument(fmt::format("alert {}: {}", idx, s.message()));
   };
-  if (!j.is_object()) return fail(Status::InvalidArgument(fmt::format("must be an object, not {}", TypeName(j))));
+  if (!j.is_object())
+    return fail(Status::InvalidArgument(fmt::format("must be an object, not {}", TypeName(j))));
   Alert a;
   if (auto s = ParseLabelSetField(j, "labels", true, &a.labels); !s.ok()) return fail(s);
   if (auto s = ParseLabelSetField(j, "annotations", false, &a.annotations); !s.ok()) return fail(s);
@@ -74,7 +79,8 @@ Result<Alert> ParseAlert(const json& j, size_t idx, bool webhook) {
     std::string status;
     if (auto s = ParseStringField(j, "status", &status); !s.ok()) return fail(s);
     if (!status.empty() && status != "firing" && status != "resolved") {
-      return fail(Status::InvalidArgument(fmt::format("status must be \"firing\" or \"resolved\", not {}", GoQuote(status))));
+      return fail(Status::InvalidArgument(
+          fmt::format("status must be \"firing\" or \"resolved\", not {}", GoQuote(status))));
     }
     // A resolved alert always carries its end; guard against senders that leave it out.
     if (status == "resolved" && IsZero(a.ends_at)) a.ends_at = Time::max();
@@ -114,7 +120,8 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
   bool start_object(std::size_t) override {
     if (skip_ > 0) return ++skip_, true;
     switch (state_) {
-      case State::kTop: return Fail(std::string("body must be a JSON array of alerts, not object"));
+      case State::kTop:
+        return Fail(std::string("body must be a JSON array of alerts, not object"));
       case State::kArray:
         alerts.emplace_back();
         has_labels_ = false;
@@ -133,7 +140,8 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
         }
         return true;
       case State::kLabels:
-      case State::kAnnotations: return LabelType("object");
+      case State::kAnnotations:
+        return LabelType("object");
     }
     return true;
   }
@@ -142,12 +150,18 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
     if (skip_ > 0) return true;
     if (state_ == State::kAlert) {
       field_name_ = k;
-      if (k == "labels") field_ = Field::kLabels;
-      else if (k == "annotations") field_ = Field::kAnnotations;
-      else if (k == "startsAt") field_ = Field::kStartsAt;
-      else if (k == "endsAt") field_ = Field::kEndsAt;
-      else if (k == "generatorURL") field_ = Field::kGeneratorURL;
-      else field_ = Field::kOther;
+      if (k == "labels")
+        field_ = Field::kLabels;
+      else if (k == "annotations")
+        field_ = Field::kAnnotations;
+      else if (k == "startsAt")
+        field_ = Field::kStartsAt;
+      else if (k == "endsAt")
+        field_ = Field::kEndsAt;
+      else if (k == "generatorURL")
+        field_ = Field::kGeneratorURL;
+      else
+        field_ = Field::kOther;
     } else {
       label_name_ = std::move(k);
     }
@@ -169,15 +183,19 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
   bool start_array(std::size_t) override {
     if (skip_ > 0) return ++skip_, true;
     switch (state_) {
-      case State::kTop: state_ = State::kArray; return true;
-      case State::kArray: return Fail(fmt::format("alert {}: must be an object, not array", alerts.size()));
+      case State::kTop:
+        state_ = State::kArray;
+        return true;
+      case State::kArray:
+        return Fail(fmt::format("alert {}: must be an object, not array", alerts.size()));
       case State::kAlert:
         if (field_ == Field::kOther) {
           skip_ = 1;
           return true;
         }
         return FieldType("array");
-      default: return LabelType("array");
+      default:
+        return LabelType("array");
     }
   }
 
@@ -186,7 +204,8 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
     return true;
   }
 
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
     if (error.empty()) error = fmt::format("malformed JSON: {}", ex.what());
     return false;
   }
@@ -200,19 +219,24 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
     return false;
   }
   bool FieldType(const char* type) {
-    const char* want = (field_ == Field::kLabels || field_ == Field::kAnnotations) ? "an object" : "a string";
-    return Fail(fmt::format("alert {}: {} must be {}, not {}", alerts.size() - 1, field_name_, want, type));
+    const char* want =
+        (field_ == Field::kLabels || field_ == Field::kAnnotations) ? "an object" : "a string";
+    return Fail(
+        fmt::format("alert {}: {} must be {}, not {}", alerts.size() - 1, field_name_, want, type));
   }
   bool LabelType(const char* type) {
     return Fail(fmt::format("alert {}: {}: value of {} must be a string, not {}", alerts.size() - 1,
-                            state_ == State::kLabels ? "labels" : "annotations", GoQuote(label_name_), type));
+                            state_ == State::kLabels ? "labels" : "annotations",
+                            GoQuote(label_name_), type));
   }
 
   bool Scalar(const char* type, string_t* v) {
     if (skip_ > 0) return true;
     switch (state_) {
-      case State::kTop: return Fail(fmt::format("body must be a JSON array of alerts, not {}", type));
-      case State::kArray: return Fail(fmt::format("alert {}: must be an object, not {}", alerts.size(), type));
+      case State::kTop:
+        return Fail(fmt::format("body must be a JSON array of alerts, not {}", type));
+      case State::kArray:
+        return Fail(fmt::format("alert {}: must be an object, not {}", alerts.size(), type));
       case State::kLabels:
       case State::kAnnotations: {
         if (!v) return LabelType(type);
@@ -220,7 +244,8 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
         (state_ == State::kLabels ? a.labels : a.annotations).Set(label_name_, *v);
         return true;
       }
-      case State::kAlert: break;
+      case State::kAlert:
+        break;
     }
     if (field_ == Field::kOther) return true;
     if (!v) {
@@ -241,8 +266,11 @@ class PostableAlertsSax final : public nlohmann::json_sax<json> {
         (field_ == Field::kStartsAt ? a.starts_at : a.ends_at) = *t;
         return true;
       }
-      case Field::kGeneratorURL: a.generator_url = std::move(*v); return true;
-      default: return FieldType("string");
+      case Field::kGeneratorURL:
+        a.generator_url = std::move(*v);
+        return true;
+      default:
+        return FieldType("string");
     }
   }
 

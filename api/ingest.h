@@ -15,8 +15,8 @@
 
 namespace alertd::api {
 
-// Parses a postableAlerts body (a JSON array); times not sent are kZeroTime. Fails, naming the alert (by index) and the
-// field, on malformed JSON or a wrong type; labels are required.
+// Parses a postableAlerts body (a JSON array); times not sent are kZeroTime. Fails, naming the
+// alert (by index) and the field, on malformed JSON or a wrong type; labels are required.
 Result<std::vector<Alert>> ParsePostableAlerts(std::string_view body);
 
 // Parses an Alertmanager webhook payload (version "4") and returns its alerts (firing and

@@ -14,7 +14,8 @@ void RegisterWebhookReceiver(Router& router, const ApiContext& ctx) {
     auto alerts = ParseWebhookPayload(req.body);
     if (!alerts.ok()) return respond(Response::Error(400, alerts.status().message()));
     const auto cfg = ctx.config();
-    auto prepared = PrepareAlerts(std::move(*alerts), ctx.clock->Now(), cfg->global.resolve_timeout);
+    auto prepared =
+        PrepareAlerts(std::move(*alerts), ctx.clock->Now(), cfg->global.resolve_timeout);
     IngestAlerts(ctx.alerts, std::move(prepared), std::move(respond));
   });
 }

@@ -99,13 +99,16 @@ class SqliteAlertStore final : public AlertStore {
       for (auto& in : alerts) {
         const uint64_t fp = in.Fingerprint();
         auto [it, inserted] = index_.try_emplace(fp);
-        AlertPtr merged = inserted ? std::make_shared<const Alert>(std::move(in))
-                                   : std::make_shared<const Alert>(MergeAlert(*it->second, in, now));
+        AlertPtr merged = inserted
+                              ? std::make_shared<const Alert>(std::move(in))
+                              : std::make_shared<const Alert>(MergeAlert(*it->second, in, now));
         it->second = merged;
         pending_deletes_.erase(fp);
         auto [pit, fresh] = pending_upserts_.try_emplace(fp, merged);
-        if (!fresh) pit->second = merged;
-        else pending_order_.push_back(fp);
+        if (!fresh)
+          pit->second = merged;
+        else
+          pending_order_.push_back(fp);
       }
       const uint64_t seq = ++enqueued_seq_;
       if (done) waiters_.emplace(seq, std::move(done));
@@ -113,7 +116,6 @@ class SqliteAlertStore final : public AlertStore {
   }
 
  public:
-
   std::vector<AlertPtr> List() const override {
     std::vector<std::pair<uint64_t, AlertPtr>> keyed;
     {
@@ -211,7 +213,8 @@ class SqliteAlertStore final : public AlertStore {
       {
         std::unique_lock q(queue_mu_);
         queue_cv_.wait_until(q, next_gc, [&] {
-          return closed_ || !waiters_.empty() || !pending_order_.empty() || !pending_deletes_.empty();
+          return closed_ || !waiters_.empty() || !pending_order_.empty() ||
+                 !pending_deletes_.empty();
         });
         closing = closed_;
         if (!closing && std::chrono::steady_clock::now() >= next_gc) {
@@ -234,11 +237,12 @@ class SqliteAlertStore final : public AlertStore {
       Status s = Status::Ok();
       if (!upserts.empty() || !deletes.empty()) s = Write(order, upserts, deletes, &changed);
       if (!s.ok()) spdlog::error("alert store: commit failed: {}", s.message());
-      for (auto& [seq, done] : waiters) done(s);
+      // Listeners first: once a Put has returned, subscribers (the router) have seen it.
       if (s.ok() && !changed.empty()) {
         std::lock_guard l(listeners_mu_);
         for (auto& [id, listener] : listeners_) listener(changed);
       }
+      for (auto& [seq, done] : waiters) done(s);
       if (closing) {
         std::lock_guard q(queue_mu_);
         if (pending_order_.empty() && pending_deletes_.empty() && waiters_.empty()) return;
@@ -319,8 +323,7 @@ class SqliteAlertStore final : public AlertStore {
 
 }  // namespace
 
-Result<std::unique_ptr<AlertStore>> OpenAlertStore(std::unique_ptr<Database> db,
-                                                   const Clock* clock,
+Result<std::unique_ptr<AlertStore>> OpenAlertStore(std::unique_ptr<Database> db, const Clock* clock,
                                                    const AlertStoreOptions& opts) {
   auto store = std::make_unique<SqliteAlertStore>(std::move(db), clock, opts);
   if (auto s = store->Init(); !s.ok()) return s;

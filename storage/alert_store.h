@@ -56,8 +56,8 @@ class AlertStore : public AlertSink {
   virtual AlertPtr Get(uint64_t fingerprint) const = 0;
   virtual size_t Size() const = 0;
 
-  // Registers a listener for alerts changed by a committed Put (as merged). Returns an id for
-  // Unsubscribe. Listeners added later do not see earlier changes: read List() first.
+  // Registers a listener for alerts changed by a committed Put (as merged); it runs before the
+  // Put returns (or its PutAsync callback runs). Returns an id for Unsubscribe. Listeners added later do not see earlier changes: read List() first.
   virtual int Subscribe(Listener listener) = 0;
   virtual void Unsubscribe(int id) = 0;
 
@@ -72,8 +72,7 @@ class AlertStore : public AlertSink {
 
 // Opens the alert store over `db` (which must have the alerts table, i.e. AllMigrations()),
 // loading every stored alert into memory. `clock` must outlive the store.
-Result<std::unique_ptr<AlertStore>> OpenAlertStore(std::unique_ptr<Database> db,
-                                                   const Clock* clock,
+Result<std::unique_ptr<AlertStore>> OpenAlertStore(std::unique_ptr<Database> db, const Clock* clock,
                                                    const AlertStoreOptions& opts = {});
 
 }  // namespace alertd::storage

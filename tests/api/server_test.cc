@@ -1,4 +1,6 @@
 // The HTTP server and the Alertmanager API handlers, in process, over real TCP connections.
+#include "api/server.h"
+
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -13,7 +15,6 @@
 #include "api/api.h"
 #include "api/ingest.h"
 #include "api/json_writer.h"
-#include "api/server.h"
 #include "storage/alert_store.h"
 #include "storage/db.h"
 #include "tests/support/process.h"
@@ -38,13 +39,16 @@ class RawClient {
   }
   ~RawClient() { close(fd_); }
   bool connected() const { return connected_; }
-  bool Send(std::string_view s) { return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+  bool Send(std::string_view s) {
+    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+  }
   // Reads until the peer closes or `timeout` passes; returns what arrived.
   std::string ReadAll(std::chrono::milliseconds timeout) {
     std::string out;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       pollfd p{fd_, POLLIN, 0};
       if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -116,7 +120,8 @@ struct TestApi {
 
 std::string ErrorOf(const testing::HttpResponse& r) {
   auto j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "<not a JSON error: " + r.body + ">";
+  if (j.is_discarded() || !j.is_object() || !j.contains("error"))
+    return "<not a JSON error: " + r.body + ">";
   return j["error"].get<std::string>();
 }
 
@@ -194,10 +199,12 @@ TEST_CASE("malformed bodies are rejected with a message naming the problem") {
       {"invalid UTF-8 in a value", "[{\"labels\":{\"a\":\"\xff\"}}]", "malformed JSON"},
       {"object instead of array", R"({"labels":{}})", "must be a JSON array"},
       {"labels missing", R"([{"annotations":{}}])", "alert 0: labels is required"},
-      {"label value a number", R"([{"labels":{"a":1}}])", "alert 0: labels: value of \"a\" must be a string"},
+      {"label value a number", R"([{"labels":{"a":1}}])",
+       "alert 0: labels: value of \"a\" must be a string"},
       {"labels an array", R"([{"labels":["a"]}])", "labels must be an object"},
       {"startsAt a number", R"([{"labels":{"a":"b"},"startsAt":5}])", "startsAt must be a string"},
-      {"startsAt not a time", R"([{"labels":{"a":"b"},"startsAt":"yesterday"}])", "not an RFC 3339 time"},
+      {"startsAt not a time", R"([{"labels":{"a":"b"},"startsAt":"yesterday"}])",
+       "not an RFC 3339 time"},
       {"second alert bad", R"([{"labels":{"a":"b"}}, 3])", "alert 1: must be an object"},
   };
   for (const auto& row : rows) {
@@ -276,8 +283,9 @@ TEST_CASE("API v2 over HTTP: post, list with filters, groups, status, receivers"
 
 TEST_CASE("a batch with invalid alerts stores the valid ones and answers 400 naming the others") {
   TestApi t;
-  auto r = testing::HttpPostJson(t.base + "/api/v2/alerts",
-                                 R"([{"labels":{"alertname":"Good"}},{"labels":{"bad-name":"x"}},{"labels":{"e":""}}])");
+  auto r = testing::HttpPostJson(
+      t.base + "/api/v2/alerts",
+      R"([{"labels":{"alertname":"Good"}},{"labels":{"bad-name":"x"}},{"labels":{"e":""}}])");
   CHECK(r.status == 400);
   const std::string err = ErrorOf(r);
   CHECK(err.find("alert 1 {bad-name=\"x\"}: invalid label set") != std::string::npos);
@@ -305,7 +313,8 @@ TEST_CASE("webhook receiver ingests firing and resolved alerts of a version 4 pa
   CHECK(res->ResolvedAt(t.clock.Now()));
   CHECK(res->ends_at == *ParseRFC3339("2024-05-01T09:30:00Z"));
 
-  auto v3 = testing::HttpPostJson(t.base + "/api/v1/webhook/alertmanager", R"({"version":"3","alerts":[]})");
+  auto v3 = testing::HttpPostJson(t.base + "/api/v1/webhook/alertmanager",
+                                  R"({"version":"3","alerts":[]})");
   CHECK(v3.status == 400);
   CHECK(ErrorOf(v3).find("version must be \"4\"") != std::string::npos);
 }
@@ -330,12 +339,15 @@ TEST_CASE("HTTP behaviour: health, HEAD, 404, 405, keep-alive, body limit, bad r
   SUBCASE("several requests on one connection") {
     RawClient c(t.server->port());
     REQUIRE(c.connected());
-    REQUIRE(c.Send("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\nGET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(c.Send(
+        "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\nGET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"));
     std::string got;
-    testing::WaitFor([&] {
-      got += c.ReadAll(100ms);
-      return got.find("HTTP/1.1 200", got.find("HTTP/1.1 200") + 1) != std::string::npos;
-    }, 5s);
+    testing::WaitFor(
+        [&] {
+          got += c.ReadAll(100ms);
+          return got.find("HTTP/1.1 200", got.find("HTTP/1.1 200") + 1) != std::string::npos;
+        },
+        5s);
     CHECK_FALSE(c.closed());
   }
   SUBCASE("body over the limit: 413 before reading it") {
@@ -397,7 +409,8 @@ TEST_CASE("graceful stop finishes the request in flight and refuses new connecti
   REQUIRE(testing::WaitFor([&] { return entered.load(); }, 5s));
   std::thread stopper([&] { t.server->Stop(); });
   // Stop waits for the request: release it only once Stop has started refusing connections.
-  REQUIRE(testing::WaitFor([&] { return testing::HttpGet(t.base + "/-/healthy").status == 0; }, 5s));
+  REQUIRE(
+      testing::WaitFor([&] { return testing::HttpGet(t.base + "/-/healthy").status == 0; }, 5s));
   release = true;
   stopper.join();
   client.join();

@@ -34,9 +34,11 @@ struct Alertd {
     url = "http://127.0.0.1:" + std::to_string(port);
     db = dir + "/data/alertd.db";
     config = dir + "/alertd.yml";
-    WriteFile(config, "route:\n  receiver: default\n  group_by: [alertname]\nreceivers:\n  - name: default\n"
-                      "server:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n" + extra_server +
-                          "storage:\n  path: " + db + "\n");
+    WriteFile(
+        config,
+        "route:\n  receiver: default\n  group_by: [alertname]\nreceivers:\n  - name: default\n"
+        "server:\n  listen: 127.0.0.1:" +
+            std::to_string(port) + "\n" + extra_server + "storage:\n  path: " + db + "\n");
     Start(wait);
   }
   void Start(bool wait = true) {
@@ -52,7 +54,8 @@ struct Alertd {
 
 std::string ErrorOf(const HttpResponse& r) {
   auto j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "<not a JSON error: " + r.body + ">";
+  if (j.is_discarded() || !j.is_object() || !j.contains("error"))
+    return "<not a JSON error: " + r.body + ">";
   return j["error"].get<std::string>();
 }
 
@@ -64,7 +67,8 @@ LabelSet FromJson(const json& labels) {
 
 std::map<std::string, std::string> FingerprintsByLabels(const json& alerts) {
   std::map<std::string, std::string> out;
-  for (const auto& a : alerts) out[FromJson(a["labels"]).String()] = a["fingerprint"].get<std::string>();
+  for (const auto& a : alerts)
+    out[FromJson(a["labels"]).String()] = a["fingerprint"].get<std::string>();
   return out;
 }
 
@@ -79,13 +83,19 @@ json FingerprintLabelSets() {
   sets.push_back({{"alertname", "Empty"}, {"gone", ""}, {"kept", "v"}});
   sets.push_back({{"alertname", "Quote"}, {"q", "say \"hi\"\n\ttab"}});
   sets.push_back({{"alertname", "Backslash"}, {"path", "C:\\Windows\\"}});
-  sets.push_back({{"alertname", "Separator"}, {"v", "a\xC3\xBF" "b"}});
+  sets.push_back({{"alertname", "Separator"},
+                  {"v",
+                   "a\xC3\xBF"
+                   "b"}});
   json many = {{"alertname", "Many"}};
-  for (int i = 0; i < 40; ++i) many["label_" + std::to_string(i)] = "value " + std::to_string(i * 7);
+  for (int i = 0; i < 40; ++i)
+    many["label_" + std::to_string(i)] = "value " + std::to_string(i * 7);
   sets.push_back(many);
   for (int i = 0; i < 12; ++i) {
-    sets.push_back({{"alertname", "Series"}, {"instance", "host-" + std::to_string(i) + ":9100"},
-                    {"job", "node"}, {"severity", i % 2 ? "critical" : "warning"}});
+    sets.push_back({{"alertname", "Series"},
+                    {"instance", "host-" + std::to_string(i) + ":9100"},
+                    {"job", "node"},
+                    {"severity", i % 2 ? "critical" : "warning"}});
   }
   sets.push_back({{"_underscore", "x"}, {"alertname", "Underscore"}});
   sets.push_back({{"alertname", "Long"}, {"v", std::string(2000, 'z')}});
@@ -103,7 +113,8 @@ TEST_CASE("amtool adds and queries alerts against alertd") {
                          "--annotation=summary=from amtool", "--alertmanager.url=" + ad.url},
                         &out);
     REQUIRE_MESSAGE(rc == 0, out);
-    rc = RunCommand({"/usr/bin/amtool", "alert", "query", "-o", "json", "--alertmanager.url=" + ad.url}, &out);
+    rc = RunCommand(
+        {"/usr/bin/amtool", "alert", "query", "-o", "json", "--alertmanager.url=" + ad.url}, &out);
     REQUIRE_MESSAGE(rc == 0, out);
     auto start = out.find('[');
     REQUIRE(start != std::string::npos);
@@ -113,10 +124,14 @@ TEST_CASE("amtool adds and queries alerts against alertd") {
     CHECK(list[0]["annotations"]["summary"] == "from amtool");
     CHECK(list[0]["fingerprint"] == FromJson(list[0]["labels"]).FingerprintHex());
 
-    rc = RunCommand({"/usr/bin/amtool", "alert", "query", "severity=critical", "--alertmanager.url=" + ad.url}, &out);
+    rc = RunCommand(
+        {"/usr/bin/amtool", "alert", "query", "severity=critical", "--alertmanager.url=" + ad.url},
+        &out);
     CHECK(rc == 0);
     CHECK(out.find("AmtoolAlert") != std::string::npos);
-    rc = RunCommand({"/usr/bin/amtool", "alert", "query", "severity=info", "--alertmanager.url=" + ad.url}, &out);
+    rc = RunCommand(
+        {"/usr/bin/amtool", "alert", "query", "severity=info", "--alertmanager.url=" + ad.url},
+        &out);
     CHECK(rc == 0);
     CHECK(out.find("AmtoolAlert") == std::string::npos);
     rc = RunCommand({"/usr/bin/amtool", "config", "show", "--alertmanager.url=" + ad.url}, &out);
@@ -132,14 +147,17 @@ TEST_CASE("fingerprints equal Alertmanager's, and an Alertmanager forwards to al
     Alertd ad(dir);
     const int am_port = FreePort();
     const std::string am_url = "http://127.0.0.1:" + std::to_string(am_port);
-    WriteFile(dir + "/am.yml",
-              "route:\n  receiver: alertd\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n"
-              "  repeat_interval: 1h\nreceivers:\n  - name: alertd\n    webhook_configs:\n"
-              "      - url: " + ad.url + "/api/v1/webhook/alertmanager\n        send_resolved: true\n");
-    Process am = Process::Start({"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
-                                 "--storage.path=" + dir + "/am-data", "--cluster.listen-address=",
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(am_port)},
-                                dir + "/am.log");
+    WriteFile(
+        dir + "/am.yml",
+        "route:\n  receiver: alertd\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n"
+        "  repeat_interval: 1h\nreceivers:\n  - name: alertd\n    webhook_configs:\n"
+        "      - url: " +
+            ad.url + "/api/v1/webhook/alertmanager\n        send_resolved: true\n");
+    Process am = Process::Start(
+        {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
+         "--storage.path=" + dir + "/am-data",
+         "--cluster.listen-address=", "--web.listen-address=127.0.0.1:" + std::to_string(am_port)},
+        dir + "/am.log");
     REQUIRE_MESSAGE(WaitHttpReady(am_url + "/-/ready", 30s), am.Log());
 
     json sets = FingerprintLabelSets();
@@ -151,12 +169,14 @@ TEST_CASE("fingerprints equal Alertmanager's, and an Alertmanager forwards to al
     REQUIRE(HttpPostJson(ad.url + "/api/v2/alerts", body.dump()).status == 200);
 
     json am_alerts;
-    REQUIRE(WaitFor([&] {
-      auto r = HttpGet(am_url + "/api/v2/alerts");
-      if (r.status != 200) return false;
-      am_alerts = json::parse(r.body);
-      return am_alerts.size() == sets.size();
-    }, 20s));
+    REQUIRE(WaitFor(
+        [&] {
+          auto r = HttpGet(am_url + "/api/v2/alerts");
+          if (r.status != 200) return false;
+          am_alerts = json::parse(r.body);
+          return am_alerts.size() == sets.size();
+        },
+        20s));
     // Alertmanager's fingerprints = alertd's LabelSet::FingerprintHex = alertd's API.
     auto am_fps = FingerprintsByLabels(am_alerts);
     auto ad_fps = FingerprintsByLabels(ad.Alerts());
@@ -178,11 +198,15 @@ TEST_CASE("fingerprints equal Alertmanager's, and an Alertmanager forwards to al
                              .dump())
                 .status == 200);
     json got;
-    REQUIRE_MESSAGE(WaitFor([&] {
-      got = ad.Alerts("?filter=alertname%3D%22ViaWebhook%22");
-      return got.size() == 2;
-    }, 30s), am.Log());
-    auto am_hook = FingerprintsByLabels(json::parse(HttpGet(am_url + "/api/v2/alerts?filter=alertname%3D%22ViaWebhook%22").body));
+    REQUIRE_MESSAGE(WaitFor(
+                        [&] {
+                          got = ad.Alerts("?filter=alertname%3D%22ViaWebhook%22");
+                          return got.size() == 2;
+                        },
+                        30s),
+                    am.Log());
+    auto am_hook = FingerprintsByLabels(
+        json::parse(HttpGet(am_url + "/api/v2/alerts?filter=alertname%3D%22ViaWebhook%22").body));
     CHECK(FingerprintsByLabels(got) == am_hook);
 
     // Resolve in Alertmanager: the resolved notification reaches alertd, which stops listing it.
@@ -194,8 +218,9 @@ TEST_CASE("fingerprints equal Alertmanager's, and an Alertmanager forwards to al
                              .dump())
                 .status == 200);
     (void)past;
-    REQUIRE_MESSAGE(WaitFor([&] { return ad.Alerts("?filter=alertname%3D%22ViaWebhook%22").size() == 1; }, 30s),
-                    am.Log());
+    REQUIRE_MESSAGE(
+        WaitFor([&] { return ad.Alerts("?filter=alertname%3D%22ViaWebhook%22").size() == 1; }, 30s),
+        am.Log());
     CHECK(ad.Alerts("?filter=alertname%3D%22ViaWebhook%22")[0]["labels"]["n"] == "2");
     am.Stop();
   }
@@ -211,23 +236,30 @@ TEST_CASE("a real Prometheus delivers firing and then resolved alerts") {
               "groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: PromFiring\n"
               "        expr: vector(1)\n        labels:\n          severity: page\n"
               "        annotations:\n          summary: value {{ $value }}\n");
-    WriteFile(dir + "/prometheus.yml",
-              "global:\n  evaluation_interval: 1s\nrule_files: [" + dir + "/rules.yml]\n"
-              "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:" +
-                  std::to_string(ad.port) + "']\n");
-    Process prom = Process::Start({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-                                   "--storage.tsdb.path=" + dir + "/prom-data",
-                                   "--web.listen-address=127.0.0.1:" + std::to_string(prom_port),
-                                   "--rules.alert.resend-delay=1s"},
-                                  dir + "/prom.log");
+    WriteFile(
+        dir + "/prometheus.yml",
+        "global:\n  evaluation_interval: 1s\nrule_files: [" + dir +
+            "/rules.yml]\n"
+            "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:" +
+            std::to_string(ad.port) + "']\n");
+    Process prom =
+        Process::Start({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+                        "--storage.tsdb.path=" + dir + "/prom-data",
+                        "--web.listen-address=127.0.0.1:" + std::to_string(prom_port),
+                        "--rules.alert.resend-delay=1s"},
+                       dir + "/prom.log");
     json got;
-    REQUIRE_MESSAGE(WaitFor([&] {
-      got = ad.Alerts("?filter=alertname%3D%22PromFiring%22");
-      return got.size() == 1;
-    }, 60s), prom.Log());
+    REQUIRE_MESSAGE(WaitFor(
+                        [&] {
+                          got = ad.Alerts("?filter=alertname%3D%22PromFiring%22");
+                          return got.size() == 1;
+                        },
+                        60s),
+                    prom.Log());
     CHECK(got[0]["labels"]["severity"] == "page");
     CHECK(got[0]["annotations"]["summary"] == "value 1");
-    CHECK(got[0]["generatorURL"].get<std::string>().find("/graph?g0.expr=vector%281%29") != std::string::npos);
+    CHECK(got[0]["generatorURL"].get<std::string>().find("/graph?g0.expr=vector%281%29") !=
+          std::string::npos);
     const std::string fp = got[0]["fingerprint"];
 
     // The rule stops matching: Prometheus sends the alert resolved, alertd stops listing it.
@@ -236,19 +268,22 @@ TEST_CASE("a real Prometheus delivers firing and then resolved alerts") {
               "        expr: vector(1) > 2\n        labels:\n          severity: page\n"
               "        annotations:\n          summary: value {{ $value }}\n");
     prom.Signal(SIGHUP);
-    REQUIRE_MESSAGE(WaitFor([&] { return ad.Alerts("?filter=alertname%3D%22PromFiring%22").empty(); }, 90s),
-                    prom.Log());
+    REQUIRE_MESSAGE(
+        WaitFor([&] { return ad.Alerts("?filter=alertname%3D%22PromFiring%22").empty(); }, 90s),
+        prom.Log());
     prom.Stop();
     ad.proc.Stop();
     // It is kept, resolved, in the database.
     auto db = storage::Database::Open(ad.db, {.read_only = true});
     REQUIRE(db.ok());
-    auto st = (*db)->Prepare("SELECT starts_at, ends_at, timeout FROM alerts WHERE fingerprint = ?1");
+    auto st =
+        (*db)->Prepare("SELECT starts_at, ends_at, timeout FROM alerts WHERE fingerprint = ?1");
     REQUIRE(st.ok());
     st->BindInt64(1, static_cast<int64_t>(std::stoull(fp, nullptr, 16)));
     REQUIRE(*st->Step());
     const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count();
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     CHECK(st->ColumnInt64(1) > st->ColumnInt64(0));
     CHECK(st->ColumnInt64(1) <= now_ns);
     CHECK(st->ColumnInt64(2) == 0);  // Prometheus sends endsAt: no timeout
@@ -274,10 +309,12 @@ TEST_CASE("bad input gets its answer and the daemon keeps serving others") {
         {"malformed JSON", "[{\"labels\":", 400, "malformed JSON"},
         {"wrong top-level type", "{\"labels\":{}}", 400, "must be a JSON array"},
         {"wrong label value type", R"([{"labels":{"a":true}}])", 400, "must be a string"},
-        {"wrong startsAt type", R"([{"labels":{"a":"b"},"startsAt":12}])", 400, "startsAt must be a string"},
+        {"wrong startsAt type", R"([{"labels":{"a":"b"},"startsAt":12}])", 400,
+         "startsAt must be a string"},
         {"invalid label name", R"([{"labels":{"a.b":"c"}}])", 400, "invalid label name \"a.b\""},
         {"empty label set", R"([{"labels":{}}])", 400, "at least one label pair required"},
-        {"over the body limit", "[" + std::string(2100000, ' ') + "]", 413, "larger than 2000000 bytes"},
+        {"over the body limit", "[" + std::string(2100000, ' ') + "]", 413,
+         "larger than 2000000 bytes"},
         {"10,000 alerts in one request", big.dump(), 200, ""},
     };
     for (const auto& row : rows) {
@@ -302,9 +339,9 @@ TEST_CASE("bad input gets its answer and the daemon keeps serving others") {
     std::string out;
     const auto start = std::chrono::steady_clock::now();
     // curl with a body delivered at 1 byte/s; it must fail well before its own 20 s limit.
-    int rc = RunCommand({"/usr/bin/curl", "-sS", "-o", "/dev/null", "--limit-rate", "1", "--max-time", "20",
-                         "-H", "Content-Type: application/json", "--data-binary", std::string(50, ' ') + "[]",
-                         ad.url + "/api/v2/alerts"},
+    int rc = RunCommand({"/usr/bin/curl", "-sS", "-o", "/dev/null", "--limit-rate", "1",
+                         "--max-time", "20", "-H", "Content-Type: application/json",
+                         "--data-binary", std::string(50, ' ') + "[]", ad.url + "/api/v2/alerts"},
                         &out);
     const auto took = std::chrono::steady_clock::now() - start;
     done = true;
@@ -325,7 +362,10 @@ TEST_CASE("kill -9 right after a 200: the alerts are there after restart") {
     for (int round = 0; round < 3; ++round) {
       json batch = json::array();
       for (int i = 0; i < 64; ++i) {
-        batch.push_back({{"labels", {{"alertname", "Durable"}, {"round", std::to_string(round)}, {"i", std::to_string(i)}}}});
+        batch.push_back({{"labels",
+                          {{"alertname", "Durable"},
+                           {"round", std::to_string(round)},
+                           {"i", std::to_string(i)}}}});
       }
       auto r = HttpPostJson(ad.url + "/api/v2/alerts", batch.dump());
       REQUIRE(r.status == 200);
@@ -355,7 +395,8 @@ TEST_CASE("the daemon refuses a database from a newer alertd and a corrupt file"
     REQUIRE(WaitFor([&] { return !ad.proc.Running(); }, 20s));
     CHECK(ad.proc.Log().find("written by a newer alertd") != std::string::npos);
 
-    WriteFile(ad.db, "this is not a database, but it is somebody's file\n" + std::string(4096, '#'));
+    WriteFile(ad.db,
+              "this is not a database, but it is somebody's file\n" + std::string(4096, '#'));
     RemoveTree(ad.db + "-wal");
     RemoveTree(ad.db + "-shm");
     const std::string before = ReadFile(ad.db);

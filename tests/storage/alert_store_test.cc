@@ -1,3 +1,5 @@
+#include "storage/alert_store.h"
+
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -6,7 +8,6 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/alert_store.h"
 #include "storage/codec.h"
 #include "storage/db.h"
 #include "tests/support/process.h"
@@ -156,7 +157,8 @@ TEST_CASE("a corrupt or foreign file gives a clear error and is never modified")
     const char* expect;
   };
   std::vector<Row> rows = {
-      {"not a database", [](const std::string& p) { testing::WriteFile(p, std::string(8192, 'g')); },
+      {"not a database",
+       [](const std::string& p) { testing::WriteFile(p, std::string(8192, 'g')); },
        "is not a valid alertd database"},
       {"damaged page",
        [&](const std::string& p) {
@@ -188,7 +190,8 @@ TEST_CASE("a corrupt or foreign file gives a clear error and is never modified")
     const std::string before = testing::ReadFile(p);
     auto db = Database::Open(p);
     REQUIRE_FALSE(db.ok());
-    CHECK_MESSAGE(db.status().message().find(row.expect) != std::string::npos, db.status().message());
+    CHECK_MESSAGE(db.status().message().find(row.expect) != std::string::npos,
+                  db.status().message());
     CHECK(testing::ReadFile(p) == before);
   }
 }
@@ -254,7 +257,8 @@ TEST_CASE("list is sorted by fingerprint; garbage collection drops old resolved 
     REQUIRE(store->Put(batch).ok());
     auto all = store->List();
     REQUIRE(all.size() == 50);
-    for (size_t i = 1; i < all.size(); ++i) CHECK(all[i - 1]->Fingerprint() < all[i]->Fingerprint());
+    for (size_t i = 1; i < all.size(); ++i)
+      CHECK(all[i - 1]->Fingerprint() < all[i]->Fingerprint());
 
     clock.Advance(30min);  // odd ones resolved 20 minutes ago: within retention
     CHECK(*store->CollectGarbage() == 0);
@@ -281,9 +285,9 @@ TEST_CASE("concurrent puts are all committed, listeners see every change after c
         for (int r = 0; r < 25; ++r) {
           std::vector<Alert> batch;
           for (int i = 0; i < 10; ++i) {
-            batch.push_back(MakeAlert({{"alertname", "C"}, {"t", std::to_string(t)},
-                                       {"i", std::to_string(r * 10 + i)}},
-                                      kT0, kT0 + 1h, kT0));
+            batch.push_back(MakeAlert(
+                {{"alertname", "C"}, {"t", std::to_string(t)}, {"i", std::to_string(r * 10 + i)}},
+                kT0, kT0 + 1h, kT0));
           }
           if (!store->Put(std::move(batch)).ok()) ++failures;
         }
@@ -306,8 +310,9 @@ TEST_CASE("a failed commit is reported to the caller") {
   auto db = Database::Open(dir.File("f.db"));
   REQUIRE(db.ok());
   // Make every write to the alerts table fail at the storage boundary.
-  REQUIRE((*db)->Exec("CREATE TRIGGER no_writes BEFORE INSERT ON alerts "
-                      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;")
+  REQUIRE((*db)
+              ->Exec("CREATE TRIGGER no_writes BEFORE INSERT ON alerts "
+                     "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;")
               .ok());
   auto store = OpenAlertStore(std::move(*db), &clock);
   REQUIRE(store.ok());
