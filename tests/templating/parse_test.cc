@@ -2,7 +2,11 @@
 // notifications, overriding defaults, and concurrent execution of one set.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -165,6 +169,43 @@ TEST_CASE("one set executes concurrently") {
   }
   for (auto& t : threads) t.join();
   CHECK(mismatches == 0);
+}
+
+}  // namespace
+}  // namespace alertd::templating
+
+namespace alertd::templating {
+namespace {
+
+TEST_CASE("endless template recursion stops with an error") {
+  TemplateSet set(Dialect::kAlertmanager);
+  REQUIRE(set.Parse("loop.tmpl", R"({{ define "r" }}x{{ template "r" . }}{{ end }})").ok());
+  ExecResult r = set.Execute("r", Value());
+  CHECK_FALSE(r.ok());
+  CHECK(r.status.message().find("exceeded maximum template depth (250)") != std::string::npos);
+}
+
+TEST_CASE("template files are loaded by glob and named by their base name") {
+  const std::string dir = "/tmp/alertd-templating-glob-" + std::to_string(::getpid());
+  REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+  {
+    FILE* f = std::fopen((dir + "/a.tmpl").c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(R"({{ define "custom.title" }}T:{{ .Status }}{{ end }})", f);
+    std::fclose(f);
+  }
+  TemplateSet set(Dialect::kAlertmanager);
+  REQUIRE(set.AddDefaults().ok());
+  CHECK(set.ParseGlob(dir + "/*.tmpl").ok());
+  CHECK(set.ParseGlob(dir + "/*.none").ok());
+  CHECK(set.Has("custom.title"));
+  CHECK(set.Has("a.tmpl"));
+  NotificationData d;
+  d.status = "resolved";
+  CHECK(RenderNotification(set, R"({{ template "custom.title" . }})", d).output == "T:resolved");
+  CHECK_FALSE(set.ParseFile(dir + "/missing.tmpl").ok());
+  std::remove((dir + "/a.tmpl").c_str());
+  std::remove(dir.c_str());
 }
 
 }  // namespace
