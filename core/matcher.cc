@@ -256,10 +256,11 @@ Result<Matcher> ParseMatcher(std::string_view input) {
 }
 
 std::string MatchersString(Matchers ms) {
+  // Alertmanager's Matchers.Less (pkg/labels/matcher.go): name, then value, then type.
   std::sort(ms.begin(), ms.end(), [](const Matcher& a, const Matcher& b) {
     if (a.name() != b.name()) return a.name() < b.name();
-    if (a.type() != b.type()) return a.type() < b.type();
-    return a.value() < b.value();
+    if (a.value() != b.value()) return a.value() < b.value();
+    return a.type() < b.type();
   });
   std::string out = "{";
   for (size_t i = 0; i < ms.size(); ++i) {

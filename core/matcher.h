@@ -63,7 +63,8 @@ Result<Matchers> ParseMatchers(std::string_view input);
 // Exactly one matcher.
 Result<Matcher> ParseMatcher(std::string_view input);
 
-// `{a="x",b=~"y"}` sorted by (name, type, value): the form used in route keys.
+// `{a="x",b=~"y"}` sorted by (name, value, type) as Alertmanager sorts them: the form used
+// in route keys.
 std::string MatchersString(Matchers ms);
 
 }  // namespace alertd

@@ -58,6 +58,7 @@ TEST_CASE("matchers parse in Alertmanager syntax") {
       {"quoted name", R"("service name"="x")", 1, R"({"service name"="x"})"},
       {"spaces", R"(  { a = "b" ,  c != d }  )", 2, R"({a="b",c!="d"})"},
       {"empty braces", "{}", 0, "{}"},
+      {"same name: by value, then type", R"(a!="y", a=~"x", a="x")", 3, R"({a="x",a=~"x",a!="y"})"},
   };
   for (const Row& r : rows) {
     INFO(r.name);
