@@ -14,6 +14,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -109,7 +110,7 @@ class RuleManager {
   bool paused_ = false;              // GUARDED_BY(mu_): no new evaluations (during Update)
   bool stop_ = false;                // GUARDED_BY(mu_)
   bool started_ = false;             // GUARDED_BY(mu_)
-  std::vector<std::function<void()>> queue_;  // GUARDED_BY(mu_): work for the workers
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_): work for the workers
   std::condition_variable work_cv_;
   std::thread loop_;
   std::vector<std::thread> workers_;

@@ -49,6 +49,9 @@ def main():
         alertd = argv[i + 1]
         del argv[i:i + 2]
     alertd = os.path.abspath(alertd)
+    with_vmalert = "--no-vmalert" not in argv
+    if not with_vmalert:
+        argv.remove("--no-vmalert")
     vm_url = "http://127.0.0.1:%d" % bl.free_port()
     al_url = "http://127.0.0.1:%d" % bl.free_port()
     OWN_API_TARGETS.add(al_url)
@@ -62,6 +65,8 @@ def main():
         "/usr/bin/python3 %s --alertd %s --datasource-url {datasource_url} --rule {rule_file} "
         "--interval {interval} --listen {listen} --workdir {workdir}" % (launch, alertd),
     ]
+    if not with_vmalert:
+        targets = targets[4:]
     sys.argv = [sys.argv[0]] + targets + argv
     rb.main()
 

@@ -295,6 +295,28 @@ TEST_CASE("alertd matches Prometheus 2.42 on the same rules; datasource outage")
     CHECK(filtered["data"]["groups"].empty());
   }
 
+  // Both evaluate each group on the same slots (Prometheus's group hash): the sub-second
+  // phase of each group's last evaluation start agrees (up to scheduling jitter).
+  for (const char* group : {"compat", "limited"}) {
+    INFO(group);
+    auto phase = [&](const std::string& base) -> std::optional<int64_t> {
+      json doc = GetJson(base + "/api/v1/rules");
+      for (const auto& g : doc["data"]["groups"]) {
+        if (g["name"] != group) continue;
+        auto t = alertd::ParseRFC3339(g["lastEvaluation"].get<std::string>());
+        if (!t.ok()) return std::nullopt;
+        return t->time_since_epoch().count() % 1'000'000'000;
+      }
+      return std::nullopt;
+    };
+    auto p = phase(prom), o = phase(ours);
+    REQUIRE(p.has_value());
+    REQUIRE(o.has_value());
+    int64_t d = std::llabs(*p - *o);
+    d = std::min<int64_t>(d, 1'000'000'000 - d);
+    CHECK(d < 150'000'000);
+  }
+
   // --- flapping: y crosses PendingFor's threshold every 2 s; its 6 s `for` never completes.
   for (int i = 0; i < 4; ++i) {
     auto s = PhaseA();
