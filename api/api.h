@@ -9,13 +9,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/alert_status.h"
+#include "api/auth.h"
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "router/silences.h"
 #include "storage/alert_store.h"
 
@@ -51,9 +54,21 @@ struct ApiContext {
   rules_engine::RuleManager* rules = nullptr;
   // Writers of /metrics text (Prometheus exposition format), each appending its families.
   std::vector<std::function<void(std::string*)>> metrics;
+  // alertd's metrics registry: /metrics serves its families first, then `metrics` above; the
+  // Router's observer records alertd_http_requests_total and
+  // alertd_http_request_duration_seconds in it. Null: neither.
+  MetricsRegistry* registry = nullptr;
+  // The token set in force (api/auth.h); RegisterApi installs the Router's guard over it.
+  // Null: no authentication at all.
+  const AuthHolder* auth = nullptr;
+  // POST /-/reload: reloads the configuration (the same code path as SIGHUP) and returns
+  // what went wrong: InvalidArgument for a configuration that does not load or validate
+  // (answered 400), anything else for a failure to apply it (500). Null: 503.
+  std::function<Status()> reload;
 };
 
-// Registers every endpoint below on `router`.
+// Registers every endpoint below on `router`, and the cross-cutting layers: auth (ctx.auth)
+// as the Router's guard and request metrics (ctx.registry) as its observer.
 void RegisterApi(Router& router, const ApiContext& ctx);
 
 // POST/GET /api/v2/alerts, GET /api/v2/alerts/groups (api/alerts_v2.cc).
@@ -66,7 +81,12 @@ void RegisterSilencesV2(Router& router, const ApiContext& ctx);
 void RegisterStatus(Router& router, const ApiContext& ctx);
 // Prometheus-compatible GET /api/v1/rules and GET /api/v1/alerts (api/prometheus_v1.cc).
 void RegisterPrometheusV1(Router& router, const ApiContext& ctx);
-// GET /metrics: the concatenation of ctx.metrics (api/metrics.cc).
+// GET /metrics: ctx.registry's text, then the concatenation of ctx.metrics (api/metrics.cc).
 void RegisterMetrics(Router& router, const ApiContext& ctx);
+// Router observer recording alertd_http_requests_total{handler,code} and
+// alertd_http_request_duration_seconds{handler} in `registry` (api/metrics.cc).
+Router::Observer MakeHttpMetricsObserver(MetricsRegistry* registry);
+// POST /-/reload (api/reload.cc).
+void RegisterReload(Router& router, const ApiContext& ctx);
 
 }  // namespace alertd::api

@@ -1,5 +1,7 @@
 // Request/Response helpers and the Router: everything of api/server.h that needs no Beast.
 #include <algorithm>
+#include <chrono>
+#include <memory>
 
 #include "api/json_writer.h"
 #include "api/server.h"
@@ -109,7 +111,9 @@ Response Response::Error(int status, std::string_view message) {
 }
 
 void Router::Handle(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), SplitPath(pattern), std::move(handler)});
+  auto segments = SplitPath(pattern);
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
 void Router::HandleSync(std::string method, std::string pattern, SyncHandler handler) {
@@ -118,6 +122,20 @@ void Router::HandleSync(std::string method, std::string pattern, SyncHandler han
 }
 
 void Router::Dispatch(Request& req, Responder respond) const {
+  // What the observer reads, copied: an asynchronous handler may answer after `req` is gone.
+  std::shared_ptr<Request> seen;
+  if (observer_) {
+    seen = std::make_shared<Request>();
+    seen->method = req.method;
+    seen->path = req.path;
+    seen->remote_address = req.remote_address;
+    respond = [seen, start = std::chrono::steady_clock::now(), observer = observer_,
+               inner = std::move(respond)](Response r) {
+      observer(*seen, r,
+               std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start));
+      inner(std::move(r));
+    };
+  }
   const auto segments = SplitPath(req.path);
   const std::string& method = req.method == "HEAD" ? std::string("GET") : req.method;
   std::vector<std::string> allowed;
@@ -128,6 +146,15 @@ void Router::Dispatch(Request& req, Responder respond) const {
       continue;
     }
     MatchSegments(r.segments, segments, &req.path_params);
+    req.route = r.pattern;
+    if (seen) seen->route = r.pattern;
+    if (guard_) {
+      if (auto refusal = guard_(req)) {
+        respond(std::move(*refusal));
+        return;
+      }
+    }
+    if (seen) seen->principal = req.principal;
     r.handler(req, std::move(respond));
     return;
   }

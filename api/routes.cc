@@ -10,6 +10,9 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterSilencesV2(router, ctx);
   RegisterPrometheusV1(router, ctx);
   RegisterMetrics(router, ctx);
+  RegisterReload(router, ctx);
+  if (ctx.auth) router.SetGuard(MakeAuthGuard(ctx.auth));
+  if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));
 }
 
 }  // namespace alertd::api

@@ -2,18 +2,19 @@
 // rest of api/ sees only api/server.h).
 #include "api/server.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace alertd::api {
 namespace {
@@ -21,6 +22,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 class ServerImpl;
@@ -50,34 +52,58 @@ bool ParseTarget(std::string_view target, Request* req) {
   return true;
 }
 
-// One client connection. Lives as long as an operation or a pending Responder refers to it;
-// every member is used on the connection's strand only.
-class Session : public std::enable_shared_from_this<Session> {
+// What the server and the responders need of a connection, plain or TLS.
+class SessionBase {
  public:
-  Session(tcp::socket socket, ServerImpl* server) : stream_(std::move(socket)), server_(server) {}
-
-  void Start();
+  virtual ~SessionBase() = default;
+  virtual void Start() = 0;
   // Called (through the strand) by Server::Stop: closes the connection if it is between
   // requests; otherwise the current request finishes and the connection closes after it.
-  void Drain() {
-    if (state_ == State::kIdle) Close();
-  }
-  void Write(Response r, bool close);
+  virtual void Drain() = 0;
+  // Sends `r` (on the strand); `close`: close the connection after it.
+  virtual void Write(Response r, bool close) = 0;
   // The connection's strand; safe to call from any thread.
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  virtual net::any_io_executor executor() = 0;
+};
+
+// One client connection over `Stream`: beast::tcp_stream (HTTP) or
+// beast::ssl_stream<beast::tcp_stream> (HTTPS). Lives as long as an operation or a pending
+// Responder refers to it; every member is used on the connection's strand only.
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(tcp::socket socket, ServerImpl* server) requires(!kTls)
+      : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, ssl::context& ctx, ServerImpl* server) requires(kTls)
+      : stream_(std::move(socket), ctx), server_(server) {}
+
+  void Start() override;
+  void Drain() override {
+    // An idle connection has a read pending, which a TLS close_notify exchange must not
+    // overlap: close it outright (no answer is cut short).
+    if (state_ == State::kIdle) Close(/*graceful=*/false);
+  }
+  void Write(Response r, bool close) override;
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
 
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
   void WaitForRequest();
   void ReadHeader();
   void OnHeader(beast::error_code ec);
   void ReadBody();
   void OnRequest(beast::error_code ec);
   void FailRead(beast::error_code ec);
-  void Close();
+  // Closes the connection once. `graceful` (and TLS): send close_notify first; only when no
+  // other operation is pending on the stream.
+  void Close(bool graceful = true);
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
@@ -85,12 +111,13 @@ class Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kIdle;
   bool keep_alive_ = true;
   bool head_ = false;
+  bool handshake_done_ = false;  // TLS only
 };
 
 // Hands a Response back to its session's strand. If a handler drops its Responder without
 // calling it, the client gets a 500 instead of a connection that hangs.
 struct ResponderState {
-  std::shared_ptr<Session> session;
+  std::shared_ptr<SessionBase> session;
   net::any_io_executor strand;  // the session's strand
   bool done = false;
   void Send(Response r) {
@@ -110,15 +137,48 @@ class ServerImpl final : public Server {
 
   ~ServerImpl() override { Stop(); }
 
+  // Loads the certificate and key when TLS is configured.
+  Status SetUpTls() {
+    if (opts_.tls_cert_file.empty() && opts_.tls_key_file.empty()) return Status::Ok();
+    if (opts_.tls_cert_file.empty() || opts_.tls_key_file.empty()) {
+      return Status::InvalidArgument("TLS needs both a certificate file and a key file");
+    }
+    tls_.emplace(ssl::context::tls_server);
+    // TLS 1.2 and later only; no compression, no renegotiation (OpenSSL 3 defaults).
+    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                      ssl::context::no_tlsv1_1 | ssl::context::no_compression);
+    beast::error_code ec;
+    tls_->use_certificate_chain_file(opts_.tls_cert_file, ec);
+    if (ec) {
+      return Status::InvalidArgument(fmt::format("TLS certificate {}: {}", opts_.tls_cert_file,
+                                                 ec.message()));
+    }
+    tls_->use_private_key_file(opts_.tls_key_file, ssl::context::pem, ec);
+    if (ec) {
+      return Status::InvalidArgument(
+          fmt::format("TLS key {}: {}", opts_.tls_key_file, ec.message()));
+    }
+    if (SSL_CTX_check_private_key(tls_->native_handle()) != 1) {
+      return Status::InvalidArgument(fmt::format("TLS key {} does not match certificate {}",
+                                                 opts_.tls_key_file, opts_.tls_cert_file));
+    }
+    return Status::Ok();
+  }
+
+  bool tls() const { return tls_.has_value(); }
+
   Status Listen() {
     std::string host = opts_.listen, port = "0";
     if (auto c = host.rfind(':'); c != std::string::npos) {
       port = host.substr(c + 1);
       host = host.substr(0, c);
     } else {
-      return Status::InvalidArgument(fmt::format("listen address \"{}\" has no port", opts_.listen));
+      return Status::InvalidArgument(
+          fmt::format("listen address \"{}\" has no port", opts_.listen));
     }
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
     if (host.empty()) host = "0.0.0.0";
     beast::error_code ec;
     tcp::resolver resolver(ioc_);
@@ -133,14 +193,16 @@ class ServerImpl final : public Server {
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Status::Unavailable(fmt::format("cannot listen on {}: {}", opts_.listen, ec.message()));
+      return Status::Unavailable(
+          fmt::format("cannot listen on {}: {}", opts_.listen, ec.message()));
     }
     bound_ = acceptor_.local_endpoint(ec);
     // Keeps run() from returning while every connection waits on a handler answering from
     // another thread (then no I/O is pending).
     work_.emplace(ioc_.get_executor());
     Accept();
-    for (int i = 0; i < std::max(1, opts_.threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (int i = 0; i < std::max(1, opts_.threads); ++i)
+      threads_.emplace_back([this] { ioc_.run(); });
     return Status::Ok();
   }
 
@@ -183,7 +245,7 @@ class ServerImpl final : public Server {
   const ServerOptions& opts() const { return opts_; }
   const Router& router() const { return *router_; }
 
-  void Remove(Session* s) {
+  void Remove(SessionBase* s) {
     std::lock_guard l(mu_);
     sessions_.erase(s);
     if (sessions_.empty()) cv_.notify_all();
@@ -198,7 +260,13 @@ class ServerImpl final : public Server {
         spdlog::warn("http: accept failed: {}", ec.message());
       } else if (!stopping()) {
         socket.set_option(tcp::no_delay(true), ec);
-        auto s = std::make_shared<Session>(std::move(socket), this);
+        std::shared_ptr<SessionBase> s;
+        if (tls_) {
+          s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket),
+                                                                              *tls_, this);
+        } else {
+          s = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), this);
+        }
         {
           std::lock_guard l(mu_);
           sessions_.emplace(s.get(), s);
@@ -212,6 +280,7 @@ class ServerImpl final : public Server {
   const ServerOptions opts_;
   std::shared_ptr<const Router> router_;
   net::io_context ioc_;
+  std::optional<ssl::context> tls_;  // set when serving HTTPS
   tcp::acceptor acceptor_;
   tcp::endpoint bound_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
@@ -220,14 +289,33 @@ class ServerImpl final : public Server {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // GUARDED_BY(mu_)
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;  // GUARDED_BY(mu_)
 };
 
-void Session::Start() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+template <class Stream>
+void Session<Stream>::Start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if constexpr (kTls) {
+      // The handshake counts as part of the first request: a client that connects and says
+      // nothing is cut off after the read timeout.
+      self->state_ = State::kReading;
+      self->lowest().expires_after(self->server_->opts().read_timeout);
+      self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) {
+          spdlog::debug("http: TLS handshake with a client failed: {}", ec.message());
+          return self->Close();
+        }
+        self->handshake_done_ = true;
+        self->WaitForRequest();
+      });
+    } else {
+      self->WaitForRequest();
+    }
+  });
 }
 
-void Session::WaitForRequest() {
+template <class Stream>
+void Session<Stream>::WaitForRequest() {
   if (server_->stopping()) return Close();
   state_ = State::kIdle;
   parser_.emplace();
@@ -236,46 +324,50 @@ void Session::WaitForRequest() {
   if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
   // Between requests the idle timeout applies; once the first byte arrives the whole request
   // must come within the read timeout.
-  stream_.expires_after(server_->opts().idle_timeout);
-  stream_.async_read_some(buffer_.prepare(8192), [self = shared_from_this()](beast::error_code ec,
-                                                                             size_t n) {
-    self->buffer_.commit(n);
-    if (ec) return self->Close();
-    self->ReadHeader();
-  });
-}
-
-void Session::ReadHeader() {
-  state_ = State::kReading;
-  stream_.expires_after(server_->opts().read_timeout);
-  http::async_read_header(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            self->OnHeader(ec);
+  lowest().expires_after(server_->opts().idle_timeout);
+  stream_.async_read_some(buffer_.prepare(8192),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->buffer_.commit(n);
+                            if (ec) return self->Close();
+                            self->ReadHeader();
                           });
 }
 
-void Session::OnHeader(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::ReadHeader() {
+  state_ = State::kReading;
+  lowest().expires_after(server_->opts().read_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+}
+
+template <class Stream>
+void Session<Stream>::OnHeader(beast::error_code ec) {
   if (ec) return FailRead(ec);
   const auto& h = parser_->get();
   if (beast::iequals(h[http::field::expect], "100-continue") && !parser_->is_done()) {
     // curl sends Expect: 100-continue with large bodies and waits for this before sending.
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-    http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-      if (ec) return self->Close();
-      self->ReadBody();
-    });
+    http::async_write(stream_, *cont,
+                      [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->ReadBody();
+                      });
     return;
   }
   ReadBody();
 }
 
-void Session::ReadBody() {
-  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-    self->OnRequest(ec);
-  });
+template <class Stream>
+void Session<Stream>::ReadBody() {
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); });
 }
 
-void Session::FailRead(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::FailRead(beast::error_code ec) {
   if (ec == http::error::end_of_stream || ec == net::error::eof ||
       ec == net::error::connection_reset || ec == net::error::operation_aborted ||
       ec == net::error::bad_descriptor) {
@@ -297,7 +389,8 @@ void Session::FailRead(beast::error_code ec) {
   Close();
 }
 
-void Session::OnRequest(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::OnRequest(beast::error_code ec) {
   if (ec) return FailRead(ec);
   state_ = State::kHandling;
   auto msg = parser_->release();
@@ -316,7 +409,7 @@ void Session::OnRequest(beast::error_code ec) {
   }
   req.body = std::move(msg.body());
   beast::error_code ec2;
-  auto remote = stream_.socket().remote_endpoint(ec2);
+  auto remote = lowest().socket().remote_endpoint(ec2);
   if (!ec2) req.remote_address = fmt::format("{}:{}", remote.address().to_string(), remote.port());
 
   auto state = std::make_shared<ResponderState>();
@@ -332,7 +425,8 @@ void Session::OnRequest(beast::error_code ec) {
   }
 }
 
-void Session::Write(Response r, bool close) {
+template <class Stream>
+void Session<Stream>::Write(Response r, bool close) {
   if (state_ == State::kClosed) return;
   state_ = State::kWriting;
   res_.emplace(static_cast<http::status>(r.status), 11);
@@ -347,7 +441,7 @@ void Session::Write(Response r, bool close) {
     res.body() = std::move(r.body);
     res.prepare_payload();
   }
-  stream_.expires_after(server_->opts().read_timeout);
+  lowest().expires_after(server_->opts().read_timeout);
   http::async_write(stream_, res, [self = shared_from_this()](beast::error_code ec, size_t) {
     bool again = !ec && self->res_->keep_alive();
     self->res_.reset();
@@ -356,12 +450,25 @@ void Session::Write(Response r, bool close) {
   });
 }
 
-void Session::Close() {
+template <class Stream>
+void Session<Stream>::Close(bool graceful) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  if constexpr (kTls) {
+    if (handshake_done_ && graceful) {
+      // Say close_notify, so clients can tell a complete answer from a cut connection; a
+      // peer that does not answer it in time is closed anyway.
+      lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        self->lowest().close();
+        self->server_->Remove(self.get());
+      });
+      return;
+    }
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.close();
+  lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+  lowest().close();
   server_->Remove(this);
 }
 
@@ -370,6 +477,7 @@ void Session::Close() {
 Result<std::unique_ptr<Server>> StartServer(const ServerOptions& opts,
                                             std::shared_ptr<const Router> router) {
   auto s = std::make_unique<ServerImpl>(opts, std::move(router));
+  if (auto st = s->SetUpTls(); !st.ok()) return st;
   if (auto st = s->Listen(); !st.ok()) return st;
   return std::unique_ptr<Server>(std::move(s));
 }

@@ -33,10 +33,18 @@ struct Request {
   std::string target;  // as received: path and query
   std::string path;    // percent-decoded path, without the query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order, repeats kept
-  std::map<std::string, std::string> headers;  // lower-case names
+  std::map<std::string, std::string> headers;              // lower-case names
   std::string body;
   std::map<std::string, std::string> path_params;  // from `{name}` segments of the pattern
   std::string remote_address;
+  // The pattern of the route that matched ("/api/v2/silence/{id}"); empty when none did.
+  // Set by Router::Dispatch.
+  std::string route;
+  // The name of the auth token the request presented (config `server.auth.tokens[].name`),
+  // set by the Router's guard (api/auth.h) before the handler runs. Empty when the request
+  // carried no valid token: auth is off (no tokens configured) or the endpoint is open.
+  // Handlers use it as the actor of a change, e.g. the default `by` of an acknowledgement.
+  std::string principal;
 
   // The first value of query parameter `name`, if present.
   std::optional<std::string_view> QueryValue(std::string_view name) const;
@@ -70,6 +78,15 @@ class Router {
   void Handle(std::string method, std::string pattern, Handler handler);
   void HandleSync(std::string method, std::string pattern, SyncHandler handler);
 
+  // Runs before the matched handler, with Request::route set; an answer it returns is sent
+  // instead of running the handler (auth refusals). The one place for cross-cutting checks.
+  using Guard = std::function<std::optional<Response>(Request& req)>;
+  // Sees every answer Dispatch sends (404s and guard refusals included), with the time from
+  // dispatch to answer; called on the thread that answers. For request metrics.
+  using Observer = std::function<void(const Request& req, const Response& res, Duration took)>;
+  void SetGuard(Guard guard) { guard_ = std::move(guard); }
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
+
   // Runs the matching handler; 404 when no pattern matches the path, 405 (with Allow) when
   // the path matches under another method.
   void Dispatch(Request& req, Responder respond) const;
@@ -77,20 +94,27 @@ class Router {
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };
   std::vector<Route> routes_;
+  Guard guard_;
+  Observer observer_;
 };
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:9095";  // host:port; port 0 picks a free one
   size_t max_body_bytes = 4 << 20;
-  size_t max_header_bytes = 64 << 10;     // larger: 431
-  Duration read_timeout = std::chrono::seconds(30);   // one whole request
-  Duration idle_timeout = std::chrono::seconds(120);  // between keep-alive requests
+  size_t max_header_bytes = 64 << 10;                  // larger: 431
+  Duration read_timeout = std::chrono::seconds(30);    // one whole request
+  Duration idle_timeout = std::chrono::seconds(120);   // between keep-alive requests
   Duration shutdown_grace = std::chrono::seconds(10);  // Stop() waits this long for requests
   int threads = 2;
+  // HTTPS when both are set: PEM files of the certificate chain (leaf first) and its private
+  // key, read once at start. Both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
@@ -105,8 +129,10 @@ class Server {
   virtual void Stop() = 0;
 };
 
-// Binds `opts.listen` and starts serving `router` on opts.threads threads. Fails when the
-// address is malformed or cannot be bound.
+// Binds `opts.listen` (with SO_REUSEADDR, so a restart right after a crash can bind the port
+// while the old connections linger in TIME_WAIT) and starts serving `router` on opts.threads
+// threads. Fails when the address is malformed or cannot be bound, or when the TLS
+// certificate or key cannot be loaded.
 Result<std::unique_ptr<Server>> StartServer(const ServerOptions& opts,
                                             std::shared_ptr<const Router> router);
 

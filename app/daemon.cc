@@ -1,6 +1,7 @@
 // Wires the daemon together and owns every component's lifetime: config, SQLite database,
-// alert store, HTTP API. Signals are handled synchronously on the main thread with sigwait
-// (every other thread starts with them blocked), so no handler runs on an arbitrary thread.
+// alert store, HTTP API, metrics registry, reload path. Signals are handled synchronously on
+// the main thread with sigwait (every other thread starts with them blocked), so no handler
+// runs on an arbitrary thread.
 #include "app/daemon.h"
 
 #include <pthread.h>
@@ -8,12 +9,17 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/server.h"
+#include "app/logging.h"
+#include "app/reloader.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/scheduler.h"
 #include "notifiers/metrics.h"
 #include "notifiers/registry.h"
@@ -29,42 +35,59 @@
 namespace alertd::app {
 namespace {
 
-// The current configuration; a reload swaps it. Thread-safe.
-class ConfigHolder {
- public:
-  std::shared_ptr<const config::Config> Get() const {
-    std::lock_guard l(mu_);
-    return cfg_;
-  }
-  void Set(std::shared_ptr<const config::Config> c) {
-    std::lock_guard l(mu_);
-    cfg_ = std::move(c);
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const config::Config> cfg_;  // GUARDED_BY(mu_)
-};
-
-// Loads the config file and applies the command-line overrides.
-std::shared_ptr<const config::Config> Load(const DaemonOptions& opts) {
+// Loads the config file and applies the command-line overrides. InvalidArgument listing
+// every problem (file:line:col) when it does not load or validate.
+Result<ConfigPtr> Load(const DaemonOptions& opts) {
   auto res = config::LoadConfigFile(opts.config_path);
   if (!res.ok()) {
-    for (const auto& e : res.errors) spdlog::error("config: {}", e.String());
-    if (res.errors.empty()) spdlog::error("config: {} could not be loaded", opts.config_path);
-    return nullptr;
+    std::string msg;
+    for (const auto& e : res.errors) {
+      if (!msg.empty()) msg += "; ";
+      msg += e.String();
+    }
+    if (msg.empty()) msg = opts.config_path + " could not be loaded";
+    return Status::InvalidArgument(msg);
   }
   auto cfg = std::make_shared<config::Config>(std::move(*res.config));
   if (!opts.listen.empty()) cfg->server.listen = opts.listen;
   if (!opts.storage_path.empty()) cfg->storage.path = opts.storage_path;
-  return cfg;
+  return ConfigPtr(std::move(cfg));
 }
 
-void SetLogLevel(const std::string& level) {
-  if (level == "debug") spdlog::set_level(spdlog::level::debug);
-  else if (level == "warn") spdlog::set_level(spdlog::level::warn);
-  else if (level == "error") spdlog::set_level(spdlog::level::err);
-  else spdlog::set_level(spdlog::level::info);
+// alertd_alerts{state}: the stored alerts that are not resolved, by the router's state
+// (Alertmanager's alertmanager_alerts), and alertd_rule_alerts{state}: the rule engine's
+// pending and firing alerts. Computed at scrape time.
+MetricsRegistry::Collector AlertsByStateCollector(const storage::AlertStore* store,
+                                                  const router::Router* router,
+                                                  const rules_engine::RuleManager* rules,
+                                                  const Clock* clock) {
+  return [=](std::string* out) {
+    std::map<std::string, double> by_state = {
+        {"active", 0}, {"suppressed", 0}, {"unprocessed", 0}};
+    const Time now = clock->Now();
+    for (const auto& a : store->List()) {
+      if (!IsZero(a->ends_at) && a->ends_at <= now) continue;
+      by_state[router->StateOf(*a).state] += 1;
+    }
+    AppendFamilyHeader(out, "alertd_alerts", "gauge", "Unresolved alerts by state.");
+    for (const auto& [state, n] : by_state) {
+      AppendSample(out, "alertd_alerts", {{"state", state}}, n);
+    }
+    if (!rules) return;
+    double pending = 0, firing = 0;
+    for (const auto& g : rules->Snapshot()) {
+      for (const auto& r : g.rules) {
+        for (const auto& a : r.alerts) {
+          if (a.state == rules_engine::AlertState::kPending) pending += 1;
+          if (a.state == rules_engine::AlertState::kFiring) firing += 1;
+        }
+      }
+    }
+    AppendFamilyHeader(out, "alertd_rule_alerts", "gauge",
+                       "Alerts of alerting rules by state (pending or firing).");
+    AppendSample(out, "alertd_rule_alerts", {{"state", "firing"}}, firing);
+    AppendSample(out, "alertd_rule_alerts", {{"state", "pending"}}, pending);
+  };
 }
 
 // The router's way to build a receiver's integrations with the real notifiers. Templates are
@@ -97,7 +120,10 @@ router::IntegrationFactory MakeIntegrationFactory(notifiers::NotificationMetrics
 }  // namespace
 
 int RunDaemon(const DaemonOptions& opts) {
-  SetLogLevel(opts.log_level);
+  if (Status st = ConfigureLogging(opts.log_level, opts.log_format); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 2;
+  }
   // Block the signals we wait for before any thread starts, so threads inherit the mask.
   sigset_t sigs;
   sigemptyset(&sigs);
@@ -109,10 +135,33 @@ int RunDaemon(const DaemonOptions& opts) {
 
   SystemClock clock;
   const Time start = clock.Now();
-  auto cfg = Load(opts);
-  if (!cfg) return 1;
+  auto loaded = Load(opts);
+  if (!loaded.ok()) {
+    spdlog::error("config: {}", loaded.status().message());
+    return 1;
+  }
+  const ConfigPtr cfg = *loaded;
   ConfigHolder holder;
   holder.Set(cfg);
+  // Every component records into this one registry; /metrics serves it.
+  MetricsRegistry registry;
+  auto& commit_latency = registry.AddHistogram(
+      "alertd_storage_commit_duration_seconds",
+      "Latency of SQLite transaction commits (including the fsync), by store.", {"store"});
+  api::AuthHolder auth;
+  {
+    auto a = api::Authenticator::FromConfig(cfg->server);
+    if (!a.ok()) {
+      spdlog::error("config: {}", a.status().message());
+      return 1;
+    }
+    auth.Set(*a);
+    if ((*a)->enabled()) {
+      spdlog::info("http: bearer-token auth on ({} tokens){}{}", (*a)->token_count(),
+                   cfg->server.auth_reads ? ", reads protected" : "",
+                   cfg->server.auth_alert_posts ? ", alert posts protected" : "");
+    }
+  }
 
   const std::string db_path = cfg->storage.path;
   if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
@@ -128,6 +177,7 @@ int RunDaemon(const DaemonOptions& opts) {
     spdlog::error("storage: {}", db.status().message());
     return 1;
   }
+  (*db)->ObserveCommits(&commit_latency.WithLabels({"alerts"}));
   storage::AlertStoreOptions store_opts;
   store_opts.retention = cfg->storage.retention;
   auto store = storage::OpenAlertStore(std::move(*db), &clock, store_opts);
@@ -153,6 +203,7 @@ int RunDaemon(const DaemonOptions& opts) {
       spdlog::error("storage: {}", state_db.status().message());
       return 1;
     }
+    (*state_db)->ObserveCommits(&commit_latency.WithLabels({"rules"}));
     auto rs = storage::OpenRuleStateStore(std::move(*state_db));
     if (!rs.ok()) {
       spdlog::error("storage: {}", rs.status().message());
@@ -184,6 +235,7 @@ int RunDaemon(const DaemonOptions& opts) {
     spdlog::error("storage: {}", router_db.status().message());
     return 1;
   }
+  (*router_db)->ObserveCommits(&commit_latency.WithLabels({"router"}));
   router::StateDb router_state(std::move(*router_db));
   notifiers::NotificationMetrics notification_metrics;
   router::RouterDeps rdeps;
@@ -205,12 +257,83 @@ int RunDaemon(const DaemonOptions& opts) {
                router_ptr->silences().List().size(), router_ptr->nflog().size(),
                router_ptr->Groups().size());
 
+  // The one reload path (SIGHUP and POST /-/reload). Steps run in this order, each all or
+  // nothing; a failure reverts the ones before it. Auth goes first: re-reading token files
+  // is the likeliest failure, and undoing it is cheap.
+  std::vector<ReloadStep> steps;
+  auto prev_auth = std::make_shared<std::shared_ptr<const api::Authenticator>>();
+  steps.push_back(ReloadStep{
+      "auth",
+      [&auth, prev_auth](const ConfigPtr& next, const ConfigPtr&) {
+        auto a = api::Authenticator::FromConfig(next->server);
+        if (!a.ok()) return a.status();
+        *prev_auth = auth.Get();
+        auth.Set(*a);
+        return Status::Ok();
+      },
+      [&auth, prev_auth](const ConfigPtr&, const ConfigPtr&) {
+        auth.Set(*prev_auth);
+        return Status::Ok();
+      }});
+  steps.push_back(ReloadStep{
+      "router",
+      [&router_ptr](const ConfigPtr& next, const ConfigPtr&) {
+        return router_ptr->ApplyConfig(next);
+      },
+      [&router_ptr](const ConfigPtr& prev, const ConfigPtr&) {
+        return router_ptr->ApplyConfig(prev);
+      }});
+  steps.push_back(ReloadStep{
+      "rules",
+      [&rules](const ConfigPtr& next, const ConfigPtr&) {
+        if (!rules) {
+          if (!next->rule_groups.empty()) {
+            spdlog::warn(
+                "rules: rules need a datasource configured at start; restart to evaluate them");
+          }
+          return Status::Ok();
+        }
+        return rules->Update(next->rule_groups, rules_engine::ManagerOptionsFromConfig(*next));
+      },
+      [&rules](const ConfigPtr& prev, const ConfigPtr&) {
+        if (!rules) return Status::Ok();
+        return rules->Update(prev->rule_groups, rules_engine::ManagerOptionsFromConfig(*prev));
+      }});
+  steps.push_back(ReloadStep{
+      "restart-only settings",
+      [](const ConfigPtr& next, const ConfigPtr& prev) {
+        if (next->server.listen != prev->server.listen ||
+            next->storage.path != prev->storage.path ||
+            next->server.tls_cert_file != prev->server.tls_cert_file ||
+            next->server.tls_key_file != prev->server.tls_key_file) {
+          spdlog::warn(
+              "config: server.listen, server.tls and storage.path changes take effect after a "
+              "restart");
+        }
+        if (next->datasource.url != prev->datasource.url) {
+          spdlog::warn("config: datasource changes take effect after a restart");
+        }
+        return Status::Ok();
+      },
+      nullptr});
+  Reloader reloader([&opts] { return Load(opts); }, std::move(steps), &holder, &clock,
+                    &registry);
+
   api::ApiContext ctx;
+  ctx.registry = &registry;
+  ctx.auth = &auth;
+  ctx.reload = [&reloader] { return reloader.Reload("POST /-/reload"); };
+
   ctx.silences = &router_ptr->silences();
   ctx.rules = rules.get();
   if (rules) {
-    ctx.metrics.push_back([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
+    registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
   }
+  registry.AddCollector([m = &notification_metrics](std::string* out) {
+    m->WritePrometheusText(out);
+  });
+  registry.AddCollector(
+      AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
   ctx.alerts = store->get();
   ctx.clock = &clock;
   ctx.config = [&holder] { return holder.Get(); };
@@ -225,12 +348,15 @@ int RunDaemon(const DaemonOptions& opts) {
   sopts.max_body_bytes = cfg->server.max_body_bytes;
   sopts.read_timeout = cfg->server.read_timeout;
   sopts.idle_timeout = cfg->server.idle_timeout;
+  sopts.tls_cert_file = cfg->server.tls_cert_file;
+  sopts.tls_key_file = cfg->server.tls_key_file;
   auto server = api::StartServer(sopts, router);
   if (!server.ok()) {
     spdlog::error("http: {}", server.status().message());
     return 1;
   }
-  spdlog::info("alertd listening on {}", (*server)->address());
+  spdlog::info("alertd listening on {} ({})", (*server)->address(),
+               sopts.tls_cert_file.empty() ? "http" : "https");
   if (rules) {
     rules->Start();
     spdlog::info("rules: evaluating {} groups against {}", rules->group_count(),
@@ -241,35 +367,7 @@ int RunDaemon(const DaemonOptions& opts) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::info("reloading {}", opts.config_path);
-      auto next = Load(opts);
-      if (!next) {
-        spdlog::error("reload failed; keeping the running configuration");
-        continue;
-      }
-      if (next->server.listen != cfg->server.listen || next->storage.path != cfg->storage.path) {
-        spdlog::warn("server.listen and storage.path changes take effect after a restart");
-      }
-      if (rules) {
-        if (next->datasource.url != cfg->datasource.url) {
-          spdlog::warn("datasource changes take effect after a restart");
-        }
-        if (Status st = rules->Update(next->rule_groups,
-                                      rules_engine::ManagerOptionsFromConfig(*next));
-            !st.ok()) {
-          spdlog::error("reload failed: rules: {}; keeping the running configuration",
-                        st.message());
-          continue;
-        }
-      } else if (!next->rule_groups.empty()) {
-        spdlog::warn("rules need a datasource configured at start; restart to evaluate them");
-      }
-      if (Status st = router_ptr->ApplyConfig(next); !st.ok()) {
-        spdlog::error("reload failed: router: {}; keeping the running configuration", st.message());
-        continue;
-      }
-      holder.Set(next);
-      spdlog::info("configuration reloaded");
+      (void)reloader.Reload("SIGHUP");  // logged and counted by the reloader
       continue;
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

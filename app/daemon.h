@@ -10,7 +10,8 @@ struct DaemonOptions {
   std::string config_path;
   std::string listen;        // overrides server.listen when set
   std::string storage_path;  // overrides storage.path when set
-  std::string log_level = "info";
+  std::string log_level = "info";  // debug, info, warn, error
+  std::string log_format = "text";  // text, logfmt, json (app/logging.h)
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

@@ -1,5 +1,6 @@
 // alertd command line:
-//   alertd --config FILE [--listen ADDR] [--storage PATH]   run the daemon
+//   alertd --config FILE [--listen ADDR] [--storage PATH] [--log-level L] [--log-format F]
+//                                                           run the daemon
 //   alertd check-config FILE                                validate and summarise, exit 0/1
 #include <CLI/CLI.hpp>
 
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
   app.add_option("--storage", opts.storage_path, "SQLite database path, overrides storage.path");
   app.add_option("--log-level", opts.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log-format", opts.log_format, "text, logfmt or json")
+      ->check(CLI::IsMember({"text", "logfmt", "json"}));
 
   std::string check_path;
   auto* check = app.add_subcommand("check-config", "validate a configuration and its rule files");

@@ -112,8 +112,7 @@ std::vector<std::pair<std::string, std::string>> Zip(const std::vector<std::stri
 }
 
 void WriteChild(std::string* out, const std::string& name,
-                const std::vector<std::pair<std::string, std::string>>& labels,
-                const Counter& c) {
+                const std::vector<std::pair<std::string, std::string>>& labels, const Counter& c) {
   AppendSample(out, name, labels, c.Value());
 }
 
@@ -153,9 +152,9 @@ template class Family<Histogram>;
 
 CounterFamily& MetricsRegistry::AddCounter(std::string name, std::string help,
                                            std::vector<std::string> label_names) {
-  auto f = std::shared_ptr<CounterFamily>(new CounterFamily(
-      std::move(name), std::move(help), std::move(label_names),
-      [] { return std::make_unique<Counter>(); }));
+  auto f = std::shared_ptr<CounterFamily>(
+      new CounterFamily(std::move(name), std::move(help), std::move(label_names),
+                        [] { return std::make_unique<Counter>(); }));
   std::lock_guard l(mu_);
   writers_.push_back([f](std::string* out) { f->Write("counter", out); });
   owned_.push_back(f);

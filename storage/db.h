@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/metrics.h"
 #include "core/result.h"
 
 struct sqlite3;
@@ -103,7 +104,16 @@ class Database {
   Result<Statement> Prepare(std::string_view sql);
 
   Status Begin() { return Exec("BEGIN IMMEDIATE"); }
-  Status Commit() { return Exec("COMMIT"); }
+  Status Commit() {
+    if (!commit_latency_) return Exec("COMMIT");
+    const auto start = std::chrono::steady_clock::now();
+    Status s = Exec("COMMIT");
+    commit_latency_->ObserveDuration(std::chrono::steady_clock::now() - start);
+    return s;
+  }
+  // Records the latency of every Commit (the fsync, mostly) in `h` (null: stop recording).
+  // `h` must outlive the database; the daemon labels one per store for /metrics.
+  void ObserveCommits(Histogram* h) { commit_latency_ = h; }
   void Rollback();
 
   // PRAGMA user_version.
@@ -117,6 +127,7 @@ class Database {
 
   sqlite3* db_;
   std::string path_;
+  Histogram* commit_latency_ = nullptr;
 };
 
 }  // namespace alertd::storage

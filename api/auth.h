@@ -1,0 +1,94 @@
+// Bearer-token authentication of the HTTP API, decided in one place: the Router's guard
+// (api/server.h Router::SetGuard) asks the current Authenticator before any handler runs.
+//
+// Policy (config `server.auth`):
+//   - No tokens configured: no auth at all; every request passes with an empty principal.
+//   - Mutating requests (every method but GET and HEAD: acknowledgements, silences, reload,
+//     and any endpoint added later) need `Authorization: Bearer <token>` matching one of
+//     `server.auth.tokens`.
+//   - POST /api/v2/alerts and the webhook receiver (POST /api/v1/webhook/alertmanager) need
+//     a token only with `protect_alert_posts: true`, so Prometheus and Alertmanager senders
+//     keep working unchanged by default.
+//   - Reads (GET, HEAD) need a token only with `protect_reads: true`. /-/healthy and
+//     /-/ready stay open always: probes carry no credentials and learn nothing from them.
+// A request that needs a token and has none, or a wrong one, gets 401 with a JSON error and
+// `WWW-Authenticate: Bearer realm="alertd"`; its handler does not run, so nothing changes.
+// A valid token's name lands in Request::principal (whether or not the endpoint needed it).
+//
+// Tokens are compared in constant time (SHA-256 digests compared with CRYPTO_memcmp, so
+// neither the content nor the length of a secret leaks through timing). Secrets are never
+// logged; refusals are logged with method, path, peer and the reason only.
+//
+// Thread-safety: an Authenticator is immutable after FromConfig and safe to share; AuthHolder
+// swaps the current one atomically (a reload re-reads token files and installs a new one).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/server.h"
+#include "config/config.h"
+#include "core/result.h"
+
+namespace alertd::api {
+
+class Authenticator {
+ public:
+  // Builds the token set from `server`: inline tokens as given, token_file contents read now
+  // (surrounding whitespace and the trailing newline trimmed). Fails, naming the token and
+  // file but never the secret, when a file cannot be read or is empty.
+  static Result<std::shared_ptr<const Authenticator>> FromConfig(
+      const config::ServerConfig& server);
+
+  // False when no tokens are configured (then Authorize never refuses).
+  bool enabled() const { return !tokens_.empty(); }
+  size_t token_count() const { return tokens_.size(); }
+
+  // Whether a request for `method` on the matched route pattern must carry a token.
+  bool Requires(std::string_view method, std::string_view route) const;
+
+  // Checks `req` (Request::route set); returns the 401 answer when it must be refused,
+  // otherwise sets req.principal to the presented token's name (if valid) and returns
+  // nullopt.
+  std::optional<Response> Authorize(Request& req) const;
+
+  // The name of the token `secret` matches, or nullopt. Constant time in `secret` and in
+  // which token matches.
+  std::optional<std::string> Match(std::string_view secret) const;
+
+ private:
+  struct Token {
+    std::string name;
+    std::array<unsigned char, 32> digest;  // SHA-256 of the secret
+  };
+  std::vector<Token> tokens_;
+  bool protect_reads_ = false;
+  bool protect_alert_posts_ = false;
+};
+
+// The Authenticator in force. Thread-safe.
+class AuthHolder {
+ public:
+  std::shared_ptr<const Authenticator> Get() const {
+    std::lock_guard l(mu_);
+    return current_;
+  }
+  void Set(std::shared_ptr<const Authenticator> a) {
+    std::lock_guard l(mu_);
+    current_ = std::move(a);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Authenticator> current_;  // GUARDED_BY(mu_)
+};
+
+// A Router guard that authorizes every request against holder->Get() (none set: open).
+// `holder` must outlive the router.
+Router::Guard MakeAuthGuard(const AuthHolder* holder);
+
+}  // namespace alertd::api
