@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "router/acks.h"
 #include "router/silences.h"
 #include "storage/alert_store.h"
 
@@ -45,6 +46,9 @@ struct ApiContext {
   std::shared_ptr<AlertStatusProvider> status;
   // Silences (the router's); null: the silence endpoints answer 503.
   router::Silences* silences = nullptr;
+  // Acknowledgements (the router); null: the ack endpoints answer 503 and alerts show
+  // "ack": null.
+  router::AckService* acks = nullptr;
   // /-/ready answers 200 only when this returns true (unset: always ready).
   std::function<bool()> ready;
   VersionInfo version;
@@ -88,5 +92,10 @@ void RegisterMetrics(Router& router, const ApiContext& ctx);
 Router::Observer MakeHttpMetricsObserver(MetricsRegistry* registry);
 // POST /-/reload (api/reload.cc).
 void RegisterReload(Router& router, const ApiContext& ctx);
+// POST/DELETE /api/v1/alerts/{fingerprint}/ack, POST/GET /api/v1/acks (api/acks_v1.cc).
+void RegisterAcksV1(Router& router, const ApiContext& ctx);
+// An alert's "ack" value as GET /api/v2/alerts and /api/v1/alerts show it:
+// {"by","comment","at","expiresAt"} or null (api/acks_v1.cc).
+void AppendAlertAckJson(std::string* out, const std::optional<router::Ack>& ack);
 
 }  // namespace alertd::api

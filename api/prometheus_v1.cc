@@ -41,7 +41,9 @@ void AppendTime(std::string* out, Time t) {
   out->push_back('"');
 }
 
-void AppendAlert(std::string* out, const re::RuleAlert& a) {
+// `ack`: alertd's "ack" field, after Prometheus's (left out when null: /api/v1/rules).
+void AppendAlert(std::string* out, const re::RuleAlert& a,
+                 const std::optional<router::Ack>* ack = nullptr) {
   out->append("{\"labels\":");
   AppendLabelSetJson(out, a.labels);
   out->append(",\"annotations\":");
@@ -56,6 +58,10 @@ void AppendAlert(std::string* out, const re::RuleAlert& a) {
   }
   out->append(",\"value\":");
   AppendJsonString(out, re::FormatFloatE(a.value));
+  if (ack) {
+    out->append(",\"ack\":");
+    AppendAlertAckJson(out, *ack);
+  }
   out->push_back('}');
 }
 
@@ -159,9 +165,26 @@ Response Rules(const ApiContext& ctx, const Request& req) {
   return Response::Json(200, std::move(out));
 }
 
+// The ack of a rule's alert: its labels with the external labels (as sent to the store).
+std::optional<router::Ack> RuleAlertAck(const ApiContext& ctx, const LabelSet& external,
+                                        const re::RuleAlert& a) {
+  if (!ctx.acks || !ctx.alerts) return std::nullopt;
+  LabelSet labels = a.labels;
+  for (const auto& el : external) {
+    if (!labels.Has(el.name)) labels.Set(el.name, el.value);
+  }
+  auto stored = ctx.alerts->Get(labels.Fingerprint());
+  if (!stored) return std::nullopt;
+  return ctx.acks->AckOf(*stored);
+}
+
 Response Alerts(const ApiContext& ctx) {
   std::vector<re::GroupSnapshot> groups;
   if (ctx.rules) groups = ctx.rules->Snapshot();
+  LabelSet external;
+  if (ctx.config) {
+    if (auto cfg = ctx.config()) external = cfg->evaluation.external_labels;
+  }
   std::string out = "{\"status\":\"success\",\"data\":{\"alerts\":[";
   bool first = true;
   for (const auto& g : groups) {
@@ -169,7 +192,8 @@ Response Alerts(const ApiContext& ctx) {
       for (const auto& a : r.alerts) {
         if (!first) out.push_back(',');
         first = false;
-        AppendAlert(&out, a);
+        const auto ack = RuleAlertAck(ctx, external, a);
+        AppendAlert(&out, a, &ack);
       }
     }
   }

@@ -11,6 +11,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterPrometheusV1(router, ctx);
   RegisterMetrics(router, ctx);
   RegisterReload(router, ctx);
+  RegisterAcksV1(router, ctx);
   if (ctx.auth) router.SetGuard(MakeAuthGuard(ctx.auth));
   if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));
 }

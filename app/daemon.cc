@@ -325,6 +325,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.reload = [&reloader] { return reloader.Reload("POST /-/reload"); };
 
   ctx.silences = &router_ptr->silences();
+  ctx.acks = router_ptr.get();
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });

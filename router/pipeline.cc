@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "router/route.h"
+
 namespace alertd::router {
 
 Pipeline::Pipeline(PipelineDeps deps,

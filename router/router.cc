@@ -34,7 +34,8 @@ Router::Router(RouterDeps deps, RouterOptions opts)
   silences_ = std::make_unique<Silences>(deps_.clock, deps_.db);
   nflog_ = std::make_unique<NotificationLog>(deps_.db);
   acks_ = std::make_unique<Acknowledgements>(deps_.db);
-  escalations_ = std::make_unique<Escalations>(deps_.clock, deps_.scheduler, deps_.db, this);
+  Escalations::Host* host = this;  // a private base: converted here, where it is accessible
+  escalations_.reset(new Escalations(deps_.clock, deps_.scheduler, deps_.db, host));
   if (!deps_.flush_executor) {
     own_flush_executor_ = NewThreadPool(opts_.flush_threads);
     deps_.flush_executor = own_flush_executor_.get();

@@ -83,6 +83,41 @@ CREATE TABLE rule_alerts (
   PRIMARY KEY (group_key, rule_key, fingerprint)
 );
 )sql"},
+      {4, "acks_escalations",
+       // Acknowledgements (router/acks.h): one row per ack, current or ended. An ack belongs to
+       // one incident of one alert: the alert's fingerprint and its startsAt when acknowledged.
+       // ended_at INT64_MIN marks the current ack of a fingerprint; end_reason says why an
+       // ended one ended ("resolved", "expired", "deleted", "replaced").
+       // Escalations (router/escalation.h): one row per aggregation group whose escalation
+       // policy started, with the group's first notification time, the round and its start,
+       // the next step, and the step receivers notified so far (JSON array of names).
+       // Times are Unix nanoseconds, INT64_MIN meaning "not set".
+       R"sql(
+CREATE TABLE acks (
+  id          INTEGER PRIMARY KEY,
+  fingerprint INTEGER NOT NULL,
+  labels      BLOB    NOT NULL,
+  starts_at   INTEGER NOT NULL,
+  acked_by    TEXT    NOT NULL,
+  comment     TEXT    NOT NULL,
+  acked_at    INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  ended_at    INTEGER NOT NULL,
+  end_reason  TEXT    NOT NULL
+);
+CREATE INDEX acks_fingerprint ON acks(fingerprint);
+CREATE TABLE escalations (
+  route_id    TEXT    NOT NULL,
+  group_key   TEXT    NOT NULL,
+  policy      TEXT    NOT NULL,
+  started_at  INTEGER NOT NULL,
+  round       INTEGER NOT NULL,
+  round_start INTEGER NOT NULL,
+  next_step   INTEGER NOT NULL,
+  notified    TEXT    NOT NULL,
+  PRIMARY KEY (route_id, group_key)
+);
+)sql"},
   };
   return kMigrations;
 }

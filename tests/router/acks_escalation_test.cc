@@ -1,0 +1,525 @@
+// Acknowledgements and escalation policies on a fake clock: ack rules (replace, take back,
+// expiry, resolve, re-fire), their effects on notifications (repeats left out, resolves still
+// delivered, PagerDuty acknowledge events, send_acknowledged notices) and escalation timing
+// (steps counted from the first notification, repeat rounds, acks stopping and resuming it,
+// resolves, re-fires, and a restart on the same database).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "router/acks.h"
+#include "router/escalation.h"
+#include "router/router.h"
+#include "router/state_db.h"
+#include "storage/db.h"
+#include "tests/router/harness.h"
+#include "tests/support/process.h"
+
+using namespace alertd;
+using namespace alertd::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One delivery as the fake integrations saw it.
+struct Delivery {
+  Duration at;  // since the harness's start
+  std::string receiver;
+  std::string integration;
+  std::string kind;  // "alerts" or "acknowledge"
+  std::string by;
+  std::vector<std::string> firing;
+  std::vector<std::string> resolved;
+  std::string String() const {
+    std::string s = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(at).count()) +
+                    "s " + receiver + "/" + integration + " " + kind;
+    for (const auto& f : firing) s += " +" + f;
+    for (const auto& r : resolved) s += " -" + r;
+    return s;
+  }
+};
+
+struct Log {
+  std::mutex mu;
+  std::vector<Delivery> got;
+  std::vector<Delivery> Take() {
+    std::lock_guard l(mu);
+    auto out = std::move(got);
+    got.clear();
+    return out;
+  }
+};
+
+class RecordingNotifier final : public notifiers::Notifier {
+ public:
+  RecordingNotifier(Log* log, const FakeClock* clock, Time start, std::string integration,
+                    bool send_resolved, bool wants_ack)
+      : log_(log),
+        clock_(clock),
+        start_(start),
+        integration_(std::move(integration)),
+        send_resolved_(send_resolved),
+        wants_ack_(wants_ack) {}
+  std::string_view integration() const override { return integration_; }
+  bool send_resolved() const override { return send_resolved_; }
+  bool wants_acknowledge() const override { return wants_ack_; }
+  notifiers::NotifyResult Notify(const notifiers::Notification& n) override {
+    Delivery d;
+    d.at = clock_->Now() - start_;
+    d.receiver = n.receiver;
+    d.integration = integration_;
+    d.kind = n.kind == notifiers::EventKind::kAcknowledge ? "acknowledge" : "alerts";
+    d.by = n.acknowledged_by;
+    for (const auto& a : n.alerts) {
+      std::string name(a->labels.Get("name"));
+      (a->ResolvedAt(n.now) ? d.resolved : d.firing).push_back(name);
+    }
+    std::lock_guard l(log_->mu);
+    log_->got.push_back(std::move(d));
+    return {};
+  }
+
+ private:
+  Log* log_;
+  const FakeClock* clock_;
+  Time start_;
+  std::string integration_;
+  bool send_resolved_;
+  bool wants_ack_;
+};
+
+// A Router on a fake clock whose receivers' webhook, slack and pagerduty configs become
+// recording integrations.
+class Harness {
+ public:
+  // Relative times count from `start`; the router starts at `now` (default: `start`).
+  explicit Harness(const std::string& yaml, router::StateDb* db = nullptr, Time start = T0(),
+                   std::optional<Time> now = std::nullopt)
+      : start_(start), clock(now.value_or(start)), scheduler(&clock) {
+    router::RouterDeps deps;
+    deps.clock = &clock;
+    deps.scheduler = &scheduler;
+    deps.db = db;
+    deps.flush_executor = &inline_;
+    deps.new_executor = [](const std::string&) { return std::make_unique<InlineExecutor>(); };
+    deps.sleep = [this](Duration d) {
+      clock.Add(d);
+      return true;
+    };
+    deps.integrations = [this](
+                            const config::Receiver& rc,
+                            const config::Config&) -> Result<std::vector<notifiers::Integration>> {
+      std::vector<notifiers::Integration> out;
+      auto add = [&](const char* kind, int i, bool send_resolved, bool wants_ack) {
+        out.push_back(
+            notifiers::Integration{rc.name, i,
+                                   std::make_unique<RecordingNotifier>(&log, &clock, start_, kind,
+                                                                       send_resolved, wants_ack)});
+      };
+      for (size_t i = 0; i < rc.webhook_configs.size(); ++i) {
+        add("webhook", int(i), rc.webhook_configs[i].send_resolved,
+            rc.webhook_configs[i].send_acknowledged);
+      }
+      for (size_t i = 0; i < rc.slack_configs.size(); ++i) {
+        add("slack", int(i), rc.slack_configs[i].send_resolved,
+            rc.slack_configs[i].send_acknowledged);
+      }
+      for (size_t i = 0; i < rc.pagerduty_configs.size(); ++i) {
+        add("pagerduty", int(i), rc.pagerduty_configs[i].send_resolved, true);
+      }
+      return out;
+    };
+    auto r = router::Router::Start(std::move(deps), ParseConfig(yaml));
+    INFO(r.status().message());
+    REQUIRE(r.ok());
+    router = std::move(*r);
+  }
+
+  // An alert name=<name> (plus `extra` labels "k=v,..."), firing since `starts` (default: when
+  // first posted) or resolved at `ends`.
+  void Post(const std::string& name, std::optional<Time> ends = std::nullopt,
+            std::optional<Time> starts = std::nullopt) {
+    auto a = std::make_shared<Alert>();
+    a->labels.Set("name", name);
+    a->labels.Set("team", "ops");
+    auto known = starts_.find(name);
+    a->starts_at = starts.value_or(known != starts_.end() ? known->second : clock.Now());
+    starts_[name] = a->starts_at;
+    a->ends_at = ends.value_or(kZeroTime);
+    a->updated_at = clock.Now();
+    alerts_[name] = a;
+    router->Insert({a});
+  }
+  void Resolve(const std::string& name) { Post(name, clock.Now()); }
+  // A re-fire after a resolve: a new incident starting now.
+  void Refire(const std::string& name) { Post(name, std::nullopt, clock.Now()); }
+  uint64_t Fp(const std::string& name) const { return alerts_.at(name)->Fingerprint(); }
+
+  Result<router::Ack> Ack(const std::string& name, Duration expires = Duration::zero()) {
+    router::AckRequest req;
+    req.by = "alice";
+    req.comment = "looking";
+    req.expires_in = expires;
+    return router->Acknowledge(Fp(name), req);
+  }
+
+  void AdvanceTo(Duration since_start) { scheduler.AdvanceTo(start_ + since_start); }
+  std::vector<std::string> Take() {
+    std::vector<std::string> out;
+    for (const auto& d : log.Take()) out.push_back(d.String());
+    return out;
+  }
+
+  Time start_;
+  InlineExecutor inline_;
+  FakeClock clock;
+  FakeScheduler scheduler;
+  Log log;
+  std::unique_ptr<router::Router> router;
+
+ private:
+  std::map<std::string, Time> starts_;
+  std::map<std::string, std::shared_ptr<Alert>> alerts_;
+};
+
+// group_wait 10s, group_interval 1m, repeat 5m; the page route escalates with `policy`.
+std::string Config(const std::string& policy) {
+  return R"(
+route:
+  receiver: primary
+  group_by: [team]
+  group_wait: 10s
+  group_interval: 1m
+  repeat_interval: 5m
+  escalation: esc
+receivers:
+  - name: primary
+    webhook_configs: [{url: 'http://x/', send_resolved: true}]
+    pagerduty_configs: [{routing_key: k, url: 'http://x/'}]
+    slack_configs: [{api_url: 'http://x/', send_resolved: true, send_acknowledged: true}]
+  - name: leads
+    webhook_configs: [{url: 'http://x/', send_resolved: true}]
+  - name: managers
+    webhook_configs: [{url: 'http://x/', send_resolved: true}]
+escalation_policies:
+  - name: esc
+)" + policy;
+}
+
+const std::string kTwoSteps = R"(    steps:
+      - after: 2m
+        receivers: [leads]
+      - after: 5m
+        receivers: [managers]
+)";
+
+// Joined, so a failed CHECK prints the deliveries.
+std::string J(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += x + "\n";
+  return out;
+}
+
+// A policy whose only step never falls due within a test.
+const std::string kNeverSteps = R"(    steps:
+      - after: 24h
+        receivers: [leads]
+)";
+
+std::vector<std::string> Only(const std::vector<std::string>& v, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& s : v) {
+    if (s.find(needle) != std::string::npos) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ack rules: errors, replace, take back, expiry, resolve and re-fire") {
+  Harness h(Config(kTwoSteps));
+  h.Post("a");
+  h.Post("b");
+  h.AdvanceTo(10s);
+  h.Take();
+
+  SUBCASE("unknown fingerprint and resolved alert are refused, changing nothing") {
+    auto unknown = h.router->Acknowledge(12345, {"x", "", {}});
+    CHECK(unknown.status().code() == Status::Code::kNotFound);
+    h.Resolve("b");
+    auto resolved = h.Ack("b");
+    CHECK(resolved.status().code() == Status::Code::kConflict);
+    CHECK(h.router->ListAcks(true).empty());
+    CHECK(h.router->Unacknowledge(h.Fp("a")).status().code() == Status::Code::kNotFound);
+  }
+  SUBCASE("a second ack replaces the first; DELETE takes it back into the history") {
+    REQUIRE(h.Ack("a").ok());
+    router::AckRequest req{"bob", "mine now", {}};
+    auto second = h.router->Acknowledge(h.Fp("a"), req);
+    REQUIRE(second.ok());
+    auto current = h.router->ListAcks(false);
+    REQUIRE(current.size() == 1);
+    CHECK(current[0].by == "bob");
+    auto all = h.router->ListAcks(true);
+    REQUIRE(all.size() == 2);
+    CHECK(all[1].by == "alice");
+    CHECK(all[1].end_reason == "replaced");
+    auto back = h.router->Unacknowledge(h.Fp("a"));
+    REQUIRE(back.ok());
+    CHECK(back->end_reason == "deleted");
+    CHECK(h.router->ListAcks(false).empty());
+    CHECK(h.router->Unacknowledge(h.Fp("a")).status().code() == Status::Code::kNotFound);
+  }
+  SUBCASE("expiry, resolve and re-fire end an ack") {
+    struct Row {
+      const char* name;
+      Duration expires_in;
+      std::function<void(Harness&)> act;
+      const char* reason;
+    };
+    const std::vector<Row> rows = {
+        {"expires", 2min, [](Harness& x) { x.AdvanceTo(10s + 2min); }, "expired"},
+        {"resolves", Duration::zero(), [](Harness& x) { x.Resolve("a"); }, "resolved"},
+        {"re-fires as a new incident", Duration::zero(),
+         [](Harness& x) {
+           x.AdvanceTo(20s);
+           x.Refire("a");
+         },
+         "resolved"},
+    };
+    for (const auto& row : rows) {
+      INFO(row.name);
+      Harness x(Config(kTwoSteps));
+      x.Post("a");
+      x.AdvanceTo(10s);
+      auto ack = x.Ack("a", row.expires_in);
+      REQUIRE(ack.ok());
+      CHECK(x.router->ListAcks(false).size() == 1);
+      row.act(x);
+      auto all = x.router->ListAcks(true);
+      REQUIRE(all.size() == 1);
+      CHECK(all[0].ended());
+      CHECK(all[0].end_reason == row.reason);
+      CHECK(x.router->ListAcks(false).empty());
+    }
+  }
+}
+
+TEST_CASE("acknowledged alerts: no repeats, PagerDuty acknowledge, notices, resolve delivered") {
+  Harness h(Config(kNeverSteps));
+  h.Post("a");
+  h.AdvanceTo(10s);
+  CHECK(J(h.Take()) ==
+        J(std::vector<std::string>{"10s primary/webhook alerts +a", "10s primary/slack alerts +a",
+                                   "10s primary/pagerduty alerts +a"}));
+  h.AdvanceTo(1min);
+  REQUIRE(h.Ack("a").ok());
+  // PagerDuty acknowledges the incident; Slack (send_acknowledged) gets a notice; the plain
+  // webhook hears nothing.
+  CHECK(J(h.Take()) == J(std::vector<std::string>{"60s primary/slack acknowledge +a",
+                                                  "60s primary/pagerduty acknowledge +a"}));
+  // repeat_interval (5m) passes: nothing is repeated about the acknowledged alert.
+  h.AdvanceTo(12min);
+  CHECK(h.Take().empty());
+  // A new alert in the group is sent alone.
+  h.Post("b");
+  h.AdvanceTo(13min);
+  CHECK(J(h.Take()) ==
+        J(std::vector<std::string>{"730s primary/webhook alerts +b", "730s primary/slack alerts +b",
+                                   "730s primary/pagerduty alerts +b"}));
+  // The acknowledged alert resolves: its resolve is delivered.
+  h.Resolve("a");
+  h.AdvanceTo(14min);
+  CHECK(J(h.Take()) == J(std::vector<std::string>{"790s primary/webhook alerts +b -a",
+                                                  "790s primary/slack alerts +b -a",
+                                                  "790s primary/pagerduty alerts +b -a"}));
+  CHECK(h.router->ListAcks(false).empty());
+}
+
+TEST_CASE("acking one of two alerts: PagerDuty waits for the whole group, resolve still sent") {
+  Harness h(Config(kNeverSteps));
+  h.Post("a");
+  h.Post("b");
+  h.AdvanceTo(10s);
+  h.Take();
+  REQUIRE(h.Ack("a").ok());
+  CHECK(J(h.Take()) == J(std::vector<std::string>{"10s primary/slack acknowledge +a"}));
+  REQUIRE(h.Ack("b").ok());
+  CHECK(J(h.Take()) == J(std::vector<std::string>{"10s primary/slack acknowledge +b",
+                                                  "10s primary/pagerduty acknowledge +b"}));
+  // b resolves while a stays acknowledged and firing; later a resolves too: both resolves
+  // are delivered (a is not lost although the log's last notification left it out).
+  h.AdvanceTo(30s);
+  h.Resolve("b");
+  h.AdvanceTo(70s);
+  CHECK(J(Only(h.Take(), "webhook")) ==
+        J(std::vector<std::string>{"70s primary/webhook alerts -b"}));
+  h.Resolve("a");
+  h.AdvanceTo(130s);
+  CHECK(J(Only(h.Take(), "webhook")) ==
+        J(std::vector<std::string>{"130s primary/webhook alerts -a"}));
+}
+
+TEST_CASE("escalation timing") {
+  // The group's first notification is at 10s (group_wait); group ticks every minute after.
+  struct Row {
+    const char* name;
+    std::string policy;
+    std::function<void(Harness&)> script;  // runs to 20min
+    std::vector<std::string> want;         // deliveries to leads and managers
+  };
+  std::vector<Row> rows = {
+      {"each after counts from the first notification",
+       kTwoSteps,
+       [](Harness& h) { h.AdvanceTo(20min); },
+       {"130s leads/webhook alerts +a", "310s managers/webhook alerts +a"}},
+      {"repeat: 1 runs the list again from the end of the first round",
+       kTwoSteps + "    repeat: 1\n",
+       [](Harness& h) { h.AdvanceTo(20min); },
+       {"130s leads/webhook alerts +a", "310s managers/webhook alerts +a",
+        "430s leads/webhook alerts +a", "610s managers/webhook alerts +a"}},
+      {"acknowledging every firing alert stops it",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(1min);
+         REQUIRE(h.Ack("a").ok());
+         h.AdvanceTo(20min);
+       },
+       {}},
+      {"an ack taken back after a step's time fires that step at once",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(1min);
+         REQUIRE(h.Ack("a").ok());
+         h.AdvanceTo(4min);
+         REQUIRE(h.router->Unacknowledge(h.Fp("a")).ok());
+         h.AdvanceTo(20min);
+       },
+       {"240s leads/webhook alerts +a", "310s managers/webhook alerts +a"}},
+      {"an ack that expires after a step's time fires it at once",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(1min);
+         REQUIRE(h.Ack("a", 3min).ok());
+         h.AdvanceTo(20min);
+       },
+       {"240s leads/webhook alerts +a", "310s managers/webhook alerts +a"}},
+      {"an ack that ends before the step's time changes nothing",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(1min);
+         REQUIRE(h.Ack("a", 30s).ok());
+         h.AdvanceTo(20min);
+       },
+       {"130s leads/webhook alerts +a", "310s managers/webhook alerts +a"}},
+      {"a new unacknowledged alert in the group lets a waiting step fire",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(1min);
+         REQUIRE(h.Ack("a").ok());
+         h.AdvanceTo(3min);
+         h.Post("b");
+         h.AdvanceTo(20min);
+       },
+       {"180s leads/webhook alerts +b", "310s managers/webhook alerts +b"}},
+      {"resolving before the first step stops it; resolves go only to the primary",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(1min);
+         h.Resolve("a");
+         h.AdvanceTo(20min);
+       },
+       {}},
+      {"resolves go to every step receiver notified",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(3min);
+         h.Resolve("a");
+         h.AdvanceTo(20min);
+       },
+       {"130s leads/webhook alerts +a", "190s leads/webhook alerts -a"}},
+      {"after a full resolve a re-fire starts a new escalation",
+       kTwoSteps,
+       [](Harness& h) {
+         h.AdvanceTo(3min);
+         h.Resolve("a");
+         h.AdvanceTo(6min);
+         h.Refire("a");  // flushed at the 6m10s tick: the new first notification
+         h.AdvanceTo(20min);
+       },
+       {"130s leads/webhook alerts +a", "190s leads/webhook alerts -a",
+        "490s leads/webhook alerts +a", "670s managers/webhook alerts +a"}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    Harness h(Config(row.policy));
+    h.Post("a");
+    row.script(h);
+    auto got = h.Take();
+    std::vector<std::string> steps;
+    for (const auto& s : got) {
+      if (s.find(" leads/") != std::string::npos || s.find(" managers/") != std::string::npos) {
+        steps.push_back(s);
+      }
+    }
+    CHECK(J(steps) == J(row.want));
+  }
+}
+
+// Steps are sent once their state is committed, on the database's thread: advance 10 s at a
+// time and let the commits (and their deliveries) happen before the clock moves on.
+void RunWithCommits(Harness& h, router::StateDb& state, Duration until) {
+  Duration d = std::chrono::duration_cast<std::chrono::seconds>(h.clock.Now() - h.start_);
+  for (; d <= until; d += 10s) {
+    h.AdvanceTo(d);
+    REQUIRE(state.WriteSync([](router::StateDb::Conn&) { return Status::Ok(); }).ok());
+  }
+}
+
+TEST_CASE("escalation state survives a restart on the same database") {
+  const std::string dir = MakeTempDir("alertd-esc");
+  const std::string path = dir + "/state.db";
+  {
+    auto db = storage::Database::Open(path);
+    REQUIRE(db.ok());
+    router::StateDb state(std::move(*db));
+    Harness h(Config(kTwoSteps), &state);
+    h.Post("a");
+    RunWithCommits(h, state, 3min);
+    auto got = h.Take();
+    CHECK(J(Only(got, "leads")) == J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
+    CHECK(J(Only(got, "primary/webhook")) ==
+          J(std::vector<std::string>{"10s primary/webhook alerts +a"}));
+    h.router->Stop();
+    h.router.reset();
+    state.Close();
+  }
+  {
+    // The next process starts at 4m; the store hands the router the same alert again.
+    auto db = storage::Database::Open(path);
+    REQUIRE(db.ok());
+    router::StateDb state(std::move(*db));
+    Harness h(Config(kTwoSteps), &state, T0(), T0() + 4min);
+    auto st = h.router->escalations().Get("{}", "{}:{team=\"ops\"}");
+    REQUIRE(st.has_value());
+    CHECK(st->started_at == T0() + 10s);
+    CHECK(st->next_step == 1);
+    CHECK(J(st->notified) == J(std::vector<std::string>{"leads"}));
+    h.Post("a", std::nullopt, T0());
+    RunWithCommits(h, state, 20min);
+    // Step 2 fires at its original time; step 1 is not sent again, and the primary hears
+    // again only when repeat_interval (5m after its 10s notification) has passed.
+    auto got = h.Take();
+    CHECK(J(Only(got, "managers")) ==
+          J(std::vector<std::string>{"310s managers/webhook alerts +a"}));
+    CHECK(Only(got, "leads").empty());
+    auto primary = Only(got, "primary/webhook");
+    REQUIRE(!primary.empty());
+    CHECK(primary.front() == "360s primary/webhook alerts +a");
+    CHECK(h.router->escalations().Get("{}", "{}:{team=\"ops\"}")->next_step == 0);
+    h.router->Stop();
+    h.router.reset();
+    state.Close();
+  }
+  RemoveTree(dir);
+}
