@@ -60,7 +60,8 @@ ExecResult RenderNotification(const TemplateSet& set, std::string_view text,
 // configuration loads, then render each notification with this.
 ExecResult RenderNotification(const CompiledText& text, const Value& data,
                               std::function<Time()> now = nullptr);
-// The options notification rendering uses (continue on error, missingkey=zero, `now`).
+// The options notification rendering uses (continue on error, missingkey=zero, `now`). For
+// the email `html` field, which Alertmanager renders with html/template, set escape_html too.
 ExecOptions NotificationExecOptions(std::function<Time()> now = nullptr);
 
 // Go types of Alertmanager's template data, for tests and for building values by hand.

@@ -107,7 +107,14 @@ class Executor {
     Status st = WalkInner(dot, node, flow);
     if (st.ok() || !opts_.continue_on_error || node.type == NodeType::kList) return st;
     if (error_count_++ == 0) first_error_ = st;
-    out_ += "<error: " + st.message() + ">";
+    const std::string text = "<error: " + st.message() + ">";
+    // In HTML the marker would read as an unknown tag and vanish (and the message may quote
+    // data): escape it so it shows.
+    if (opts_.escape_html) {
+      AppendHtmlEscaped(out_, text);
+    } else {
+      out_ += text;
+    }
     return Status::Ok();
   }
 
@@ -128,7 +135,12 @@ class Executor {
         Value v;
         Status st = EvalPipeline(dot, *a.pipe, &v);
         if (!st.ok()) return st;
-        if (a.pipe->decl.empty()) PrintValue(v);
+        if (!a.pipe->decl.empty()) return Status::Ok();
+        if (opts_.escape_html) {
+          PrintEscaped(v, *a.pipe);
+        } else {
+          PrintValue(v);
+        }
         return Status::Ok();
       }
       case NodeType::kIf:
@@ -174,6 +186,29 @@ class Executor {
       return;
     }
     v.AppendTo(out_);
+  }
+
+  // What html/template prints for an action in an HTML text node (see ExecOptions).
+  void PrintEscaped(const Value& v, const PipeNode& pipe) {
+    if (v.is_nil()) return;
+    if (v.type() == &kSafeHtmlType || EndsWithHtmlEscaper(pipe)) {
+      v.AppendTo(out_);
+      return;
+    }
+    if (v.kind() == Value::Kind::kString) {
+      AppendHtmlEscaped(out_, v.as_string());
+      return;
+    }
+    AppendHtmlEscaped(out_, v.ToString());
+  }
+
+  // html/template replaces a final `html` command by its own text escaper instead of adding
+  // one, so `{{ .X | html }}` is escaped once, by text/template's html function.
+  static bool EndsWithHtmlEscaper(const PipeNode& pipe) {
+    if (pipe.cmds.empty()) return false;
+    const Node& first = *pipe.cmds.back()->args[0];
+    return first.type == NodeType::kIdentifier &&
+           static_cast<const IdentifierNode&>(first).name == "html";
   }
 
   Status WalkRange(const Value& dot, const BranchNode& r, Flow* flow) {
@@ -729,6 +764,51 @@ ExecResult CompiledText::Execute(const Value& data, const ExecOptions& options) 
 }
 
 const std::string& CompiledText::name() const { return impl_->name; }
+
+void AppendHtmlEscaped(std::string& out, std::string_view s) {
+  // Byte by byte: every escaped character is ASCII, and an ASCII byte never occurs inside a
+  // UTF-8 sequence, so this matches Go's rune loop (which lets invalid bytes through).
+  size_t written = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    std::string_view repl;
+    switch (s[i]) {
+      case '\0':
+        repl = "\xEF\xBF\xBD";
+        break;
+      case '"':
+        repl = "&#34;";
+        break;
+      case '&':
+        repl = "&amp;";
+        break;
+      case '\'':
+        repl = "&#39;";
+        break;
+      case '+':
+        repl = "&#43;";
+        break;
+      case '<':
+        repl = "&lt;";
+        break;
+      case '>':
+        repl = "&gt;";
+        break;
+      default:
+        continue;
+    }
+    out.append(s.substr(written, i - written));
+    out.append(repl);
+    written = i + 1;
+  }
+  out.append(s.substr(written));
+}
+
+std::string HtmlEscapeText(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  AppendHtmlEscaped(out, s);
+  return out;
+}
 
 Status ValidateTemplate(Dialect dialect, std::string_view name, std::string_view text) {
   auto trees = internal::Parse(name, text, FuncsFor(dialect), nullptr);

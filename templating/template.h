@@ -53,6 +53,18 @@ struct ExecOptions {
   // the next node, so a notification still carries everything that did render.
   bool continue_on_error = false;
   ExecEnv env;
+  // true: what every action prints is HTML-escaped, as Alertmanager's html/template escapes the
+  // email `html` field: each action's text goes through HtmlEscapeText (below), except values
+  // of type html/template.HTML (safeHtml's result) and pipelines ending in the `html` function
+  // (html/template lets that predefined escaper stand in for its own). Literal template text
+  // is never escaped; nil prints as "" rather than "<no value>" (html/template drops untyped
+  // nil arguments of its escapers); templates called with {{template}} are escaped alike.
+  // Approximation: html/template escapes by context (URL normalising in href/src attributes,
+  // JS and CSS escaping in <script>/<style>, attribute names); alertd escapes every action as
+  // HTML text instead. That is what html/template does in text nodes and quoted attribute
+  // values, and in every other context it still cannot break out of the markup; an ordinary
+  // URL renders the same either way (both escape & and + the same).
+  bool escape_html = false;
   // Nesting limit for {{template}} calls. Go allows 100000; each level costs a few C++ stack
   // frames here, and 250 keeps a runaway recursion well inside a 2 MiB thread stack even in
   // sanitizer builds, while real notification templates nest a handful of levels.
@@ -132,6 +144,12 @@ class CompiledText {
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };
+
+// Go html/template's htmlEscaper for a plain string (an HTML text node or a quoted attribute
+// value): NUL becomes U+FFFD, `"` &#34;, `&` &amp;, `'` &#39;, `+` &#43;, `<` &lt;, `>` &gt;;
+// every other byte is copied (invalid UTF-8 included, as Go's badRunes mode does).
+std::string HtmlEscapeText(std::string_view s);
+void AppendHtmlEscaped(std::string& out, std::string_view s);
 
 // Checks that `text` parses in `dialect` (config validation). Returns OK or an
 // InvalidArgument Status whose message names `name` and the line:col of the error.
