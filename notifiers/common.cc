@@ -79,14 +79,45 @@ std::string GroupKeyHash(std::string_view group_key) {
   return out;
 }
 
-Renderer::Renderer(const Deps& deps, const templating::NotificationData& data)
-    : deps_(deps), value_(templating::ToValue(data)) {}
+CompiledFields::CompiledFields(std::shared_ptr<const templating::TemplateSet> templates)
+    : templates_(std::move(templates)) {}
 
-std::string Renderer::operator()(std::string_view text) {
+void CompiledFields::Add(std::string_view text) {
+  if (text.find("{{") == std::string_view::npos || compiled_.find(text) != compiled_.end()) {
+    return;
+  }
+  compiled_.emplace(std::string(text), templates_->Compile("text", text));
+}
+
+const Result<templating::CompiledText>* CompiledFields::Find(std::string_view text) const {
+  auto it = compiled_.find(text);
+  return it == compiled_.end() ? nullptr : &it->second;
+}
+
+Renderer::Renderer(const Deps& deps, const templating::NotificationData& data,
+                   const CompiledFields* fields)
+    : deps_(deps), fields_(fields), value_(templating::ToValue(data)) {}
+
+std::string Renderer::Render(std::string_view text, bool escape_html) {
   if (text.empty()) return "";
-  // Plain text needs no template machinery.
+  // Plain text needs no template machinery (and html/template leaves literal text alone).
   if (text.find("{{") == std::string_view::npos) return std::string(text);
-  auto r = templating::RenderNotification(*deps_.templates, text, value_, deps_.now);
+  const Result<templating::CompiledText>* found =
+      fields_ != nullptr ? fields_->Find(text) : nullptr;
+  Result<templating::CompiledText> compiled =
+      found != nullptr ? *found : deps_.templates->Compile("text", text);
+  templating::ExecResult r;
+  if (compiled.ok()) {
+    templating::ExecOptions opts = templating::NotificationExecOptions(deps_.now);
+    opts.escape_html = escape_html;
+    r = compiled->Execute(value_, opts);
+  } else {
+    // The text itself is broken (config validation should have caught it): send its error.
+    r.status = compiled.status();
+    r.error_count = 1;
+    r.output = "<error: " + compiled.status().message() + ">";
+    if (escape_html) r.output = templating::HtmlEscapeText(r.output);
+  }
   if (!r.ok()) {
     if (errors_ == 0) first_error_ = r.status;
     errors_ += std::max(1, r.error_count);

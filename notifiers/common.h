@@ -5,6 +5,8 @@
 // Pure functions and an immutable-after-construction Renderer; thread-safe.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,18 +34,45 @@ std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated = null
 // notify.Key.Hash(): lower-case hex SHA-256 of the group key (PagerDuty's dedup_key).
 std::string GroupKeyHash(std::string_view group_key);
 
+// A receiver's field texts, parsed once when the notifier is built so that each notification
+// only executes them. Keyed by the text itself, so callers keep passing the config strings.
+// Built before sharing (Add), then immutable and safe to read from many threads.
+class CompiledFields {
+ public:
+  explicit CompiledFields(std::shared_ptr<const templating::TemplateSet> templates);
+  // Compiles `text` against the templates unless it is empty, has no action or was added
+  // already. A text that does not parse is kept with its error and renders as
+  // "<error: ...>" every time, as it would when compiled per notification.
+  void Add(std::string_view text);
+  // The compiled text, or nullptr when `text` was never added.
+  const Result<templating::CompiledText>* Find(std::string_view text) const;
+
+ private:
+  std::shared_ptr<const templating::TemplateSet> templates_;
+  std::map<std::string, Result<templating::CompiledText>, std::less<>> compiled_;
+};
+
 // Renders receiver fields against one notification's data. A field whose template fails
 // renders with "<error: ...>" in place of the failing action (the notification still goes
-// out); `errors()` counts them and `first_error()` describes the first.
+// out); `errors()` counts them and `first_error()` describes the first. Texts found in
+// `fields` (may be null) are not parsed again; others are compiled on the spot.
 class Renderer {
  public:
-  Renderer(const Deps& deps, const templating::NotificationData& data);
-  std::string operator()(std::string_view text);
+  Renderer(const Deps& deps, const templating::NotificationData& data,
+           const CompiledFields* fields = nullptr);
+  // As Alertmanager's text/template rendering (every field but email HTML).
+  std::string operator()(std::string_view text) { return Render(text, false); }
+  // As Alertmanager's html/template rendering of the email `html` field: action output is
+  // HTML-escaped, safeHtml values and literal text are not (ExecOptions::escape_html).
+  std::string Html(std::string_view text) { return Render(text, true); }
   int errors() const { return errors_; }
   const Status& first_error() const { return first_error_; }
 
  private:
+  std::string Render(std::string_view text, bool escape_html);
+
   const Deps& deps_;
+  const CompiledFields* fields_;
   templating::Value value_;
   int errors_ = 0;
   Status first_error_;

@@ -10,6 +10,7 @@
 
 #include "notifiers/common.h"
 #include "notifiers/http_client.h"
+#include "templating/template.h"
 
 namespace alertd::notifiers {
 namespace internal {
@@ -140,32 +141,6 @@ Result<std::vector<std::string>> ParseAddressList(std::string_view list) {
 
 namespace {
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&#34;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // time.RFC1123Z: "Mon, 02 Jan 2006 15:04:05 -0700", in UTC.
 std::string Rfc1123Z(Time t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(
@@ -205,7 +180,14 @@ class EmailNotifier final : public Notifier {
         password_(std::move(password)),
         host_(std::move(host)),
         port_(std::move(port)),
-        hostname_(std::move(hostname)) {}
+        hostname_(std::move(hostname)),
+        fields_(deps.templates) {
+    fields_.Add(cfg_.from);
+    fields_.Add(cfg_.to);
+    fields_.Add(cfg_.text);
+    fields_.Add(cfg_.html);
+    for (const auto& [name, text] : cfg_.headers) fields_.Add(text);
+  }
 
   std::string_view integration() const override { return "email"; }
   bool send_resolved() const override { return cfg_.send_resolved; }
@@ -214,7 +196,7 @@ class EmailNotifier final : public Notifier {
   NotifyResult Notify(const Notification& n) override {
     NotifyResult out;
     const auto data = internal::MakeTemplateData(n, n.alerts);
-    internal::Renderer t(deps_, data);
+    internal::Renderer t(deps_, data, &fields_);
     const int before = t.errors();
     const std::string from = t(cfg_.from);
     const std::string to = t(cfg_.to);
@@ -281,12 +263,15 @@ class EmailNotifier final : public Notifier {
       text_body = fmt::format("{} was acknowledged by {}.\n", subject, n.acknowledged_by);
       if (!n.ack_comment.empty()) text_body += "\nComment: " + n.ack_comment + "\n";
       html_body = fmt::format("<p>{} was acknowledged by <strong>{}</strong>.</p>\n",
-                              HtmlEscape(subject), HtmlEscape(n.acknowledged_by));
+                              templating::HtmlEscapeText(subject),
+                              templating::HtmlEscapeText(n.acknowledged_by));
       if (!n.ack_comment.empty())
-        html_body += "<p>Comment: " + HtmlEscape(n.ack_comment) + "</p>\n";
+        html_body += "<p>Comment: " + templating::HtmlEscapeText(n.ack_comment) + "</p>\n";
     } else {
       if (!cfg_.text.empty()) text_body = t(cfg_.text);
-      if (!cfg_.html.empty()) html_body = t(cfg_.html);
+      // Alertmanager renders the HTML part with html/template (escaped), the rest with
+      // text/template.
+      if (!cfg_.html.empty()) html_body = t.Html(cfg_.html);
     }
     // Go's multipart.Writer layout: "--b" before the first part, "\r\n--b" between parts,
     // "\r\n--b--\r\n" at the end.
@@ -405,6 +390,7 @@ class EmailNotifier final : public Notifier {
   const std::string host_;
   const std::string port_;
   const std::string hostname_;
+  internal::CompiledFields fields_;  // built in the constructor, then read-only
 };
 
 }  // namespace

@@ -6,7 +6,11 @@
 // ASCII), a Message-Id "<unixnanos.random@hostname>" unless a header sets one, a Date header
 // (RFC 1123 with numeric zone), then a multipart/alternative body with a text/plain part (only
 // when `text` is set) and a text/html part (only when `html` is set, the default), both
-// quoted-printable and UTF-8, in that order (the preferred alternative last, RFC 2046).
+// quoted-printable and UTF-8, in that order (the preferred alternative last, RFC 2046). As in
+// Alertmanager, the `html` template renders with HTML escaping (html/template there,
+// templating::ExecOptions::escape_html here: label values such as `<b>` arrive as `&lt;b&gt;`,
+// safeHtml values unescaped); `text` and the headers render unescaped. Field templates are
+// parsed once, when the notifier is built.
 //
 // Delivery: EHLO `hello`; STARTTLS required when require_tls (the default) and refused
 // otherwise; port 465 means implicit TLS; tls_config (ca_file, cert_file, key_file,

@@ -40,11 +40,29 @@ struct Built {
   Status error;  // a key that renders empty or fails to render
 };
 
-Built Build(const config::PagerdutyConfig& cfg, const Deps& deps, const Notification& n,
-            const std::string& key) {
+// Every template text of the config (and the key), for internal::CompiledFields.
+void AddFieldTexts(const config::PagerdutyConfig& cfg, const std::string& key,
+                   internal::CompiledFields& f) {
+  for (const auto& [k, v] : cfg.details) f.Add(v);
+  for (const std::string* s : {&cfg.description, &key, &cfg.client, &cfg.client_url, &cfg.source,
+                               &cfg.severity, &cfg.class_, &cfg.component, &cfg.group}) {
+    f.Add(*s);
+  }
+  for (const auto& im : cfg.images) {
+    for (const std::string* s : {&im.src, &im.alt, &im.href}) f.Add(*s);
+  }
+  for (const auto& l : cfg.links) {
+    f.Add(l.href);
+    f.Add(l.text);
+  }
+}
+
+// `fields` (may be null) holds the config's texts already compiled.
+Built Build(const config::PagerdutyConfig& cfg, const Deps& deps,
+            const internal::CompiledFields* fields, const Notification& n, const std::string& key) {
   Built out;
   const auto data = internal::MakeTemplateData(n, n.alerts);
-  internal::Renderer t(deps, data);
+  internal::Renderer t(deps, data, fields);
   const std::string action = EventAction(n);
   const std::string dedup = internal::GroupKeyHash(n.group_key);
   Json details = Json::object();
@@ -139,14 +157,20 @@ class PagerdutyNotifier final : public Notifier {
  public:
   PagerdutyNotifier(const config::PagerdutyConfig& cfg, const Deps& deps, std::string key,
                     std::unique_ptr<HttpClient> client)
-      : cfg_(cfg), deps_(deps), key_(std::move(key)), client_(std::move(client)) {}
+      : cfg_(cfg),
+        deps_(deps),
+        key_(std::move(key)),
+        client_(std::move(client)),
+        fields_(deps.templates) {
+    AddFieldTexts(cfg_, key_, fields_);
+  }
 
   std::string_view integration() const override { return "pagerduty"; }
   bool send_resolved() const override { return cfg_.send_resolved; }
   bool wants_acknowledge() const override { return true; }
 
   NotifyResult Notify(const Notification& n) override {
-    Built b = Build(cfg_, deps_, n, key_);
+    Built b = Build(cfg_, deps_, &fields_, n, key_);
     if (!b.error.ok()) return NotifyResult{b.error, false, 0};
     HttpRequest req;
     req.url = cfg_.url;
@@ -165,13 +189,14 @@ class PagerdutyNotifier final : public Notifier {
   const Deps deps_;
   const std::string key_;  // routing or service key; secret
   std::unique_ptr<HttpClient> client_;
+  internal::CompiledFields fields_;  // built in the constructor, then read-only
 };
 
 }  // namespace
 
 std::string PagerdutyPayload(const config::PagerdutyConfig& cfg, const Deps& deps,
                              const Notification& n, const std::string& key) {
-  return Build(cfg, deps, n, key).body;
+  return Build(cfg, deps, nullptr, n, key).body;
 }
 
 Result<std::unique_ptr<Notifier>> NewPagerdutyNotifier(const config::PagerdutyConfig& cfg,

@@ -19,10 +19,35 @@ void SetNonEmpty(Json& j, const char* key, std::string v) {
   if (!v.empty()) j[key] = std::move(v);
 }
 
-std::string BuildPayload(const config::SlackConfig& cfg, const Deps& deps, const Notification& n,
+// Every template text of the config, for internal::CompiledFields.
+void AddFieldTexts(const config::SlackConfig& cfg, internal::CompiledFields& f) {
+  for (const std::string* s :
+       {&cfg.title, &cfg.title_link, &cfg.pretext, &cfg.text, &cfg.fallback, &cfg.callback_id,
+        &cfg.image_url, &cfg.thumb_url, &cfg.footer, &cfg.color, &cfg.channel, &cfg.username,
+        &cfg.icon_emoji, &cfg.icon_url}) {
+    f.Add(*s);
+  }
+  for (const auto& field : cfg.fields) {
+    f.Add(field.title);
+    f.Add(field.value);
+  }
+  for (const auto& a : cfg.actions) {
+    for (const std::string* s : {&a.type, &a.text, &a.url, &a.style, &a.name, &a.value}) f.Add(*s);
+    if (a.confirm) {
+      for (const std::string* s :
+           {&a.confirm->text, &a.confirm->title, &a.confirm->ok_text, &a.confirm->dismiss_text}) {
+        f.Add(*s);
+      }
+    }
+  }
+}
+
+// `fields` (may be null) holds the config's texts already compiled.
+std::string BuildPayload(const config::SlackConfig& cfg, const Deps& deps,
+                         const internal::CompiledFields* fields, const Notification& n,
                          int* template_errors) {
   const auto data = internal::MakeTemplateData(n, n.alerts);
-  internal::Renderer t(deps, data);
+  internal::Renderer t(deps, data, fields);
   bool truncated = false;
   std::string title = internal::TruncateInRunes(t(cfg.title), kMaxTitleRunes, &truncated);
   if (truncated) {
@@ -127,7 +152,13 @@ class SlackNotifier final : public Notifier {
  public:
   SlackNotifier(const config::SlackConfig& cfg, const Deps& deps, std::string url,
                 std::unique_ptr<HttpClient> client)
-      : cfg_(cfg), deps_(deps), url_(std::move(url)), client_(std::move(client)) {}
+      : cfg_(cfg),
+        deps_(deps),
+        url_(std::move(url)),
+        client_(std::move(client)),
+        fields_(deps.templates) {
+    AddFieldTexts(cfg_, fields_);
+  }
 
   std::string_view integration() const override { return "slack"; }
   bool send_resolved() const override { return cfg_.send_resolved; }
@@ -137,7 +168,7 @@ class SlackNotifier final : public Notifier {
     HttpRequest req;
     req.url = url_;
     req.content_type = "application/json";
-    req.body = BuildPayload(cfg_, deps_, n, nullptr);
+    req.body = BuildPayload(cfg_, deps_, &fields_, n, nullptr);
     req.timeout = deps_.timeout;
     const HttpResponse resp = client_->Do(req);
     NotifyResult out = CheckHttpResponse(resp);
@@ -153,12 +184,13 @@ class SlackNotifier final : public Notifier {
   const Deps deps_;
   const std::string url_;  // secret: never logged
   std::unique_ptr<HttpClient> client_;
+  internal::CompiledFields fields_;  // built in the constructor, then read-only
 };
 
 }  // namespace
 
 std::string SlackPayload(const config::SlackConfig& cfg, const Deps& deps, const Notification& n) {
-  return BuildPayload(cfg, deps, n, nullptr);
+  return BuildPayload(cfg, deps, nullptr, n, nullptr);
 }
 
 Result<std::unique_ptr<Notifier>> NewSlackNotifier(const config::SlackConfig& cfg,

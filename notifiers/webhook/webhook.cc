@@ -20,7 +20,13 @@ class WebhookNotifier final : public Notifier {
  public:
   WebhookNotifier(const config::WebhookConfig& cfg, const Deps& deps, std::string url,
                   std::unique_ptr<HttpClient> client)
-      : cfg_(cfg), deps_(deps), url_(std::move(url)), client_(std::move(client)) {}
+      : cfg_(cfg),
+        deps_(deps),
+        url_(std::move(url)),
+        client_(std::move(client)),
+        fields_(deps.templates) {
+    fields_.Add(url_);
+  }
 
   std::string_view integration() const override { return "webhook"; }
   bool send_resolved() const override { return cfg_.send_resolved; }
@@ -29,7 +35,7 @@ class WebhookNotifier final : public Notifier {
   NotifyResult Notify(const Notification& n) override {
     NotifyResult out;
     const auto data = internal::MakeTemplateData(n, n.alerts);
-    internal::Renderer render(deps_, data);
+    internal::Renderer render(deps_, data, &fields_);
     std::string url = render(url_);
     if (render.errors() > 0) {
       // Never echo the URL: it may hold a token.
@@ -54,6 +60,7 @@ class WebhookNotifier final : public Notifier {
   const Deps deps_;
   const std::string url_;  // secret: never logged
   std::unique_ptr<HttpClient> client_;
+  internal::CompiledFields fields_;  // the templated URL, compiled once
 };
 
 }  // namespace

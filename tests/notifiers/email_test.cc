@@ -18,7 +18,8 @@ namespace t = alertd::testing;
 
 class SmtpSink {
  public:
-  SmtpSink() {
+  // `excluded_auth`: AUTH mechanisms the server does not offer (comma-separated).
+  explicit SmtpSink(const std::string& excluded_auth = "") {
     dir_ = t::MakeTempDir("alertd-smtp");
     std::string out;
     const int rc =
@@ -33,7 +34,7 @@ class SmtpSink {
     proc_ = t::Process::Start(
         {"/usr/bin/python3", std::string(t::kSourceDir) + "/tests/notifiers/fixtures/smtp_sink.py",
          std::to_string(port_), dir_ + "/cert.pem", dir_ + "/key.pem", "alertd", "s3cret",
-         dir_ + "/mail"},
+         dir_ + "/mail", excluded_auth},
         dir_ + "/smtp.log");
     const bool ready = t::WaitFor([&] { return proc_.Log().find("ready") != std::string::npos; },
                                   std::chrono::seconds(15));
@@ -183,6 +184,129 @@ receivers:
     NotifyResult ur = (*u)->Notify(n);
     CHECK_FALSE(ur.status.ok());
     CHECK(ur.retryable);
+  }
+}
+
+// "name = value" of one label or annotation in the default email HTML, up to the "<br" that
+// ends it (Alertmanager's own template styles its <br> tags, alertd's does not).
+std::string LabelLine(const std::string& html, const std::string& label) {
+  const size_t at = html.find(label + " = ");
+  if (at == std::string::npos) return "<no " + label + " label>";
+  const size_t end = html.find("<br", at);
+  return html.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// The text of the <title> element.
+std::string Title(const std::string& html) {
+  const size_t at = html.find("<title>");
+  const size_t end = html.find("</title>");
+  if (at == std::string::npos || end == std::string::npos) return "<no title>";
+  return html.substr(at + 7, end - at - 7);
+}
+
+TEST_CASE("email HTML escapes template values as Alertmanager does; text and headers do not") {
+  // Alertmanager's LOGIN client does not understand aiosmtpd's challenges: offer PLAIN only.
+  SmtpSink smtp("LOGIN");
+  const std::string note = "<b>x</b> & \"y\"";
+  const int am_port = t::FreePort();
+  const std::string am_url = "http://127.0.0.1:" + std::to_string(am_port);
+  // Both sides load this: global SMTP settings, one email receiver with a text part and a
+  // templated header, the default html part.
+  const std::string yaml = R"(
+global:
+  smtp_smarthost: 127.0.0.1:)" +
+                           std::to_string(smtp.port()) +
+                           R"(
+  smtp_from: alertd@example.org
+  smtp_auth_username: alertd
+  smtp_auth_password: s3cret
+route:
+  receiver: mail
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1m
+  repeat_interval: 1h
+receivers:
+- name: mail
+  email_configs:
+  - to: ops@example.org
+    text: '{{ range .Alerts }}{{ .Labels.note }}{{ end }}'
+    headers:
+      X-Note: '{{ .CommonLabels.note }}'
+    tls_config:
+      ca_file: )" + smtp.ca_file() +
+                           "\n";
+  const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
+  REQUIRE(cfg.receivers.size() == 1);
+  REQUIRE(cfg.receivers[0].email_configs.size() == 1);
+
+  // alertd: one alert whose label carries every character html/template escapes.
+  Notification n;
+  n.receiver = "mail";
+  n.group_key = "{}:{alertname=\"DiskFull\"}";
+  n.group_labels = LabelSet{{"alertname", "DiskFull"}};
+  n.now = testsupport::T("2024-01-01T01:00:00Z");
+  n.external_url = am_url;
+  n.alerts.push_back(testsupport::MakeAlert(
+      {{"alertname", "DiskFull"}, {"instance", "a"}, {"note", note}},
+      {{"summary", "disk a > 90% full"}}, testsupport::T("2024-01-01T00:00:00Z")));
+  Deps deps = testsupport::TestDeps();
+  auto notifier = NewEmailNotifier(cfg.receivers[0].email_configs[0], deps);
+  REQUIRE(notifier.ok());
+  NotifyResult r = (*notifier)->Notify(n);
+  INFO(r.status.ToString());
+  INFO(smtp.Log());
+  REQUIRE(r.status.ok());
+  json ours = smtp.Message(1, nullptr);
+  REQUIRE(ours.is_object());
+  const json& p = ours["parsed"];
+  REQUIRE(p["parts"].size() == 2);
+  CHECK(p["parts"][0]["content_type"] == "text/plain");
+  CHECK(p["parts"][0]["text"] == note);
+  CHECK(Header(p, "X-Note") == note);
+  CHECK(p["parts"][1]["content_type"] == "text/html");
+  const std::string html = p["parts"][1]["text"];
+  INFO(html);
+  CHECK(LabelLine(html, "note") == "note = &lt;b&gt;x&lt;/b&gt; &amp; &#34;y&#34;");
+  CHECK(LabelLine(html, "summary") == "summary = disk a &gt; 90% full");
+  CHECK(html.find("href=\"http://prometheus.example/graph?g0.expr=up&amp;g0.tab=1\"") !=
+        std::string::npos);
+  CHECK(Title(html) == "[FIRING:1] DiskFull (a &lt;b&gt;x&lt;/b&gt; &amp; &#34;y&#34;)");
+  CHECK(html.find(note) == std::string::npos);
+
+  SUBCASE("a real Alertmanager sends the same escaped HTML") {
+    t::WriteFile(smtp.dir() + "/am.yml", yaml);
+    t::Process am = t::Process::Start(
+        {"/usr/bin/prometheus-alertmanager", "--config.file=" + smtp.dir() + "/am.yml",
+         "--storage.path=" + smtp.dir() + "/am-data",
+         "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
+         "--cluster.listen-address=", "--web.external-url=" + am_url},
+        smtp.dir() + "/am.log");
+    const bool ready = t::WaitHttpReady(am_url + "/-/ready", std::chrono::seconds(20));
+    INFO(am.Log());
+    REQUIRE(ready);
+    const json alerts = json::array({{
+        {"labels", {{"alertname", "DiskFull"}, {"instance", "a"}, {"note", note}}},
+        {"annotations", {{"summary", "disk a > 90% full"}}},
+        {"startsAt", "2024-01-01T00:00:00Z"},
+        {"generatorURL", "http://prometheus.example/graph?g0.expr=up&g0.tab=1"},
+    }});
+    REQUIRE(t::HttpPostJson(am_url + "/api/v2/alerts", alerts.dump()).status == 200);
+    json theirs = smtp.Message(2, nullptr);
+    INFO(am.Log());
+    REQUIRE(theirs.is_object());
+    am.Stop();
+    const json& tp = theirs["parsed"];
+    REQUIRE(tp["parts"].size() == 2);
+    CHECK(tp["parts"][0]["text"] == p["parts"][0]["text"]);
+    CHECK(Header(tp, "X-Note") == Header(p, "X-Note"));
+    const std::string their_html = tp["parts"][1]["text"];
+    INFO(their_html);
+    CHECK(LabelLine(their_html, "note") == LabelLine(html, "note"));
+    CHECK(LabelLine(their_html, "summary") == LabelLine(html, "summary"));
+    CHECK(their_html.find("href=\"http://prometheus.example/graph?g0.expr=up&amp;g0.tab=1\"") !=
+          std::string::npos);
+    CHECK(Title(their_html) == Title(html));
   }
 }
 
