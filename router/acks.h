@@ -49,7 +49,7 @@ struct Ack {
 };
 
 struct AckRequest {
-  std::string by;        // REQUIRES: not empty (the API fills in the default)
+  std::string by;  // REQUIRES: not empty (the API fills in the default)
   std::string comment;
   Duration expires_in = Duration::zero();  // zero: never expires
 };
@@ -109,9 +109,9 @@ class Acknowledgements {
  private:
   StateDb* db_;
   mutable std::mutex mu_;
-  int64_t next_id_ = 1;                  // GUARDED_BY(mu_)
-  std::map<uint64_t, Ack> current_;      // GUARDED_BY(mu_); by fingerprint
-  std::vector<Ack> history_;             // GUARDED_BY(mu_); in the order they ended
+  int64_t next_id_ = 1;              // GUARDED_BY(mu_)
+  std::map<uint64_t, Ack> current_;  // GUARDED_BY(mu_); by fingerprint
+  std::vector<Ack> history_;         // GUARDED_BY(mu_); in the order they ended
 };
 
 }  // namespace alertd::router

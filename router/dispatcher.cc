@@ -236,7 +236,8 @@ std::vector<GroupView> Dispatcher::GroupsWith(uint64_t fingerprint) const {
     const bool has = std::any_of(alerts.begin(), alerts.end(), [&](const AlertPtr& a) {
       return a->Fingerprint() == fingerprint;
     });
-    if (has) out.push_back(GroupView{g->route(), g->key(), g->labels(), std::move(alerts), g->next_flush});
+    if (has)
+      out.push_back(GroupView{g->route(), g->key(), g->labels(), std::move(alerts), g->next_flush});
   }
   return out;
 }

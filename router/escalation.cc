@@ -209,10 +209,10 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
     // The step is recorded before it is sent: a crash in between loses it rather than
     // sending it twice.
     Host* host = host_;
-    PersistLocked(st, [host, snapshot = st, receivers = step.receivers,
-                       alerts = std::move(*alerts), fired] {
-      for (const auto& r : receivers) host->NotifyStep(snapshot, r, alerts, fired);
-    });
+    PersistLocked(
+        st, [host, snapshot = st, receivers = step.receivers, alerts = std::move(*alerts), fired] {
+          for (const auto& r : receivers) host->NotifyStep(snapshot, r, alerts, fired);
+        });
   }
 }
 

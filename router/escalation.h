@@ -40,10 +40,10 @@ struct EscalationState {
   std::string route_id;
   std::string group_key;
   std::string policy;
-  Time started_at = kZeroTime;   // the group's first notification
-  int round = 0;                 // 0: the first run through the steps
-  Time round_start = kZeroTime;  // the `after`s of this round count from here
-  int next_step = 0;             // index into the policy's steps
+  Time started_at = kZeroTime;        // the group's first notification
+  int round = 0;                      // 0: the first run through the steps
+  Time round_start = kZeroTime;       // the `after`s of this round count from here
+  int next_step = 0;                  // index into the policy's steps
   std::vector<std::string> notified;  // step receivers notified so far, sorted, unique
 };
 
@@ -60,8 +60,8 @@ class Escalations {
     virtual std::optional<Alerts> Escalatable(const std::string& route_id,
                                               const std::string& group_key, Time now) = 0;
     // Sends a step notification with `alerts` to `receiver` for the group (asynchronously).
-    virtual void NotifyStep(const EscalationState& st, const std::string& receiver,
-                            Alerts alerts, int step) = 0;
+    virtual void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
+                            int step) = 0;
   };
 
   // `db` may be null (nothing persisted). Every pointer must outlive this.
@@ -75,8 +75,8 @@ class Escalations {
 
   // The group's own receiver was notified of firing alerts at `at`: starts `policy` for the
   // group unless it is already running.
-  void Start(const std::string& route_id, const std::string& group_key,
-             const std::string& policy, Time at);
+  void Start(const std::string& route_id, const std::string& group_key, const std::string& policy,
+             Time at);
   // Re-evaluates the group now: fires a waiting step that is due. No-op for unknown groups.
   void Check(const std::string& route_id, const std::string& group_key);
   void CheckAll();

@@ -128,24 +128,24 @@ void Pipeline::FanOut(const FlushContext& ctx, Alerts alerts, const std::vector<
     FlushContext bctx = ctx;
     bctx.receiver = b->integration->receiver;
     bctx.integration = b->integration;
-    bctx.nflog_key = NflogKey{ctx.group_key, bctx.receiver,
-                              std::string(b->integration->notifier->integration()),
-                              b->integration->index};
+    bctx.nflog_key =
+        NflogKey{ctx.group_key, bctx.receiver, std::string(b->integration->notifier->integration()),
+                 b->integration->index};
     if (!b->executor) {  // shut down
       join->ok = false;
       if (--join->remaining == 0) join->done(false);
       continue;
     }
-    b->executor->Post([this, join, shared_alerts, stages = stages,
-                       bctx = std::move(bctx)]() mutable {
-      Alerts alerts = *shared_alerts;
-      Status s = RunStages(*stages, bctx, alerts);
-      if (!s.ok()) {
-        spdlog::error("notify: {}", s.message());
-        join->ok = false;
-      }
-      if (--join->remaining == 0) join->done(join->ok.load());
-    });
+    b->executor->Post(
+        [this, join, shared_alerts, stages = stages, bctx = std::move(bctx)]() mutable {
+          Alerts alerts = *shared_alerts;
+          Status s = RunStages(*stages, bctx, alerts);
+          if (!s.ok()) {
+            spdlog::error("notify: {}", s.message());
+            join->ok = false;
+          }
+          if (--join->remaining == 0) join->done(join->ok.load());
+        });
   }
 }
 

@@ -340,7 +340,8 @@ void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
     ctx.route = view.route;
     ctx.receiver = view.route->config->receiver;
     ctx.now = now;
-    ctx.deadline = now + std::max(view.route->config->group_interval, Duration(std::chrono::seconds(10)));
+    ctx.deadline =
+        now + std::max(view.route->config->group_interval, Duration(std::chrono::seconds(10)));
     ctx.kind = notifiers::EventKind::kAcknowledge;
     ctx.acknowledged_by = acks.front().by;
     ctx.ack_comment = acks.front().comment;
@@ -349,10 +350,10 @@ void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
     for (auto& r : escalations_->Notified(view.route->id, view.key)) {
       if (r != ctx.receiver) receivers.push_back(std::move(r));
     }
-    g->pipeline->NotifyAcknowledged(std::move(ctx), std::move(firing_acked), receivers,
-                                    [key = view.key](bool ok) {
-                                      if (!ok) spdlog::warn("ack: {}: acknowledge event not delivered", key);
-                                    });
+    g->pipeline->NotifyAcknowledged(
+        std::move(ctx), std::move(firing_acked), receivers, [key = view.key](bool ok) {
+          if (!ok) spdlog::warn("ack: {}: acknowledge event not delivered", key);
+        });
   }
 }
 
@@ -398,8 +399,8 @@ const config::EscalationPolicy* Router::Policy(const std::string& name) const {
   return g ? g->cfg->FindEscalationPolicy(name) : nullptr;
 }
 
-std::optional<Alerts> Router::Escalatable(const std::string& route_id,
-                                          const std::string& group_key, Time now) {
+std::optional<Alerts> Router::Escalatable(const std::string& route_id, const std::string& group_key,
+                                          Time now) {
   auto g = Current();
   if (!g) return std::nullopt;
   auto view = g->dispatcher->Group(route_id, group_key);
@@ -443,14 +444,14 @@ void Router::NotifyStep(const EscalationState& st, const std::string& receiver, 
   ctx.route = view->route;
   ctx.receiver = receiver;
   ctx.now = now;
-  ctx.deadline = now + std::max(view->route->config->group_interval, Duration(std::chrono::seconds(10)));
-  g->pipeline->NotifyStep(std::move(ctx), std::move(alerts),
-                          [key = st.group_key, receiver, step](bool ok) {
-                            if (!ok) {
-                              spdlog::error("escalation: {}: step {} to {} not delivered", key,
-                                            step + 1, receiver);
-                            }
-                          });
+  ctx.deadline =
+      now + std::max(view->route->config->group_interval, Duration(std::chrono::seconds(10)));
+  g->pipeline->NotifyStep(
+      std::move(ctx), std::move(alerts), [key = st.group_key, receiver, step](bool ok) {
+        if (!ok) {
+          spdlog::error("escalation: {}: step {} to {} not delivered", key, step + 1, receiver);
+        }
+      });
 }
 
 std::vector<GroupView> Router::Groups() const {

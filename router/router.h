@@ -47,7 +47,7 @@ struct RouterOptions {
   Duration silence_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
   Duration nflog_retention = std::chrono::hours(120);
   Duration inhibit_source_retention = std::chrono::minutes(15);  // resolved sources kept
-  Duration ack_retention = std::chrono::hours(120);  // ended acks kept in the history
+  Duration ack_retention = std::chrono::hours(120);              // ended acks kept in the history
   int flush_threads = 2;                                         // group stages of flushes
   int threads_per_integration = 8;  // concurrent deliveries per integration
   RetryOptions retry;               // back-off; clock and sleep are filled in

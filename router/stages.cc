@@ -231,8 +231,8 @@ class EscalationStage final : public Stage {
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
     const std::string& policy = ctx.route->config->escalation;
     if (policy.empty()) return Status::Ok();
-    const bool notified_firing = std::any_of(alerts.begin(), alerts.end(),
-                                             [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
+    const bool notified_firing = std::any_of(
+        alerts.begin(), alerts.end(), [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
     if (notified_firing) e_->Start(ctx.route->id, ctx.group_key, policy, clock_->Now());
     return Status::Ok();
   }
@@ -306,10 +306,10 @@ class AcknowledgeEventStage final : public Stage {
       return Status::Ok();
     }
     const auto entry = nflog_->Query(ctx.nflog_key);
-    const bool told = entry && std::any_of(alerts.begin(), alerts.end(), [&](const AlertPtr& a) {
-                        return std::binary_search(entry->firing.begin(), entry->firing.end(),
-                                                  a->Fingerprint());
-                      });
+    const bool told =
+        entry && std::any_of(alerts.begin(), alerts.end(), [&](const AlertPtr& a) {
+          return std::binary_search(entry->firing.begin(), entry->firing.end(), a->Fingerprint());
+        });
     if (!told) alerts.clear();
     return Status::Ok();
   }
