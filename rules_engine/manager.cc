@@ -189,9 +189,16 @@ void RuleManager::Loop() {
       ReleaseFreeMemory();
       next_trim = std::chrono::steady_clock::now() + kTrimInterval;
     }
-    const Time next = RunDue(deps_.clock->Now());
+    Time next = RunDue(deps_.clock->Now());
     std::unique_lock l(mu_);
     if (stop_) return;
+    // A group that finished since RunDue released the lock has already notified: take its
+    // next slot from here, or its wakeup is lost and the loop sleeps for an hour.
+    if (!paused_) {
+      for (const auto& s : slots_) {
+        if (!s.running) next = std::min(next, s.next);
+      }
+    }
     // Wake at the next slot, or when a group finishes (it may be overdue) or on Stop/Update.
     const auto deadline =
         next == Time::max()
