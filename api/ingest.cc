@@ -93,7 +93,8 @@ Result<json> ParseJson(std::string_view body) {
   if (j.is_discarded()) {
     // Parse again with exceptions only to get the position for the message.
     try {
-      (void)json::parse(body);
+      json again = json::parse(body);
+      (void)again;
     } catch (const json::parse_error& e) {
       return Status::InvalidArgument(fmt::format("malformed JSON: {}", e.what()));
     }

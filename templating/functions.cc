@@ -58,11 +58,6 @@ Result<std::string> Str(const Value& v) {
   return v.as_string();
 }
 
-Result<int64_t> Int(const Value& v) {
-  if (v.kind() == Value::Kind::kInt) return v.as_int();
-  return WrongType("int", v);
-}
-
 Result<TimeValue> TimeArg(const Value& v) {
   if (v.kind() == Value::Kind::kTime) return v.as_time();
   return WrongType("time.Time", v);

@@ -87,8 +87,11 @@ struct TestApi {
     child.group_by = {"alertname"};  // the loader resolves inheritance; built by hand here
     c->route.routes.push_back(child);
     c->route.group_by = {"alertname"};
-    c->receivers.push_back(config::Receiver{"team-a"});
-    c->receivers.push_back(config::Receiver{"team-db"});
+    for (const char* name : {"team-a", "team-db"}) {
+      config::Receiver r;
+      r.name = name;
+      c->receivers.push_back(r);
+    }
     c->original_yaml = "route:\n  receiver: team-a\n";
     cfg = c;
     auto db = storage::Database::Open(dir + "/a.db");

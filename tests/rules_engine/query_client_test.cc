@@ -96,8 +96,10 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
   cfg.url = server.url() + "/";
   cfg.timeout = 2s;
   cfg.max_concurrent_queries = 3;
-  cfg.http_config.basic_auth = config::BasicAuth{.username = "alice",
-                                                 .password_file = server.dir() + "/password"};
+  config::BasicAuth basic;
+  basic.username = "alice";
+  basic.password_file = server.dir() + "/password";
+  cfg.http_config.basic_auth = basic;
   cfg.http_config.headers = {{"X-Scope-OrgID", "tenant-1"}};
   auto client = NewHttpQueryClient(cfg);
   REQUIRE(client.ok());
@@ -162,8 +164,9 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
   config::DatasourceConfig bearer;
   bearer.url = server.url();
   bearer.timeout = 100ms;
-  bearer.http_config.authorization =
-      config::Authorization{.type = "Bearer", .credentials_file = server.dir() + "/token"};
+  config::Authorization authz;
+  authz.credentials_file = server.dir() + "/token";
+  bearer.http_config.authorization = authz;
   auto bc = NewHttpQueryClient(bearer);
   REQUIRE(bc.ok());
   REQUIRE((*bc)->Query("vec", ts).ok());
