@@ -12,7 +12,7 @@ PACKAGES=(
   libfmt-dev libspdlog-dev libre2-dev libhowardhinnant-date-dev libcli11-dev doctest-dev
   libssl-dev
   # reference peers and test tools
-  prometheus prometheus-alertmanager python3 python3-aiosmtpd python3-yaml curl
+  prometheus prometheus-alertmanager python3 python3-aiosmtpd python3-yaml curl openssl
 )
 
 if [ -z "${SKIP_APT:-}" ]; then
