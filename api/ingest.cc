@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_writer.h"
+#include "core/utf8.h"
 
 namespace alertd::api {
 namespace {
@@ -345,7 +346,7 @@ PreparedAlerts PrepareAlerts(std::vector<Alert> alerts, Time now, Duration resol
       err = "invalid annotations: " + s2.message();
     } else {
       for (const auto& l : a.labels) {
-        if (!IsValidUtf8(l.value)) {
+        if (!alertd::IsValidUtf8(l.value)) {
           err = "invalid label set: invalid value " + GoQuote(l.value);
           break;
         }

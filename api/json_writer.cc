@@ -1,5 +1,7 @@
 #include "api/json_writer.h"
 
+#include "core/utf8.h"
+
 #include <chrono>
 #include <cstdio>
 
@@ -8,56 +10,12 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one (Go's rules: no
-// overlong forms, no surrogates, nothing above U+10FFFF).
-size_t Utf8SeqLen(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-    return 0;
-  return n;
-}
-
 void Append2(std::string* out, int v) {
   out->push_back(static_cast<char>('0' + v / 10));
   out->push_back(static_cast<char>('0' + v % 10));
 }
 
 }  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = Utf8SeqLen(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
@@ -69,7 +27,8 @@ void AppendJsonString(std::string* out, std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      size_t n = Utf8SeqLen(s, i);
+      uint32_t cp;
+      size_t n = DecodeUtf8(s, i, &cp);
       if (n == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
           (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
         out->append(s.substr(start, i - start));

@@ -26,7 +26,4 @@ void AppendLabelSetJson(std::string* out, const LabelSet& ls);
 // as "0001-01-01T00:00:00.000Z".
 void AppendDateTimeJson(std::string* out, Time t);
 
-// True when `s` is valid UTF-8 (Go's utf8.ValidString).
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace alertd::api

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "config/rule_checks.h"
 #include "config/yaml_reader.h"
+#include "core/utf8.h"
 
 namespace alertd::config {
 
@@ -28,17 +29,6 @@ bool IsValidMetricName(std::string_view s) {
   return true;
 }
 
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char ch = s[i];
-    size_t n = ch < 0x80 ? 1 : (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3 : (ch & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n;
-  }
-  return true;
-}
 
 void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int index, Rule* r) {
   r->pos = c.Pos(n);

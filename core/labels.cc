@@ -1,5 +1,7 @@
 #include "core/labels.h"
 
+#include "core/utf8.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -19,38 +21,6 @@ inline uint64_t FnvAdd(uint64_t h, std::string_view s) {
 inline uint64_t FnvAddByte(uint64_t h, unsigned char c) {
   h ^= c;
   return h * kFnvPrime;
-}
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 if invalid.
-size_t DecodeUtf8(std::string_view s, size_t i, uint32_t& cp) {
-  unsigned char c = s[i];
-  size_t n;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  } else if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    unsigned char cc = s[i + k];
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  // Reject overlong forms, surrogates and out-of-range code points, as Go's decoder does.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-    return 0;
-  return n;
 }
 
 }  // namespace
@@ -73,7 +43,7 @@ std::string GoQuote(std::string_view s) {
   char buf[16];
   for (size_t i = 0; i < s.size();) {
     uint32_t cp;
-    size_t n = DecodeUtf8(s, i, cp);
+    size_t n = DecodeUtf8(s, i, &cp);
     if (n == 0) {
       std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
       out += buf;

@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include "core/utf8.h"
+
 #include <algorithm>
 
 namespace alertd {
@@ -166,7 +168,7 @@ class MatcherParser {
           if (e == 'x') {
             out += static_cast<char>(cp);
           } else {
-            AppendUtf8(out, cp);
+            AppendUtf8(&out, cp);
           }
           break;
         }
@@ -187,24 +189,6 @@ class MatcherParser {
       }
     }
     return out;
-  }
-
-  static void AppendUtf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   Result<Matcher> ParseOne() {

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "core/labels.h"
+#include "core/utf8.h"
 #include "templating/functions.h"
 
 namespace alertd::templating::internal {
@@ -370,25 +371,6 @@ class Lexer {
 
 // ---- literals ----
 
-void AppendUtf8(std::string& out, uint32_t r) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
-  if (r < 0x80) {
-    out.push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -455,7 +437,7 @@ bool UnquoteBody(std::string_view s, char quote, std::string* out) {
           out->push_back(static_cast<char>(v));
         } else {
           if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
-          AppendUtf8(*out, v);
+          AppendUtf8(out, v);
         }
         break;
       }

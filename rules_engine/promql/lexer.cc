@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/labels.h"  // GoQuote
+#include "core/utf8.h"
 
 namespace alertd::promql {
 namespace {
@@ -52,24 +53,6 @@ int DecodeRune(std::string_view s, size_t i, int* rune) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   *rune = cp;
   return n;
-}
-
-void AppendUtf8(std::string* out, int cp) {
-  if (cp < 0x80) {
-    *out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out += static_cast<char>(0xC0 | (cp >> 6));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *out += static_cast<char>(0xE0 | (cp >> 12));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out += static_cast<char>(0xF0 | (cp >> 18));
-    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Approximates Go's unicode.IsPrint for the code points that matter in error messages.
@@ -176,7 +159,7 @@ std::string GoQuoteRune(int r) {
     return buf;
   }
   std::string out = "'";
-  AppendUtf8(&out, r);
+  AppendUtf8(&out, static_cast<uint32_t>(r));
   out += '\'';
   return out;
 }
@@ -187,7 +170,7 @@ std::string GoRuneU(int r) {
   std::string out = buf;
   if (r >= 0 && IsPrintRune(r) && r <= 0x10FFFF) {
     out += " '";
-    AppendUtf8(&out, r);
+    AppendUtf8(&out, static_cast<uint32_t>(r));
     out += '\'';
   }
   return out;

@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "core/labels.h"  // GoQuote
+#include "core/utf8.h"
 #include "rules_engine/promql/functions.h"
 #include "rules_engine/promql/lexer.h"
 
@@ -350,23 +351,6 @@ std::string Unquote(std::string_view tok) {
   if (q == '`' || s.find('\\') == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
-  auto put_rune = [&](uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  };
   for (size_t i = 0; i < s.size();) {
     if (s[i] != '\\') {
       out += s[i++];
@@ -391,7 +375,7 @@ std::string Unquote(std::string_view tok) {
         if (c == 'x') {
           out += static_cast<char>(v);  // a byte, not a rune, as in Go
         } else {
-          put_rune(v);
+          AppendUtf8(&out, v);
         }
         break;
       }

@@ -3,6 +3,7 @@
 #include "core/alert.h"
 #include "core/labels.h"
 #include "core/matcher.h"
+#include "core/utf8.h"
 
 using namespace alertd;
 
@@ -140,4 +141,32 @@ TEST_CASE("alerts merge as Alertmanager merges them") {
   fresh.ends_at = t(1300);
   fresh.updated_at = t(1000);
   CHECK(MergeAlert(stored, fresh, t(1000)).starts_at == t(1000));
+}
+
+TEST_CASE("UTF-8 is decoded and encoded with Go's rules") {
+  struct Row {
+    const char* name;
+    std::string in;
+    size_t len;  // of the first sequence; 0 when invalid
+  } rows[] = {
+      {"ascii", "a", 1},           {"two bytes", "\xc3\xbc", 2},  {"three bytes", "\xe2\x82\xac", 3},
+      {"four bytes", "\xf0\x9f\x9a\xa8", 4}, {"overlong", "\xc0\xaf", 0},
+      {"surrogate", "\xed\xa0\x80", 0},      {"truncated", "\xe2\x82", 0},
+      {"stray continuation", "\x80", 0},     {"above U+10FFFF", "\xf4\x90\x80\x80", 0},
+  };
+  for (const Row& r : rows) {
+    INFO(std::string(r.name));
+    uint32_t cp = 0;
+    CHECK(DecodeUtf8(r.in, 0, &cp) == r.len);
+    if (r.len) {
+      std::string again;
+      AppendUtf8(&again, cp);
+      CHECK(again == r.in);
+    }
+    CHECK(IsValidUtf8(r.in) == (r.len != 0));
+  }
+  std::string replaced;
+  AppendUtf8(&replaced, 0xD800);
+  AppendUtf8(&replaced, 0x110000);
+  CHECK(replaced == "\xef\xbf\xbd\xef\xbf\xbd");
 }

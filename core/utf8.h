@@ -1,0 +1,25 @@
+// UTF-8 encoding and decoding with Go's rules (unicode/utf8), shared by everything that
+// quotes, unquotes or escapes text: label values, matchers, PromQL and template literals,
+// JSON output. Hand-written because the handful of lines needed is smaller than a dependency
+// and must follow Go exactly (no overlong forms, no surrogates, nothing above U+10FFFF).
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace alertd {
+
+// Length of the valid UTF-8 sequence at s[i] (REQUIRES: i < s.size()), storing its code
+// point in *cp; 0 when the bytes there are not valid UTF-8.
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp);
+
+// True when all of `s` is valid UTF-8 (Go's utf8.ValidString).
+bool IsValidUtf8(std::string_view s);
+
+// Appends `cp` encoded as UTF-8. Surrogates and values above U+10FFFF become U+FFFD, as Go's
+// utf8.AppendRune does.
+void AppendUtf8(std::string* out, uint32_t cp);
+
+}  // namespace alertd
