@@ -28,6 +28,16 @@ std::string QuoteMeta(std::string_view s);
 templating::NotificationData MakeTemplateData(const Notification& n,
                                               std::span<const AlertPtr> alerts);
 
+// Appends `s` as a JSON string literal (quotes included), escaped as Go's encoding/json
+// Encoder escapes it by default (Alertmanager's webhook payload): control characters, '"',
+// '\\', '<', '>', '&', U+2028 and U+2029; invalid UTF-8 bytes become U+FFFD. Payloads are
+// written with this rather than through an nlohmann::json tree, which cost the webhook
+// several times the CPU for the same text. (api/json_writer.h has the same rules for the API;
+// notifiers cannot depend on api/.)
+void AppendJsonString(std::string* out, std::string_view s);
+// {"k":"v",...} in key order (Go sorts map keys).
+void AppendJsonObject(std::string* out, const std::map<std::string, std::string>& m);
+
 // notify.TruncateInRunes: at most `n` runes, the last one replaced by "…" when cut.
 std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated = nullptr);
 

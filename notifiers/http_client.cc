@@ -112,8 +112,10 @@ std::unique_ptr<HttpClient::Handle> HttpClient::Acquire() {
 }
 
 void HttpClient::Release(std::unique_ptr<Handle> h) {
-  // A few idle handles are enough: each keeps its own live connections for reuse.
-  constexpr size_t kMaxIdle = 4;
+  // Each handle keeps its own live connection for reuse, so keep as many idle handles as
+  // deliveries run at once (router threads_per_integration, 8 by default): with fewer, every
+  // burst closed connections and opened new ones. The cap only bounds an unusual spike.
+  constexpr size_t kMaxIdle = 64;
   std::lock_guard<std::mutex> lock(mu_);
   if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
 }

@@ -186,6 +186,24 @@ TEST_CASE("webhook payload: version 4, max_alerts truncation and ack keys") {
   CHECK(ack["ackComment"] == "on it");
 }
 
+TEST_CASE("webhook payload: strings escaped as Go's json.Encoder escapes them") {
+  Notification n = DiskFullNotification("team", kNow);
+  n.alerts.resize(1);
+  n.alerts[0] = MakeAlert({{"alertname", "DiskFull"}, {"q", "a<b>&\"c\"\\\n\t\x01"}},
+                          {{"u", "caf\xC3\xA9 \xE2\x80\xA8 \xE2\x80\xA9 bad\xFF"}},
+                          T("2024-01-01T00:00:00Z"), kZeroTime);
+  const std::string body = WebhookPayload(n, 0);
+  // Go's encoder escapes HTML characters and the JavaScript line separators.
+  CHECK(body.find(R"("q":"a\u003cb\u003e\u0026\"c\"\\\n\t\u0001")") != std::string::npos);
+  CHECK(body.find("caf\xC3\xA9 \\u2028 \\u2029 bad\xEF\xBF\xBD\"") != std::string::npos);
+  CHECK(body.back() == '\n');
+  json j = json::parse(body);
+  CHECK(j["alerts"][0]["labels"]["q"] == "a<b>&\"c\"\\\n\t\x01");
+  CHECK(j["alerts"][0]["annotations"]["u"] ==
+        "caf\xC3\xA9 \xE2\x80\xA8 \xE2\x80\xA9 bad\xEF\xBF\xBD");
+  CHECK(j["commonLabels"]["q"] == "a<b>&\"c\"\\\n\t\x01");
+}
+
 TEST_CASE("webhook delivery: retries, final 4xx, timeout, secrets and metrics") {
   HttpSink sink;
   Deps deps = TestDeps();
