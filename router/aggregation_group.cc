@@ -17,21 +17,11 @@ std::vector<AlertPtr> AggregationGroup::alerts() const {
   return out;
 }
 
-Alerts AggregationGroup::Snapshot(Time now, std::vector<AlertPtr>* originals) const {
+Alerts AggregationGroup::Snapshot(std::vector<AlertPtr>* originals) const {
   Alerts out;
   out.reserve(alerts_.size());
-  originals->clear();
-  originals->reserve(alerts_.size());
-  for (const auto& [fp, a] : alerts_) {
-    originals->push_back(a);
-    if (!a->ResolvedAt(now) && !IsZero(a->ends_at)) {
-      auto copy = std::make_shared<Alert>(*a);
-      copy->ends_at = kZeroTime;
-      out.push_back(std::move(copy));
-    } else {
-      out.push_back(a);
-    }
-  }
+  for (const auto& [fp, a] : alerts_) out.push_back(a);
+  *originals = out;
   SortAlertsForPayload(out);
   return out;
 }

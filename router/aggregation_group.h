@@ -1,9 +1,8 @@
 // One aggregation group (dispatch/dispatch.go aggrGroup): the alerts one route groups under
 // one set of group labels, and the state of the group's timer. The Dispatcher owns the groups
 // and drives their timers; this class holds the state and the rules that only concern one
-// group: which alerts a flush sends (firing ones with endsAt cleared, so they do not resolve
-// while the notification is under way) and which resolved alerts leave after a successful
-// flush (only those not updated since).
+// group: which alerts a flush sends and which resolved alerts leave after a successful flush
+// (only those not updated since).
 //
 // Thread-compatible: the Dispatcher guards every group with its mutex.
 #pragma once
@@ -37,9 +36,13 @@ class AggregationGroup {
   size_t size() const { return alerts_.size(); }
   std::vector<AlertPtr> alerts() const;
 
-  // What a flush at `now` sends: every alert, firing ones with endsAt cleared, in payload
-  // order. `originals` receives the stored alerts the flush saw, for DeleteResolved.
-  Alerts Snapshot(Time now, std::vector<AlertPtr>* originals) const;
+  // What a flush sends: every alert, in payload order. `originals` receives the
+  // stored alerts the flush saw, for DeleteResolved. The alerts are shared, not copied:
+  // everything after the flush decides firing or resolved against the flush time
+  // (FlushContext::now, Notification::now), and the payloads show a firing alert's endsAt
+  // as zero (notifiers::internal::MakeTemplateData), as Alertmanager's aggrGroup.flush does
+  // by copying each alert.
+  Alerts Snapshot(std::vector<AlertPtr>* originals) const;
   // After a successful flush at `now`: removes the alerts of `originals` that were resolved
   // then and have not been replaced since (DeleteIfNotModified).
   void DeleteResolved(const std::vector<AlertPtr>& originals, Time now);

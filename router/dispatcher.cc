@@ -145,7 +145,7 @@ void Dispatcher::FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l)
   if (g->empty()) return;
   const Time now = clock_->Now();
   std::vector<AlertPtr> originals;
-  Alerts alerts = g->Snapshot(now, &originals);
+  Alerts alerts = g->Snapshot(&originals);
   g->flushing = true;
   FlushContext ctx;
   ctx.group_key = g->key();
@@ -156,13 +156,10 @@ void Dispatcher::FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l)
   ctx.deadline = now + std::max(g->route()->config->group_interval, opts_.min_flush_timeout);
   l.unlock();
   auto self = shared_from_this();
-  flush_executor_->Post([self, g, ctx = std::move(ctx), alerts = std::move(alerts),
-                         originals = std::move(originals), now]() mutable {
-    self->pipeline_->Flush(std::move(ctx), std::move(alerts),
-                           [self, g, originals = std::move(originals), now](bool ok) mutable {
-                             self->FlushDone(g, std::move(originals), now, ok);
-                           });
-  });
+  pipeline_->Submit(flush_executor_, std::move(ctx), std::move(alerts),
+                    [self, g, originals = std::move(originals), now](bool ok) mutable {
+                      self->FlushDone(g, std::move(originals), now, ok);
+                    });
   l.lock();
 }
 

@@ -64,19 +64,16 @@ Status Pipeline::RunStages(const std::vector<StagePtr>& stages, FlushContext& ct
   return Status::Ok();
 }
 
-void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
-  const bool any_firing = std::any_of(alerts.begin(), alerts.end(),
-                                      [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
-  if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
-    spdlog::error("notify {}: {}", ctx.group_key, s.message());
-    return done(false);
-  }
+std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx,
+                                                     const Alerts& alerts, Done& done) {
   std::vector<Target> targets;
   targets.emplace_back(ctx.receiver, &integration_stages_);
   if (deps_.escalations) {
     for (auto& r : deps_.escalations->Notified(ctx.route->id, ctx.group_key)) {
       if (r != ctx.receiver) targets.emplace_back(std::move(r), &escalation_resolve_stages_);
     }
+    const bool any_firing = std::any_of(
+        alerts.begin(), alerts.end(), [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
     if (!any_firing) {
       // Every alert resolved: once the resolves are out, a re-fire starts a new escalation.
       done = [this, route_id = ctx.route->id, key = ctx.group_key,
@@ -86,7 +83,57 @@ void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
       };
     }
   }
+  return targets;
+}
+
+void Pipeline::ForBranch(FlushContext& ctx, const Branch& b) {
+  ctx.receiver = b.integration->receiver;
+  ctx.integration = b.integration;
+  ctx.nflog_key = NflogKey{ctx.group_key, ctx.receiver,
+                           std::string(b.integration->notifier->integration()), b.integration->index};
+}
+
+void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
+  auto targets = FlushTargets(ctx, alerts, done);
+  if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
+    spdlog::error("notify {}: {}", ctx.group_key, s.message());
+    return done(false);
+  }
   FanOut(ctx, std::move(alerts), targets, std::move(done));
+}
+
+void Pipeline::Submit(Executor* flush_executor, FlushContext ctx, Alerts alerts, Done done) {
+  auto targets = FlushTargets(ctx, alerts, done);
+  Branch* single = nullptr;
+  if (targets.size() == 1) {
+    auto it = branches_.find(ctx.receiver);
+    if (it != branches_.end() && it->second.size() == 1 && it->second[0].executor) {
+      single = &it->second[0];
+    }
+  }
+  if (single == nullptr) {
+    flush_executor->Post([this, targets = std::move(targets), ctx = std::move(ctx),
+                          alerts = std::move(alerts), done = std::move(done)]() mutable {
+      if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
+        spdlog::error("notify {}: {}", ctx.group_key, s.message());
+        return done(false);
+      }
+      FanOut(ctx, std::move(alerts), targets, std::move(done));
+    });
+    return;
+  }
+  single->executor->Post([this, single, ctx = std::move(ctx), alerts = std::move(alerts),
+                          done = std::move(done)]() mutable {
+    if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
+      spdlog::error("notify {}: {}", ctx.group_key, s.message());
+      return done(false);
+    }
+    if (alerts.empty()) return done(true);
+    ForBranch(ctx, *single);
+    Status s = RunStages(integration_stages_, ctx, alerts);
+    if (!s.ok()) spdlog::error("notify: {}", s.message());
+    done(s.ok());
+  });
 }
 
 Status Pipeline::Filter(FlushContext& ctx, Alerts& alerts) const {
@@ -126,11 +173,7 @@ void Pipeline::FanOut(const FlushContext& ctx, Alerts alerts, const std::vector<
   auto shared_alerts = std::make_shared<const Alerts>(std::move(alerts));
   for (auto& [b, stages] : work) {
     FlushContext bctx = ctx;
-    bctx.receiver = b->integration->receiver;
-    bctx.integration = b->integration;
-    bctx.nflog_key =
-        NflogKey{ctx.group_key, bctx.receiver, std::string(b->integration->notifier->integration()),
-                 b->integration->index};
+    ForBranch(bctx, *b);
     if (!b->executor) {  // shut down
       join->ok = false;
       if (--join->remaining == 0) join->done(false);
