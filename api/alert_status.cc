@@ -4,14 +4,16 @@
 #include <map>
 
 #include "router/route.h"
+#include "router/stages.h"
 
 namespace alertd::api {
 namespace {
 
 class RouteTreeStatusProvider final : public AlertStatusProvider {
  public:
-  explicit RouteTreeStatusProvider(std::function<std::shared_ptr<const config::Config>()> config)
-      : config_(std::move(config)) {}
+  RouteTreeStatusProvider(std::function<std::shared_ptr<const config::Config>()> config,
+                          std::function<std::vector<AlertPtr>()> alerts)
+      : config_(std::move(config)), alerts_(std::move(alerts)) {}
 
   AlertState StateOf(const Alert& alert) const override {
     AlertState st;
@@ -21,13 +23,18 @@ class RouteTreeStatusProvider final : public AlertStatusProvider {
     return st;
   }
 
-  std::vector<AlertGroupView> Groups(const std::vector<AlertPtr>& alerts) const override {
+  // The groups the store's alerts would form (`alerts` is called per request).
+  AlertGroups Groups(const std::function<bool(const std::string& receiver)>& route_filter,
+                     const std::function<bool(const Alert&)>& alert_filter) const override {
+    AlertGroups out;
     auto cfg = config_();
-    if (!cfg) return {};
+    if (!cfg || !alerts_) return out;
     // Keyed as the dispatcher keys aggregation groups: route, then group labels.
     std::map<std::pair<const config::Route*, LabelSet>, AlertGroupView> groups;
-    for (const auto& a : alerts) {
+    for (const auto& a : alerts_()) {
+      if (alert_filter && !alert_filter(*a)) continue;
       for (const auto* r : MatchRoutes(cfg->route, a->labels)) {
+        if (route_filter && !route_filter(r->receiver)) continue;
         LabelSet gl = router::GroupLabels(*r, a->labels);
         auto& g = groups[{r, gl}];
         if (g.alerts.empty()) {
@@ -35,23 +42,21 @@ class RouteTreeStatusProvider final : public AlertStatusProvider {
           g.receiver = r->receiver;
         }
         g.alerts.push_back(a);
+        out.receivers[a->Fingerprint()].push_back(r->receiver);
       }
     }
-    std::vector<AlertGroupView> out;
-    out.reserve(groups.size());
+    out.groups.reserve(groups.size());
     for (auto& [k, g] : groups) {
-      // The input is sorted by fingerprint already (AlertStore::List), and so is each group.
-      out.push_back(std::move(g));
+      router::SortAlertsForPayload(g.alerts);
+      out.groups.push_back(std::move(g));
     }
-    std::stable_sort(out.begin(), out.end(), [](const AlertGroupView& x, const AlertGroupView& y) {
-      if (x.labels != y.labels) return x.labels < y.labels;
-      return x.receiver < y.receiver;
-    });
+    router::SortAlertGroups(out);
     return out;
   }
 
  private:
   std::function<std::shared_ptr<const config::Config>()> config_;
+  std::function<std::vector<AlertPtr>()> alerts_;
 };
 
 }  // namespace
@@ -61,8 +66,9 @@ std::vector<const config::Route*> MatchRoutes(const config::Route& root, const L
 }
 
 std::shared_ptr<AlertStatusProvider> NewRouteTreeStatusProvider(
-    std::function<std::shared_ptr<const config::Config>()> config) {
-  return std::make_shared<RouteTreeStatusProvider>(std::move(config));
+    std::function<std::shared_ptr<const config::Config>()> config,
+    std::function<std::vector<AlertPtr>()> alerts) {
+  return std::make_shared<RouteTreeStatusProvider>(std::move(config), std::move(alerts));
 }
 
 }  // namespace alertd::api

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
 #include "api/api.h"
 #include "api/ingest.h"
@@ -166,29 +167,34 @@ Response GetAlerts(const ApiContext& ctx, const Request& req) {
   return Response::Json(200, std::move(body));
 }
 
+// Alertmanager 0.25's getAlertGroupsHandler: the live aggregation groups whose receiver
+// matches `receiver`, each with its alerts that pass the filters (resolved ones never); each
+// alert's receivers are those of the groups it is listed in.
 Response GetAlertGroups(const ApiContext& ctx, const Request& req) {
   auto f = ParseFilter(req, true);
   if (!f.ok()) return Response::Error(400, f.status().message());
   const Time now = ctx.clock->Now();
-  auto alerts = CurrentAlerts(ctx, *f, now);
-  std::vector<AlertPtr> selected;
-  std::vector<AlertState> states;
-  for (const auto& a : alerts) {
-    AlertState st = ctx.status->StateOf(*a);
-    if (!StateMatches(*f, st)) continue;
-    selected.push_back(a);
-  }
-  auto groups = ctx.status->Groups(selected);
+  std::unordered_map<uint64_t, AlertState> states;  // computed once per alert
+  auto groups = ctx.status->Groups(
+      [&](const std::string& receiver) { return !f->receiver || f->receiver->Matches(receiver); },
+      [&](const Alert& a) {
+        if (a.ResolvedAt(now)) return false;
+        auto it = states.find(a.Fingerprint());
+        if (it == states.end()) it = states.emplace(a.Fingerprint(), ctx.status->StateOf(a)).first;
+        return StateMatches(*f, it->second) && MatchesAll(f->matchers, a.labels);
+      });
   std::string body = "[";
   bool first = true;
-  for (const auto& g : groups) {
-    if (f->receiver && !f->receiver->Matches(g.receiver)) continue;
+  for (const auto& g : groups.groups) {
     if (!first) body.push_back(',');
     first = false;
     body.append("{\"alerts\":[");
     for (size_t i = 0; i < g.alerts.size(); ++i) {
+      const Alert& a = *g.alerts[i];
+      AlertState st = states[a.Fingerprint()];
+      st.receivers = groups.receivers[a.Fingerprint()];
       if (i) body.push_back(',');
-      AppendGettableAlert(&body, *g.alerts[i], ctx.status->StateOf(*g.alerts[i]), ctx.acks);
+      AppendGettableAlert(&body, a, st, ctx.acks);
     }
     body.append("],\"labels\":");
     AppendLabelSetJson(&body, g.labels);

@@ -5,8 +5,11 @@
 // Implementations must be thread-safe: the HTTP server's threads call them concurrently.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/alert.h"
@@ -26,17 +29,31 @@ struct AlertState {
 struct AlertGroupView {
   LabelSet labels;       // the group's group_by labels
   std::string receiver;  // the route's receiver
-  std::vector<std::shared_ptr<const Alert>> alerts;
+  std::vector<std::shared_ptr<const Alert>> alerts;  // Alertmanager's order (job, instance, labels)
 };
+
+// What GET /api/v2/alerts/groups lists (Alertmanager's Dispatcher.Groups): the groups, sorted
+// by labels (model.LabelSet.Before) then receiver, and for each alert listed the receivers of
+// the groups it is listed in, sorted by name (a receiver reached by two routes twice).
+struct AlertGroups {
+  std::vector<AlertGroupView> groups;
+  std::unordered_map<uint64_t, std::vector<std::string>> receivers;  // by fingerprint
+};
+
+// Sorts the groups as Alertmanager's AlertGroups (labels by model.LabelSet.Before, then
+// receiver) and each alert's receiver names.
+void SortAlertGroups(AlertGroups& groups);
 
 class AlertStatusProvider {
  public:
   virtual ~AlertStatusProvider() = default;
   virtual AlertState StateOf(const Alert& alert) const = 0;
-  // The groups the given (current, unresolved) alerts form, sorted by labels then receiver;
-  // each group's alerts sorted by fingerprint.
-  virtual std::vector<AlertGroupView> Groups(
-      const std::vector<std::shared_ptr<const Alert>>& alerts) const = 0;
+  // The aggregation groups whose route's receiver passes `route_filter`, each with its alerts
+  // that pass `alert_filter` (Alertmanager's alertFilter: it decides about resolved alerts
+  // too); groups left without alerts are not listed. The filters are not called under the
+  // provider's locks, so they may call StateOf.
+  virtual AlertGroups Groups(const std::function<bool(const std::string& receiver)>& route_filter,
+                             const std::function<bool(const Alert&)>& alert_filter) const = 0;
 };
 
 }  // namespace alertd::router

@@ -482,33 +482,28 @@ AlertState Router::StateOf(const Alert& alert) const {
   return st;
 }
 
-std::vector<AlertGroupView> Router::Groups(
-    const std::vector<std::shared_ptr<const Alert>>& alerts) const {
+AlertGroups Router::Groups(const std::function<bool(const std::string& receiver)>& route_filter,
+                           const std::function<bool(const Alert&)>& alert_filter) const {
+  AlertGroups out;
   auto g = Current();
-  if (!g) return {};
-  std::map<std::pair<const RouteNode*, LabelSet>, AlertGroupView> groups;
-  for (const auto& a : alerts) {
-    for (const auto* r : g->routes->Match(a->labels)) {
-      LabelSet gl = GroupLabels(*r->config, a->labels);
-      auto& v = groups[{r, gl}];
-      if (v.alerts.empty()) {
-        v.labels = std::move(gl);
-        v.receiver = r->config->receiver;
-      }
-      v.alerts.push_back(a);
+  if (!g) return out;
+  // Copies of the groups: the filters run outside the dispatcher's lock.
+  for (auto& v : g->dispatcher->Groups()) {
+    const std::string& receiver = v.route->config->receiver;
+    if (route_filter && !route_filter(receiver)) continue;
+    AlertGroupView view;
+    for (auto& a : v.alerts) {
+      if (alert_filter && !alert_filter(*a)) continue;
+      out.receivers[a->Fingerprint()].push_back(receiver);
+      view.alerts.push_back(std::move(a));
     }
+    if (view.alerts.empty()) continue;
+    view.labels = std::move(v.labels);
+    view.receiver = receiver;
+    SortAlertsForPayload(view.alerts);
+    out.groups.push_back(std::move(view));
   }
-  std::vector<AlertGroupView> out;
-  out.reserve(groups.size());
-  for (auto& [k, v] : groups) {
-    std::sort(v.alerts.begin(), v.alerts.end(),
-              [](const auto& x, const auto& y) { return x->Fingerprint() < y->Fingerprint(); });
-    out.push_back(std::move(v));
-  }
-  std::stable_sort(out.begin(), out.end(), [](const AlertGroupView& x, const AlertGroupView& y) {
-    if (x.labels != y.labels) return x.labels < y.labels;
-    return x.receiver < y.receiver;
-  });
+  SortAlertGroups(out);
   return out;
 }
 

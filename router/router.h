@@ -92,8 +92,9 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
 
   // AlertStatusProvider.
   AlertState StateOf(const Alert& alert) const override;
-  std::vector<AlertGroupView> Groups(
-      const std::vector<std::shared_ptr<const Alert>>& alerts) const override;
+  // From the live aggregation groups, as Alertmanager's Dispatcher.Groups.
+  AlertGroups Groups(const std::function<bool(const std::string& receiver)>& route_filter,
+                     const std::function<bool(const Alert&)>& alert_filter) const override;
 
   // AckService. An ack sends an acknowledge event to the receivers of the alert's groups that
   // were notified of it and want one; an ack that ends lets the groups' escalation go on.

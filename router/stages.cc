@@ -318,7 +318,9 @@ class AcknowledgeEventStage final : public Stage {
   const NotificationLog* nflog_;
 };
 
-// model.LabelSet.Before.
+
+}  // namespace
+
 bool LabelSetBefore(const LabelSet& a, const LabelSet& b) {
   if (a.size() != b.size()) return a.size() < b.size();
   std::vector<std::string_view> names;
@@ -334,8 +336,6 @@ bool LabelSetBefore(const LabelSet& a, const LabelSet& b) {
   }
   return false;
 }
-
-}  // namespace
 
 void SortAlertsForPayload(Alerts& alerts) {
   std::stable_sort(alerts.begin(), alerts.end(), [](const AlertPtr& x, const AlertPtr& y) {

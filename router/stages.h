@@ -70,6 +70,10 @@ StagePtr NewEscalationStepStage();
 // and that were notified of one of the acknowledged alerts.
 StagePtr NewAcknowledgeEventStage(const NotificationLog* nflog);
 
+// model.LabelSet.Before: fewer labels first, then by the first differing label name (a set
+// without it first), then by that label's value.
+bool LabelSetBefore(const LabelSet& a, const LabelSet& b);
+
 // Alertmanager's payload order (types.AlertSlice): by job, then instance (present before
 // absent), then by label set (model.LabelSet.Before).
 void SortAlertsForPayload(Alerts& alerts);

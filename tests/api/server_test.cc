@@ -103,7 +103,7 @@ struct TestApi {
     ctx.alerts = store.get();
     ctx.clock = &clock;
     ctx.config = [c = cfg] { return c; };
-    ctx.status = NewRouteTreeStatusProvider(ctx.config);
+    ctx.status = NewRouteTreeStatusProvider(ctx.config, [s = store.get()] { return s->List(); });
     ctx.start_time = clock.Now();
     auto router = std::make_shared<Router>();
     RegisterApi(*router, ctx);
