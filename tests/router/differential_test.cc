@@ -4,6 +4,7 @@
 // firing or resolved, must be the same.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <thread>
 
 #include "tests/router/peers.h"
@@ -82,6 +83,42 @@ json A(std::map<std::string, std::string> labels, bool resolved = false) {
 // Sleeps until `offset` after `t0`: the timeline's steps fall between group ticks.
 void At(std::chrono::steady_clock::time_point t0, std::chrono::milliseconds offset) {
   std::this_thread::sleep_until(t0 + offset);
+}
+
+// Polls the sink until `cond(alertmanager's timeline, alertd's timeline)` holds or `deadline`
+// passes; returns whether it held, leaving the last timelines read in `am` and `ad`.
+bool WaitTimelines(const Peer& sink, std::chrono::milliseconds deadline,
+                   const std::function<bool(const Timeline&, const Timeline&)>& cond, Timeline& am,
+                   Timeline& ad) {
+  return WaitFor(
+      [&] {
+        auto records = SinkRecords(sink);
+        am = TimelineOf(records, "/am/");
+        ad = TimelineOf(records, "/alertd/");
+        return cond(am, ad);
+      },
+      deadline, 100ms);
+}
+
+// How many notifications a timeline holds for the group of `receiver` (one group per receiver
+// in the cases this is used for).
+size_t Count(const Timeline& t, const std::string& receiver) {
+  size_t n = 0;
+  for (const auto& [k, v] : t) {
+    if (k.rfind(receiver + " ", 0) == 0) n += v.size();
+  }
+  return n;
+}
+
+// Whether every group of the timeline has had its last word: its last notification says
+// everything resolved (the send_resolved: false receiver never hears of it).
+bool AllResolved(const Timeline& t) {
+  if (t.empty()) return false;
+  for (const auto& [k, v] : t) {
+    if (k.rfind("quiet ", 0) == 0) continue;
+    if (v.empty() || v.back().rfind("resolved ", 0) != 0) return false;
+  }
+  return true;
 }
 
 struct Fixture {
@@ -179,7 +216,20 @@ TEST_CASE(
     CHECK(r.status == 200);
   }
 
-  // t = 10.5 s: everything resolves.
+  // t = 10.5 s: everything resolves. The repeat route (ticks at 1, 3, 5, 7, 9 s, repeat
+  // interval 3 s) repeats at 5 and 9 s: wait for both repeats from both daemons first, so a
+  // slow POST or delivery on a loaded machine cannot push the second repeat past the resolve.
+  Timeline am, ad;
+  {
+    const bool repeated = WaitTimelines(
+        f.sink, 20s,
+        [](const Timeline& a, const Timeline& d) {
+          return Count(a, "repeat") >= 3 && Count(d, "repeat") >= 3;
+        },
+        am, ad);
+    INFO("alertmanager:\n" << Dump(am) << "alertd:\n" << Dump(ad));
+    REQUIRE(repeated);
+  }
   At(t0, 10500ms);
   body = json::array();
   for (size_t i = 1; i < batch1.size(); ++i) body.push_back(A(batch1[i], true));
@@ -193,11 +243,18 @@ TEST_CASE(
                    true));
   PostAlerts(f.both(), body);
 
-  // The last resolved notifications come at the 13 s tick (11.5 s for the repeat route).
-  At(t0, 15000ms);
-  auto records = SinkRecords(f.sink);
-  Timeline am = TimelineOf(records, "/am/"), ad = TimelineOf(records, "/alertd/");
+  // The last resolved notifications come at the 13 s tick (11 s for the repeat route): wait
+  // until Alertmanager has told every group, then until alertd's timeline matches, with
+  // deadlines rather than a fixed sleep.
+  const bool am_done = WaitTimelines(
+      f.sink, 30s, [](const Timeline& a, const Timeline&) { return AllResolved(a); }, am, ad);
+  const bool same = am_done && WaitTimelines(
+                                   f.sink, 10s,
+                                   [](const Timeline& a, const Timeline& d) { return a == d; },
+                                   am, ad);
   INFO("alertmanager:\n" << Dump(am) << "alertd:\n" << Dump(ad));
+  CHECK(am_done);
+  CHECK(same);
   CHECK(am.size() >= 10);
   CHECK(ad == am);
   // Spot checks that the scenario exercises what it claims.
