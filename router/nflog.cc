@@ -93,9 +93,14 @@ void NotificationLog::Log(const NflogKey& key, std::vector<uint64_t> firing,
   if (db_) {
     db_->Write([key, f = Pack(e.firing), r = Pack(e.resolved), logged = ToNanos(e.logged_at),
                 exp = ToNanos(e.expires_at)](StateDb::Conn& c) -> Status {
-      auto st = c.Stmt(
-          "INSERT OR REPLACE INTO nflog (group_key, receiver, integration, idx, firing, "
-          "resolved, logged_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      // An upsert updates the row in place (INSERT OR REPLACE deletes and re-inserts it).
+      static const std::string kSql =
+          "INSERT INTO nflog (group_key, receiver, integration, idx, firing, resolved, "
+          "logged_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (group_key, receiver, integration, idx) DO UPDATE SET "
+          "firing = excluded.firing, resolved = excluded.resolved, "
+          "logged_at = excluded.logged_at, expires_at = excluded.expires_at";
+      auto st = c.Stmt(kSql);
       if (!st.ok()) return st.status();
       auto* s = *st;
       s->BindText(1, key.group_key);
