@@ -42,5 +42,7 @@ struct Alert {
 // non-timeout endsAt wins); otherwise the incoming alert replaces the stored one (a new
 // incident). `now` decides what counts as resolved.
 Alert MergeAlert(const Alert& stored, const Alert& incoming, Time now);
+// Same, moving from `incoming` instead of copying it when it wins (the ingestion path).
+Alert MergeAlert(const Alert& stored, Alert&& incoming, Time now);
 
 }  // namespace alertd

@@ -110,6 +110,7 @@ bool LabelSet::Has(std::string_view name) const {
 }
 
 void LabelSet::Set(std::string_view name, std::string_view value) {
+  fp_.store(0, std::memory_order_relaxed);
   auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
                              [](const Label& l, std::string_view n) { return l.name < n; });
   if (it != labels_.end() && it->name == name) {
@@ -120,10 +121,12 @@ void LabelSet::Set(std::string_view name, std::string_view value) {
 }
 
 void LabelSet::Remove(std::string_view name) {
+  fp_.store(0, std::memory_order_relaxed);
   std::erase_if(labels_, [&](const Label& l) { return l.name == name; });
 }
 
 void LabelSet::RemoveEmpty() {
+  fp_.store(0, std::memory_order_relaxed);
   std::erase_if(labels_, [](const Label& l) { return l.value.empty(); });
 }
 
@@ -133,7 +136,7 @@ std::map<std::string, std::string> LabelSet::ToMap() const {
   return m;
 }
 
-uint64_t LabelSet::Fingerprint() const {
+uint64_t LabelSet::ComputeFingerprint() const {
   uint64_t h = kFnvOffset;
   for (const Label& l : labels_) {
     h = FnvAdd(h, l.name);
@@ -141,6 +144,7 @@ uint64_t LabelSet::Fingerprint() const {
     h = FnvAdd(h, l.value);
     h = FnvAddByte(h, 0xFF);
   }
+  fp_.store(h, std::memory_order_relaxed);
   return h;
 }
 

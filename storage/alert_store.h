@@ -8,6 +8,14 @@
 // and PutAsync calls back, only once its alerts are committed: after that they survive a
 // crash or kill -9 (and with Synchronous::kFull a power loss).
 //
+// A commit appends one row to the alert_log table holding that commit's alerts as records
+// (storage/codec.h); a resend that only moves endsAt, as Prometheus sends every minute, is a
+// 25-byte record. Writing every alert into its own row of `alerts` instead would rewrite one
+// B-tree page at a random position per alert, which made SQLite the bottleneck of
+// ingestion. In the background, between commits, compaction copies the alerts the log
+// changed into `alerts` in small transactions and then deletes the log rows it covered; at
+// start the store loads `alerts` and replays the log on top.
+//
 // Thread-safe (internal synchronization). Listeners and PutAsync callbacks run on the writer
 // thread: they must be quick and must not call Put (which would wait on that very thread).
 #pragma once
@@ -32,6 +40,25 @@ struct AlertStoreOptions {
   Duration retention = std::chrono::hours(24);
   // How often garbage collection runs on the writer thread.
   Duration gc_interval = std::chrono::minutes(1);
+  // Compaction starts once the log holds more records than both of these: a fixed floor, and
+  // a multiple of the number of alerts changed since the last pass. A pass then rewrites each
+  // changed alert once for about 8 resends of it, and the log stays smaller than the alerts
+  // table (an endsAt record is 25 bytes, a stored alert several hundred).
+  size_t compact_min_records = 100000;
+  size_t compact_records_per_alert = 8;
+  // Alerts written to `alerts` per compaction transaction; commits of new alerts run in
+  // between, so this bounds the delay compaction adds to a POST.
+  size_t compact_chunk = 256;
+};
+
+// What the store has done since it opened, for tests and /metrics.
+struct AlertStoreStats {
+  uint64_t log_rows_written = 0;     // group commits
+  uint64_t full_records = 0;         // whole alerts appended to the log
+  uint64_t ends_records = 0;         // endsAt-only updates appended to the log
+  uint64_t compactions = 0;          // completed compaction passes
+  uint64_t compacted_alerts = 0;     // rows written to `alerts` by compaction
+  uint64_t replayed_records = 0;     // log records applied at start
 };
 
 class AlertStore : public AlertSink {
@@ -64,6 +91,11 @@ class AlertStore : public AlertSink {
   // Removes resolved alerts older than the retention now (it also runs every gc_interval).
   // Returns how many were removed once the deletion is committed.
   virtual Result<size_t> CollectGarbage() = 0;
+
+  // Runs a whole compaction pass now (whatever the thresholds), returning once it has
+  // committed: afterwards `alerts` holds every stored alert and the log is empty.
+  virtual Status Compact() = 0;
+  virtual AlertStoreStats Stats() const = 0;
 
   // Commits what is queued and stops the writer thread. Puts after Close fail. Idempotent;
   // the destructor calls it.

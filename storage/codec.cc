@@ -35,6 +35,48 @@ bool GetString(std::string_view* in, std::string_view* s) {
   return true;
 }
 
+bool DecodeLabelSetFrom(std::string_view* in, LabelSet* ls) {
+  uint64_t n;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view name, value;
+    if (!GetString(in, &name) || !GetString(in, &value)) return false;
+    ls->Set(name, value);  // written sorted, so each Set appends
+  }
+  return true;
+}
+
+void PutFixed64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  out->append(buf, 8);
+}
+
+bool GetFixed64(std::string_view* in, uint64_t* v) {
+  if (in->size() < 8) return false;
+  uint64_t r = 0;
+  for (int i = 0; i < 8; ++i) r |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
+  in->remove_prefix(8);
+  *v = r;
+  return true;
+}
+
+void PutTime(std::string* out, Time t) {
+  PutFixed64(out, static_cast<uint64_t>(t.time_since_epoch().count()));
+}
+
+bool GetTime(std::string_view* in, Time* t) {
+  uint64_t v;
+  if (!GetFixed64(in, &v)) return false;
+  *t = Time(Duration(static_cast<int64_t>(v)));
+  return true;
+}
+
+void PutHeader(LogRecordKind kind, uint64_t fp, std::string* out) {
+  out->push_back(static_cast<char>(kind));
+  PutFixed64(out, fp);
+}
+
 }  // namespace
 
 void EncodeLabelSet(const LabelSet& ls, std::string* out) {
@@ -70,6 +112,70 @@ Result<LabelSet> DecodeLabelSet(std::string_view in) {
   // Written sorted, so each Set() appends; unsorted input would still decode correctly.
   for (const auto& [name, value] : pairs) ls.Set(name, value);
   return ls;
+}
+
+void AppendFullRecord(uint64_t fingerprint, const Alert& a, std::string* out) {
+  PutHeader(LogRecordKind::kFull, fingerprint, out);
+  EncodeLabelSet(a.labels, out);
+  EncodeLabelSet(a.annotations, out);
+  PutTime(out, a.starts_at);
+  PutTime(out, a.ends_at);
+  PutTime(out, a.updated_at);
+  PutVarint(out, a.generator_url.size());
+  out->append(a.generator_url);
+  out->push_back(a.timeout ? 1 : 0);
+}
+
+void AppendEndsRecord(uint64_t fingerprint, const Alert& a, std::string* out) {
+  PutHeader(LogRecordKind::kEnds, fingerprint, out);
+  PutTime(out, a.ends_at);
+  PutTime(out, a.updated_at);
+  out->push_back(a.timeout ? 1 : 0);
+}
+
+void AppendDeleteRecord(uint64_t fingerprint, std::string* out) {
+  PutHeader(LogRecordKind::kDelete, fingerprint, out);
+}
+
+Result<LogRecord> DecodeLogRecord(std::string_view* in) {
+  auto corrupt = [](const char* what) {
+    return Status::Internal(std::string("corrupt alert log record: ") + what);
+  };
+  if (in->empty()) return corrupt("empty");
+  LogRecord r;
+  const auto kind = static_cast<unsigned char>(in->front());
+  in->remove_prefix(1);
+  if (kind < 1 || kind > 3) return corrupt("unknown kind");
+  r.kind = static_cast<LogRecordKind>(kind);
+  if (!GetFixed64(in, &r.fingerprint)) return corrupt("truncated fingerprint");
+  auto get_flag = [&](bool* b) {
+    if (in->empty()) return false;
+    *b = in->front() != 0;
+    in->remove_prefix(1);
+    return true;
+  };
+  switch (r.kind) {
+    case LogRecordKind::kFull: {
+      std::string_view url;
+      if (!DecodeLabelSetFrom(in, &r.alert.labels) ||
+          !DecodeLabelSetFrom(in, &r.alert.annotations) || !GetTime(in, &r.alert.starts_at) ||
+          !GetTime(in, &r.alert.ends_at) || !GetTime(in, &r.alert.updated_at) ||
+          !GetString(in, &url) || !get_flag(&r.alert.timeout)) {
+        return corrupt("truncated alert");
+      }
+      r.alert.generator_url = std::string(url);
+      break;
+    }
+    case LogRecordKind::kEnds:
+      if (!GetTime(in, &r.alert.ends_at) || !GetTime(in, &r.alert.updated_at) ||
+          !get_flag(&r.alert.timeout)) {
+        return corrupt("truncated update");
+      }
+      break;
+    case LogRecordKind::kDelete:
+      break;
+  }
+  return r;
 }
 
 }  // namespace alertd::storage

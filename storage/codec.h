@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/alert.h"
 #include "core/labels.h"
 #include "core/result.h"
 
@@ -17,5 +18,30 @@ void EncodeLabelSet(const LabelSet& ls, std::string* out);
 std::string EncodeLabelSet(const LabelSet& ls);
 // Fails on truncated or malformed input.
 Result<LabelSet> DecodeLabelSet(std::string_view in);
+
+// Records of the alert log (storage/alert_store.cc), the append-only table that makes an
+// ingestion commit one small sequential write. Each record is a kind byte, the fingerprint
+// (8 bytes, little-endian), then:
+//   kFull:   labels and annotations (EncodeLabelSet), starts_at, ends_at, updated_at (8-byte
+//            little-endian Unix nanoseconds), the generator URL (varint length + bytes), and
+//            the timeout flag (one byte);
+//   kEnds:   ends_at, updated_at, timeout flag: an update of an alert whose other fields did
+//            not change since its previous record (a resend with a later endsAt);
+//   kDelete: nothing (garbage collection removed the alert).
+enum class LogRecordKind : uint8_t { kFull = 1, kEnds = 2, kDelete = 3 };
+
+void AppendFullRecord(uint64_t fingerprint, const Alert& a, std::string* out);
+void AppendEndsRecord(uint64_t fingerprint, const Alert& a, std::string* out);
+void AppendDeleteRecord(uint64_t fingerprint, std::string* out);
+
+struct LogRecord {
+  LogRecordKind kind;
+  uint64_t fingerprint;
+  // kFull: the whole alert; kEnds: only ends_at, updated_at and timeout are set.
+  Alert alert;
+};
+
+// Decodes the next record of `*in` and advances past it. Fails on truncated or malformed input.
+Result<LogRecord> DecodeLogRecord(std::string_view* in);
 
 }  // namespace alertd::storage

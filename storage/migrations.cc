@@ -118,6 +118,21 @@ CREATE TABLE escalations (
   PRIMARY KEY (route_id, group_key)
 );
 )sql"},
+      {5, "alert_log",
+       // The alert log (storage/alert_store.cc): every ingestion commit appends one row whose
+       // blob holds that commit's records (storage/codec.h), instead of rewriting a row of
+       // `alerts` at a random position per alert. Compaction copies the current alerts into
+       // `alerts` and deletes the log rows it covers; `log_seq` is the last log row an
+       // `alerts` row already reflects, so replay at start applies only later records.
+       // The ends_at index had no reader and cost a second page write per update.
+       R"sql(
+CREATE TABLE alert_log (
+  seq     INTEGER PRIMARY KEY,
+  records BLOB    NOT NULL
+);
+ALTER TABLE alerts ADD COLUMN log_seq INTEGER NOT NULL DEFAULT 0;
+DROP INDEX alerts_ends_at;
+)sql"},
   };
   return kMigrations;
 }

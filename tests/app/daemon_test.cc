@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "core/labels.h"
+#include "core/clock.h"
+#include "storage/alert_store.h"
 #include "storage/db.h"
 #include "tests/support/process.h"
 
@@ -274,19 +276,16 @@ TEST_CASE("a real Prometheus delivers firing and then resolved alerts") {
     prom.Stop();
     ad.proc.Stop();
     // It is kept, resolved, in the database.
-    auto db = storage::Database::Open(ad.db, {.read_only = true});
+    auto db = storage::Database::Open(ad.db);
     REQUIRE(db.ok());
-    auto st =
-        (*db)->Prepare("SELECT starts_at, ends_at, timeout FROM alerts WHERE fingerprint = ?1");
-    REQUIRE(st.ok());
-    st->BindInt64(1, static_cast<int64_t>(std::stoull(fp, nullptr, 16)));
-    REQUIRE(*st->Step());
-    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    CHECK(st->ColumnInt64(1) > st->ColumnInt64(0));
-    CHECK(st->ColumnInt64(1) <= now_ns);
-    CHECK(st->ColumnInt64(2) == 0);  // Prometheus sends endsAt: no timeout
+    SystemClock clock;
+    auto store = storage::OpenAlertStore(std::move(*db), &clock);
+    REQUIRE_MESSAGE(store.ok(), store.status().message());
+    auto a = (*store)->Get(std::stoull(fp, nullptr, 16));
+    REQUIRE(a);
+    CHECK(a->ends_at > a->starts_at);
+    CHECK(a->ends_at <= clock.Now());
+    CHECK_FALSE(a->timeout);  // Prometheus sends endsAt: no timeout
   }
   RemoveTree(dir);
 }

@@ -174,6 +174,8 @@ TEST_CASE("a corrupt or foreign file gives a clear error and is never modified")
                                       std::string(200, 's')));
            }
            REQUIRE((*store)->Put(many).ok());
+           // Into the alerts table's B-tree, which PRAGMA quick_check walks.
+           REQUIRE((*store)->Compact().ok());
          }
          // Checkpointed into the main file on close; scribble over a page in the middle.
          std::string bytes = testing::ReadFile(p);
@@ -309,9 +311,9 @@ TEST_CASE("a failed commit is reported to the caller") {
   ManualClock clock(kT0);
   auto db = Database::Open(dir.File("f.db"));
   REQUIRE(db.ok());
-  // Make every write to the alerts table fail at the storage boundary.
+  // Make every write of the alert log fail at the storage boundary.
   REQUIRE((*db)
-              ->Exec("CREATE TRIGGER no_writes BEFORE INSERT ON alerts "
+              ->Exec("CREATE TRIGGER no_writes BEFORE INSERT ON alert_log "
                      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;")
               .ok());
   auto store = OpenAlertStore(std::move(*db), &clock);
@@ -319,4 +321,204 @@ TEST_CASE("a failed commit is reported to the caller") {
   Status s = (*store)->Put({MakeAlert({{"alertname", "X"}}, kT0, kT0 + 1h, kT0)});
   CHECK_FALSE(s.ok());
   CHECK(s.message().find("disk says no") != std::string::npos);
+}
+
+namespace {
+
+// Rows in a table of the database at `path`, read through a second connection.
+int64_t CountRows(const std::string& path, const std::string& table) {
+  DatabaseOptions ro;
+  ro.read_only = true;
+  auto db = Database::Open(path, ro);
+  REQUIRE_MESSAGE(db.ok(), db.status().message());
+  auto st = (*db)->Prepare("SELECT count(*) FROM " + table);
+  REQUIRE(st.ok());
+  auto row = st->Step();
+  REQUIRE((row.ok() && *row));
+  return st->ColumnInt64(0);
+}
+
+std::vector<Alert> Round(int n, Time starts, Time ends, Time updated, const std::string& summary) {
+  std::vector<Alert> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(MakeAlert({{"alertname", "Log"}, {"i", std::to_string(i)}}, starts, ends,
+                            updated, summary));
+  }
+  return out;
+}
+
+void CheckSame(const std::vector<AlertPtr>& want, const std::vector<AlertPtr>& got) {
+  REQUIRE(want.size() == got.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO(want[i]->labels.String());
+    CHECK(*want[i] == *got[i]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("alert log records round-trip, and damaged ones are refused") {
+  Alert a = MakeAlert({{"alertname", "X"}, {"job", "api"}}, kT0, kT0 + 5min, kT0 + 1s, "hi");
+  a.timeout = true;
+  std::string blob;
+  AppendFullRecord(a.Fingerprint(), a, &blob);
+  AppendEndsRecord(42, a, &blob);
+  AppendDeleteRecord(7, &blob);
+  std::string_view in = blob;
+  auto full = DecodeLogRecord(&in);
+  REQUIRE(full.ok());
+  CHECK(full->kind == LogRecordKind::kFull);
+  CHECK(full->fingerprint == a.Fingerprint());
+  CHECK(full->alert == a);
+  auto ends = DecodeLogRecord(&in);
+  REQUIRE(ends.ok());
+  CHECK(ends->kind == LogRecordKind::kEnds);
+  CHECK(ends->fingerprint == 42);
+  CHECK(ends->alert.ends_at == a.ends_at);
+  CHECK(ends->alert.updated_at == a.updated_at);
+  CHECK(ends->alert.timeout);
+  auto del = DecodeLogRecord(&in);
+  REQUIRE(del.ok());
+  CHECK(del->kind == LogRecordKind::kDelete);
+  CHECK(del->fingerprint == 7);
+  CHECK(in.empty());
+
+  std::string full_only;
+  AppendFullRecord(1, a, &full_only);
+  for (size_t cut = 0; cut < full_only.size(); ++cut) {
+    INFO("cut at " << cut);
+    std::string_view part(full_only.data(), cut);
+    CHECK_FALSE(DecodeLogRecord(&part).ok());
+  }
+  std::string bad_kind = full_only;
+  bad_kind[0] = 9;
+  std::string_view bk = bad_kind;
+  CHECK_FALSE(DecodeLogRecord(&bk).ok());
+}
+
+TEST_CASE("resends are logged as endsAt updates and replayed over the table at start") {
+  TempDir dir;
+  ManualClock clock(kT0);
+  const std::string path = dir.File("log.db");
+  std::vector<AlertPtr> before;
+  {
+    auto store = OpenStore(path, &clock);
+    REQUIRE(store->Put(Round(20, kT0, kT0 + 4min, kT0, "s")).ok());
+    clock.Advance(1min);
+    // A resend: only endsAt (and the update time) move.
+    REQUIRE(store->Put(Round(20, kT0, kT0 + 5min, kT0 + 1min, "s")).ok());
+    auto st = store->Stats();
+    CHECK(st.full_records == 20);
+    CHECK(st.ends_records == 20);
+    clock.Advance(1min);
+    // New annotations: whole alerts again.
+    REQUIRE(store->Put(Round(10, kT0, kT0 + 6min, kT0 + 2min, "changed")).ok());
+    st = store->Stats();
+    CHECK(st.full_records == 30);
+    CHECK(st.ends_records == 20);
+    CHECK(st.log_rows_written == 3);
+    before = store->List();
+    CHECK(CountRows(path, "alerts") == 0);  // nothing compacted yet: all of it is in the log
+  }
+  auto store = OpenStore(path, &clock);
+  CHECK(store->Stats().replayed_records == 50);
+  CheckSame(before, store->List());
+  auto a = store->Get(LabelSet{{"alertname", "Log"}, {"i", "15"}}.Fingerprint());
+  REQUIRE(a);
+  CHECK(a->ends_at == kT0 + 5min);
+  CHECK(a->updated_at == kT0 + 1min);
+  CHECK(a->annotations.Get("summary") == "s");
+}
+
+TEST_CASE("compaction moves the log into the alerts table; later records replay on top") {
+  TempDir dir;
+  ManualClock clock(kT0);
+  const std::string path = dir.File("compact.db");
+  AlertStoreOptions opts;
+  opts.compact_chunk = 7;  // several transactions per pass
+  std::vector<AlertPtr> before;
+  {
+    auto store = OpenStore(path, &clock, opts);
+    for (int r = 0; r < 3; ++r) {
+      REQUIRE(store->Put(Round(50, kT0, kT0 + 4min + r * 1min, kT0 + r * 1s, "s")).ok());
+    }
+    REQUIRE(store->Compact().ok());
+    CHECK(CountRows(path, "alert_log") == 0);
+    CHECK(CountRows(path, "alerts") == 50);
+    auto st = store->Stats();
+    CHECK(st.compactions == 1);
+    CHECK(st.compacted_alerts == 50);
+    // After compaction, a resend of half of them is only in the log again.
+    REQUIRE(store->Put(Round(25, kT0, kT0 + 10min, kT0 + 10s, "s")).ok());
+    CHECK(CountRows(path, "alert_log") == 1);
+    before = store->List();
+  }
+  auto store = OpenStore(path, &clock, opts);
+  CHECK(store->Stats().replayed_records == 25);
+  CheckSame(before, store->List());
+  CHECK(store->Get(LabelSet{{"alertname", "Log"}, {"i", "3"}}.Fingerprint())->ends_at ==
+        kT0 + 10min);
+  CHECK(store->Get(LabelSet{{"alertname", "Log"}, {"i", "40"}}.Fingerprint())->ends_at ==
+        kT0 + 6min);
+}
+
+TEST_CASE("garbage-collected alerts do not come back from the log, compacted or not") {
+  for (bool compact_first : {false, true}) {
+    INFO("compacted before GC: " << compact_first);
+    TempDir dir;
+    ManualClock clock(kT0);
+    const std::string path = dir.File("gc-log.db");
+    AlertStoreOptions opts;
+    opts.retention = 1h;
+    {
+      auto store = OpenStore(path, &clock, opts);
+      REQUIRE(store->Put(Round(10, kT0, kT0 + 5min, kT0, "s")).ok());
+      REQUIRE(store->Put({MakeAlert({{"alertname", "Stays"}}, kT0, kT0 + 48h, kT0)}).ok());
+      if (compact_first) REQUIRE(store->Compact().ok());
+      clock.Advance(2h);
+      CHECK(*store->CollectGarbage() == 10);
+    }
+    {
+      auto store = OpenStore(path, &clock, opts);
+      CHECK(store->Size() == 1);
+      // The same alert fires again after its deletion: a new incident, kept after restart.
+      REQUIRE(store->Put({MakeAlert({{"alertname", "Log"}, {"i", "4"}}, kT0 + 2h, kT0 + 3h,
+                                    kT0 + 2h)})
+                  .ok());
+      REQUIRE(store->Compact().ok());
+    }
+    auto store = OpenStore(path, &clock, opts);
+    CHECK(store->Size() == 2);
+    CHECK(CountRows(path, "alerts") == 2);
+  }
+}
+
+TEST_CASE("background compaction interleaves with puts, and a restart mid-pass loses nothing") {
+  TempDir dir;
+  ManualClock clock(kT0);
+  const std::string path = dir.File("bg.db");
+  AlertStoreOptions opts;
+  opts.compact_min_records = 1;  // a pass after every commit
+  opts.compact_records_per_alert = 1;
+  opts.compact_chunk = 3;
+  std::vector<AlertPtr> before;
+  {
+    auto store = OpenStore(path, &clock, opts);
+    for (int r = 0; r < 30; ++r) {
+      // Alternate resends with changes, so both kinds of record are compacted.
+      REQUIRE(store->Put(Round(40, kT0, kT0 + 5min + r * 1s, kT0 + r * 1s,
+                               r % 5 == 0 ? "v" + std::to_string(r) : "v0"))
+                  .ok());
+    }
+    const auto st = store->Stats();
+    CHECK(st.compacted_alerts > 0);
+    CHECK(st.ends_records > 0);
+    before = store->List();
+    // Closing does not wait for the pass to finish.
+  }
+  auto store = OpenStore(path, &clock, opts);
+  CheckSame(before, store->List());
+  REQUIRE(store->Compact().ok());
+  CHECK(CountRows(path, "alert_log") == 0);
+  CheckSame(before, store->List());
 }
