@@ -140,7 +140,8 @@ void Record(const std::string& path, const std::string& body, double t) {
     }
     s.notif_alerts += static_cast<long>(n);
     std::string key = path;
-    if (auto k = doc.find("groupKey"); k != doc.end() && k->is_string()) key = k->get<std::string>();
+    if (auto k = doc.find("groupKey"); k != doc.end() && k->is_string())
+      key = k->get<std::string>();
     auto [it, inserted] = s.groups.try_emplace(key, Group{t, t, 1, n, t});
     if (!inserted) {
       Group& g = it->second;
@@ -201,8 +202,7 @@ std::string Summary(size_t expect_alerts) {
 
 std::string Times() {
   std::lock_guard l(g_state.mu);
-  return Json{{"notif_times", g_state.notif_times},
-              {"alert_post_times", g_state.alert_post_times}}
+  return Json{{"notif_times", g_state.notif_times}, {"alert_post_times", g_state.alert_post_times}}
       .dump();
 }
 
@@ -334,8 +334,8 @@ void Serve(int fd) {
     if (!ok) break;
     const double t = Monotonic();
     const std::string conn_hdr = Lower(headers["connection"]);
-    const bool keep = (Lower(version) == "http/1.1" && conn_hdr != "close") ||
-                      conn_hdr == "keep-alive";
+    const bool keep =
+        (Lower(version) == "http/1.1" && conn_hdr != "close") || conn_hdr == "keep-alive";
     std::string t_str(target), path = t_str, query;
     if (size_t q = t_str.find('?'); q != std::string::npos) {
       path = t_str.substr(0, q);

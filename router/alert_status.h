@@ -27,8 +27,8 @@ struct AlertState {
 
 // One aggregation group as GET /api/v2/alerts/groups lists it.
 struct AlertGroupView {
-  LabelSet labels;       // the group's group_by labels
-  std::string receiver;  // the route's receiver
+  LabelSet labels;                                   // the group's group_by labels
+  std::string receiver;                              // the route's receiver
   std::vector<std::shared_ptr<const Alert>> alerts;  // Alertmanager's order (job, instance, labels)
 };
 

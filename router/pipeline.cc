@@ -64,16 +64,16 @@ Status Pipeline::RunStages(const std::vector<StagePtr>& stages, FlushContext& ct
   return Status::Ok();
 }
 
-std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx,
-                                                     const Alerts& alerts, Done& done) {
+std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx, const Alerts& alerts,
+                                                     Done& done) {
   std::vector<Target> targets;
   targets.emplace_back(ctx.receiver, &integration_stages_);
   if (deps_.escalations) {
     for (auto& r : deps_.escalations->Notified(ctx.route->id, ctx.group_key)) {
       if (r != ctx.receiver) targets.emplace_back(std::move(r), &escalation_resolve_stages_);
     }
-    const bool any_firing = std::any_of(
-        alerts.begin(), alerts.end(), [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
+    const bool any_firing = std::any_of(alerts.begin(), alerts.end(),
+                                        [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
     if (!any_firing) {
       // Every alert resolved: once the resolves are out, a re-fire starts a new escalation.
       done = [this, route_id = ctx.route->id, key = ctx.group_key,
@@ -89,8 +89,9 @@ std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx,
 void Pipeline::ForBranch(FlushContext& ctx, const Branch& b) {
   ctx.receiver = b.integration->receiver;
   ctx.integration = b.integration;
-  ctx.nflog_key = NflogKey{ctx.group_key, ctx.receiver,
-                           std::string(b.integration->notifier->integration()), b.integration->index};
+  ctx.nflog_key =
+      NflogKey{ctx.group_key, ctx.receiver, std::string(b.integration->notifier->integration()),
+               b.integration->index};
 }
 
 void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {

@@ -38,8 +38,8 @@ struct PipelineDeps {
   const Silences* silences = nullptr;
   std::shared_ptr<const TimeIntervals> time_intervals;
   NotificationLog* nflog = nullptr;
-  const Acknowledgements* acks = nullptr;  // null: no acknowledgement stage
-  Escalations* escalations = nullptr;      // null: escalation policies are not run
+  const Acknowledgements* acks = nullptr;              // null: no acknowledgement stage
+  Escalations* escalations = nullptr;                  // null: escalation policies are not run
   Duration nflog_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
   RetryOptions retry;                                  // clock is filled in from `clock`
   // An executor for one integration ("receiver/integration/index"); called once per

@@ -318,7 +318,6 @@ class AcknowledgeEventStage final : public Stage {
   const NotificationLog* nflog_;
 };
 
-
 }  // namespace
 
 bool LabelSetBefore(const LabelSet& a, const LabelSet& b) {

@@ -248,10 +248,10 @@ TEST_CASE(
   // deadlines rather than a fixed sleep.
   const bool am_done = WaitTimelines(
       f.sink, 30s, [](const Timeline& a, const Timeline&) { return AllResolved(a); }, am, ad);
-  const bool same = am_done && WaitTimelines(
-                                   f.sink, 10s,
-                                   [](const Timeline& a, const Timeline& d) { return a == d; },
-                                   am, ad);
+  const bool same =
+      am_done &&
+      WaitTimelines(
+          f.sink, 10s, [](const Timeline& a, const Timeline& d) { return a == d; }, am, ad);
   INFO("alertmanager:\n" << Dump(am) << "alertd:\n" << Dump(ad));
   CHECK(am_done);
   CHECK(same);

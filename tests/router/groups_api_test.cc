@@ -72,7 +72,8 @@ json Normalize(const json& groups) {
                         {"inhibitedBy", inhibited_by},
                         {"silenced", a["status"]["silencedBy"].size()}});
     }
-    out.push_back({{"labels", g["labels"]}, {"receiver", g["receiver"]["name"]}, {"alerts", alerts}});
+    out.push_back(
+        {{"labels", g["labels"]}, {"receiver", g["receiver"]["name"]}, {"alerts", alerts}});
   }
   return out;
 }
@@ -109,14 +110,31 @@ TEST_CASE("GET /api/v2/alerts/groups lists what Alertmanager 0.25 lists, for eve
   }
   using L = std::map<std::string, std::string>;
   const std::vector<L> alerts = {
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c1"}, {"severity", "critical"},
-       {"job", "node"}, {"instance", "i2"}, {"name", "a1"}},
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c1"}, {"severity", "warning"},
-       {"job", "node"}, {"instance", "i1"}, {"name", "a2"}},
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c1"}, {"severity", "warning"},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c1"},
+       {"severity", "critical"},
+       {"job", "node"},
+       {"instance", "i2"},
+       {"name", "a1"}},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c1"},
+       {"severity", "warning"},
+       {"job", "node"},
+       {"instance", "i1"},
+       {"name", "a2"}},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c1"},
+       {"severity", "warning"},
        {"name", "a3"}},
-      {{"alertname", "DiskFull"}, {"team", "db"}, {"cluster", "c2"}, {"severity", "warning"},
-       {"job", "api"}, {"name", "a4"}},
+      {{"alertname", "DiskFull"},
+       {"team", "db"},
+       {"cluster", "c2"},
+       {"severity", "warning"},
+       {"job", "api"},
+       {"name", "a4"}},
       {{"alertname", "HighLatency"}, {"team", "web"}, {"severity", "warning"}, {"name", "a5"}},
       {{"alertname", "Down"}, {"team", "ops"}, {"svc", "api"}, {"instance", "x"}, {"name", "a6"}},
       {{"alertname", "Down"}, {"team", "ops"}, {"svc", "db"}, {"name", "a7"}},
@@ -142,8 +160,8 @@ TEST_CASE("GET /api/v2/alerts/groups lists what Alertmanager 0.25 lists, for eve
           for (const auto& g : last)
             for (const auto& a : g["alerts"])
               if (a["name"] == "a2" && !a["inhibitedBy"].empty()) inhibited = true;
-          return inhibited && CountAlerts(Normalize(GetJson(ad, "/api/v2/alerts/groups"))) ==
-                                  CountAlerts(last);
+          return inhibited &&
+                 CountAlerts(Normalize(GetJson(ad, "/api/v2/alerts/groups"))) == CountAlerts(last);
         },
         20s);
     INFO(last.dump(1));
