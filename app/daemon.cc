@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "api/api.h"
 #include "api/auth.h"
@@ -35,10 +36,56 @@
 namespace alertd::app {
 namespace {
 
-// Loads the config file and applies the command-line overrides. InvalidArgument listing
-// every problem (file:line:col) when it does not load or validate.
-Result<ConfigPtr> Load(const DaemonOptions& opts) {
-  auto res = config::LoadConfigFile(opts.config_path);
+// The rule groups of the configuration being loaded or applied. The daemon takes them out of
+// the Config as soon as it is loaded: the rule manager compiles them into rules of its own,
+// and the Config is held for as long as it is in force (by the router, the API and the
+// reloader), so leaving them there would keep a second, larger copy of every rule (about
+// 1 KB a rule). Loads and reloads are serialised; the lock only guards against misuse.
+class PendingRuleGroups {
+ public:
+  void Put(const config::Config* from, std::vector<config::RuleGroup> groups) {
+    std::lock_guard l(mu_);
+    from_ = from;
+    groups_ = std::move(groups);
+  }
+  // The groups taken out of `from`; empty when they came from another configuration.
+  std::vector<config::RuleGroup> Take(const config::Config* from) {
+    std::lock_guard l(mu_);
+    std::vector<config::RuleGroup> out;
+    if (from_ == from) out = std::move(groups_);
+    Clear();
+    return out;
+  }
+  bool Empty(const config::Config* from) {
+    std::lock_guard l(mu_);
+    return from_ != from || groups_.empty();
+  }
+  void Drop() {
+    std::lock_guard l(mu_);
+    Clear();
+  }
+
+ private:
+  void Clear() {  // REQUIRES: mu_ held
+    from_ = nullptr;
+    groups_.clear();
+    groups_.shrink_to_fit();
+  }
+  std::mutex mu_;
+  const config::Config* from_ = nullptr;  // GUARDED_BY(mu_)
+  std::vector<config::RuleGroup> groups_;  // GUARDED_BY(mu_)
+};
+
+// Loads the config file and applies the command-line overrides; its rule groups go to
+// `rules`. InvalidArgument listing every problem (file:line:col) when it does not load or
+// validate.
+Result<ConfigPtr> Load(const DaemonOptions& opts, PendingRuleGroups* rules) {
+  // Parsing runs on a thread of its own, so that glibc gives it an arena of its own: the YAML
+  // trees of large rule files take tens of MB (about 9 KB a rule) and are freed right away,
+  // and in the main arena the holes they leave would be filled by the long-lived rule objects
+  // built next, spreading them over all of those pages so that none could be given back.
+  config::LoadResult res;
+  std::thread([&] { res = config::LoadConfigFile(opts.config_path); }).join();
   if (!res.ok()) {
     std::string msg;
     for (const auto& e : res.errors) {
@@ -51,6 +98,9 @@ Result<ConfigPtr> Load(const DaemonOptions& opts) {
   auto cfg = std::make_shared<config::Config>(std::move(*res.config));
   if (!opts.listen.empty()) cfg->server.listen = opts.listen;
   if (!opts.storage_path.empty()) cfg->storage.path = opts.storage_path;
+  std::vector<config::RuleGroup> groups = std::move(cfg->rule_groups);
+  cfg->rule_groups.clear();
+  rules->Put(cfg.get(), std::move(groups));
   return ConfigPtr(std::move(cfg));
 }
 
@@ -135,7 +185,8 @@ int RunDaemon(const DaemonOptions& opts) {
 
   SystemClock clock;
   const Time start = clock.Now();
-  auto loaded = Load(opts);
+  PendingRuleGroups pending_rules;
+  auto loaded = Load(opts, &pending_rules);
   if (!loaded.ok()) {
     spdlog::error("config: {}", loaded.status().message());
     return 1;
@@ -211,7 +262,7 @@ int RunDaemon(const DaemonOptions& opts) {
     }
     rule_state = std::move(*rs);
     auto m = rules_engine::RuleManager::Create(
-        cfg->rule_groups, rules_engine::ManagerOptionsFromConfig(*cfg),
+        pending_rules.Take(cfg.get()), rules_engine::ManagerOptionsFromConfig(*cfg),
         {query_client.get(), store->get(), rule_state.get(), &clock});
     if (!m.ok()) {
       spdlog::error("rules: {}", m.status().message());
@@ -222,10 +273,11 @@ int RunDaemon(const DaemonOptions& opts) {
       // Evaluation still starts; `for` timers of the lost alerts start over.
       spdlog::error("rules: {}", st.message());
     }
-  } else if (!cfg->rule_groups.empty()) {
+  } else if (!pending_rules.Empty(cfg.get())) {
     spdlog::error("rules: rule files are configured but datasource.url is not");
     return 1;
   }
+  pending_rules.Drop();
 
   // The router: groups, silences, inhibition, the notification log, deliveries. Its state
   // lives in the same database, on its own connection.
@@ -274,7 +326,8 @@ int RunDaemon(const DaemonOptions& opts) {
       [&auth, prev_auth](const ConfigPtr&, const ConfigPtr&) {
         auth.Set(*prev_auth);
         return Status::Ok();
-      }});
+      },
+      nullptr});
   steps.push_back(ReloadStep{
       "router",
       [&router_ptr](const ConfigPtr& next, const ConfigPtr&) {
@@ -282,22 +335,28 @@ int RunDaemon(const DaemonOptions& opts) {
       },
       [&router_ptr](const ConfigPtr& prev, const ConfigPtr&) {
         return router_ptr->ApplyConfig(prev);
-      }});
+      },
+      nullptr});
   steps.push_back(ReloadStep{
       "rules",
-      [&rules](const ConfigPtr& next, const ConfigPtr&) {
+      [&rules, &pending_rules](const ConfigPtr& next, const ConfigPtr&) {
         if (!rules) {
-          if (!next->rule_groups.empty()) {
+          if (!pending_rules.Empty(next.get())) {
             spdlog::warn(
                 "rules: rules need a datasource configured at start; restart to evaluate them");
           }
           return Status::Ok();
         }
-        return rules->Update(next->rule_groups, rules_engine::ManagerOptionsFromConfig(*next));
+        return rules->Update(pending_rules.Take(next.get()),
+                             rules_engine::ManagerOptionsFromConfig(*next));
       },
-      [&rules](const ConfigPtr& prev, const ConfigPtr&) {
+      [&rules](const ConfigPtr&, const ConfigPtr&) {
         if (!rules) return Status::Ok();
-        return rules->Update(prev->rule_groups, rules_engine::ManagerOptionsFromConfig(*prev));
+        return rules->RevertUpdate();
+      },
+      [&rules, &pending_rules] {
+        pending_rules.Drop();
+        if (rules) rules->CommitUpdate();
       }});
   steps.push_back(ReloadStep{
       "restart-only settings",
@@ -315,8 +374,10 @@ int RunDaemon(const DaemonOptions& opts) {
         }
         return Status::Ok();
       },
+      nullptr,
       nullptr});
-  Reloader reloader([&opts] { return Load(opts); }, std::move(steps), &holder, &clock,
+  Reloader reloader([&opts, &pending_rules] { return Load(opts, &pending_rules); },
+                    std::move(steps), &holder, &clock,
                     &registry);
 
   api::ApiContext ctx;

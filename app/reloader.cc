@@ -47,6 +47,9 @@ Status Reloader::Reload(std::string_view trigger) {
   std::lock_guard l(mu_);
   reloads_->Inc();
   Status st = ReloadLocked(trigger);
+  for (const auto& step : steps_) {
+    if (step.finish) step.finish();
+  }
   if (st.ok()) {
     last_successful_->Set(1);
     last_success_time_->Set(UnixSeconds(clock_->Now()));

@@ -55,6 +55,9 @@ struct ReloadStep {
   // Undoes a successful apply after a later step failed, putting `prev` back. May be empty
   // (nothing to undo). Failures here are logged; there is nothing better to do.
   std::function<Status(const ConfigPtr& prev, const ConfigPtr& next)> revert;
+  // Called for every step once a reload is over (applied, refused or reverted), to let go
+  // of what only a revert would have needed. May be empty.
+  std::function<void()> finish;
 };
 
 class Reloader {

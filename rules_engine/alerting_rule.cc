@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "rules_engine/promql/ast.h"
@@ -67,30 +68,160 @@ std::string GeneratorURL(std::string_view external_url, std::string_view expr) {
   return fmt::format("{}/graph?g0.expr={}&g0.tab=1", external_url, QueryEscape(expr));
 }
 
-Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& rule,
-                                                           std::string rule_key) {
-  std::unique_ptr<AlertingRule> r(new AlertingRule());
-  r->name_ = rule.alert;
-  r->rule_key_ = std::move(rule_key);
-  r->expr_ = rule.expr;
-  auto parsed = promql::ParseExpr(rule.expr);
-  r->query_ = parsed.ok() ? promql::ToString(**parsed) : rule.expr;
-  r->for_ = rule.for_;
-  r->keep_firing_for_ = rule.keep_firing_for;
-  for (const auto& [name, text] : rule.labels) {
-    auto t = templating::RuleTemplate::Parse(rule.alert, text);
-    if (!t.ok()) return t.status().WithPrefix(fmt::format("label {}", name));
-    r->label_templates_.emplace_back(name, std::move(*t));
-    r->labels_.Set(name, text);
+namespace {
+
+void PutVarint(size_t n, std::string* out) {
+  while (n >= 0x80) {
+    out->push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
   }
-  for (const auto& [name, text] : rule.annotations) {
-    auto t = templating::RuleTemplate::Parse(rule.alert, text);
-    if (!t.ok()) return t.status().WithPrefix(fmt::format("annotation {}", name));
-    r->annotation_templates_.emplace_back(name, std::move(*t));
-    r->annotations_.Set(name, text);
+  out->push_back(static_cast<char>(n));
+}
+
+size_t VarintSize(size_t n) {
+  size_t k = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++k;
   }
+  return k;
+}
+
+// Reads one length-prefixed string at `*pos` (which moves past it). The data was written by
+// PackedLabels, so it is well formed.
+std::string_view GetField(std::string_view data, size_t* pos) {
+  size_t n = 0;
+  int shift = 0;
+  while (true) {
+    const auto b = static_cast<unsigned char>(data[(*pos)++]);
+    n |= static_cast<size_t>(b & 0x7f) << shift;
+    if (b < 0x80) break;
+    shift += 7;
+  }
+  std::string_view out = data.substr(*pos, n);
+  *pos += n;
+  return out;
+}
+
+}  // namespace
+
+PackedLabels::PackedLabels(const LabelSet& ls) {
+  size_t size = 0;
+  for (const auto& l : ls) {
+    size += VarintSize(l.name.size()) + l.name.size() + VarintSize(l.value.size()) + l.value.size();
+  }
+  data_.reserve(size);
+  for (const auto& l : ls) {
+    PutVarint(l.name.size(), &data_);
+    data_ += l.name;
+    PutVarint(l.value.size(), &data_);
+    data_ += l.value;
+  }
+}
+
+LabelSet PackedLabels::Unpack(const LabelSet* extra) const {
+  LabelSet out;
+  size_t pos = 0;
+  while (pos < data_.size()) {
+    const std::string_view name = GetField(data_, &pos);
+    const std::string_view value = GetField(data_, &pos);
+    out.Set(name, value);  // in name order already: appends
+  }
+  if (extra) {
+    for (const auto& l : *extra) {
+      if (!out.Has(l.name)) out.Set(l.name, l.value);
+    }
+  }
+  // A copy holds exactly its labels; `out` grew by doubling (up to twice the room). The
+  // unpacked sets of sent alerts live on in the alert store.
+  return LabelSet(out);
+}
+
+bool PackedLabels::operator<(const PackedLabels& o) const {
+  // LabelSet's order: label by label, by name, then by value; a prefix sorts first.
+  size_t i = 0, j = 0;
+  while (i < data_.size() && j < o.data_.size()) {
+    const std::string_view an = GetField(data_, &i), bn = GetField(o.data_, &j);
+    const std::string_view av = GetField(data_, &i), bv = GetField(o.data_, &j);
+    if (an != bn) return an < bn;
+    if (av != bv) return av < bv;
+  }
+  return i == data_.size() && j < o.data_.size();
+}
+
+RuleAlert AlertingRule::Unpack(const PackedLabels& labels, const StoredAlert& a) {
+  RuleAlert r;
+  r.labels = labels.Unpack();
+  r.annotations = a.annotations.Unpack();
+  r.state = a.state;
+  r.value = a.value;
+  r.active_at = a.active_at;
+  r.fired_at = a.fired_at;
+  r.resolved_at = a.resolved_at;
+  r.last_sent_at = a.last_sent_at;
+  r.valid_until = a.valid_until;
+  r.keep_firing_since = a.keep_firing_since;
   return r;
 }
+
+namespace {
+
+// Rule template texts without an action are used as they are, never compiled.
+bool IsTemplate(std::string_view text) { return text.find("{{") != std::string_view::npos; }
+
+// The templates of one evaluation: compiled when first needed, at most once per evaluation.
+class EvalTemplates {
+ public:
+  EvalTemplates(const std::string& rule_name, const LabelSet& texts)
+      : rule_name_(rule_name), texts_(texts), compiled_(texts.size()) {}
+
+  // The compiled template of the i-th text (in the LabelSet's order), or the parse error.
+  const Result<templating::RuleTemplate>& Get(size_t i) {
+    if (!compiled_[i]) {
+      compiled_[i].emplace(templating::RuleTemplate::Parse(rule_name_, texts_.labels()[i].value));
+    }
+    return *compiled_[i];
+  }
+
+ private:
+  const std::string& rule_name_;
+  const LabelSet& texts_;
+  std::vector<std::optional<Result<templating::RuleTemplate>>> compiled_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& rule, int index) {
+  std::unique_ptr<AlertingRule> r(new AlertingRule());
+  r->name_ = rule.alert;
+  r->index_ = index;
+  r->expr_ = rule.expr;
+  auto parsed = promql::ParseExpr(rule.expr);
+  if (parsed.ok()) {
+    std::string q = promql::ToString(**parsed);
+    if (q != r->expr_) r->query_ = std::move(q);
+  }
+  r->for_ = rule.for_;
+  r->keep_firing_for_ = rule.keep_firing_for;
+  // Parsed here only to refuse broken templates at load.
+  for (const auto& [name, text] : rule.labels) {
+    if (IsTemplate(text)) {
+      auto t = templating::RuleTemplate::Parse(rule.alert, text);
+      if (!t.ok()) return t.status().WithPrefix(fmt::format("label {}", name));
+    }
+  }
+  for (const auto& [name, text] : rule.annotations) {
+    if (IsTemplate(text)) {
+      auto t = templating::RuleTemplate::Parse(rule.alert, text);
+      if (!t.ok()) return t.status().WithPrefix(fmt::format("annotation {}", name));
+    }
+  }
+  r->labels_ = PackedLabels(LabelSet::FromMap(rule.labels));
+  r->annotations_ = PackedLabels(LabelSet::FromMap(rule.annotations));
+  return r;
+}
+
+std::string AlertingRule::rule_key() const { return fmt::format("{}#{}", name_, index_); }
 
 void AlertingRule::SetResult(const Status& st, Time wall_start, Duration took) {
   std::lock_guard l(mu_);
@@ -128,11 +259,19 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
   };
 
   // Build the alerts of this evaluation (rules/alerting.go Eval, first loop).
-  std::map<LabelSet, RuleAlert> fresh;
+  const LabelSet label_texts_set = labels_.Unpack();
+  const LabelSet annotation_texts_set = annotations_.Unpack();
+  EvalTemplates label_tmpls(name_, label_texts_set);
+  EvalTemplates annotation_tmpls(name_, annotation_texts_set);
+  std::map<PackedLabels, StoredAlert> fresh;
   for (auto& smpl : res->samples) {
     templating::RuleTemplateData data;
     bool data_ready = false;
-    auto expand = [&](const templating::RuleTemplate& t) -> std::string {
+    // A template that does not compile (the loader refuses those, so only a safety net)
+    // expands to Prometheus's error text, as a parse error at expansion does there.
+    auto expand = [&](EvalTemplates& tmpls, size_t i) -> std::string {
+      const auto& t = tmpls.Get(i);
+      if (!t.ok()) return "<error expanding template: " + t.status().message() + ">";
       if (!data_ready) {
         data.labels = smpl.metric.ToMap();
         data.external_labels = ctx.external_labels;
@@ -140,36 +279,38 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
         data.value = smpl.value;
         data_ready = true;
       }
-      return t.Expand(data, query_fn).text;
+      return t->Expand(data, query_fn).text;
     };
     LabelSet lbs = smpl.metric;
     lbs.Remove("__name__");
-    for (const auto& [name, tmpl] : label_templates_) {
+    const auto& label_texts = label_texts_set.labels();
+    for (size_t i = 0; i < label_texts.size(); ++i) {
+      const Label& l = label_texts[i];
       // A label whose template renders empty is removed (labels.Builder.Set with "").
-      const std::string v = tmpl.is_constant() ? std::string(labels_.Get(name)) : expand(tmpl);
+      const std::string v = IsTemplate(l.value) ? expand(label_tmpls, i) : l.value;
       if (v.empty()) {
-        lbs.Remove(name);
+        lbs.Remove(l.name);
       } else {
-        lbs.Set(name, v);
+        lbs.Set(l.name, v);
       }
     }
     lbs.Set("alertname", name_);
     LabelSet annotations;
-    for (const auto& [name, tmpl] : annotation_templates_) {
-      annotations.Set(name, tmpl.is_constant() ? std::string(annotations_.Get(name))
-                                               : expand(tmpl));
+    const auto& annotation_texts = annotation_texts_set.labels();
+    for (size_t i = 0; i < annotation_texts.size(); ++i) {
+      const Label& l = annotation_texts[i];
+      annotations.Set(l.name, IsTemplate(l.value) ? expand(annotation_tmpls, i) : l.value);
     }
-    RuleAlert a;
-    a.annotations = std::move(annotations);
+    StoredAlert a;
+    a.annotations = PackedLabels(annotations);
     a.state = AlertState::kPending;
     a.value = smpl.value;
     a.active_at = ts;
-    auto [it, inserted] = fresh.emplace(std::move(lbs), std::move(a));
+    auto [it, inserted] = fresh.emplace(PackedLabels(lbs), std::move(a));
     if (!inserted) {
       return finish(Status::InvalidArgument(
           "vector contains metrics with the same labelset after applying alert labels"));
     }
-    it->second.labels = it->first;
   }
 
   std::unique_lock l(mu_);
@@ -180,13 +321,17 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
       it->second.annotations = std::move(a.annotations);
       continue;
     }
-    active_[lbs] = std::move(a);
+    if (it != active_.end()) {
+      it->second = std::move(a);
+    } else {
+      active_.emplace(lbs, std::move(a));
+    }
     dirty_ = true;
   }
 
   int num_active_pending = 0;
   for (auto it = active_.begin(); it != active_.end();) {
-    RuleAlert& a = it->second;
+    StoredAlert& a = it->second;
     if (!fresh.contains(it->first)) {
       bool keep_firing = false;
       if (a.state == AlertState::kFiring && keep_firing_for_.count() > 0) {
@@ -258,15 +403,12 @@ std::vector<Alert> AlertingRule::CollectAlertsToSend(Time ts, Time now, Duration
     a.valid_until = ts + 4 * delta;
     dirty_ = true;
     Alert out_alert;
-    out_alert.labels = lbs;
-    for (const auto& el : external_labels) {
-      if (!out_alert.labels.Has(el.name)) out_alert.labels.Set(el.name, el.value);
-    }
-    out_alert.annotations = a.annotations;
+    out_alert.labels = lbs.Unpack(&external_labels);
+    out_alert.annotations = a.annotations.Unpack();
     out_alert.starts_at = a.fired_at;
     out_alert.ends_at = IsZero(a.resolved_at) ? a.valid_until : a.resolved_at;
     out_alert.updated_at = now;
-    out_alert.generator_url = GeneratorURL(external_url, query_);
+    out_alert.generator_url = GeneratorURL(external_url, query());
     out.push_back(std::move(out_alert));
   }
   return out;
@@ -274,14 +416,15 @@ std::vector<Alert> AlertingRule::CollectAlertsToSend(Time ts, Time now, Duration
 
 std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& group_key) {
   std::vector<RuleAlertRecord> out;
+  const std::string key = rule_key();
   std::lock_guard l(mu_);
   out.reserve(active_.size());
   for (const auto& [lbs, a] : active_) {
     RuleAlertRecord r;
     r.group_key = group_key;
-    r.rule_key = rule_key_;
-    r.labels = lbs;
-    r.annotations = a.annotations;
+    r.rule_key = key;
+    r.labels = lbs.Unpack();
+    r.annotations = a.annotations.Unpack();
     r.state = a.state == AlertState::kFiring    ? RuleAlertRecord::State::kFiring
               : a.state == AlertState::kPending ? RuleAlertRecord::State::kPending
                                                 : RuleAlertRecord::State::kInactive;
@@ -301,9 +444,8 @@ std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& grou
 void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
   std::lock_guard l(mu_);
   for (const auto& r : records) {
-    RuleAlert a;
-    a.labels = r.labels;
-    a.annotations = r.annotations;
+    StoredAlert a;
+    a.annotations = PackedLabels(r.annotations);
     a.state = r.state == RuleAlertRecord::State::kFiring    ? AlertState::kFiring
               : r.state == RuleAlertRecord::State::kPending ? AlertState::kPending
                                                             : AlertState::kInactive;
@@ -314,7 +456,7 @@ void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
     a.last_sent_at = r.last_sent_at;
     a.valid_until = r.valid_until;
     a.keep_firing_since = r.keep_firing_since;
-    active_[r.labels] = std::move(a);
+    active_[PackedLabels(r.labels)] = std::move(a);
   }
 }
 
@@ -333,17 +475,17 @@ RuleSnapshot AlertingRule::Snapshot() const {
   RuleSnapshot s;
   s.alerting = true;
   s.name = name_;
-  s.query = query_;
+  s.query = query();
   s.for_ = for_;
   s.keep_firing_for = keep_firing_for_;
-  s.labels = labels_;
-  s.annotations = annotations_;
+  s.labels = labels_.Unpack();
+  s.annotations = annotations_.Unpack();
   std::lock_guard l(mu_);
   for (const auto& [lbs, a] : active_) {
     if (a.state == AlertState::kInactive) continue;
     if (a.state == AlertState::kFiring) s.state = AlertState::kFiring;
     else if (s.state == AlertState::kInactive) s.state = AlertState::kPending;
-    s.alerts.push_back(a);
+    s.alerts.push_back(Unpack(lbs, a));
   }
   s.health = health_;
   s.last_error = last_error_;

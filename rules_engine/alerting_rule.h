@@ -34,7 +34,8 @@ std::string_view AlertStateString(AlertState s);  // "inactive" | "pending" | "f
 enum class RuleHealth { kUnknown, kGood, kBad };
 std::string_view RuleHealthString(RuleHealth h);  // "unknown" | "ok" | "err"
 
-// Prometheus's rules.Alert.
+// Prometheus's rules.Alert. (The rule keeps its alerts keyed by label set and fills `labels`
+// in only in copies it hands out, so each alert holds its labels once.)
 struct RuleAlert {
   LabelSet labels;
   LabelSet annotations;
@@ -46,6 +47,24 @@ struct RuleAlert {
   Time last_sent_at = kZeroTime;
   Time valid_until = kZeroTime;
   Time keep_firing_since = kZeroTime;
+};
+
+// A label set packed into one string, each name and value preceded by its length (a
+// varint), ordered as LabelSet orders. The rule engine keeps every alert's labels and
+// annotations this way: one allocation of about the labels' text size instead of 64 bytes
+// and possibly an allocation per label. Value type.
+class PackedLabels {
+ public:
+  PackedLabels() = default;
+  explicit PackedLabels(const LabelSet& ls);
+  // The label set; with `extra`, plus those of its labels whose names are absent.
+  LabelSet Unpack(const LabelSet* extra = nullptr) const;
+  bool empty() const { return data_.empty(); }
+  bool operator==(const PackedLabels& o) const { return data_ == o.data_; }
+  bool operator<(const PackedLabels& o) const;  // LabelSet's order
+
+ private:
+  std::string data_;
 };
 
 // What a rule evaluation needs from its group and the daemon.
@@ -88,14 +107,16 @@ class AlertingRule {
   // Builds the rule; fails when a label or annotation template does not parse (the config
   // loader has checked that already, so this is a safety net). The expression is normalised
   // with the PromQL parser for `query` and generatorURL; the original text is what gets sent
-  // to the datasource.
-  static Result<std::unique_ptr<AlertingRule>> Create(const config::Rule& rule,
-                                                      std::string rule_key);
+  // to the datasource. `index` numbers the rules of the same name within the group (0 for
+  // the first), for rule_key().
+  static Result<std::unique_ptr<AlertingRule>> Create(const config::Rule& rule, int index = 0);
 
   const std::string& name() const { return name_; }
-  const std::string& rule_key() const { return rule_key_; }
+  // "<name>#<index>": identifies the rule within its group across reloads and restarts.
+  std::string rule_key() const;
   const std::string& expr() const { return expr_; }
-  const std::string& query() const { return query_; }
+  // The normalised expression (the expression itself when normalising changes nothing).
+  const std::string& query() const { return query_.empty() ? expr_ : query_; }
   Duration hold_duration() const { return for_; }
 
   // Evaluates the rule at `ts` and advances the state machine. On error (query failed,
@@ -131,21 +152,38 @@ class AlertingRule {
   AlertingRule() = default;
   void SetResult(const Status& st, Time wall_start, Duration took);
 
+  // Only the template texts are kept: they are compiled when an evaluation has alerts to
+  // expand, once per evaluation, as Prometheus compiles them at each expansion. A compiled
+  // template takes about 3 KB (its parse tree, with the $labels/$value prelude), which for
+  // thousands of rules would outweigh everything else the rule engine holds, while compiling
+  // costs a few microseconds per rule and cycle.
   std::string name_;
-  std::string rule_key_;
   std::string expr_;   // as written
-  std::string query_;  // normalised
+  std::string query_;  // normalised; empty when equal to expr_
+  int index_ = 0;      // among the group's rules of the same name
   Duration for_{0};
   Duration keep_firing_for_{0};
-  std::vector<std::pair<std::string, templating::RuleTemplate>> label_templates_;
-  std::vector<std::pair<std::string, templating::RuleTemplate>> annotation_templates_;
-  LabelSet labels_;       // template texts, for the API
-  LabelSet annotations_;  // template texts, for the API
+  PackedLabels labels_;       // template texts
+  PackedLabels annotations_;  // template texts
 
   bool dirty_ = false;  // evaluation thread only
 
+  // An alert as the rule keeps it: RuleAlert with its label sets packed, under its labels.
+  struct StoredAlert {
+    PackedLabels annotations;
+    AlertState state = AlertState::kPending;
+    double value = 0;
+    Time active_at = kZeroTime;
+    Time fired_at = kZeroTime;
+    Time resolved_at = kZeroTime;
+    Time last_sent_at = kZeroTime;
+    Time valid_until = kZeroTime;
+    Time keep_firing_since = kZeroTime;
+  };
+  static RuleAlert Unpack(const PackedLabels& labels, const StoredAlert& a);
+
   mutable std::mutex mu_;
-  std::map<LabelSet, RuleAlert> active_;  // GUARDED_BY(mu_) for writers vs Snapshot
+  std::map<PackedLabels, StoredAlert> active_;  // GUARDED_BY(mu_) for writers vs Snapshot
   RuleHealth health_ = RuleHealth::kUnknown;  // GUARDED_BY(mu_)
   std::string last_error_;                    // GUARDED_BY(mu_)
   Duration evaluation_time_{0};               // GUARDED_BY(mu_)

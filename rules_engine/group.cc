@@ -119,21 +119,23 @@ Result<std::unique_ptr<Group>> Group::Create(const config::RuleGroup& cfg,
   g->query_offset_ = cfg.query_offset;
   g->hash_ = GroupHash(cfg.file, cfg.name);
   std::map<std::string, int> seen;
+  g->rules_.reserve(cfg.rules.size());
   for (const auto& r : cfg.rules) {
     Entry e;
     if (!r.alert.empty()) {
       const int n = seen[r.alert]++;
-      auto ar = AlertingRule::Create(r, fmt::format("{}#{}", r.alert, n));
+      auto ar = AlertingRule::Create(r, n);
       if (!ar.ok()) {
         return ar.status().WithPrefix(
             fmt::format("group {:?} rule {:?}", cfg.name, r.alert));
       }
       e.alerting = std::move(*ar);
     } else {
-      e.recording.name = r.record;
+      e.recording = std::make_unique<RecordingRule>();
+      e.recording->name = r.record;
       auto parsed = promql::ParseExpr(r.expr);
-      e.recording.query = parsed.ok() ? promql::ToString(**parsed) : r.expr;
-      for (const auto& [k, v] : r.labels) e.recording.labels.Set(k, v);
+      e.recording->query = parsed.ok() ? promql::ToString(**parsed) : r.expr;
+      for (const auto& [k, v] : r.labels) e.recording->labels.Set(k, v);
     }
     g->rules_.push_back(std::move(e));
   }
@@ -249,9 +251,9 @@ GroupSnapshot Group::Snapshot() const {
     } else {
       RuleSnapshot r;
       r.alerting = false;
-      r.name = e.recording.name;
-      r.query = e.recording.query;
-      r.labels = e.recording.labels;
+      r.name = e.recording->name;
+      r.query = e.recording->query;
+      r.labels = e.recording->labels;
       s.rules.push_back(std::move(r));
     }
   }

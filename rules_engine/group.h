@@ -102,8 +102,8 @@ class Group {
   Group() = default;
 
   struct Entry {
-    std::unique_ptr<AlertingRule> alerting;  // null for a recording rule
-    RecordingRule recording;
+    std::unique_ptr<AlertingRule> alerting;   // null for a recording rule
+    std::unique_ptr<RecordingRule> recording;  // null for an alerting rule
   };
 
   std::string name_, file_, key_;

@@ -231,8 +231,43 @@ void RuleManager::WorkerLoop() {
 
 Status RuleManager::Update(const std::vector<config::RuleGroup>& groups,
                            const ManagerOptions& opts) {
+  std::lock_guard ul(update_mu_);
   auto built = Build(groups, opts.default_interval);
   if (!built.ok()) return built.status();
+  // The groups replaced by an earlier Update that was never committed are dropped first, so
+  // at most one set of old groups is ever kept.
+  previous_groups_.clear();
+  Status st = Swap(std::move(*built), opts, &previous_groups_, &previous_opts_);
+  has_previous_ = true;
+  return st;
+}
+
+Status RuleManager::RevertUpdate() {
+  std::lock_guard ul(update_mu_);
+  if (!has_previous_) return Status::Ok();
+  has_previous_ = false;
+  auto groups = std::move(previous_groups_);
+  previous_groups_.clear();
+  std::vector<std::shared_ptr<Group>> replaced;
+  ManagerOptions replaced_opts;
+  return Swap(std::move(groups), previous_opts_, &replaced, &replaced_opts);
+}
+
+void RuleManager::CommitUpdate() {
+  std::vector<std::shared_ptr<Group>> drop;
+  {
+    std::lock_guard ul(update_mu_);
+    has_previous_ = false;
+    drop = std::move(previous_groups_);
+    previous_groups_.clear();
+  }
+  drop.clear();
+  ReleaseFreeMemory();
+}
+
+Status RuleManager::Swap(std::vector<std::shared_ptr<Group>> built, const ManagerOptions& opts,
+                         std::vector<std::shared_ptr<Group>>* replaced,
+                         ManagerOptions* replaced_opts) {
   std::unique_lock l(mu_);
   paused_ = true;
   idle_cv_.wait(l, [&] { return running_ == 0; });
@@ -241,7 +276,7 @@ Status RuleManager::Update(const std::vector<config::RuleGroup>& groups,
   std::vector<Slot> next_slots;
   std::vector<std::string> keys;
   const Time now = deps_.clock->Now();
-  for (auto& g : *built) {
+  for (auto& g : built) {
     Slot s;
     auto it = old.find(g->key());
     if (it != old.end()) {
@@ -253,6 +288,10 @@ Status RuleManager::Update(const std::vector<config::RuleGroup>& groups,
     s.group = std::move(g);
     next_slots.push_back(std::move(s));
   }
+  replaced->clear();
+  replaced->reserve(slots_.size());
+  for (auto& s : slots_) replaced->push_back(std::move(s.group));
+  *replaced_opts = opts_;
   slots_ = std::move(next_slots);
   opts_.default_interval = opts.default_interval;
   opts_.external_labels = opts.external_labels;

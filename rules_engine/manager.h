@@ -76,7 +76,14 @@ class RuleManager {
 
   // Replaces the groups with `groups` (a reload). Groups with the same key keep their rules'
   // alerts (matched by rule name and position among rules of that name) and their schedule.
+  // The replaced groups are kept until CommitUpdate (or the next Update), so RevertUpdate can
+  // put them back.
   Status Update(const std::vector<config::RuleGroup>& groups, const ManagerOptions& opts);
+  // Puts back the groups and options the last Update replaced, taking over the alerts of the
+  // current groups as Update does. OK and nothing changes when there is nothing to revert.
+  Status RevertUpdate();
+  // Lets go of the groups the last Update replaced (RevertUpdate is then a no-op).
+  void CommitUpdate();
 
   std::vector<GroupSnapshot> Snapshot() const;
   // Appends the prometheus_rule_* metrics in the Prometheus text exposition format.
@@ -94,6 +101,11 @@ class RuleManager {
   RuleManager(const ManagerOptions& opts, ManagerDeps deps) : opts_(opts), deps_(deps) {}
   static Result<std::vector<std::shared_ptr<Group>>> Build(
       const std::vector<config::RuleGroup>& groups, Duration default_interval);
+  // Puts `built` in place of the current groups (taking over their state) and `opts` in
+  // force; hands back the groups and options replaced. The error is the state store's,
+  // dropping the state of groups that are gone; the swap happens regardless.
+  Status Swap(std::vector<std::shared_ptr<Group>> built, const ManagerOptions& opts,
+              std::vector<std::shared_ptr<Group>>* replaced, ManagerOptions* replaced_opts);
   GroupDeps MakeGroupDeps() const;  // REQUIRES: mu_ held
   void Loop();
   void WorkerLoop();
@@ -111,6 +123,11 @@ class RuleManager {
   bool stop_ = false;                // GUARDED_BY(mu_)
   bool started_ = false;             // GUARDED_BY(mu_)
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_): work for the workers
+  // What the last Update replaced, for RevertUpdate. GUARDED_BY(update_mu_).
+  std::mutex update_mu_;  // serialises Update, RevertUpdate and CommitUpdate
+  bool has_previous_ = false;
+  std::vector<std::shared_ptr<Group>> previous_groups_;
+  ManagerOptions previous_opts_;
   std::condition_variable work_cv_;
   std::thread loop_;
   std::vector<std::thread> workers_;

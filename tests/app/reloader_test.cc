@@ -30,16 +30,20 @@ TEST_CASE("reload applies every step or none") {
     const char* name;
     bool load_ok;
     int failing_step;      // -1: none
-    std::string want_log;  // steps' apply/revert calls in order
+    std::string want_log;  // steps' apply/revert/finish calls in order
     const char* want_config;
     Status::Code want_code;
   };
   const Row rows[] = {
-      {"all steps apply", true, -1, "apply a;apply b;apply c;", "new", Status::Code::kOk},
-      {"config does not load", false, -1, "", "old", Status::Code::kInvalidArgument},
-      {"first step fails", true, 0, "apply a!;", "old", Status::Code::kInternal},
+      {"all steps apply", true, -1, "apply a;apply b;apply c;finish a;finish b;finish c;", "new",
+       Status::Code::kOk},
+      {"config does not load", false, -1, "finish a;finish b;finish c;", "old",
+       Status::Code::kInvalidArgument},
+      {"first step fails", true, 0, "apply a!;finish a;finish b;finish c;", "old",
+       Status::Code::kInternal},
       {"last step fails: earlier ones reverted in reverse", true, 2,
-       "apply a;apply b;apply c!;revert b;revert a;", "old", Status::Code::kInternal},
+       "apply a;apply b;apply c!;revert b;revert a;finish a;finish b;finish c;", "old",
+       Status::Code::kInternal},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -68,7 +72,9 @@ TEST_CASE("reload applies every step or none") {
             CHECK(prev->path == "old");
             log += "revert " + n + ";";
             return Status::Ok();
-          }});
+          },
+          // Every step hears that the reload is over, whatever its outcome.
+          [&log, n] { log += "finish " + n + ";"; }});
     }
     Reloader reloader(
         [&row]() -> Result<ConfigPtr> {

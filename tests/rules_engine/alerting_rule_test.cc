@@ -166,7 +166,7 @@ TEST_CASE("alerting rule state machine") {
     cfg.keep_firing_for = c.keep_firing_for;
     cfg.labels = c.labels;
     cfg.annotations = {{"summary", "{{ $labels.instance }} is {{ $value }}"}};
-    auto rule = AlertingRule::Create(cfg, "TestAlert#0");
+    auto rule = AlertingRule::Create(cfg);
     REQUIRE(rule.ok());
     FakeQueryClient q;
     EvalContext ctx;
@@ -216,7 +216,7 @@ TEST_CASE("sent alerts: labels, annotations, startsAt, endsAt, generatorURL") {
   cfg.labels = {{"severity", "page"}, {"cluster", "rule-wins"}};
   cfg.annotations = {{"summary", "{{ $labels.job }} at {{ $value }} {{ $externalLabels.cluster }}"},
                      {"url", "{{ $externalURL }}"}};
-  auto rule = AlertingRule::Create(cfg, "High#0");
+  auto rule = AlertingRule::Create(cfg);
   REQUIRE(rule.ok());
   CHECK((*rule)->query() == "rate(x[5m]) > 1");
   FakeQueryClient q;
@@ -263,7 +263,7 @@ TEST_CASE("scalar and string results") {
   config::Rule cfg;
   cfg.alert = "Scalar";
   cfg.expr = "vector(1) > 0";
-  auto rule = AlertingRule::Create(cfg, "Scalar#0");
+  auto rule = AlertingRule::Create(cfg);
   REQUIRE(rule.ok());
   FakeQueryClient q;
   EvalContext ctx;
@@ -292,7 +292,7 @@ TEST_CASE("persisted records restore pending and firing alerts unchanged") {
   cfg.expr = "up == 0";
   cfg.for_ = 5min;
   cfg.keep_firing_for = 10min;
-  auto rule = AlertingRule::Create(cfg, "R#0");
+  auto rule = AlertingRule::Create(cfg);
   REQUIRE(rule.ok());
   FakeQueryClient q;
   EvalContext ctx;
@@ -309,7 +309,7 @@ TEST_CASE("persisted records restore pending and firing alerts unchanged") {
   CHECK_FALSE((*rule)->dirty());
   REQUIRE(records.size() == 2);
 
-  auto restored = AlertingRule::Create(cfg, "R#0");
+  auto restored = AlertingRule::Create(cfg);
   REQUIRE(restored.ok());
   (*restored)->Restore(records);
   auto before = (*rule)->Snapshot().alerts;
