@@ -22,7 +22,7 @@ Pipeline::Pipeline(PipelineDeps deps,
   if (deps_.acks) group_stages_.push_back(NewAcknowledgedStage(deps_.acks));
 
   // Per integration of the receiver, each on its own executor.
-  integration_stages_.push_back(NewDedupStage(deps_.nflog));
+  integration_stages_.push_back(NewDedupStage(deps_.nflog, deps_.clock));
   integration_stages_.push_back(NewRetryStage(deps_.retry));
   integration_stages_.push_back(
       NewSetNotifiesStage(deps_.nflog, deps_.clock, deps_.nflog_retention));

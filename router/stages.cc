@@ -105,7 +105,7 @@ void MergeSorted(std::vector<uint64_t>& v, const std::vector<uint64_t>& extra) {
 
 class DedupStage final : public Stage {
  public:
-  explicit DedupStage(const NotificationLog* nflog) : nflog_(nflog) {}
+  DedupStage(const NotificationLog* nflog, const Clock* clock) : nflog_(nflog), clock_(clock) {}
   std::string_view name() const override { return "dedup"; }
 
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
@@ -131,7 +131,9 @@ class DedupStage final : public Stage {
       if (!entry->firing.empty()) reason = "all alerts resolved";
     } else if (send_resolved && !entry->IsResolvedSubset(ctx.resolved)) {
       reason = "some alerts resolved";
-    } else if (entry->logged_at < ctx.now - repeat) {
+    } else if (entry->logged_at < clock_->Now() - repeat) {
+      // Against the time the stage runs, as Alertmanager's DedupStage (n.now()), not the
+      // flush time: a flush that waited behind others still repeats when it is due.
       reason = "repeat interval elapsed";
     }
     if (reason.empty()) {
@@ -144,6 +146,7 @@ class DedupStage final : public Stage {
 
  private:
   const NotificationLog* nflog_;
+  const Clock* clock_;
 };
 
 class RetryStage final : public Stage {
@@ -358,7 +361,9 @@ StagePtr NewTimeActiveStage(const TimeIntervals* ti) {
 }
 StagePtr NewTimeMuteStage(const TimeIntervals* ti) { return std::make_unique<TimeMuteStage>(ti); }
 StagePtr NewSilenceStage(const Silences* s) { return std::make_unique<SilenceStage>(s); }
-StagePtr NewDedupStage(const NotificationLog* nflog) { return std::make_unique<DedupStage>(nflog); }
+StagePtr NewDedupStage(const NotificationLog* nflog, const Clock* clock) {
+  return std::make_unique<DedupStage>(nflog, clock);
+}
 StagePtr NewRetryStage(RetryOptions opts) { return std::make_unique<RetryStage>(std::move(opts)); }
 StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention) {
   return std::make_unique<SetNotifiesStage>(nflog, clock, retention);

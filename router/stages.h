@@ -34,7 +34,7 @@ StagePtr NewAcknowledgedStage(const Acknowledgements* acks);
 // Passes the alerts on only when the notification log says the receiver must hear about them
 // (notify/dedup_stage.go needsUpdate), setting ctx.firing, ctx.resolved and
 // ctx.notification_reason.
-StagePtr NewDedupStage(const NotificationLog* nflog);
+StagePtr NewDedupStage(const NotificationLog* nflog, const Clock* clock);
 
 struct RetryOptions {
   const Clock* clock = nullptr;
