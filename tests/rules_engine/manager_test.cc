@@ -186,6 +186,40 @@ TEST_CASE("manager: alerts reach the sink; failures counted; state persisted and
   state.groups["/rules/test.yml;gone"] = {};
   REQUIRE((*m2)->Update({MakeGroup("g", 10s)}, opts).ok());
   CHECK(state.groups.count("/rules/test.yml;gone") == 0);
+
+  // A reload reverted (a later reload step failed): the groups and options from before it
+  // are back, and they have taken over the alerts; a second revert changes nothing.
+  ManagerOptions changed = opts;
+  changed.external_url = "http://changed";
+  config::RuleGroup g2 = MakeGroup("g", 20s);
+  g2.rules.pop_back();
+  REQUIRE((*m2)->Update({g2, MakeGroup("new", 10s)}, changed).ok());
+  snap = (*m2)->Snapshot();
+  REQUIRE(snap.size() == 2);
+  CHECK(snap[0].interval == 20s);
+  CHECK(snap[0].rules.size() == 2);
+  REQUIRE((*m2)->RevertUpdate().ok());
+  snap = (*m2)->Snapshot();
+  REQUIRE(snap.size() == 1);
+  CHECK(snap[0].name == "g");
+  CHECK(snap[0].interval == 10s);
+  REQUIRE(snap[0].rules.size() == 3);
+  REQUIRE(snap[0].rules[0].alerts.size() == 1);
+  CHECK(snap[0].rules[0].alerts[0].state == AlertState::kFiring);
+  CHECK(snap[0].rules[0].alerts[0].labels == LabelSet{{"alertname", "Slow"}, {"i", "1"}});
+  REQUIRE((*m2)->RevertUpdate().ok());
+  CHECK((*m2)->Snapshot()[0].interval == 10s);
+  // The options came back too: generatorURL uses the external URL from before the reload.
+  clock.Set(first + 200s);
+  (*m2)->RunDue(first + 200s);
+  sent = sink.Take();
+  REQUIRE_FALSE(sent.empty());
+  CHECK(sent[0].generator_url.rfind("http://alertd/graph?", 0) == 0);
+  // After a commit there is nothing left to revert.
+  REQUIRE((*m2)->Update({g2}, changed).ok());
+  (*m2)->CommitUpdate();
+  REQUIRE((*m2)->RevertUpdate().ok());
+  CHECK((*m2)->Snapshot()[0].interval == 20s);
 }
 
 TEST_CASE("manager on worker threads: a group never overlaps itself") {
