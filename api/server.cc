@@ -88,6 +88,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void Write(Response r, bool close) override;
   net::any_io_executor executor() override { return stream_.get_executor(); }
 
+  // A streamed body's pieces are gathered up to this size per chunk written.
+  static constexpr size_t kChunkBytes = 64 * 1024;
+
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
   using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
@@ -99,6 +102,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ReadBody();
   void OnRequest(beast::error_code ec);
   void FailRead(beast::error_code ec);
+  // Writes a response whose body comes from Response::stream, chunk by chunk.
+  void WriteStreamed(Response r, bool close);
+  void WriteNextChunk();
+  void Finished(bool keep_alive);
   // Closes the connection once. `graceful` (and TLS): send close_notify first; only when no
   // other operation is pending on the stream.
   void Close(bool graceful = true);
@@ -107,6 +114,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
+  // A streamed response in progress.
+  std::optional<http::response<http::buffer_body>> streamed_;
+  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  std::function<bool(std::string*)> next_piece_;
+  std::string chunk_;
+  bool more_ = false;
   ServerImpl* server_;
   State state_ = State::kIdle;
   bool keep_alive_ = true;
@@ -428,6 +441,10 @@ void Session<Stream>::OnRequest(beast::error_code ec) {
 template <class Stream>
 void Session<Stream>::Write(Response r, bool close) {
   if (state_ == State::kClosed) return;
+  if (r.stream) {
+    if (!head_) return WriteStreamed(std::move(r), close);
+    r.DrainStream();  // HEAD: the length of the body a GET would get
+  }
   state_ = State::kWriting;
   res_.emplace(static_cast<http::status>(r.status), 11);
   auto& res = *res_;
@@ -448,6 +465,49 @@ void Session<Stream>::Write(Response r, bool close) {
     if (!again) return self->Close();
     self->WaitForRequest();
   });
+}
+
+template <class Stream>
+void Session<Stream>::WriteStreamed(Response r, bool close) {
+  state_ = State::kWriting;
+  streamed_.emplace(static_cast<http::status>(r.status), 11);
+  auto& res = *streamed_;
+  res.set(http::field::server, "alertd");
+  res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive_ && !close && !server_->stopping());
+  res.chunked(true);
+  next_piece_ = std::move(r.stream);
+  more_ = true;
+  serializer_.emplace(res);
+  WriteNextChunk();
+}
+
+template <class Stream>
+void Session<Stream>::WriteNextChunk() {
+  chunk_.clear();
+  while (more_ && chunk_.size() < kChunkBytes) more_ = next_piece_(&chunk_);
+  auto& body = streamed_->body();
+  body.data = chunk_.empty() ? nullptr : chunk_.data();
+  body.size = chunk_.size();
+  body.more = more_;
+  lowest().expires_after(server_->opts().read_timeout);
+  http::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec,
+                                                                        size_t) {
+    // need_buffer: this chunk is out and the serializer waits for the next one.
+    if (ec == http::error::need_buffer) return self->WriteNextChunk();
+    self->Finished(!ec && self->streamed_->keep_alive());
+  });
+}
+
+template <class Stream>
+void Session<Stream>::Finished(bool keep_alive) {
+  serializer_.reset();
+  streamed_.reset();
+  next_piece_ = nullptr;
+  chunk_ = std::string();
+  if (!keep_alive) return Close();
+  WaitForRequest();
 }
 
 template <class Stream>

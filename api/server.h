@@ -58,6 +58,21 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body comes from here instead of `body`, in pieces sent with chunked transfer
+  // encoding, so a large answer (GET /api/v2/alerts of 100,000 alerts) never sits in memory
+  // whole. Each call appends the next piece to `out` and returns false once nothing is left.
+  // Called on the connection's thread after the handler returned: it must own, or keep
+  // alive, everything it reads.
+  std::function<bool(std::string* out)> stream;
+
+  // Appends what `stream` yields to `body` and clears `stream` (for callers of a Router that
+  // want the whole body, such as tests).
+  void DrainStream() {
+    if (!stream) return;
+    while (stream(&body)) {
+    }
+    stream = nullptr;
+  }
 
   static Response Json(int status, std::string body);
   static Response Text(int status, std::string body);

@@ -94,6 +94,7 @@ struct AckApi {
     Response out;
     bool answered = false;
     http->Dispatch(req, [&](Response r) {
+      r.DrainStream();
       out = std::move(r);
       answered = true;
     });

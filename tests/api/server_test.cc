@@ -420,3 +420,63 @@ TEST_CASE("graceful stop finishes the request in flight and refuses new connecti
   CHECK_MESSAGE(slow.status == 200, slow.error);
   CHECK(slow.body == "done");
 }
+
+TEST_CASE("a large alert list is streamed in chunks, and the connection stays usable") {
+  TestApi t;
+  std::vector<Alert> alerts;
+  const Time now = t.clock.Now();
+  for (int i = 0; i < 3000; ++i) {
+    Alert a;
+    a.labels = LabelSet{{"alertname", "Many"}, {"i", std::to_string(i)}};
+    a.annotations.Set("description", std::string(200, 'd'));
+    a.starts_at = now;
+    a.ends_at = now + 1h;
+    a.updated_at = now;
+    alerts.push_back(std::move(a));
+  }
+  REQUIRE(t.store->Put(std::move(alerts)).ok());
+
+  auto get = testing::HttpGet(t.base + "/api/v2/alerts");
+  REQUIRE(get.status == 200);
+  CHECK(get.headers["transfer-encoding"] == "chunked");
+  CHECK(get.body.size() > 4 * 64 * 1024);  // several chunks
+  auto list = json::parse(get.body);
+  REQUIRE(list.size() == 3000);
+  for (size_t i = 1; i < list.size(); ++i) {
+    CHECK(list[i - 1]["fingerprint"].get<std::string>() < list[i]["fingerprint"].get<std::string>());
+  }
+  // A filter that leaves nothing still gives a well-formed empty list.
+  auto none = testing::HttpGet(t.base + "/api/v2/alerts?filter=i%3D%22nope%22");
+  CHECK(json::parse(none.body) == json::array());
+  // HEAD gives the length of what GET sends.
+  auto head = testing::HttpRequest("HEAD", t.base + "/api/v2/alerts");
+  CHECK(head.status == 200);
+  CHECK(head.headers["content-length"] == std::to_string(get.body.size()));
+
+  // Two GETs and a health check on one connection: the chunked answers end where they should.
+  RawClient c(t.server->port());
+  REQUIRE(c.connected());
+  REQUIRE(c.Send("GET /api/v2/alerts HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /api/v2/alerts HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string got;
+  auto answers = [&] {
+    size_t n = 0;
+    for (size_t p = got.find("HTTP/1.1 200"); p != std::string::npos;
+         p = got.find("HTTP/1.1 200", p + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  testing::WaitFor(
+      [&] {
+        got += c.ReadAll(100ms);
+        return answers() == 3 && got.ends_with("\r\n\r\nOK");
+      },
+      10s);
+  CHECK_FALSE(c.closed());
+  CHECK(answers() == 3);
+  CHECK(got.ends_with("\r\n\r\nOK"));
+  // Each list ends with the last chunk marker before the next answer starts.
+  CHECK(got.find("]\n\r\n0\r\n\r\nHTTP/1.1 200") != std::string::npos);
+}
