@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -396,6 +397,27 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   registry.AddCollector(
       AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
+  registry.AddCollector([s = store->get()](std::string* out) {
+    const auto st = s->Stats();
+    *out += fmt::format(
+        "# HELP alertd_alert_log_records_total Records appended to the alert log, by kind "
+        "(full: a whole alert; ends: an endsAt-only resend).\n"
+        "# TYPE alertd_alert_log_records_total counter\n"
+        "alertd_alert_log_records_total{{kind=\"full\"}} {}\n"
+        "alertd_alert_log_records_total{{kind=\"ends\"}} {}\n"
+        "# HELP alertd_alert_log_commits_total Group commits of the alert store.\n"
+        "# TYPE alertd_alert_log_commits_total counter\n"
+        "alertd_alert_log_commits_total {}\n"
+        "# HELP alertd_alert_log_compactions_total Completed compactions of the alert log.\n"
+        "# TYPE alertd_alert_log_compactions_total counter\n"
+        "alertd_alert_log_compactions_total {}\n"
+        "# HELP alertd_alert_log_compacted_alerts_total Alerts written to the alerts table by "
+        "compaction.\n"
+        "# TYPE alertd_alert_log_compacted_alerts_total counter\n"
+        "alertd_alert_log_compacted_alerts_total {}\n",
+        st.full_records, st.ends_records, st.log_rows_written, st.compactions,
+        st.compacted_alerts);
+  });
   ctx.alerts = store->get();
   ctx.clock = &clock;
   ctx.config = [&holder] { return holder.Get(); };

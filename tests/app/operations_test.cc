@@ -353,6 +353,8 @@ TEST_CASE("/metrics is scraped by a real Prometheus") {
     CHECK(text.find("alertd_storage_commit_duration_seconds_count{store=\"alerts\"}") !=
           std::string::npos);
     CHECK(Sample(text, "alertd_alerts{state=\"active\"}") == 1);
+    CHECK(Sample(text, "alertd_alert_log_records_total{kind=\"full\"}") == 1);
+    CHECK(Sample(text, "alertd_alert_log_commits_total") >= 1);
 
     const int prom_port = FreePort();
     WriteFile(dir + "/prometheus.yml",
@@ -395,6 +397,7 @@ TEST_CASE("/metrics is scraped by a real Prometheus") {
          "2BInf%22%7D"},
         {"commit latency", "alertd_storage_commit_duration_seconds_count"},
         {"alerts by state", "alertd_alerts%7Bstate%3D%22active%22%7D"},
+        {"alert log records", "alertd_alert_log_records_total%7Bkind%3D%22ends%22%7D"},
     };
     for (const auto& row : rows) {
       INFO(row.name);
