@@ -493,6 +493,11 @@ class SqliteAlertStore final : public AlertStore {
     pass_fps_.clear();
     pass_fps_.reserve(dirty_.size());
     for (const auto& [fp, seq] : dirty_) pass_fps_.push_back(fp);
+    // In the table's order (the rowid is the fingerprint as a signed integer), so that each
+    // chunk rewrites a few neighbouring pages instead of one page per alert.
+    std::sort(pass_fps_.begin(), pass_fps_.end(), [](uint64_t a, uint64_t b) {
+      return static_cast<int64_t>(a) < static_cast<int64_t>(b);
+    });
     pass_pos_ = 0;
     pass_active_ = true;
     records_since_pass_ = 0;
@@ -514,6 +519,23 @@ class SqliteAlertStore final : public AlertStore {
       }
     }
     const bool last = end == pass_fps_.size();
+    // A compaction commit need not be fsynced: until the log rows are deleted, the log still
+    // holds everything, and the next group commit's fsync of the WAL covers these frames too
+    // (WAL frames become durable in order, so that deletion can never outlive the rows).
+    const bool relax = db_->OpenedSynchronous() == Synchronous::kFull;
+    if (relax) {
+      if (auto s = db_->SetSynchronous(Synchronous::kNormal); !s.ok()) return s;
+    }
+    struct Restore {
+      Database* db;
+      bool on;
+      ~Restore() {
+        if (!on) return;
+        if (Status s = db->SetSynchronous(Synchronous::kFull); !s.ok()) {
+          spdlog::error("alert store: cannot restore synchronous=FULL: {}", s.message());
+        }
+      }
+    } restore{db_.get(), relax};
     auto fail = [&](Status s) {
       db_->Rollback();
       pass_active_ = false;  // the next pass starts over from the dirty set

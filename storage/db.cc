@@ -177,9 +177,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     return Status::Internal(fmt::format("{}: cannot switch to WAL journal mode", path));
   }
   mode = Statement();
-  const char* sync = opts.synchronous == Synchronous::kFull ? "PRAGMA synchronous=FULL"
-                                                            : "PRAGMA synchronous=NORMAL";
-  if (auto s = db->Exec(sync); !s.ok()) return s;
+  if (auto s = db->SetSynchronous(opts.synchronous); !s.ok()) return s;
+  db->synchronous_ = opts.synchronous;
   if (auto s = db->Exec("PRAGMA foreign_keys=ON"); !s.ok()) return s;
   // 16 MiB of page cache (default 2 MiB): re-posted alerts update rows all over the table, and
   // reading their pages back from the OS on every commit costs more than the memory.
@@ -190,6 +189,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   if (auto s = db->Exec("PRAGMA wal_autocheckpoint=10000"); !s.ok()) return s;
   if (auto s = db->Migrate(migrations); !s.ok()) return s;
   return db;
+}
+
+Status Database::SetSynchronous(Synchronous s) {
+  return Exec(s == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 Status Database::Migrate(const std::vector<Migration>& migrations) {

@@ -116,6 +116,11 @@ class Database {
   void ObserveCommits(Histogram* h) { commit_latency_ = h; }
   void Rollback();
 
+  // Changes PRAGMA synchronous for the following commits, e.g. for writes whose loss on a
+  // power failure is harmless; OpenedSynchronous() is what the database was opened with.
+  Status SetSynchronous(Synchronous s);
+  Synchronous OpenedSynchronous() const { return synchronous_; }
+
   // PRAGMA user_version.
   Result<int> SchemaVersion();
   const std::string& path() const { return path_; }
@@ -128,6 +133,7 @@ class Database {
   sqlite3* db_;
   std::string path_;
   Histogram* commit_latency_ = nullptr;
+  Synchronous synchronous_ = Synchronous::kFull;
 };
 
 }  // namespace alertd::storage
