@@ -7,16 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_string.h"
 #include "core/labels.h"
 #include "core/time.h"
 
 namespace alertd::api {
 
-// Appends `s` as a JSON string literal (quotes included). Control characters, '"' and '\\' are
-// escaped; '<', '>' and '&' become \u003c, \u003e, \u0026 and U+2028/U+2029 are escaped, as Go's
-// encoding/json does; invalid UTF-8 bytes become U+FFFD.
-void AppendJsonString(std::string* out, std::string_view s);
-std::string JsonString(std::string_view s);
+// JSON string literals: core/json_string.h.
+using ::alertd::AppendJsonString;
+using ::alertd::JsonString;
 
 // {"name":"value",...} in label-name order.
 void AppendLabelSetJson(std::string* out, const LabelSet& ls);

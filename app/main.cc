@@ -2,7 +2,13 @@
 //   alertd --config FILE [--listen ADDR] [--storage PATH] [--log-level L] [--log-format F]
 //                                                           run the daemon
 //   alertd check-config FILE                                validate and summarise, exit 0/1
+// Alertmanager's flag names are accepted too (--config.file, --web.listen-address,
+// --storage.path, --log.level), so a service definition written for Alertmanager starts alertd
+// unchanged; Alertmanager's cluster flags are accepted and ignored (alertd does not cluster).
 #include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
 
 #include "app/check_config.h"
 #include "app/daemon.h"
@@ -11,11 +17,24 @@ int main(int argc, char** argv) {
   CLI::App app{"alertd: Prometheus alerting rules, Alertmanager routing and on-call in one daemon"};
   app.set_version_flag("--version", "alertd 0.1.0");
   alertd::app::DaemonOptions opts;
-  app.add_option("-c,--config", opts.config_path, "configuration file")->check(CLI::ExistingFile);
-  app.add_option("--listen", opts.listen, "listen address, overrides server.listen");
+  app.add_option("-c,--config,--config.file", opts.config_path, "configuration file")
+      ->check(CLI::ExistingFile);
+  app.add_option("--listen,--web.listen-address", opts.listen,
+                 "listen address, overrides server.listen");
   app.add_option("--storage", opts.storage_path, "SQLite database path, overrides storage.path");
-  app.add_option("--log-level", opts.log_level, "debug, info, warn or error")
+  std::string storage_dir;
+  app.add_option("--storage.path", storage_dir,
+                 "Alertmanager's data directory flag: the database is DIR/alertd.db")
+      ->excludes(app.get_option("--storage"));
+  app.add_option("--log-level,--log.level", opts.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  std::vector<std::string> ignored;
+  for (const char* flag : {"--cluster.listen-address", "--cluster.advertise-address",
+                           "--cluster.peer"}) {
+    app.add_option(flag, ignored, "Alertmanager clustering: accepted and ignored")
+        ->expected(0, 1)
+        ->allow_extra_args(false);
+  }
   app.add_option("--log-format", opts.log_format, "text, logfmt or json")
       ->check(CLI::IsMember({"text", "logfmt", "json"}));
 
@@ -25,6 +44,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*check) return alertd::app::RunCheckConfig(check_path);
+  if (!storage_dir.empty()) opts.storage_path = storage_dir + "/alertd.db";
   if (opts.config_path.empty()) {
     std::cerr << "alertd: --config FILE is required (see --help)\n";
     return 2;

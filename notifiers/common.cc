@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
-#include "core/utf8.h"
 
 namespace alertd::notifiers::internal {
 
@@ -41,58 +40,6 @@ templating::NotificationData MakeTemplateData(const Notification& n,
   }
   templating::ComputeGroupFields(d);
   return d;
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t start = 0;  // first byte not yet copied
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      uint32_t cp;
-      const size_t n = DecodeUtf8(s, i, &cp);
-      if (n == 0 || cp == 0x2028 || cp == 0x2029) {
-        out->append(s.substr(start, i - start));
-        out->append(n == 0 ? "\xEF\xBF\xBD" : cp == 0x2028 ? "\\u2028" : "\\u2029");
-        i += n == 0 ? 1 : n;
-        start = i;
-      } else {
-        i += n;
-      }
-      continue;
-    }
-    out->append(s.substr(start, i - start));
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
-    }
-    ++i;
-    start = i;
-  }
-  out->append(s.substr(start));
-  out->push_back('"');
 }
 
 void AppendJsonObject(std::string* out, const std::map<std::string, std::string>& m) {

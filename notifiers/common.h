@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_string.h"
 #include "notifiers/deps.h"
 #include "notifiers/notifier.h"
 #include "templating/notification.h"
@@ -28,13 +29,9 @@ std::string QuoteMeta(std::string_view s);
 templating::NotificationData MakeTemplateData(const Notification& n,
                                               std::span<const AlertPtr> alerts);
 
-// Appends `s` as a JSON string literal (quotes included), escaped as Go's encoding/json
-// Encoder escapes it by default (Alertmanager's webhook payload): control characters, '"',
-// '\\', '<', '>', '&', U+2028 and U+2029; invalid UTF-8 bytes become U+FFFD. Payloads are
-// written with this rather than through an nlohmann::json tree, which cost the webhook
-// several times the CPU for the same text. (api/json_writer.h has the same rules for the API;
-// notifiers cannot depend on api/.)
-void AppendJsonString(std::string* out, std::string_view s);
+// JSON string literals as Go's encoding/json Encoder writes them (Alertmanager's webhook
+// payload): core/json_string.h.
+using ::alertd::AppendJsonString;
 // {"k":"v",...} in key order (Go sorts map keys).
 void AppendJsonObject(std::string* out, const std::map<std::string, std::string>& m);
 

@@ -2,7 +2,9 @@
 // through webhook_configs; bad input; kill -9; databases it must refuse.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -403,6 +405,37 @@ TEST_CASE("the daemon refuses a database from a newer alertd and a corrupt file"
     REQUIRE(WaitFor([&] { return !ad.proc.Running(); }, 20s));
     CHECK(ad.proc.Log().find("is not a valid alertd database") != std::string::npos);
     CHECK(ReadFile(ad.db) == before);
+  }
+  RemoveTree(dir);
+}
+
+TEST_CASE("Alertmanager's flag names start alertd as they start Alertmanager") {
+  const std::string dir = MakeTempDir("alertd-amflags");
+  {
+    const int port = FreePort();
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    WriteFile(dir + "/alertmanager.yml", "route:\n  receiver: default\nreceivers:\n  - name: default\n");
+    // The command line of a service definition written for Alertmanager 0.25.
+    Process p = Process::Start({kAlertdBinary, "--config.file=" + dir + "/alertmanager.yml",
+                                "--storage.path=" + dir + "/data",
+                                "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                "--cluster.listen-address=", "--log.level=warn"},
+                               dir + "/alertd.log");
+    REQUIRE_MESSAGE(WaitHttpReady(url + "/-/ready", 20s), p.Log());
+    CHECK(HttpPostJson(url + "/api/v2/alerts", R"([{"labels":{"alertname":"Flags"}}])").status ==
+          200);
+    CHECK(std::filesystem::exists(dir + "/data/alertd.db"));
+  }
+  {
+    // --storage and --storage.path name the same thing: both at once is refused.
+    Process p = Process::Start({kAlertdBinary, "--config.file=" + dir + "/alertmanager.yml",
+                                "--storage.path=" + dir + "/data", "--storage=" + dir + "/x.db"},
+                               dir + "/refused.log");
+    REQUIRE(WaitFor([&] { return !p.Running(); }, 10s));
+    const int status = p.Stop();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) != 0);
+    CHECK(p.Log().find("excludes") != std::string::npos);
   }
   RemoveTree(dir);
 }
