@@ -397,6 +397,33 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   registry.AddCollector(
       AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
+  registry.AddCollector([r = router_ptr.get()](std::string* out) {
+    const auto acks = r->acknowledgements().GetCounts();
+    *out +=
+        "# HELP alertd_acks Current acknowledgements.\n"
+        "# TYPE alertd_acks gauge\n";
+    *out += fmt::format("alertd_acks {}\n", acks.current);
+    *out +=
+        "# HELP alertd_acks_created_total Acknowledgements made since start.\n"
+        "# TYPE alertd_acks_created_total counter\n";
+    *out += fmt::format("alertd_acks_created_total {}\n", acks.made);
+    *out +=
+        "# HELP alertd_acks_ended_total Acknowledgements ended since start, by reason.\n"
+        "# TYPE alertd_acks_ended_total counter\n";
+    for (const char* reason : {"replaced", "deleted", "resolved", "expired"}) {
+      auto it = acks.ended.find(reason);
+      *out += fmt::format("alertd_acks_ended_total{{reason=\"{}\"}} {}\n", reason,
+                          it == acks.ended.end() ? 0 : it->second);
+    }
+    *out += fmt::format(
+        "# HELP alertd_escalations Aggregation groups with an escalation policy running.\n"
+        "# TYPE alertd_escalations gauge\n"
+        "alertd_escalations {}\n"
+        "# HELP alertd_escalation_steps_total Escalation steps fired since start.\n"
+        "# TYPE alertd_escalation_steps_total counter\n"
+        "alertd_escalation_steps_total {}\n",
+        r->escalations().size(), r->escalations().steps_fired());
+  });
   registry.AddCollector([s = store->get()](std::string* out) {
     const auto st = s->Stats();
     *out += fmt::format(

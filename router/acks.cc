@@ -123,9 +123,10 @@ Result<std::vector<Ack>> Acknowledgements::Add(
   next_id_ = id;
   for (auto& r : replaced) {
     current_.erase(r.fingerprint);
-    history_.push_back(std::move(r));
+    RetireLocked(std::move(r));
   }
   for (const auto& a : made) current_[a.fingerprint] = a;
+  made_ += made.size();
   return made;
 }
 
@@ -141,8 +142,18 @@ Result<Ack> Acknowledgements::End(uint64_t fingerprint, const std::string& reaso
     if (!s.ok()) return Status::Internal("persisting acknowledgement: " + s.message());
   }
   current_.erase(it);
-  history_.push_back(a);
+  RetireLocked(a);
   return a;
+}
+
+void Acknowledgements::RetireLocked(Ack a) {
+  ++ended_counts_[a.end_reason];
+  history_.push_back(std::move(a));
+}
+
+Acknowledgements::Counts Acknowledgements::GetCounts() const {
+  std::lock_guard l(mu_);
+  return Counts{made_, ended_counts_, current_.size()};
 }
 
 std::optional<Ack> Acknowledgements::Current(uint64_t fingerprint) const {
@@ -191,7 +202,7 @@ std::vector<Ack> Acknowledgements::Reconcile(const Lookup& lookup, Time now) {
       a.end_reason = "expired";
     }
     current_.erase(it);
-    history_.push_back(a);
+    RetireLocked(a);
     ended.push_back(std::move(a));
   }
   if (db_ && !ended.empty()) {

@@ -106,12 +106,26 @@ class Acknowledgements {
   // Deletes ended acks that ended more than `retention` before `now`.
   void CollectGarbage(Time now, Duration retention);
 
+  // For /metrics: acks made since start, acks ended since start by end reason ("replaced",
+  // "deleted", "resolved", "expired"), and the current ones.
+  struct Counts {
+    uint64_t made = 0;
+    std::map<std::string, uint64_t> ended;
+    size_t current = 0;
+  };
+  Counts GetCounts() const;
+
  private:
+  // Moves an ended ack to the history. REQUIRES: mu_ held.
+  void RetireLocked(Ack a);
+
   StateDb* db_;
   mutable std::mutex mu_;
   int64_t next_id_ = 1;              // GUARDED_BY(mu_)
   std::map<uint64_t, Ack> current_;  // GUARDED_BY(mu_); by fingerprint
   std::vector<Ack> history_;         // GUARDED_BY(mu_); in the order they ended
+  uint64_t made_ = 0;                             // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> ended_counts_;  // GUARDED_BY(mu_); by end reason
 };
 
 }  // namespace alertd::router

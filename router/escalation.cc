@@ -194,6 +194,7 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
       return;
     }
     const int fired = st.next_step;
+    steps_fired_.fetch_add(1, std::memory_order_relaxed);
     for (const auto& r : step.receivers) {
       auto pos = std::lower_bound(st.notified.begin(), st.notified.end(), r);
       if (pos == st.notified.end() || *pos != r) st.notified.insert(pos, r);

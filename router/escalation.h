@@ -17,6 +17,7 @@
 // it must not call back into Escalations.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,6 +90,8 @@ class Escalations {
   std::optional<EscalationState> Get(const std::string& route_id,
                                      const std::string& group_key) const;
   size_t size() const;
+  // Steps fired since start (each notifies its receivers once), for /metrics.
+  uint64_t steps_fired() const { return steps_fired_.load(std::memory_order_relaxed); }
   // Cancels every timer; later calls do nothing. Idempotent.
   void Stop();
 
@@ -113,6 +116,7 @@ class Escalations {
   mutable std::mutex mu_;
   bool stopped_ = false;          // GUARDED_BY(mu_)
   std::map<Key, Entry> entries_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> steps_fired_{0};
 };
 
 }  // namespace alertd::router

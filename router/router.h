@@ -88,6 +88,7 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   Silences& silences() { return *silences_; }
   NotificationLog& nflog() { return *nflog_; }
   Escalations& escalations() { return *escalations_; }
+  const Acknowledgements& acknowledgements() const { return *acks_; }
   std::vector<GroupView> Groups() const;
 
   // AlertStatusProvider.

@@ -305,6 +305,18 @@ TEST_CASE("end to end: acknowledge, escalation across kill -9, an ack that expir
       10s));
   CHECK(s.Find("email").empty());
   CHECK(s.Find("webhook /leads").empty());
+  // /metrics counts it: one ack made, ended as resolved, none current, no step fired.
+  auto metric = [&](const std::string& sample) {
+    const std::string text = "\n" + HttpGet(s.url + "/metrics").body;
+    const auto at = text.find("\n" + sample + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(text.substr(at + sample.size() + 2));
+  };
+  CHECK(metric("alertd_acks_created_total") == 1);
+  CHECK(metric("alertd_acks_ended_total{reason=\"resolved\"}") == 1);
+  CHECK(metric("alertd_acks_ended_total{reason=\"expired\"}") == 0);
+  CHECK(metric("alertd_acks") == 0);
+  CHECK(metric("alertd_escalation_steps_total") == 0);
 
   // A re-fire is a new, unacknowledged incident with a new escalation.
   const double t_refire = Now();
@@ -320,6 +332,8 @@ TEST_CASE("end to end: acknowledge, escalation across kill -9, an ack that expir
   CHECK(leads->t <= trigger2->t + 6 + 3);
   CHECK(leads->body["receiver"] == "leads");
   CHECK(leads->body["alerts"][0]["labels"]["alertname"] == "TargetDown");
+  CHECK(metric("alertd_escalation_steps_total") == 1);
+  CHECK(metric("alertd_escalations") == 1);
 
   // kill -9 in the middle of the escalation, and a start on the same storage.
   s.alertd.Kill9();
