@@ -134,15 +134,35 @@ simdjson::dom::parser& ThreadParser() {
 }
 constexpr size_t kKeepParserCapacity = 1 << 20;
 
+// Accepts every event and keeps only the parse error: validation without building a tree, so
+// a hostile body (millions of nested brackets) costs no memory to word its error.
+struct ErrorOnlySax final : nlohmann::json_sax<json> {
+  std::string message;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    message = ex.what();
+    return false;
+  }
+};
+
 // The message for a body simdjson refused: nlohmann's, which names the line and column.
 std::string MalformedMessage(std::string_view body, simdjson::error_code err) {
-  try {
-    json again = json::parse(body);
-    (void)again;
-  } catch (const json::parse_error& e) {
-    return fmt::format("malformed JSON: {}", e.what());
-  } catch (const json::exception&) {
-  }
+  ErrorOnlySax sax;
+  const bool valid = json::sax_parse(body.begin(), body.end(), &sax);
+  (void)valid;  // the message says it
+  if (!sax.message.empty()) return fmt::format("malformed JSON: {}", sax.message);
   return fmt::format("malformed JSON: {}", simdjson::error_message(err));
 }
 

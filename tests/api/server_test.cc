@@ -193,11 +193,12 @@ TEST_CASE("ingestion applies Alertmanager's defaults and validation") {
 TEST_CASE("malformed bodies are rejected with a message naming the problem") {
   struct Row {
     const char* name;
-    const char* body;
+    std::string body;
     const char* error;
   };
   std::vector<Row> rows = {
       {"not JSON", "[{", "malformed JSON"},
+      {"nested a million deep", std::string(1000000, '['), "malformed JSON"},
       {"lone surrogate in a value", "[{\"labels\":{\"a\":\"\\udc00\"}}]", "malformed JSON"},
       {"invalid UTF-8 in a value", "[{\"labels\":{\"a\":\"\xff\"}}]", "malformed JSON"},
       {"object instead of array", R"({"labels":{}})", "must be a JSON array"},
