@@ -47,34 +47,26 @@ bool Ack::Covers(const Alert& alert, Time now) const {
 Status Acknowledgements::Load() {
   if (!db_) return Status::Ok();
   std::vector<Ack> rows;
-  Status s = db_->Read([&rows](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt(
-        "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
-        "ended_at, end_reason FROM acks ORDER BY id");
-    if (!st.ok()) return st.status();
-    storage::Statement* q = *st;
-    for (;;) {
-      auto row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      Ack a;
-      a.id = q->ColumnInt64(0);
-      a.fingerprint = static_cast<uint64_t>(q->ColumnInt64(1));
-      auto labels = storage::DecodeLabelSet(q->ColumnBlob(2));
-      if (!labels.ok()) return labels.status().WithPrefix("ack " + std::to_string(a.id));
-      a.labels = std::move(*labels);
-      a.starts_at = FromNanos(q->ColumnInt64(3));
-      a.by = std::string(q->ColumnText(4));
-      a.comment = std::string(q->ColumnText(5));
-      a.at = FromNanos(q->ColumnInt64(6));
-      a.expires_at = FromNanos(q->ColumnInt64(7));
-      a.ended_at = FromNanos(q->ColumnInt64(8));
-      a.end_reason = std::string(q->ColumnText(9));
-      rows.push_back(std::move(a));
-    }
-    q->Reset();
-    return Status::Ok();
-  });
+  Status s = db_->Query(
+      "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
+      "ended_at, end_reason FROM acks ORDER BY id",
+      [&rows](const storage::Statement& q) -> Status {
+        Ack a;
+        a.id = q.ColumnInt64(0);
+        a.fingerprint = static_cast<uint64_t>(q.ColumnInt64(1));
+        auto labels = storage::DecodeLabelSet(q.ColumnBlob(2));
+        if (!labels.ok()) return labels.status().WithPrefix("ack " + std::to_string(a.id));
+        a.labels = std::move(*labels);
+        a.starts_at = FromNanos(q.ColumnInt64(3));
+        a.by = std::string(q.ColumnText(4));
+        a.comment = std::string(q.ColumnText(5));
+        a.at = FromNanos(q.ColumnInt64(6));
+        a.expires_at = FromNanos(q.ColumnInt64(7));
+        a.ended_at = FromNanos(q.ColumnInt64(8));
+        a.end_reason = std::string(q.ColumnText(9));
+        rows.push_back(std::move(a));
+        return Status::Ok();
+      });
   if (!s.ok()) return s;
   std::lock_guard l(mu_);
   for (auto& a : rows) {

@@ -15,19 +15,13 @@ Time FromNanos(int64_t n) { return Time(Duration(n)); }
 Result<std::vector<GroupTimer>> LoadGroupTimers(StateDb* db) {
   std::vector<GroupTimer> out;
   if (!db) return out;
-  Status s = db->Read([&out](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt("SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups");
-    if (!st.ok()) return st.status();
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(GroupTimer{std::string((*st)->ColumnText(0)), std::string((*st)->ColumnText(1)),
-                               FromNanos((*st)->ColumnInt64(2)), (*st)->ColumnInt64(3) != 0});
-    }
-    (*st)->Reset();
-    return Status::Ok();
-  });
+  Status s = db->Query(
+      "SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups",
+      [&out](const storage::Statement& q) -> Status {
+        out.push_back(GroupTimer{std::string(q.ColumnText(0)), std::string(q.ColumnText(1)),
+                                 FromNanos(q.ColumnInt64(2)), q.ColumnInt64(3) != 0});
+        return Status::Ok();
+      });
   if (!s.ok()) return s;
   return out;
 }

@@ -32,34 +32,26 @@ Escalations::~Escalations() { Stop(); }
 Status Escalations::Load() {
   if (!db_) return Status::Ok();
   std::vector<EscalationState> rows;
-  Status s = db_->Read([&rows](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt(
-        "SELECT route_id, group_key, policy, started_at, round, round_start, next_step, notified "
-        "FROM escalations");
-    if (!st.ok()) return st.status();
-    storage::Statement* q = *st;
-    for (;;) {
-      auto row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      EscalationState e;
-      e.route_id = std::string(q->ColumnText(0));
-      e.group_key = std::string(q->ColumnText(1));
-      e.policy = std::string(q->ColumnText(2));
-      e.started_at = FromNanos(q->ColumnInt64(3));
-      e.round = static_cast<int>(q->ColumnInt64(4));
-      e.round_start = FromNanos(q->ColumnInt64(5));
-      e.next_step = static_cast<int>(q->ColumnInt64(6));
-      try {
-        e.notified = nlohmann::json::parse(q->ColumnText(7)).get<std::vector<std::string>>();
-      } catch (const std::exception& ex) {
-        return Status::Internal("escalation " + e.group_key + ": notified: " + ex.what());
-      }
-      rows.push_back(std::move(e));
-    }
-    q->Reset();
-    return Status::Ok();
-  });
+  Status s = db_->Query(
+      "SELECT route_id, group_key, policy, started_at, round, round_start, next_step, notified "
+      "FROM escalations",
+      [&rows](const storage::Statement& q) -> Status {
+        EscalationState e;
+        e.route_id = std::string(q.ColumnText(0));
+        e.group_key = std::string(q.ColumnText(1));
+        e.policy = std::string(q.ColumnText(2));
+        e.started_at = FromNanos(q.ColumnInt64(3));
+        e.round = static_cast<int>(q.ColumnInt64(4));
+        e.round_start = FromNanos(q.ColumnInt64(5));
+        e.next_step = static_cast<int>(q.ColumnInt64(6));
+        try {
+          e.notified = nlohmann::json::parse(q.ColumnText(7)).get<std::vector<std::string>>();
+        } catch (const std::exception& ex) {
+          return Status::Internal("escalation " + e.group_key + ": notified: " + ex.what());
+        }
+        rows.push_back(std::move(e));
+        return Status::Ok();
+      });
   if (!s.ok()) return s;
   std::lock_guard l(mu_);
   for (auto& e : rows) {

@@ -49,29 +49,22 @@ bool NflogEntry::IsResolvedSubset(const std::vector<uint64_t>& subset) const {
 Status NotificationLog::Load(Time now) {
   if (!db_) return Status::Ok();
   std::unordered_map<std::string, NflogEntry> loaded;
-  Status s = db_->Read([&](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt(
-        "SELECT group_key, receiver, integration, idx, firing, resolved, logged_at, expires_at "
-        "FROM nflog WHERE expires_at > ?");
-    if (!st.ok()) return st.status();
-    (*st)->BindInt64(1, ToNanos(now));
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      NflogKey k{std::string((*st)->ColumnText(0)), std::string((*st)->ColumnText(1)),
-                 std::string((*st)->ColumnText(2)), static_cast<int>((*st)->ColumnInt64(3))};
-      NflogEntry e;
-      e.group_key = k.group_key;
-      e.firing = Unpack((*st)->ColumnBlob(4));
-      e.resolved = Unpack((*st)->ColumnBlob(5));
-      e.logged_at = FromNanos((*st)->ColumnInt64(6));
-      e.expires_at = FromNanos((*st)->ColumnInt64(7));
-      loaded.emplace(k.String(), std::move(e));
-    }
-    (*st)->Reset();
-    return Status::Ok();
-  });
+  Status s = db_->Query(
+      "SELECT group_key, receiver, integration, idx, firing, resolved, logged_at, expires_at "
+      "FROM nflog WHERE expires_at > ?",
+      [&loaded](const storage::Statement& q) -> Status {
+        NflogKey k{std::string(q.ColumnText(0)), std::string(q.ColumnText(1)),
+                   std::string(q.ColumnText(2)), static_cast<int>(q.ColumnInt64(3))};
+        NflogEntry e;
+        e.group_key = k.group_key;
+        e.firing = Unpack(q.ColumnBlob(4));
+        e.resolved = Unpack(q.ColumnBlob(5));
+        e.logged_at = FromNanos(q.ColumnInt64(6));
+        e.expires_at = FromNanos(q.ColumnInt64(7));
+        loaded.emplace(k.String(), std::move(e));
+        return Status::Ok();
+      },
+      [now](storage::Statement& q) { q.BindInt64(1, ToNanos(now)); });
   if (!s.ok()) return s;
   std::lock_guard l(mu_);
   entries_ = std::move(loaded);

@@ -87,29 +87,22 @@ Result<Matchers> MatchersFromJson(std::string_view json) {
 Status Silences::Load() {
   if (!db_) return Status::Ok();
   std::map<std::string, Silence> loaded;
-  Status s = db_->Read([&loaded](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt(
-        "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences");
-    if (!st.ok()) return st.status();
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      Silence sil;
-      sil.id = std::string((*st)->ColumnText(0));
-      auto ms = MatchersFromJson((*st)->ColumnText(1));
-      if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
-      sil.matchers = std::move(*ms);
-      sil.starts_at = FromNanos((*st)->ColumnInt64(2));
-      sil.ends_at = FromNanos((*st)->ColumnInt64(3));
-      sil.updated_at = FromNanos((*st)->ColumnInt64(4));
-      sil.created_by = std::string((*st)->ColumnText(5));
-      sil.comment = std::string((*st)->ColumnText(6));
-      loaded.emplace(sil.id, std::move(sil));
-    }
-    (*st)->Reset();
-    return Status::Ok();
-  });
+  Status s = db_->Query(
+      "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences",
+      [&loaded](const storage::Statement& q) -> Status {
+        Silence sil;
+        sil.id = std::string(q.ColumnText(0));
+        auto ms = MatchersFromJson(q.ColumnText(1));
+        if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
+        sil.matchers = std::move(*ms);
+        sil.starts_at = FromNanos(q.ColumnInt64(2));
+        sil.ends_at = FromNanos(q.ColumnInt64(3));
+        sil.updated_at = FromNanos(q.ColumnInt64(4));
+        sil.created_by = std::string(q.ColumnText(5));
+        sil.comment = std::string(q.ColumnText(6));
+        loaded.emplace(sil.id, std::move(sil));
+        return Status::Ok();
+      });
   if (!s.ok()) return s;
   std::lock_guard l(mu_);
   by_id_ = std::move(loaded);

@@ -54,6 +54,28 @@ Status StateDb::Read(Op op) {
   return f.get();
 }
 
+Status StateDb::Query(const std::string& sql, const RowFn& row, const Binder& bind) {
+  return Read([&](Conn& c) -> Status {
+    auto st = c.Stmt(sql);
+    if (!st.ok()) return st.status();
+    storage::Statement* q = *st;
+    if (bind) bind(*q);
+    Status s = Status::Ok();
+    for (;;) {
+      auto more = q->Step();
+      if (!more.ok()) {
+        s = more.status();
+        break;
+      }
+      if (!*more) break;
+      s = row(*q);
+      if (!s.ok()) break;
+    }
+    q->Reset();
+    return s;
+  });
+}
+
 void StateDb::Close() {
   {
     std::lock_guard l(mu_);

@@ -51,6 +51,11 @@ class StateDb {
   Status WriteSync(Op op);
   // Runs `op` on the writer thread outside any batch (for loading at start-up) and waits.
   Status Read(Op op);
+  // A Read of `sql` (after `bind` sets its parameters) calling `row` for each result row, up to
+  // the first error `row` returns: what every store's Load does.
+  using Binder = std::function<void(storage::Statement&)>;
+  using RowFn = std::function<Status(const storage::Statement&)>;
+  Status Query(const std::string& sql, const RowFn& row, const Binder& bind = {});
   // Commits everything queued and stops the thread. Idempotent.
   void Close();
 
