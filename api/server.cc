@@ -102,9 +102,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ReadBody();
   void OnRequest(beast::error_code ec);
   void FailRead(beast::error_code ec);
+  // The headers every response carries.
+  template <class Body>
+  void SetHeaders(http::response<Body>& res, const Response& r, bool close);
   // Writes a response whose body comes from Response::stream, chunk by chunk.
   void WriteStreamed(Response r, bool close);
   void WriteNextChunk();
+  // A response is out (or failed): next request, or close.
   void Finished(bool keep_alive);
   // Closes the connection once. `graceful` (and TLS): send close_notify first; only when no
   // other operation is pending on the stream.
@@ -448,10 +452,7 @@ void Session<Stream>::Write(Response r, bool close) {
   state_ = State::kWriting;
   res_.emplace(static_cast<http::status>(r.status), 11);
   auto& res = *res_;
-  res.set(http::field::server, "alertd");
-  res.set(http::field::content_type, r.content_type);
-  for (auto& [k, v] : r.headers) res.set(k, v);
-  res.keep_alive(keep_alive_ && !close && !server_->stopping());
+  SetHeaders(res, r, close);
   if (head_) {
     res.content_length(r.body.size());
   } else {
@@ -460,11 +461,17 @@ void Session<Stream>::Write(Response r, bool close) {
   }
   lowest().expires_after(server_->opts().read_timeout);
   http::async_write(stream_, res, [self = shared_from_this()](beast::error_code ec, size_t) {
-    bool again = !ec && self->res_->keep_alive();
-    self->res_.reset();
-    if (!again) return self->Close();
-    self->WaitForRequest();
+    self->Finished(!ec && self->res_->keep_alive());
   });
+}
+
+template <class Stream>
+template <class Body>
+void Session<Stream>::SetHeaders(http::response<Body>& res, const Response& r, bool close) {
+  res.set(http::field::server, "alertd");
+  res.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive_ && !close && !server_->stopping());
 }
 
 template <class Stream>
@@ -472,10 +479,7 @@ void Session<Stream>::WriteStreamed(Response r, bool close) {
   state_ = State::kWriting;
   streamed_.emplace(static_cast<http::status>(r.status), 11);
   auto& res = *streamed_;
-  res.set(http::field::server, "alertd");
-  res.set(http::field::content_type, r.content_type);
-  for (auto& [k, v] : r.headers) res.set(k, v);
-  res.keep_alive(keep_alive_ && !close && !server_->stopping());
+  SetHeaders(res, r, close);
   res.chunked(true);
   next_piece_ = std::move(r.stream);
   more_ = true;
@@ -502,6 +506,7 @@ void Session<Stream>::WriteNextChunk() {
 
 template <class Stream>
 void Session<Stream>::Finished(bool keep_alive) {
+  res_.reset();
   serializer_.reset();
   streamed_.reset();
   next_piece_ = nullptr;

@@ -397,53 +397,42 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   registry.AddCollector(
       AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
-  registry.AddCollector([r = router_ptr.get()](std::string* out) {
+  // Acknowledgements, escalations and the alert log: counts kept by their owners.
+  registry.AddCollector([r = router_ptr.get(), s = store->get()](std::string* out) {
+    auto single = [out](const char* name, const char* type, const char* help, uint64_t v) {
+      AppendFamilyHeader(out, name, type, help);
+      *out += fmt::format("{} {}\n", name, v);
+    };
     const auto acks = r->acknowledgements().GetCounts();
-    *out +=
-        "# HELP alertd_acks Current acknowledgements.\n"
-        "# TYPE alertd_acks gauge\n";
-    *out += fmt::format("alertd_acks {}\n", acks.current);
-    *out +=
-        "# HELP alertd_acks_created_total Acknowledgements made since start.\n"
-        "# TYPE alertd_acks_created_total counter\n";
-    *out += fmt::format("alertd_acks_created_total {}\n", acks.made);
-    *out +=
-        "# HELP alertd_acks_ended_total Acknowledgements ended since start, by reason.\n"
-        "# TYPE alertd_acks_ended_total counter\n";
+    single("alertd_acks", "gauge", "Current acknowledgements.", acks.current);
+    single("alertd_acks_created_total", "counter", "Acknowledgements made since start.",
+          acks.made);
+    AppendFamilyHeader(out, "alertd_acks_ended_total", "counter",
+                       "Acknowledgements ended since start, by reason.");
     for (const char* reason : {"replaced", "deleted", "resolved", "expired"}) {
       auto it = acks.ended.find(reason);
       *out += fmt::format("alertd_acks_ended_total{{reason=\"{}\"}} {}\n", reason,
                           it == acks.ended.end() ? 0 : it->second);
     }
-    *out += fmt::format(
-        "# HELP alertd_escalations Aggregation groups with an escalation policy running.\n"
-        "# TYPE alertd_escalations gauge\n"
-        "alertd_escalations {}\n"
-        "# HELP alertd_escalation_steps_total Escalation steps fired since start.\n"
-        "# TYPE alertd_escalation_steps_total counter\n"
-        "alertd_escalation_steps_total {}\n",
-        r->escalations().size(), r->escalations().steps_fired());
-  });
-  registry.AddCollector([s = store->get()](std::string* out) {
+    single("alertd_escalations", "gauge", "Aggregation groups with an escalation policy running.",
+          r->escalations().size());
+    single("alertd_escalation_steps_total", "counter", "Escalation steps fired since start.",
+          r->escalations().steps_fired());
+
     const auto st = s->Stats();
-    *out += fmt::format(
-        "# HELP alertd_alert_log_records_total Records appended to the alert log, by kind "
-        "(full: a whole alert; ends: an endsAt-only resend).\n"
-        "# TYPE alertd_alert_log_records_total counter\n"
-        "alertd_alert_log_records_total{{kind=\"full\"}} {}\n"
-        "alertd_alert_log_records_total{{kind=\"ends\"}} {}\n"
-        "# HELP alertd_alert_log_commits_total Group commits of the alert store.\n"
-        "# TYPE alertd_alert_log_commits_total counter\n"
-        "alertd_alert_log_commits_total {}\n"
-        "# HELP alertd_alert_log_compactions_total Completed compactions of the alert log.\n"
-        "# TYPE alertd_alert_log_compactions_total counter\n"
-        "alertd_alert_log_compactions_total {}\n"
-        "# HELP alertd_alert_log_compacted_alerts_total Alerts written to the alerts table by "
-        "compaction.\n"
-        "# TYPE alertd_alert_log_compacted_alerts_total counter\n"
-        "alertd_alert_log_compacted_alerts_total {}\n",
-        st.full_records, st.ends_records, st.log_rows_written, st.compactions,
-        st.compacted_alerts);
+    AppendFamilyHeader(out, "alertd_alert_log_records_total", "counter",
+                       "Records appended to the alert log, by kind (full: a whole alert; ends: "
+                       "an endsAt-only resend).");
+    *out += fmt::format("alertd_alert_log_records_total{{kind=\"full\"}} {}\n",
+                        st.full_records);
+    *out += fmt::format("alertd_alert_log_records_total{{kind=\"ends\"}} {}\n",
+                        st.ends_records);
+    single("alertd_alert_log_commits_total", "counter", "Group commits of the alert store.",
+          st.log_rows_written);
+    single("alertd_alert_log_compactions_total", "counter",
+          "Completed compactions of the alert log.", st.compactions);
+    single("alertd_alert_log_compacted_alerts_total", "counter",
+          "Alerts written to the alerts table by compaction.", st.compacted_alerts);
   });
   ctx.alerts = store->get();
   ctx.clock = &clock;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/metrics.h"
 #include "notifiers/notifier.h"
 
 namespace alertd::notifiers {
@@ -43,23 +44,6 @@ std::vector<NotificationMetrics::Series> NotificationMetrics::Snapshot() const {
   return out;
 }
 
-namespace {
-std::string EscapeLabelValue(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-}  // namespace
 
 void NotificationMetrics::WritePrometheusText(std::string* out) const {
   const auto series = Snapshot();

@@ -1,5 +1,7 @@
 #include "rules_engine/manager.h"
 
+#include "core/metrics.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -322,27 +324,6 @@ size_t RuleManager::group_count() const {
   return slots_.size();
 }
 
-namespace {
-
-std::string EscapeLabelValue(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-  return out;
-}
-
-std::string FormatMetricValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{}", v);
-}
-
-}  // namespace
-
 void RuleManager::AppendMetrics(std::string* out) const {
   std::vector<std::shared_ptr<Group>> groups;
   {
@@ -368,7 +349,7 @@ void RuleManager::AppendMetrics(std::string* out) const {
                    type);
     for (const auto& r : rows) {
       fmt::format_to(std::back_inserter(*out), "{}{{rule_group=\"{}\"}} {}\n", name, r.label,
-                     FormatMetricValue(value(r)));
+                     FormatSampleValue(value(r)));
     }
   };
   family("prometheus_rule_evaluation_failures_total", "counter",
@@ -400,7 +381,7 @@ void RuleManager::AppendMetrics(std::string* out) const {
                  "evaluations.\n# TYPE prometheus_rule_group_duration_seconds summary\n"
                  "prometheus_rule_group_duration_seconds_sum {}\n"
                  "prometheus_rule_group_duration_seconds_count {}\n",
-                 FormatMetricValue(total_duration), total_iterations);
+                 FormatSampleValue(total_duration), total_iterations);
 }
 
 }  // namespace alertd::rules_engine

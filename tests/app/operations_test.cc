@@ -416,6 +416,26 @@ TEST_CASE("/metrics is scraped by a real Prometheus") {
   RemoveTree(dir);
 }
 
+namespace {
+
+sockaddr_in LoopbackAddress(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
+// A raw client connection to `addr`, for what an HTTP library will not do (half a request).
+int ConnectTo(const sockaddr_in& addr) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+}  // namespace
+
 TEST_CASE("the port can be bound again at once after kill -9") {
   const std::string dir = MakeTempDir("alertd-rebind");
   {
@@ -423,13 +443,8 @@ TEST_CASE("the port can be bound again at once after kill -9") {
     d.StartAndWait();
     // A client connection is open when the daemon dies, so the server's end lingers (FIN_WAIT
     // or TIME_WAIT) and a bind without SO_REUSEADDR would fail.
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(d.port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const sockaddr_in addr = LoopbackAddress(d.port);
+    const int fd = ConnectTo(addr);
     const std::string req = "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n";
     REQUIRE(write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
     char buf[512];
@@ -439,7 +454,7 @@ TEST_CASE("the port can be bound again at once after kill -9") {
 
     // The condition is real: a plain bind without SO_REUSEADDR is refused right now.
     int probe = socket(AF_INET, SOCK_STREAM, 0);
-    const int probe_rc = bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    const int probe_rc = bind(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     const int probe_errno = errno;
     close(probe);
     CHECK(probe_rc == -1);
@@ -459,13 +474,8 @@ TEST_CASE("SIGTERM: a request in flight completes, then alertd exits 0") {
   {
     Daemon d(dir, "");
     d.StartAndWait();
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(d.port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const sockaddr_in addr = LoopbackAddress(d.port);
+    const int fd = ConnectTo(addr);
     // Headers and half of the body now; the rest after SIGTERM.
     const std::string body = R"([{"labels":{"alertname":"InFlight"}}])";
     const std::string head =
