@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/process_metrics.h"
 #include "core/scheduler.h"
 #include "notifiers/metrics.h"
 #include "notifiers/registry.h"
@@ -125,19 +126,13 @@ MetricsRegistry::Collector AlertsByStateCollector(const storage::AlertStore* sto
       AppendSample(out, "alertd_alerts", {{"state", state}}, n);
     }
     if (!rules) return;
-    double pending = 0, firing = 0;
-    for (const auto& g : rules->Snapshot()) {
-      for (const auto& r : g.rules) {
-        for (const auto& a : r.alerts) {
-          if (a.state == rules_engine::AlertState::kPending) pending += 1;
-          if (a.state == rules_engine::AlertState::kFiring) firing += 1;
-        }
-      }
-    }
+    const rules_engine::AlertCounts counts = rules->CountAlerts();
     AppendFamilyHeader(out, "alertd_rule_alerts", "gauge",
                        "Alerts of alerting rules by state (pending or firing).");
-    AppendSample(out, "alertd_rule_alerts", {{"state", "firing"}}, firing);
-    AppendSample(out, "alertd_rule_alerts", {{"state", "pending"}}, pending);
+    AppendSample(out, "alertd_rule_alerts", {{"state", "firing"}},
+                 static_cast<double>(counts.firing));
+    AppendSample(out, "alertd_rule_alerts", {{"state", "pending"}},
+                 static_cast<double>(counts.pending));
   };
 }
 
@@ -397,6 +392,13 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   registry.AddCollector(
       AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
+  registry.AddCollector(AppendProcessMetrics);
+  registry.AddCollector([](std::string* out) {
+    AppendFamilyHeader(out, "alertd_sqlite_memory_bytes", "gauge",
+                       "Heap bytes held by SQLite (page caches, schemas, statements).");
+    AppendSample(out, "alertd_sqlite_memory_bytes", {},
+                 static_cast<double>(storage::SqliteMemoryUsed()));
+  });
   // Acknowledgements, escalations and the alert log: counts kept by their owners.
   registry.AddCollector([r = router_ptr.get(), s = store->get()](std::string* out) {
     auto single = [out](const char* name, const char* type, const char* help, uint64_t v) {

@@ -494,6 +494,14 @@ RuleSnapshot AlertingRule::Snapshot() const {
   return s;
 }
 
+void AlertingRule::CountAlerts(AlertCounts* counts) const {
+  std::lock_guard l(mu_);
+  for (const auto& [lbs, a] : active_) {
+    if (a.state == AlertState::kPending) ++counts->pending;
+    if (a.state == AlertState::kFiring) ++counts->firing;
+  }
+}
+
 RuleHealth AlertingRule::health() const {
   std::lock_guard l(mu_);
   return health_;

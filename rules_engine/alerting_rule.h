@@ -76,6 +76,12 @@ struct EvalContext {
   Duration query_offset{0};                             // the group's query_offset
 };
 
+// Pending and firing alerts counted (for /metrics) without copying them.
+struct AlertCounts {
+  size_t pending = 0;
+  size_t firing = 0;
+};
+
 // How a rule looks in /api/v1/rules, copied under the rule's lock.
 struct RuleSnapshot {
   bool alerting = true;
@@ -145,6 +151,8 @@ class AlertingRule {
   void CopyStateFrom(AlertingRule& old);
 
   RuleSnapshot Snapshot() const;
+  // Adds this rule's pending and firing alerts to `counts`.
+  void CountAlerts(AlertCounts* counts) const;
   RuleHealth health() const;
   std::string last_error() const;
 

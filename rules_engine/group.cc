@@ -260,6 +260,12 @@ GroupSnapshot Group::Snapshot() const {
   return s;
 }
 
+void Group::CountAlerts(AlertCounts* counts) const {
+  for (const auto& e : rules_) {
+    if (e.alerting) e.alerting->CountAlerts(counts);
+  }
+}
+
 GroupMetrics Group::Metrics() const {
   std::lock_guard l(mu_);
   return metrics_;

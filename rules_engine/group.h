@@ -96,6 +96,8 @@ class Group {
   void CopyStateFrom(Group& old);
 
   GroupSnapshot Snapshot() const;
+  // Adds the pending and firing alerts of the group's alerting rules to `counts`.
+  void CountAlerts(AlertCounts* counts) const;
   GroupMetrics Metrics() const;
 
  private:

@@ -319,6 +319,17 @@ std::vector<GroupSnapshot> RuleManager::Snapshot() const {
   return out;
 }
 
+AlertCounts RuleManager::CountAlerts() const {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& s : slots_) groups.push_back(s.group);
+  }
+  AlertCounts counts;
+  for (const auto& g : groups) g->CountAlerts(&counts);
+  return counts;
+}
+
 size_t RuleManager::group_count() const {
   std::lock_guard l(mu_);
   return slots_.size();

@@ -89,6 +89,9 @@ class RuleManager {
   // Appends the prometheus_rule_* metrics in the Prometheus text exposition format.
   void AppendMetrics(std::string* out) const;
   size_t group_count() const;
+  // The pending and firing alerts of every rule, counted in place: what /metrics needs,
+  // without the copies Snapshot makes (with thousands of alerts, megabytes per scrape).
+  AlertCounts CountAlerts() const;
 
  private:
   struct Slot {

@@ -116,6 +116,8 @@ Result<int> Database::SchemaVersion() {
   return static_cast<int>(st->ColumnInt64(0));
 }
 
+int64_t SqliteMemoryUsed() { return sqlite3_memory_used(); }
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                  const DatabaseOptions& opts) {
   return Open(path, opts, AllMigrations());

@@ -35,6 +35,10 @@ struct Migration {
 // their tables here as new versions.
 const std::vector<Migration>& AllMigrations();
 
+// Bytes SQLite holds in the heap across every connection of the process (page caches,
+// schemas, statements): sqlite3_memory_used.
+int64_t SqliteMemoryUsed();
+
 enum class Synchronous {
   kNormal,  // WAL: commits survive a process crash (kill -9) but not a power loss
   kFull,    // WAL: every commit is fsynced; survives a power loss too (default)

@@ -131,6 +131,9 @@ TEST_CASE("manager: alerts reach the sink; failures counted; state persisted and
   (*m)->RunDue(first);
   auto sent = sink.Take();
   REQUIRE(sent.size() == 1);  // Fast fires at once; Slow is pending
+  const AlertCounts counts = (*m)->CountAlerts();
+  CHECK(counts.firing == 1);
+  CHECK(counts.pending == 1);
   CHECK(sent[0].labels == LabelSet{{"alertname", "Fast"}, {"cluster", "c1"}, {"i", "2"}});
   REQUIRE(state.groups.count("/rules/test.yml;g") == 1);
   CHECK(state.groups["/rules/test.yml;g"].size() == 2);
@@ -175,6 +178,8 @@ TEST_CASE("manager: alerts reach the sink; failures counted; state persisted and
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].labels.Get("alertname") == "Slow");
   CHECK(sent[0].starts_at == first + 30s);
+  CHECK((*m2)->CountAlerts().firing == 2);
+  CHECK((*m2)->CountAlerts().pending == 0);
 
   // Reload: the group keeps its alerts; a removed group's state is dropped.
   config::RuleGroup other = MakeGroup("other", 10s);
