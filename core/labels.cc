@@ -85,60 +85,147 @@ std::string FingerprintHex(uint64_t fp) {
   return std::string(buf, 16);
 }
 
+namespace {
+
+// Lengths are LEB128 varints: one byte below 128, which almost every label name and value is.
+void PutVarint(std::string* out, size_t n) {
+  while (n >= 0x80) {
+    out->push_back(static_cast<char>((n & 0x7F) | 0x80));
+    n >>= 7;
+  }
+  out->push_back(static_cast<char>(n));
+}
+
+// Reads a varint at *p (before end); the set's own encoding, so it is well formed.
+size_t GetVarint(const char** p) {
+  size_t n = 0;
+  int shift = 0;
+  for (;;) {
+    const auto b = static_cast<unsigned char>(*(*p)++);
+    n |= static_cast<size_t>(b & 0x7F) << shift;
+    if (b < 0x80) return n;
+    shift += 7;
+  }
+}
+
+void PutLabel(std::string* out, std::string_view name, std::string_view value) {
+  PutVarint(out, name.size());
+  out->append(name);
+  PutVarint(out, value.size());
+  out->append(value);
+}
+
+}  // namespace
+
+void LabelSet::const_iterator::Decode() {
+  if (p_ == end_) {
+    next_ = p_;
+    cur_ = {};
+    return;
+  }
+  const char* p = p_;
+  const size_t nlen = GetVarint(&p);
+  cur_.name = std::string_view(p, nlen);
+  p += nlen;
+  const size_t vlen = GetVarint(&p);
+  cur_.value = std::string_view(p, vlen);
+  next_ = p + vlen;
+}
+
 LabelSet::LabelSet(std::initializer_list<Label> labels) {
   for (const Label& l : labels) Set(l.name, l.value);
 }
 
 LabelSet LabelSet::FromMap(const std::map<std::string, std::string>& m) {
   LabelSet ls;
-  ls.labels_.reserve(m.size());
-  for (const auto& [k, v] : m) ls.labels_.push_back({k, v});  // std::map is sorted byte-wise
+  size_t bytes = 0;
+  for (const auto& [k, v] : m) bytes += k.size() + v.size() + 2;
+  ls.data_.reserve(bytes);
+  for (const auto& [k, v] : m) PutLabel(&ls.data_, k, v);  // std::map is sorted byte-wise
   return ls;
 }
 
+size_t LabelSet::Find(std::string_view name, bool* found, size_t* length) const {
+  // A linear scan: label sets are small (alerts carry about ten labels), and the packed form
+  // reads in one pass over contiguous memory.
+  for (auto it = begin(); it != end(); ++it) {
+    const int c = it->name.compare(name);
+    if (c >= 0) {
+      *found = c == 0;
+      *length = it.next_ - it.p_;
+      return it.p_ - data_.data();
+    }
+  }
+  *found = false;
+  *length = 0;
+  return data_.size();
+}
+
 std::string_view LabelSet::Get(std::string_view name) const {
-  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
-                             [](const Label& l, std::string_view n) { return l.name < n; });
-  if (it != labels_.end() && it->name == name) return it->value;
+  for (const auto& l : *this) {
+    const int c = l.name.compare(name);
+    if (c == 0) return l.value;
+    if (c > 0) break;
+  }
   return {};
 }
 
 bool LabelSet::Has(std::string_view name) const {
-  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
-                             [](const Label& l, std::string_view n) { return l.name < n; });
-  return it != labels_.end() && it->name == name;
+  bool found;
+  size_t len;
+  Find(name, &found, &len);
+  return found;
 }
 
 void LabelSet::Set(std::string_view name, std::string_view value) {
   fp_.store(0, std::memory_order_relaxed);
-  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
-                             [](const Label& l, std::string_view n) { return l.name < n; });
-  if (it != labels_.end() && it->name == name) {
-    it->value = value;
-  } else {
-    labels_.insert(it, Label{std::string(name), std::string(value)});
-  }
+  bool found;
+  size_t len;
+  const size_t pos = Find(name, &found, &len);
+  std::string enc;
+  PutLabel(&enc, name, value);
+  data_.replace(pos, found ? len : 0, enc);
 }
 
 void LabelSet::Remove(std::string_view name) {
+  bool found;
+  size_t len;
+  const size_t pos = Find(name, &found, &len);
+  if (!found) return;
   fp_.store(0, std::memory_order_relaxed);
-  std::erase_if(labels_, [&](const Label& l) { return l.name == name; });
+  data_.erase(pos, len);
 }
 
 void LabelSet::RemoveEmpty() {
+  std::string kept;
+  bool removed = false;
+  for (const auto& l : *this) {
+    if (l.value.empty()) {
+      removed = true;
+    } else {
+      PutLabel(&kept, l.name, l.value);
+    }
+  }
+  if (!removed) return;
   fp_.store(0, std::memory_order_relaxed);
-  std::erase_if(labels_, [](const Label& l) { return l.value.empty(); });
+  data_ = std::move(kept);
+}
+
+size_t LabelSet::size() const {
+  size_t n = 0;
+  for (auto it = begin(); it != end(); ++it) ++n;
+  return n;
 }
 
 std::map<std::string, std::string> LabelSet::ToMap() const {
   std::map<std::string, std::string> m;
-  for (const Label& l : labels_) m.emplace(l.name, l.value);
+  for (const auto& l : *this) m.emplace(l.name, l.value);
   return m;
 }
 
 uint64_t LabelSet::ComputeFingerprint() const {
   uint64_t h = kFnvOffset;
-  for (const Label& l : labels_) {
+  for (const auto& l : *this) {
     h = FnvAdd(h, l.name);
     h = FnvAddByte(h, 0xFF);
     h = FnvAdd(h, l.value);
@@ -151,7 +238,7 @@ uint64_t LabelSet::ComputeFingerprint() const {
 std::string LabelSet::String() const {
   std::string out = "{";
   bool first = true;
-  for (const Label& l : labels_) {
+  for (const auto& l : *this) {
     if (!first) out += ", ";
     first = false;
     out += l.name;
@@ -163,16 +250,21 @@ std::string LabelSet::String() const {
 }
 
 Status LabelSet::Validate() const {
-  for (const Label& l : labels_) {
-    if (!IsValidLabelName(l.name)) return Status::InvalidArgument("invalid label name \"" + l.name + "\"");
+  for (const auto& l : *this) {
+    if (!IsValidLabelName(l.name)) {
+      return Status::InvalidArgument("invalid label name \"" + std::string(l.name) + "\"");
+    }
   }
   return Status::Ok();
 }
 
 bool LabelSet::operator<(const LabelSet& o) const {
-  return std::lexicographical_compare(
-      labels_.begin(), labels_.end(), o.labels_.begin(), o.labels_.end(),
-      [](const Label& a, const Label& b) { return a.name != b.name ? a.name < b.name : a.value < b.value; });
+  auto a = begin(), b = o.begin();
+  for (; a != end() && b != o.end(); ++a, ++b) {
+    if (a->name != b->name) return a->name < b->name;
+    if (a->value != b->value) return a->value < b->value;
+  }
+  return a == end() && b != o.end();
 }
 
 }  // namespace alertd

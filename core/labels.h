@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -31,20 +33,68 @@ std::string GoQuote(std::string_view s);
 // 64-bit Alertmanager fingerprint, printed as 16 lower-case hex digits.
 std::string FingerprintHex(uint64_t fp);
 
+// A label as a LabelSet hands it out while iterating: views into the set, valid while the set
+// is alive and unchanged.
+struct LabelRef {
+  std::string_view name;
+  std::string_view value;
+  bool operator==(const LabelRef&) const = default;
+};
+
+// The labels are kept packed in one string: for each label, in name order, the name's length
+// (a varint), the name, the value's length and the value. Alerts hold two sets each and alertd
+// holds one alert in its store for every alert it knows of, so this matters: 7 labels take one
+// allocation of about the labels' text size, where a vector of string pairs takes 64 bytes per
+// label plus an allocation for each string longer than 15 bytes.
 class LabelSet {
  public:
+  class const_iterator {
+   public:
+    using value_type = LabelRef;
+    using difference_type = std::ptrdiff_t;
+    using reference = LabelRef;
+    using iterator_category = std::forward_iterator_tag;
+    const_iterator() = default;
+    LabelRef operator*() const { return cur_; }
+    const LabelRef* operator->() const { return &cur_; }
+    const_iterator& operator++() {
+      p_ = next_;
+      Decode();
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const const_iterator& o) const { return p_ == o.p_; }
+
+   private:
+    friend class LabelSet;
+    const_iterator(const char* p, const char* end) : p_(p), end_(end) { Decode(); }
+    void Decode();
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    const char* next_ = nullptr;
+    LabelRef cur_;
+  };
+  using iterator = const_iterator;
+
   LabelSet() = default;
   LabelSet(std::initializer_list<Label> labels);
-  LabelSet(const LabelSet& o) : labels_(o.labels_), fp_(o.fp_.load(std::memory_order_relaxed)) {}
+  LabelSet(const LabelSet& o) : data_(o.data_), fp_(o.fp_.load(std::memory_order_relaxed)) {}
   LabelSet(LabelSet&& o) noexcept
-      : labels_(std::move(o.labels_)), fp_(o.fp_.exchange(0, std::memory_order_relaxed)) {}
+      : data_(std::move(o.data_)), fp_(o.fp_.exchange(0, std::memory_order_relaxed)) {
+    o.data_.clear();
+  }
   LabelSet& operator=(const LabelSet& o) {
-    labels_ = o.labels_;
+    data_ = o.data_;
     fp_.store(o.fp_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     return *this;
   }
   LabelSet& operator=(LabelSet&& o) noexcept {
-    labels_ = std::move(o.labels_);
+    data_ = std::move(o.data_);
+    o.data_.clear();
     fp_.store(o.fp_.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
     return *this;
   }
@@ -59,13 +109,17 @@ class LabelSet {
   void Remove(std::string_view name);
   // Removes every label with an empty value (Alertmanager does this on ingestion).
   void RemoveEmpty();
-  void Reserve(size_t n) { labels_.reserve(n); }
+  // Room for about `n` labels, so that setting them one by one does not reallocate.
+  void Reserve(size_t n) { data_.reserve(n * 24); }
+  // Gives back unused capacity (after building a set that will be kept).
+  void ShrinkToFit() { data_.shrink_to_fit(); }
 
-  size_t size() const { return labels_.size(); }
-  bool empty() const { return labels_.empty(); }
-  auto begin() const { return labels_.begin(); }
-  auto end() const { return labels_.end(); }
-  const std::vector<Label>& labels() const { return labels_; }
+  size_t size() const;  // counts: O(number of labels)
+  bool empty() const { return data_.empty(); }
+  const_iterator begin() const { return {data_.data(), data_.data() + data_.size()}; }
+  const_iterator end() const {
+    return {data_.data() + data_.size(), data_.data() + data_.size()};
+  }
   std::map<std::string, std::string> ToMap() const;
 
   // Alertmanager's model.LabelSet.Fingerprint(): FNV-1a 64 over "name 0xFF value 0xFF" for
@@ -77,21 +131,23 @@ class LabelSet {
   }
   std::string FingerprintHex() const { return alertd::FingerprintHex(Fingerprint()); }
 
-  // Go's model.LabelSet.String(): {a="x", b="y"} with strconv.Quote values.
+  // Prometheus's labels.String(): {a="1", b="2"} with Go-quoted values.
   std::string String() const;
 
-  // The first invalid label name, as an error naming it; OK when all are valid.
+  // Every name valid (IsValidLabelName).
   Status Validate() const;
 
-  bool operator==(const LabelSet& o) const { return labels_ == o.labels_; }
+  // The packing is canonical (sorted, unique names), so equal sets have equal bytes.
+  bool operator==(const LabelSet& o) const { return data_ == o.data_; }
+  // Label by label, name then value, as a sorted vector of pairs would compare.
   bool operator<(const LabelSet& o) const;
 
  private:
   uint64_t ComputeFingerprint() const;
+  // Where the label named `name` starts, or where it would be inserted; *found says which.
+  size_t Find(std::string_view name, bool* found, size_t* length) const;
 
-  std::vector<Label> labels_;  // sorted by name, unique names
-  // The fingerprint of labels_, or 0 when not computed yet (a real fingerprint of 0 is
-  // simply recomputed each time). Reset by every mutation.
+  std::string data_;
   mutable std::atomic<uint64_t> fp_{0};
 };
 

@@ -70,89 +70,28 @@ std::string GeneratorURL(std::string_view external_url, std::string_view expr) {
 
 namespace {
 
-void PutVarint(size_t n, std::string* out) {
-  while (n >= 0x80) {
-    out->push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
+// `ls` with those labels of `extra` whose names it lacks (external labels never override).
+LabelSet WithDefaults(const LabelSet& ls, const LabelSet& extra) {
+  LabelSet out = ls;
+  for (const auto& l : extra) {
+    if (!out.Has(l.name)) out.Set(l.name, l.value);
   }
-  out->push_back(static_cast<char>(n));
-}
-
-size_t VarintSize(size_t n) {
-  size_t k = 1;
-  while (n >= 0x80) {
-    n >>= 7;
-    ++k;
-  }
-  return k;
-}
-
-// Reads one length-prefixed string at `*pos` (which moves past it). The data was written by
-// PackedLabels, so it is well formed.
-std::string_view GetField(std::string_view data, size_t* pos) {
-  size_t n = 0;
-  int shift = 0;
-  while (true) {
-    const auto b = static_cast<unsigned char>(data[(*pos)++]);
-    n |= static_cast<size_t>(b & 0x7f) << shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  std::string_view out = data.substr(*pos, n);
-  *pos += n;
+  out.ShrinkToFit();  // the set lives on in the alert store
   return out;
+}
+
+// A set built label by label grew by doubling; the copy kept holds exactly its labels.
+LabelSet Compact(LabelSet ls) {
+  ls.ShrinkToFit();
+  return ls;
 }
 
 }  // namespace
 
-PackedLabels::PackedLabels(const LabelSet& ls) {
-  size_t size = 0;
-  for (const auto& l : ls) {
-    size += VarintSize(l.name.size()) + l.name.size() + VarintSize(l.value.size()) + l.value.size();
-  }
-  data_.reserve(size);
-  for (const auto& l : ls) {
-    PutVarint(l.name.size(), &data_);
-    data_ += l.name;
-    PutVarint(l.value.size(), &data_);
-    data_ += l.value;
-  }
-}
-
-LabelSet PackedLabels::Unpack(const LabelSet* extra) const {
-  LabelSet out;
-  size_t pos = 0;
-  while (pos < data_.size()) {
-    const std::string_view name = GetField(data_, &pos);
-    const std::string_view value = GetField(data_, &pos);
-    out.Set(name, value);  // in name order already: appends
-  }
-  if (extra) {
-    for (const auto& l : *extra) {
-      if (!out.Has(l.name)) out.Set(l.name, l.value);
-    }
-  }
-  // A copy holds exactly its labels; `out` grew by doubling (up to twice the room). The
-  // unpacked sets of sent alerts live on in the alert store.
-  return LabelSet(out);
-}
-
-bool PackedLabels::operator<(const PackedLabels& o) const {
-  // LabelSet's order: label by label, by name, then by value; a prefix sorts first.
-  size_t i = 0, j = 0;
-  while (i < data_.size() && j < o.data_.size()) {
-    const std::string_view an = GetField(data_, &i), bn = GetField(o.data_, &j);
-    const std::string_view av = GetField(data_, &i), bv = GetField(o.data_, &j);
-    if (an != bn) return an < bn;
-    if (av != bv) return av < bv;
-  }
-  return i == data_.size() && j < o.data_.size();
-}
-
-RuleAlert AlertingRule::Unpack(const PackedLabels& labels, const StoredAlert& a) {
+RuleAlert AlertingRule::Unpack(const LabelSet& labels, const StoredAlert& a) {
   RuleAlert r;
-  r.labels = labels.Unpack();
-  r.annotations = a.annotations.Unpack();
+  r.labels = labels;
+  r.annotations = a.annotations;
   r.state = a.state;
   r.value = a.value;
   r.active_at = a.active_at;
@@ -173,19 +112,19 @@ bool IsTemplate(std::string_view text) { return text.find("{{") != std::string_v
 class EvalTemplates {
  public:
   EvalTemplates(const std::string& rule_name, const LabelSet& texts)
-      : rule_name_(rule_name), texts_(texts), compiled_(texts.size()) {}
+      : rule_name_(rule_name), texts_(texts.begin(), texts.end()), compiled_(texts_.size()) {}
 
   // The compiled template of the i-th text (in the LabelSet's order), or the parse error.
   const Result<templating::RuleTemplate>& Get(size_t i) {
     if (!compiled_[i]) {
-      compiled_[i].emplace(templating::RuleTemplate::Parse(rule_name_, texts_.labels()[i].value));
+      compiled_[i].emplace(templating::RuleTemplate::Parse(rule_name_, texts_[i].value));
     }
     return *compiled_[i];
   }
 
  private:
   const std::string& rule_name_;
-  const LabelSet& texts_;
+  const std::vector<LabelRef> texts_;  // views into the LabelSet given, which outlives this
   std::vector<std::optional<Result<templating::RuleTemplate>>> compiled_;
 };
 
@@ -216,8 +155,8 @@ Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& r
       if (!t.ok()) return t.status().WithPrefix(fmt::format("annotation {}", name));
     }
   }
-  r->labels_ = PackedLabels(LabelSet::FromMap(rule.labels));
-  r->annotations_ = PackedLabels(LabelSet::FromMap(rule.annotations));
+  r->labels_ = LabelSet::FromMap(rule.labels);
+  r->annotations_ = LabelSet::FromMap(rule.annotations);
   return r;
 }
 
@@ -259,11 +198,11 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
   };
 
   // Build the alerts of this evaluation (rules/alerting.go Eval, first loop).
-  const LabelSet label_texts_set = labels_.Unpack();
-  const LabelSet annotation_texts_set = annotations_.Unpack();
+  const LabelSet& label_texts_set = labels_;
+  const LabelSet& annotation_texts_set = annotations_;
   EvalTemplates label_tmpls(name_, label_texts_set);
   EvalTemplates annotation_tmpls(name_, annotation_texts_set);
-  std::map<PackedLabels, StoredAlert> fresh;
+  std::map<LabelSet, StoredAlert> fresh;
   for (auto& smpl : res->samples) {
     templating::RuleTemplateData data;
     bool data_ready = false;
@@ -283,11 +222,11 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
     };
     LabelSet lbs = smpl.metric;
     lbs.Remove("__name__");
-    const auto& label_texts = label_texts_set.labels();
-    for (size_t i = 0; i < label_texts.size(); ++i) {
-      const Label& l = label_texts[i];
+    size_t i = 0;
+    for (auto it = label_texts_set.begin(); it != label_texts_set.end(); ++it, ++i) {
+      const LabelRef l = *it;
       // A label whose template renders empty is removed (labels.Builder.Set with "").
-      const std::string v = IsTemplate(l.value) ? expand(label_tmpls, i) : l.value;
+      const std::string v = IsTemplate(l.value) ? expand(label_tmpls, i) : std::string(l.value);
       if (v.empty()) {
         lbs.Remove(l.name);
       } else {
@@ -296,17 +235,21 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
     }
     lbs.Set("alertname", name_);
     LabelSet annotations;
-    const auto& annotation_texts = annotation_texts_set.labels();
-    for (size_t i = 0; i < annotation_texts.size(); ++i) {
-      const Label& l = annotation_texts[i];
-      annotations.Set(l.name, IsTemplate(l.value) ? expand(annotation_tmpls, i) : l.value);
+    i = 0;
+    for (auto it = annotation_texts_set.begin(); it != annotation_texts_set.end(); ++it, ++i) {
+      const LabelRef l = *it;
+      if (IsTemplate(l.value)) {
+        annotations.Set(l.name, expand(annotation_tmpls, i));
+      } else {
+        annotations.Set(l.name, l.value);
+      }
     }
     StoredAlert a;
-    a.annotations = PackedLabels(annotations);
+    a.annotations = Compact(std::move(annotations));
     a.state = AlertState::kPending;
     a.value = smpl.value;
     a.active_at = ts;
-    auto [it, inserted] = fresh.emplace(PackedLabels(lbs), std::move(a));
+    auto [it, inserted] = fresh.emplace(Compact(std::move(lbs)), std::move(a));
     if (!inserted) {
       return finish(Status::InvalidArgument(
           "vector contains metrics with the same labelset after applying alert labels"));
@@ -403,8 +346,8 @@ std::vector<Alert> AlertingRule::CollectAlertsToSend(Time ts, Time now, Duration
     a.valid_until = ts + 4 * delta;
     dirty_ = true;
     Alert out_alert;
-    out_alert.labels = lbs.Unpack(&external_labels);
-    out_alert.annotations = a.annotations.Unpack();
+    out_alert.labels = WithDefaults(lbs, external_labels);
+    out_alert.annotations = a.annotations;
     out_alert.starts_at = a.fired_at;
     out_alert.ends_at = IsZero(a.resolved_at) ? a.valid_until : a.resolved_at;
     out_alert.updated_at = now;
@@ -423,8 +366,8 @@ std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& grou
     RuleAlertRecord r;
     r.group_key = group_key;
     r.rule_key = key;
-    r.labels = lbs.Unpack();
-    r.annotations = a.annotations.Unpack();
+    r.labels = lbs;
+    r.annotations = a.annotations;
     r.state = a.state == AlertState::kFiring    ? RuleAlertRecord::State::kFiring
               : a.state == AlertState::kPending ? RuleAlertRecord::State::kPending
                                                 : RuleAlertRecord::State::kInactive;
@@ -445,7 +388,7 @@ void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
   std::lock_guard l(mu_);
   for (const auto& r : records) {
     StoredAlert a;
-    a.annotations = PackedLabels(r.annotations);
+    a.annotations = Compact(r.annotations);
     a.state = r.state == RuleAlertRecord::State::kFiring    ? AlertState::kFiring
               : r.state == RuleAlertRecord::State::kPending ? AlertState::kPending
                                                             : AlertState::kInactive;
@@ -456,7 +399,7 @@ void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
     a.last_sent_at = r.last_sent_at;
     a.valid_until = r.valid_until;
     a.keep_firing_since = r.keep_firing_since;
-    active_[PackedLabels(r.labels)] = std::move(a);
+    active_[Compact(r.labels)] = std::move(a);
   }
 }
 
@@ -478,8 +421,8 @@ RuleSnapshot AlertingRule::Snapshot() const {
   s.query = query();
   s.for_ = for_;
   s.keep_firing_for = keep_firing_for_;
-  s.labels = labels_.Unpack();
-  s.annotations = annotations_.Unpack();
+  s.labels = labels_;
+  s.annotations = annotations_;
   std::lock_guard l(mu_);
   for (const auto& [lbs, a] : active_) {
     if (a.state == AlertState::kInactive) continue;

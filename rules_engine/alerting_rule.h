@@ -49,24 +49,6 @@ struct RuleAlert {
   Time keep_firing_since = kZeroTime;
 };
 
-// A label set packed into one string, each name and value preceded by its length (a
-// varint), ordered as LabelSet orders. The rule engine keeps every alert's labels and
-// annotations this way: one allocation of about the labels' text size instead of 64 bytes
-// and possibly an allocation per label. Value type.
-class PackedLabels {
- public:
-  PackedLabels() = default;
-  explicit PackedLabels(const LabelSet& ls);
-  // The label set; with `extra`, plus those of its labels whose names are absent.
-  LabelSet Unpack(const LabelSet* extra = nullptr) const;
-  bool empty() const { return data_.empty(); }
-  bool operator==(const PackedLabels& o) const { return data_ == o.data_; }
-  bool operator<(const PackedLabels& o) const;  // LabelSet's order
-
- private:
-  std::string data_;
-};
-
 // What a rule evaluation needs from its group and the daemon.
 struct EvalContext {
   QueryClient* query = nullptr;  // required
@@ -171,14 +153,14 @@ class AlertingRule {
   int index_ = 0;      // among the group's rules of the same name
   Duration for_{0};
   Duration keep_firing_for_{0};
-  PackedLabels labels_;       // template texts
-  PackedLabels annotations_;  // template texts
+  LabelSet labels_;       // template texts
+  LabelSet annotations_;  // template texts
 
   bool dirty_ = false;  // evaluation thread only
 
-  // An alert as the rule keeps it: RuleAlert with its label sets packed, under its labels.
+  // An alert as the rule keeps it: RuleAlert without its labels, which are the map's key.
   struct StoredAlert {
-    PackedLabels annotations;
+    LabelSet annotations;
     AlertState state = AlertState::kPending;
     double value = 0;
     Time active_at = kZeroTime;
@@ -188,10 +170,10 @@ class AlertingRule {
     Time valid_until = kZeroTime;
     Time keep_firing_since = kZeroTime;
   };
-  static RuleAlert Unpack(const PackedLabels& labels, const StoredAlert& a);
+  static RuleAlert Unpack(const LabelSet& labels, const StoredAlert& a);
 
   mutable std::mutex mu_;
-  std::map<PackedLabels, StoredAlert> active_;  // GUARDED_BY(mu_) for writers vs Snapshot
+  std::map<LabelSet, StoredAlert> active_;  // GUARDED_BY(mu_) for writers vs Snapshot
   RuleHealth health_ = RuleHealth::kUnknown;  // GUARDED_BY(mu_)
   std::string last_error_;                    // GUARDED_BY(mu_)
   Duration evaluation_time_{0};               // GUARDED_BY(mu_)

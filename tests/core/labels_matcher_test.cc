@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include "core/alert.h"
 #include "core/labels.h"
 #include "core/matcher.h"
@@ -23,7 +26,7 @@ TEST_CASE("label sets stay sorted, unique and compare by content") {
   b.Set("b", "0");
   b.Set("b", "2");
   CHECK(a == b);
-  CHECK(a.labels().front().name == "a");
+  CHECK((*a.begin()).name == "a");
   CHECK(a.String() == R"({a="1", b="2", c="3"})");
   CHECK(a.Get("missing").empty());
   b.Remove("b");
@@ -31,6 +34,53 @@ TEST_CASE("label sets stay sorted, unique and compare by content") {
   CHECK_FALSE(a == b);
   LabelSet q{{"v", "quote\" back\\slash\nnl\x01 ü"}};
   CHECK(q.String() == "{v=\"quote\\\" back\\\\slash\\nnl\\x01 ü\"}");
+}
+
+TEST_CASE("packed label sets: long values, order, removal and comparison") {
+  // Values of 127, 128 and 20,000 bytes: one-, two- and three-byte length prefixes.
+  const std::string v127(127, 'x'), v128(128, 'y'), big(20000, 'z');
+  LabelSet ls;
+  ls.Set("m", v128);
+  ls.Set("a", big);
+  ls.Set("z", v127);
+  ls.Set("e", "");
+  REQUIRE(ls.size() == 4);
+  std::vector<std::string> names;
+  for (const auto& [n, v] : ls) names.emplace_back(n);
+  CHECK(names == std::vector<std::string>{"a", "e", "m", "z"});
+  CHECK(ls.Get("a") == big);
+  CHECK(ls.Get("m") == v128);
+  CHECK(ls.Get("z") == v127);
+  CHECK(ls.Has("e"));
+  CHECK_FALSE(ls.Has("f"));
+  // Replacing a value with a longer or shorter one keeps the others intact.
+  ls.Set("m", "short");
+  CHECK(ls.Get("m") == "short");
+  CHECK(ls.Get("z") == v127);
+  ls.Set("a", v128);
+  CHECK(ls.Get("a") == v128);
+  ls.RemoveEmpty();
+  CHECK(ls.size() == 3);
+  CHECK_FALSE(ls.Has("e"));
+  ls.Remove("a");
+  ls.Remove("absent");
+  CHECK(ls.size() == 2);
+  CHECK(ls == LabelSet{{"z", v127}, {"m", "short"}});
+  CHECK(ls.Fingerprint() == LabelSet{{"m", "short"}, {"z", v127}}.Fingerprint());
+  CHECK(LabelSet::FromMap({{"b", "2"}, {"a", "1"}}) == LabelSet{{"a", "1"}, {"b", "2"}});
+  const LabelSet none;
+  CHECK(none.empty());
+  CHECK(none.begin() == none.end());
+  CHECK(none.size() == 0);
+
+  // operator< orders label by label, name then value, a prefix first.
+  const LabelSet x{{"a", "1"}}, y{{"a", "1"}, {"b", "0"}}, z{{"a", "2"}}, w{{"b", "0"}};
+  CHECK(x < y);
+  CHECK_FALSE(y < x);
+  CHECK(y < z);
+  CHECK(z < w);
+  CHECK_FALSE(x < x);
+  CHECK(LabelSet() < x);
 }
 
 TEST_CASE("label names are validated as Prometheus does") {
