@@ -7,13 +7,28 @@
 // unchanged; Alertmanager's cluster flags are accepted and ignored (alertd does not cluster).
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "app/check_config.h"
 #include "app/daemon.h"
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // glibc raises its mmap threshold (up to 32 MiB) each time a large mmapped block is freed,
+  // and its trim threshold to twice that: after loading a big rule file, or answering a large
+  // query, the heaps would keep megabytes of free pages at their tops for good. Fixing both
+  // thresholds at 128 KiB (glibc's starting values) turns that adjustment off, so free memory
+  // at the top of a heap goes back to the kernel. Variables set in the environment
+  // (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_) still win.
+  if (getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  if (getenv("MALLOC_TRIM_THRESHOLD_") == nullptr) mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+#endif
   CLI::App app{"alertd: Prometheus alerting rules, Alertmanager routing and on-call in one daemon"};
   app.set_version_flag("--version", "alertd 0.1.0");
   alertd::app::DaemonOptions opts;

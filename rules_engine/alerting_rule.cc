@@ -132,14 +132,19 @@ class EvalTemplates {
 
 Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& rule, int index) {
   std::unique_ptr<AlertingRule> r(new AlertingRule());
-  r->name_ = rule.alert;
   r->index_ = index;
-  r->expr_ = rule.expr;
+  std::string query;
   auto parsed = promql::ParseExpr(rule.expr);
   if (parsed.ok()) {
-    std::string q = promql::ToString(**parsed);
-    if (q != r->expr_) r->query_ = std::move(q);
+    query = promql::ToString(**parsed);
+    if (query == rule.expr) query.clear();
   }
+  r->text_.reserve(rule.alert.size() + rule.expr.size() + query.size());
+  r->text_ = rule.alert;
+  r->text_ += rule.expr;
+  r->text_ += query;
+  r->name_len_ = static_cast<uint32_t>(rule.alert.size());
+  r->expr_len_ = static_cast<uint32_t>(rule.expr.size());
   r->for_ = rule.for_;
   r->keep_firing_for_ = rule.keep_firing_for;
   // Parsed here only to refuse broken templates at load.
@@ -160,7 +165,7 @@ Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& r
   return r;
 }
 
-std::string AlertingRule::rule_key() const { return fmt::format("{}#{}", name_, index_); }
+std::string AlertingRule::rule_key() const { return fmt::format("{}#{}", name(), index_); }
 
 void AlertingRule::SetResult(const Status& st, Time wall_start, Duration took) {
   std::lock_guard l(mu_);
@@ -177,7 +182,7 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
     return st;
   };
 
-  auto res = ctx.query->Query(expr_, ts - ctx.query_offset);
+  auto res = ctx.query->Query(expr(), ts - ctx.query_offset);
   if (!res.ok()) return finish(res.status());
   if (res->type != QueryResult::Type::kVector && res->type != QueryResult::Type::kScalar) {
     return finish(Status::InvalidArgument("rule result is not a vector or scalar"));
@@ -200,8 +205,9 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
   // Build the alerts of this evaluation (rules/alerting.go Eval, first loop).
   const LabelSet& label_texts_set = labels_;
   const LabelSet& annotation_texts_set = annotations_;
-  EvalTemplates label_tmpls(name_, label_texts_set);
-  EvalTemplates annotation_tmpls(name_, annotation_texts_set);
+  const std::string rule_name(name());
+  EvalTemplates label_tmpls(rule_name, label_texts_set);
+  EvalTemplates annotation_tmpls(rule_name, annotation_texts_set);
   std::map<LabelSet, StoredAlert> fresh;
   for (auto& smpl : res->samples) {
     templating::RuleTemplateData data;
@@ -233,7 +239,7 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
         lbs.Set(l.name, v);
       }
     }
-    lbs.Set("alertname", name_);
+    lbs.Set("alertname", rule_name);
     LabelSet annotations;
     i = 0;
     for (auto it = annotation_texts_set.begin(); it != annotation_texts_set.end(); ++it, ++i) {
@@ -417,8 +423,8 @@ void AlertingRule::CopyStateFrom(AlertingRule& old) {
 RuleSnapshot AlertingRule::Snapshot() const {
   RuleSnapshot s;
   s.alerting = true;
-  s.name = name_;
-  s.query = query();
+  s.name = std::string(name());
+  s.query = std::string(query());
   s.for_ = for_;
   s.keep_firing_for = keep_firing_for_;
   s.labels = labels_;

@@ -9,10 +9,12 @@
 // may be called from any thread at any time (internal mutex).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -99,12 +101,16 @@ class AlertingRule {
   // the first), for rule_key().
   static Result<std::unique_ptr<AlertingRule>> Create(const config::Rule& rule, int index = 0);
 
-  const std::string& name() const { return name_; }
+  std::string_view name() const { return std::string_view(text_).substr(0, name_len_); }
   // "<name>#<index>": identifies the rule within its group across reloads and restarts.
   std::string rule_key() const;
-  const std::string& expr() const { return expr_; }
+  std::string_view expr() const { return std::string_view(text_).substr(name_len_, expr_len_); }
   // The normalised expression (the expression itself when normalising changes nothing).
-  const std::string& query() const { return query_.empty() ? expr_ : query_; }
+  std::string_view query() const {
+    return text_.size() == name_len_ + expr_len_
+               ? expr()
+               : std::string_view(text_).substr(name_len_ + expr_len_);
+  }
   Duration hold_duration() const { return for_; }
 
   // Evaluates the rule at `ts` and advances the state machine. On error (query failed,
@@ -147,9 +153,11 @@ class AlertingRule {
   // template takes about 3 KB (its parse tree, with the $labels/$value prelude), which for
   // thousands of rules would outweigh everything else the rule engine holds, while compiling
   // costs a few microseconds per rule and cycle.
-  std::string name_;
-  std::string expr_;   // as written
-  std::string query_;  // normalised; empty when equal to expr_
+  // The name, the expression as written and the normalised one (only when it differs), one
+  // after the other in one string: one allocation a rule instead of three strings' worth.
+  std::string text_;
+  uint32_t name_len_ = 0;
+  uint32_t expr_len_ = 0;
   int index_ = 0;      // among the group's rules of the same name
   Duration for_{0};
   Duration keep_firing_for_{0};
