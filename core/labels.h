@@ -131,10 +131,10 @@ class LabelSet {
   }
   std::string FingerprintHex() const { return alertd::FingerprintHex(Fingerprint()); }
 
-  // Prometheus's labels.String(): {a="1", b="2"} with Go-quoted values.
+  // Go's model.LabelSet.String(): {a="x", b="y"} with strconv.Quote values.
   std::string String() const;
 
-  // Every name valid (IsValidLabelName).
+  // The first invalid label name, as an error naming it; OK when all are valid.
   Status Validate() const;
 
   // The packing is canonical (sorted, unique names), so equal sets have equal bytes.
@@ -147,7 +147,9 @@ class LabelSet {
   // Where the label named `name` starts, or where it would be inserted; *found says which.
   size_t Find(std::string_view name, bool* found, size_t* length) const;
 
-  std::string data_;
+  std::string data_;  // the packed labels, sorted by name, unique names
+  // The fingerprint of data_, or 0 when not computed yet (a real fingerprint of 0 is
+  // simply recomputed each time). Reset by every mutation.
   mutable std::atomic<uint64_t> fp_{0};
 };
 
