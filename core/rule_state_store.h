@@ -17,14 +17,11 @@
 
 namespace alertd {
 
-// One alert of one alerting rule.
-struct RuleAlertRecord {
+// Where one alert of an alerting rule stands (Prometheus's rules.AlertState) and the times of
+// its state machine: what the rule engine keeps for each alert, and what is persisted.
+struct RuleAlertStatus {
   enum class State { kInactive = 0, kPending = 1, kFiring = 2 };
 
-  std::string group_key;  // the rule group: "<file>;<group name>" (Prometheus's GroupKey)
-  std::string rule_key;   // the rule within its group: "<alert name>#<n-th of that name>"
-  LabelSet labels;        // the alert's labels (identity within the rule)
-  LabelSet annotations;
   State state = State::kPending;
   double value = 0;
   Time active_at = kZeroTime;
@@ -33,6 +30,16 @@ struct RuleAlertRecord {
   Time last_sent_at = kZeroTime;
   Time valid_until = kZeroTime;
   Time keep_firing_since = kZeroTime;
+
+  bool operator==(const RuleAlertStatus&) const = default;
+};
+
+// One alert of one alerting rule, as stored.
+struct RuleAlertRecord : RuleAlertStatus {
+  std::string group_key;  // the rule group: "<file>;<group name>" (Prometheus's GroupKey)
+  std::string rule_key;   // the rule within its group: "<alert name>#<n-th of that name>"
+  LabelSet labels;        // the alert's labels (identity within the rule)
+  LabelSet annotations;
 
   bool operator==(const RuleAlertRecord&) const = default;
 };

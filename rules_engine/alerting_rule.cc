@@ -90,16 +90,9 @@ LabelSet Compact(LabelSet ls) {
 
 RuleAlert AlertingRule::Unpack(const LabelSet& labels, const StoredAlert& a) {
   RuleAlert r;
+  static_cast<RuleAlertStatus&>(r) = a;
   r.labels = labels;
   r.annotations = a.annotations;
-  r.state = a.state;
-  r.value = a.value;
-  r.active_at = a.active_at;
-  r.fired_at = a.fired_at;
-  r.resolved_at = a.resolved_at;
-  r.last_sent_at = a.last_sent_at;
-  r.valid_until = a.valid_until;
-  r.keep_firing_since = a.keep_firing_since;
   return r;
 }
 
@@ -370,20 +363,11 @@ std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& grou
   out.reserve(active_.size());
   for (const auto& [lbs, a] : active_) {
     RuleAlertRecord r;
+    static_cast<RuleAlertStatus&>(r) = a;
     r.group_key = group_key;
     r.rule_key = key;
     r.labels = lbs;
     r.annotations = a.annotations;
-    r.state = a.state == AlertState::kFiring    ? RuleAlertRecord::State::kFiring
-              : a.state == AlertState::kPending ? RuleAlertRecord::State::kPending
-                                                : RuleAlertRecord::State::kInactive;
-    r.value = a.value;
-    r.active_at = a.active_at;
-    r.fired_at = a.fired_at;
-    r.resolved_at = a.resolved_at;
-    r.last_sent_at = a.last_sent_at;
-    r.valid_until = a.valid_until;
-    r.keep_firing_since = a.keep_firing_since;
     out.push_back(std::move(r));
   }
   dirty_ = false;
@@ -394,17 +378,8 @@ void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
   std::lock_guard l(mu_);
   for (const auto& r : records) {
     StoredAlert a;
+    static_cast<RuleAlertStatus&>(a) = r;
     a.annotations = Compact(r.annotations);
-    a.state = r.state == RuleAlertRecord::State::kFiring    ? AlertState::kFiring
-              : r.state == RuleAlertRecord::State::kPending ? AlertState::kPending
-                                                            : AlertState::kInactive;
-    a.value = r.value;
-    a.active_at = r.active_at;
-    a.fired_at = r.fired_at;
-    a.resolved_at = r.resolved_at;
-    a.last_sent_at = r.last_sent_at;
-    a.valid_until = r.valid_until;
-    a.keep_firing_since = r.keep_firing_since;
     active_[Compact(r.labels)] = std::move(a);
   }
 }

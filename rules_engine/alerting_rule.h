@@ -30,7 +30,7 @@ namespace alertd::rules_engine {
 // resolvedRetention).
 inline constexpr Duration kResolvedRetention = std::chrono::minutes(15);
 
-enum class AlertState { kInactive, kPending, kFiring };
+using AlertState = RuleAlertStatus::State;
 std::string_view AlertStateString(AlertState s);  // "inactive" | "pending" | "firing"
 
 enum class RuleHealth { kUnknown, kGood, kBad };
@@ -38,17 +38,9 @@ std::string_view RuleHealthString(RuleHealth h);  // "unknown" | "ok" | "err"
 
 // Prometheus's rules.Alert. (The rule keeps its alerts keyed by label set and fills `labels`
 // in only in copies it hands out, so each alert holds its labels once.)
-struct RuleAlert {
+struct RuleAlert : RuleAlertStatus {
   LabelSet labels;
   LabelSet annotations;
-  AlertState state = AlertState::kPending;
-  double value = 0;
-  Time active_at = kZeroTime;
-  Time fired_at = kZeroTime;
-  Time resolved_at = kZeroTime;
-  Time last_sent_at = kZeroTime;
-  Time valid_until = kZeroTime;
-  Time keep_firing_since = kZeroTime;
 };
 
 // What a rule evaluation needs from its group and the daemon.
@@ -167,16 +159,8 @@ class AlertingRule {
   bool dirty_ = false;  // evaluation thread only
 
   // An alert as the rule keeps it: RuleAlert without its labels, which are the map's key.
-  struct StoredAlert {
+  struct StoredAlert : RuleAlertStatus {
     LabelSet annotations;
-    AlertState state = AlertState::kPending;
-    double value = 0;
-    Time active_at = kZeroTime;
-    Time fired_at = kZeroTime;
-    Time resolved_at = kZeroTime;
-    Time last_sent_at = kZeroTime;
-    Time valid_until = kZeroTime;
-    Time keep_firing_since = kZeroTime;
   };
   static RuleAlert Unpack(const LabelSet& labels, const StoredAlert& a);
 
