@@ -3,6 +3,7 @@
 #include "core/utf8.h"
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 
 namespace alertd {
@@ -88,12 +89,26 @@ std::string FingerprintHex(uint64_t fp) {
 namespace {
 
 // Lengths are LEB128 varints: one byte below 128, which almost every label name and value is.
-void PutVarint(std::string* out, size_t n) {
+// Writes n into buf (room for 10 bytes); returns the bytes written.
+size_t EncodeVarint(size_t n, char* buf) {
+  size_t k = 0;
   while (n >= 0x80) {
-    out->push_back(static_cast<char>((n & 0x7F) | 0x80));
+    buf[k++] = static_cast<char>((n & 0x7F) | 0x80);
     n >>= 7;
   }
-  out->push_back(static_cast<char>(n));
+  buf[k++] = static_cast<char>(n);
+  return k;
+}
+
+void PutVarint(std::string* out, size_t n) {
+  char buf[10];
+  out->append(buf, EncodeVarint(n, buf));
+}
+
+// Whether `s` points into `data` (a view of a label of the same set).
+bool Inside(std::string_view s, const std::string& data) {
+  const std::less<const char*> lt;
+  return !lt(s.data(), data.data()) && lt(s.data(), data.data() + data.size());
 }
 
 // Reads a varint at *p (before end); the set's own encoding, so it is well formed.
@@ -182,9 +197,23 @@ void LabelSet::Set(std::string_view name, std::string_view value) {
   bool found;
   size_t len;
   const size_t pos = Find(name, &found, &len);
-  std::string enc;
-  PutLabel(&enc, name, value);
-  data_.replace(pos, found ? len : 0, enc);
+  if (Inside(name, data_) || Inside(value, data_)) {
+    // Views into this very set: encode into a copy first, as the replacement may move them.
+    std::string enc;
+    PutLabel(&enc, name, value);
+    data_.replace(pos, found ? len : 0, enc);
+    return;
+  }
+  // Encoded in place (Set is on the ingestion path, once per label of every alert).
+  char nlen[10], vlen[10];
+  const size_t nk = EncodeVarint(name.size(), nlen), vk = EncodeVarint(value.size(), vlen);
+  const size_t total = nk + name.size() + vk + value.size();
+  data_.replace(pos, found ? len : 0, total, '\0');
+  char* p = data_.data() + pos;
+  p = std::copy_n(nlen, nk, p);
+  p = std::copy_n(name.data(), name.size(), p);
+  p = std::copy_n(vlen, vk, p);
+  std::copy_n(value.data(), value.size(), p);
 }
 
 void LabelSet::Remove(std::string_view name) {

@@ -59,6 +59,13 @@ TEST_CASE("packed label sets: long values, order, removal and comparison") {
   CHECK(ls.Get("z") == v127);
   ls.Set("a", v128);
   CHECK(ls.Get("a") == v128);
+  // A value taken from the set itself (views into it) survives the set being rewritten.
+  ls.Set("b", ls.Get("z"));
+  CHECK(ls.Get("b") == v127);
+  ls.Set("z", ls.Get("b").substr(0, 3));
+  CHECK(ls.Get("z") == "xxx");
+  ls.Set("z", v127);
+  ls.Remove("b");
   ls.RemoveEmpty();
   CHECK(ls.size() == 3);
   CHECK_FALSE(ls.Has("e"));
