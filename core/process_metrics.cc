@@ -70,7 +70,8 @@ Result<ProcessStats> ReadProcessStats() {
   ProcessStats s;
   try {
     s.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;  // utime, stime
-    s.start_time_seconds = BootTime() + std::stod(f[19]) / ticks;   // starttime
+    static const double boot_time = BootTime();  // fixed while the machine runs
+    s.start_time_seconds = boot_time + std::stod(f[19]) / ticks;    // starttime
     s.virtual_bytes = std::stod(f[20]);                              // vsize
     s.resident_bytes = std::stod(f[21]) * page;                      // rss
   } catch (const std::exception&) {
