@@ -1,6 +1,8 @@
 // GET /api/v2/status and /api/v2/receivers as Alertmanager 0.25 answers them (api/v2/api.go
 // getStatusHandler, getReceiversHandler), and the management endpoints /-/healthy and
-// /-/ready (docs/management_api.md), which answer GET and HEAD.
+// /-/ready (docs/management_api.md), which answer GET and HEAD. The configuration is shown as
+// Alertmanager shows it, with every secret as `<secret>` (Config::redacted_yaml, computed
+// once when the configuration loads).
 #include "api/api.h"
 #include "api/json_writer.h"
 
@@ -16,7 +18,7 @@ void RegisterStatus(Router& router, const ApiContext& ctx) {
   router.HandleSync("GET", "/api/v2/status", [ctx](const Request&) {
     const auto cfg = ctx.config();
     std::string b = "{\"cluster\":{\"peers\":[],\"status\":\"disabled\"},\"config\":{\"original\":";
-    AppendJsonString(&b, cfg ? cfg->original_yaml : "");
+    AppendJsonString(&b, cfg ? cfg->redacted_yaml : "");
     b += "},\"uptime\":";
     AppendDateTimeJson(&b, ctx.start_time);
     b += ",\"versionInfo\":{\"branch\":";

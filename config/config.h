@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/duration.h"
@@ -266,10 +267,23 @@ struct StorageConfig {
   Duration retention = 24h;  // resolved alerts are kept this long, then removed
 };
 
+// What a bearer token may do (`server.auth.tokens[].roles`): `read` (every GET), `alerts`
+// (posting alerts: POST /api/v2/alerts, the webhook receiver), `ack`, `silence`, `admin`
+// (reload, and every endpoint no other role names). Roles are independent: list each one a
+// token needs. Which endpoint needs which role is one table, api/access.cc. A bit each.
+enum class Role : unsigned { kRead = 1, kAlerts = 2, kAck = 4, kSilence = 8, kAdmin = 16 };
+using RoleSet = unsigned;  // Role bits
+inline constexpr RoleSet kAllRoles = 31;
+inline bool HasRole(RoleSet set, Role r) { return (set & static_cast<unsigned>(r)) != 0; }
+// The role `name` names ("read", "alerts", "ack", "silence", "admin"), or nullopt.
+std::optional<Role> ParseRole(std::string_view name);
+std::string_view RoleName(Role r);
+
 struct AuthToken {
   std::string name;   // becomes the default `by` of acknowledgements
   std::string token;  // secret
   std::string token_file;
+  RoleSet roles = kAllRoles;  // `roles`; not given: every role
 };
 
 struct ServerConfig {
@@ -321,7 +335,10 @@ struct RuleGroup {
 
 struct Config {
   std::string path;           // the file it was loaded from
-  std::string original_yaml;  // its text, for /api/v2/status
+  // The configuration as GET /api/v2/status shows it: the loaded document marshalled back to
+  // YAML with every secret as `<secret>` and no userinfo in URLs (config/redact.h). The
+  // original text, secrets and all, is not kept.
+  std::string redacted_yaml;
   GlobalConfig global;
   Route route;
   std::vector<Receiver> receivers;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "config/redact.h"
 #include "config/time_interval_parse.h"
 #include "config/yaml_reader.h"
 #include "config/rule_checks.h"
@@ -43,6 +44,24 @@ const EscalationPolicy* Config::FindEscalationPolicy(std::string_view name) cons
   for (const auto& p : escalation_policies)
     if (p.name == name) return &p;
   return nullptr;
+}
+
+namespace {
+constexpr std::pair<Role, std::string_view> kRoleNames[] = {
+    {Role::kRead, "read"}, {Role::kAlerts, "alerts"}, {Role::kAck, "ack"},
+    {Role::kSilence, "silence"}, {Role::kAdmin, "admin"}};
+}  // namespace
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (const auto& [r, n] : kRoleNames)
+    if (n == name) return r;
+  return std::nullopt;
+}
+
+std::string_view RoleName(Role r) {
+  for (const auto& [role, n] : kRoleNames)
+    if (role == r) return n;
+  return "";
 }
 
 namespace {
@@ -87,7 +106,6 @@ class Loader {
     }
     Config cfg;
     cfg.path = c_.file();
-    cfg.original_yaml = text;
     if (root.IsNull()) {
       c_.Error(Position{c_.file(), 1, 1}, "the configuration is empty");
       return std::nullopt;
@@ -170,6 +188,7 @@ class Loader {
       for (auto& e : errs) c_.Error(e.pos, e.message);
     }
     CheckRuleGroupNames(cfg);
+    if (c_.error_count() == 0) cfg.redacted_yaml = internal::RedactedYaml(root);
     return cfg;
   }
 
@@ -251,7 +270,8 @@ class Loader {
     m.Bool("enable_http2", &h->enable_http2);
     if (allow_headers) m.StringMap("headers", &h->headers);
     if (!h->proxy_url.empty() && h->proxy_url.find("://") == std::string::npos)
-      c_.Error(m.node(), what + ": proxy_url \"" + h->proxy_url + "\" is not a URL");
+      // Not quoted: a proxy URL may carry a password.
+      c_.Error(m.node(), what + ": proxy_url is not a URL (it needs a scheme such as http://)");
   }
 
   void ReadHTTPConfig(const YAML::Node& n, HTTPClientConfig* h, const std::string& what) {
@@ -775,6 +795,7 @@ class Loader {
           tm.String("name", &at.name);
           tm.String("token", &at.token);
           tm.String("token_file", &at.token_file);
+          tm.Field("roles", [&](const YAML::Node& rn) { at.roles = ReadRoles(rn, at.name); });
           tm.Finish();
           at.token_file = ResolvePath(dir_, at.token_file);
           if (!tm.ok()) return;
@@ -804,6 +825,32 @@ class Loader {
     auto colon = s->listen.rfind(':');
     if (colon == std::string::npos || colon + 1 == s->listen.size())
       c_.Error(n["listen"].IsDefined() ? n["listen"] : n, "server: listen \"" + s->listen + "\" must be host:port");
+  }
+
+  // `roles: [read, ack]` of an auth token; every name must be a known role.
+  RoleSet ReadRoles(const YAML::Node& n, const std::string& token) {
+    const std::string what = "server auth token \"" + token + "\": roles";
+    if (!n.IsSequence()) {
+      c_.Error(n, what + ": expected a list of role names");
+      return kAllRoles;
+    }
+    if (n.size() == 0) {
+      c_.Error(n, what + ": empty (leave roles out to give the token every role)");
+      return kAllRoles;
+    }
+    RoleSet set = 0;
+    for (const auto& item : n) {
+      auto name = internal::AsString(c_, item, "role");
+      if (!name) continue;
+      auto r = ParseRole(*name);
+      if (!r) {
+        c_.Error(item, what + ": unknown role \"" + *name +
+                           "\" (known: read, alerts, ack, silence, admin)");
+        continue;
+      }
+      set |= static_cast<RoleSet>(*r);
+    }
+    return set == 0 ? kAllRoles : set;
   }
 
   EscalationPolicy ReadEscalationPolicy(const YAML::Node& n) {

@@ -92,7 +92,7 @@ struct TestApi {
       r.name = name;
       c->receivers.push_back(r);
     }
-    c->original_yaml = "route:\n  receiver: team-a\n";
+    c->redacted_yaml = "route:\n  receiver: team-a\n";
     cfg = c;
     auto db = storage::Database::Open(dir + "/a.db");
     REQUIRE(db.ok());
