@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/process_metrics.h"
+#include "core/redact.h"
 #include "core/scheduler.h"
 #include "notifiers/metrics.h"
 #include "notifiers/registry.h"
@@ -462,7 +463,7 @@ int RunDaemon(const DaemonOptions& opts) {
   if (rules) {
     rules->Start();
     spdlog::info("rules: evaluating {} groups against {}", rules->group_count(),
-                 cfg->datasource.url);
+                 StripUrlUserinfo(cfg->datasource.url));
   }
 
   for (;;) {

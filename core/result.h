@@ -34,6 +34,10 @@ class [[nodiscard]] Status {
   Status WithPrefix(const std::string& prefix) const {
     return ok() ? *this : Status(code_, prefix + ": " + message_);
   }
+  // Returns a copy with the same code and `message` instead (an OK status stays OK).
+  Status WithMessage(std::string message) const {
+    return ok() ? *this : Status(code_, std::move(message));
+  }
 
  private:
   Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}

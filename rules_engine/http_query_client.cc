@@ -4,6 +4,7 @@
 // caller that finds every slot busy waits for one.
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/redact.h"
 #include "rules_engine/query_client.h"
 
 namespace alertd::rules_engine {
@@ -77,13 +79,62 @@ std::string FormatTimeoutParam(Duration d) {
   return fmt::format("{}ms", ms);
 }
 
+std::string Base64(std::string_view s) {
+  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+std::string PercentDecoded(std::string_view s) {
+  int n = 0;
+  char* d = curl_easy_unescape(nullptr, s.data(), static_cast<int>(s.size()), &n);
+  std::string out = d ? std::string(d, static_cast<size_t>(n)) : std::string(s);
+  curl_free(d);
+  return out;
+}
+
+// Adds the forms in which credentials for basic auth as `user`:`password` can show up in
+// text: the password itself, "user:password" and the Authorization header's base64 of it.
+void AddBasicAuthSecrets(std::string_view user, std::string_view password,
+                         std::vector<std::string>* out) {
+  if (password.empty()) return;
+  const std::string pair = std::string(user) + ":" + std::string(password);
+  out->emplace_back(password);
+  out->push_back(pair);
+  out->push_back(Base64(pair));
+}
+
+// The secrets a URL's userinfo holds, as written and percent-decoded.
+void AddUserinfoSecrets(std::string_view url, std::vector<std::string>* out) {
+  const std::string_view info = UrlUserinfo(url);
+  if (info.empty()) return;
+  const size_t colon = info.find(':');
+  if (colon == std::string_view::npos) return;  // a user name alone is no secret
+  AddBasicAuthSecrets(info.substr(0, colon), info.substr(colon + 1), out);
+  AddBasicAuthSecrets(PercentDecoded(info.substr(0, colon)), PercentDecoded(info.substr(colon + 1)),
+                      out);
+}
+
 class HttpQueryClient final : public QueryClient {
  public:
   HttpQueryClient(config::DatasourceConfig cfg) : cfg_(std::move(cfg)) {
     std::string base = cfg_.url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     endpoint_ = base + "/api/v1/query";
+    // Error messages name the endpoint without its userinfo, and never quote a credential
+    // (a server or proxy may echo the request's headers in its error page).
+    shown_endpoint_ = StripUrlUserinfo(endpoint_);
     const auto& hc = cfg_.http_config;
+    AddUserinfoSecrets(cfg_.url, &secrets_);
+    AddUserinfoSecrets(hc.proxy_url, &secrets_);
+    if (hc.basic_auth) {
+      AddBasicAuthSecrets(hc.basic_auth->username, hc.basic_auth->password, &secrets_);
+    }
+    if (hc.authorization) secrets_.push_back(hc.authorization->credentials);
+    for (const auto& [name, value] : hc.headers) secrets_.push_back(value);
     if (hc.basic_auth && !hc.basic_auth->password_file.empty()) {
       password_file_ = std::make_unique<SecretFile>(hc.basic_auth->password_file);
     }
@@ -105,9 +156,14 @@ class HttpQueryClient final : public QueryClient {
 
   Result<QueryResult> Query(std::string_view expr, Time ts) override {
     CURL* h = Acquire();
-    auto res = Do(h, expr, ts);
+    std::vector<std::string> file_secrets;
+    auto res = Do(h, expr, ts, &file_secrets);
     Release(h);
-    return res;
+    if (res.ok()) return res;
+    // Every error this client returns (transport, HTTP, the server's own message) goes
+    // through here on its way to logs and /api/v1/rules lastError.
+    std::string msg = ScrubSecrets(res.status().message(), secrets_);
+    return res.status().WithMessage(ScrubSecrets(std::move(msg), file_secrets));
   }
 
  private:
@@ -134,7 +190,9 @@ class HttpQueryClient final : public QueryClient {
     return out;
   }
 
-  Result<QueryResult> Do(CURL* h, std::string_view expr, Time ts) {
+  // One query on handle `h`. Secrets read from files for it are added to `file_secrets`.
+  Result<QueryResult> Do(CURL* h, std::string_view expr, Time ts,
+                         std::vector<std::string>* file_secrets) {
     if (!h) return Status::Internal("curl_easy_init failed");
     curl_easy_reset(h);  // keeps the connection cache
     const auto& hc = cfg_.http_config;
@@ -194,6 +252,7 @@ class HttpQueryClient final : public QueryClient {
         if (!p.ok()) return p.status();
         password = *p;
       }
+      if (username_file_ || password_file_) AddBasicAuthSecrets(username, password, file_secrets);
       curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       curl_easy_setopt(h, CURLOPT_USERNAME, username.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
@@ -212,6 +271,7 @@ class HttpQueryClient final : public QueryClient {
           return c.status();
         }
         cred = *c;
+        file_secrets->push_back(cred);
       }
       const std::string line = "Authorization: " + hc.authorization->type + " " + cred;
       headers = curl_slist_append(headers, line.c_str());
@@ -227,11 +287,11 @@ class HttpQueryClient final : public QueryClient {
     const char* verb = post ? "Post" : "Get";
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return Status::Timeout(fmt::format("{} \"{}\": context deadline exceeded ({})", verb,
-                                         endpoint_, curl_easy_strerror(rc)));
+                                         shown_endpoint_, curl_easy_strerror(rc)));
     }
     if (rc != CURLE_OK) {
       return Status::Unavailable(
-          fmt::format("{} \"{}\": {}", verb, endpoint_, curl_easy_strerror(rc)));
+          fmt::format("{} \"{}\": {}", verb, shown_endpoint_, curl_easy_strerror(rc)));
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -240,6 +300,8 @@ class HttpQueryClient final : public QueryClient {
 
   const config::DatasourceConfig cfg_;
   std::string endpoint_;
+  std::string shown_endpoint_;        // endpoint_ without userinfo, for messages
+  std::vector<std::string> secrets_;  // credentials of the configuration, never in messages
   std::unique_ptr<SecretFile> username_file_, password_file_, credentials_file_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,14 +1,16 @@
 // The datasource client: response decoding (table), and the curl client against a fake query
 // API: GET vs form POST, `time`, basic auth with a password file, bearer token from a file,
 // extra headers, error mapping, timeouts, and the bound on queries in flight and sockets.
+#include "rules_engine/query_client.h"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "rules_engine/query_client.h"
 #include "tests/support/process.h"
 
 namespace alertd::rules_engine {
@@ -187,6 +189,94 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
   auto refused = (*nc)->Query("vec", ts);
   CHECK(refused.status().code() == Status::Code::kUnavailable);
   CHECK_FALSE(NewHttpQueryClient(config::DatasourceConfig{}).ok());
+}
+
+TEST_CASE("query errors never carry the datasource's credentials") {
+  QueryServer server;
+  const Time ts = FromUnixMillis(1700000000250);
+  testing::WriteFile(server.dir() + "/bearer", "file-bearer-Zq81\n");
+  struct Row {
+    const char* name;
+    std::function<void(config::DatasourceConfig*)> setup;
+    std::vector<std::string> secrets;  // none may appear in any error message
+  };
+  const std::string host = server.url().substr(7);  // 127.0.0.1:port
+  const Row rows[] = {
+      {"userinfo in the URL",
+       [&](config::DatasourceConfig* c) { c->url = "http://ds-user-Kp2:ds-pass-Wx7@" + host; },
+       {"ds-user-Kp2", "ds-pass-Wx7", "ZHMtdXNlci1LcDI6ZHMtcGFzcy1XeDc="}},
+      {"percent-encoded userinfo",
+       [&](config::DatasourceConfig* c) { c->url = "http://u:p%40ss-Lm3@" + host; },
+       {"p%40ss-Lm3", "p@ss-Lm3"}},
+      {"basic_auth password",
+       [&](config::DatasourceConfig* c) {
+         config::BasicAuth b;
+         b.username = "bob";
+         b.password = "basic-pass-Qr5";
+         c->http_config.basic_auth = b;
+       },
+       {"basic-pass-Qr5", "Ym9iOmJhc2ljLXBhc3MtUXI1"}},
+      {"bearer token",
+       [&](config::DatasourceConfig* c) {
+         c->http_config.authorization = config::Authorization{"Bearer", "bearer-Tt9", ""};
+       },
+       {"bearer-Tt9"}},
+      {"bearer token from a file",
+       [&](config::DatasourceConfig* c) {
+         c->http_config.authorization =
+             config::Authorization{"Bearer", "", server.dir() + "/bearer"};
+       },
+       {"file-bearer-Zq81"}},
+      {"header value",
+       [&](config::DatasourceConfig* c) {
+         c->http_config.headers = {{"X-Scope-OrgID", "tenant-secret-Hh4"}};
+       },
+       {"tenant-secret-Hh4"}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    config::DatasourceConfig cfg;
+    cfg.url = server.url();
+    cfg.timeout = 2s;
+    row.setup(&cfg);
+    auto client = NewHttpQueryClient(cfg);
+    REQUIRE(client.ok());
+    // The credentials reach the server (the error pages quote them back)...
+    auto echo = (*client)->Query("echo", ts);
+    REQUIRE_FALSE(echo.ok());
+    CHECK(echo.status().message().find("502") != std::string::npos);
+    CHECK(echo.status().message().find("<secret>") != std::string::npos);
+    auto echojson = (*client)->Query("echojson", ts);
+    REQUIRE_FALSE(echojson.ok());
+    CHECK(echojson.status().message().find("refused") != std::string::npos);
+    // ...and a datasource that is down is named without them.
+    config::DatasourceConfig dead = cfg;
+    const std::string dead_host = fmt::format("127.0.0.1:{}", testing::FreePort());
+    const size_t at = dead.url.find(host);
+    dead.url.replace(at, host.size(), dead_host);
+    auto dc = NewHttpQueryClient(dead);
+    REQUIRE(dc.ok());
+    auto down = (*dc)->Query("vec", ts);
+    REQUIRE_FALSE(down.ok());
+    CHECK(down.status().message().find(dead_host) != std::string::npos);
+    for (const auto& secret : row.secrets) {
+      INFO(secret);
+      CHECK(echo.status().message().find(secret) == std::string::npos);
+      CHECK(echojson.status().message().find(secret) == std::string::npos);
+      CHECK(down.status().message().find(secret) == std::string::npos);
+    }
+  }
+  // The proxy's password too, when the proxy cannot be reached.
+  config::DatasourceConfig proxied;
+  proxied.url = server.url();
+  proxied.timeout = 2s;
+  proxied.http_config.proxy_url =
+      fmt::format("http://proxy-user:proxy-pass-Vv6@127.0.0.1:{}", testing::FreePort());
+  auto pc = NewHttpQueryClient(proxied);
+  REQUIRE(pc.ok());
+  auto via = (*pc)->Query("vec", ts);
+  REQUIRE_FALSE(via.ok());
+  CHECK(via.status().message().find("proxy-pass-Vv6") == std::string::npos);
 }
 
 }  // namespace
