@@ -1,5 +1,6 @@
 // alertd's acknowledgement API (none of Alertmanager, Prometheus or vmalert has one):
-//   POST   /api/v1/alerts/{fingerprint}/ack  {"by","comment","expires_in"}, all optional
+//   POST   /api/v1/alerts/{fingerprint}/ack  {"by","comment","expires_in"}, all optional; the
+//          ack records the auth token's name (`token`) beside the `by` given
 //   DELETE /api/v1/alerts/{fingerprint}/ack  takes the ack back (404 if not acknowledged)
 //   POST   /api/v1/acks  {"matchers":[{"name","value","isRegex","isEqual"}], "by", ...}
 //          acknowledges every firing alert that matches now; answers their fingerprints
@@ -111,7 +112,9 @@ Result<AckBody> ParseBody(const Request& req, bool with_matchers) {
     if (!ms.ok()) return ms.status();
     out.matchers = std::move(*ms);
   }
-  // Who acknowledged: the body's `by`, else the authenticated token's name.
+  // Who acknowledged: the body's `by`, else the authenticated token's name. The token's name
+  // is kept beside it either way, so an ack cannot be passed off as someone else's unseen.
+  out.req.token = req.principal;
   if (out.req.by.empty()) out.req.by = req.principal.empty() ? "anonymous" : req.principal;
   return out;
 }
@@ -166,6 +169,12 @@ void AppendAck(std::string* out, const router::Ack& a) {
   AppendLabelSetJson(out, a.labels);
   out->append(",\"by\":");
   AppendJsonString(out, a.by);
+  out->append(",\"token\":");
+  if (a.token.empty()) {
+    out->append("null");
+  } else {
+    AppendJsonString(out, a.token);
+  }
   out->append(",\"comment\":");
   AppendJsonString(out, a.comment);
   out->append(",\"at\":");

@@ -63,7 +63,7 @@ struct ApiContext {
   // alertd_http_request_duration_seconds in it. Null: neither.
   MetricsRegistry* registry = nullptr;
   // The token set in force (api/auth.h); RegisterApi installs the Router's guard over it.
-  // Null: no authentication at all.
+  // Null: no authentication at all (content types are still checked).
   const AuthHolder* auth = nullptr;
   // POST /-/reload: reloads the configuration (the same code path as SIGHUP) and returns
   // what went wrong: InvalidArgument for a configuration that does not load or validate
@@ -71,8 +71,9 @@ struct ApiContext {
   std::function<Status()> reload;
 };
 
-// Registers every endpoint below on `router`, and the cross-cutting layers: auth (ctx.auth)
-// as the Router's guard and request metrics (ctx.registry) as its observer.
+// Registers every endpoint below on `router`, and the cross-cutting layers: access control
+// (api/access.h: auth and roles over ctx.auth, content types) as the Router's guard and
+// request metrics (ctx.registry) as its observer.
 void RegisterApi(Router& router, const ApiContext& ctx);
 
 // POST/GET /api/v2/alerts, GET /api/v2/alerts/groups (api/alerts_v2.cc).

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/access.h"
+
 namespace alertd::api {
 namespace {
 
@@ -66,24 +68,25 @@ Result<std::shared_ptr<const Authenticator>> Authenticator::FromConfig(
             fmt::format("server auth token \"{}\": token_file {} is empty", t.name, t.token_file));
       }
     }
-    a->tokens_.push_back(Token{t.name, Digest(secret)});
+    a->tokens_.push_back(Token{t.name, Digest(secret), t.roles});
   }
   return std::shared_ptr<const Authenticator>(std::move(a));
 }
 
-bool Authenticator::Requires(std::string_view method, std::string_view route) const {
-  if (tokens_.empty()) return false;
-  if (method == "GET" || method == "HEAD") {
-    if (route == "/-/healthy" || route == "/-/ready") return false;
-    return protect_reads_;
-  }
-  if (method == "POST" && (route == "/api/v2/alerts" || route == "/api/v1/webhook/alertmanager")) {
-    return protect_alert_posts_;
-  }
+bool Authenticator::Requires(std::string_view method, const RouteAccess& access) const {
+  if (tokens_.empty() || access.always_open || access.signature_verified) return false;
+  if (method == "GET" || method == "HEAD") return protect_reads_;
+  if (access.alert_intake) return protect_alert_posts_;
   return true;
 }
 
 std::optional<std::string> Authenticator::Match(std::string_view secret) const {
+  const Token* t = MatchToken(secret);
+  if (!t) return std::nullopt;
+  return t->name;
+}
+
+const Authenticator::Token* Authenticator::MatchToken(std::string_view secret) const {
   // Every configured token is compared, whichever matches, so the time taken says nothing
   // about which one (or whether one) did; digests make the comparison length-independent.
   const auto d = Digest(secret);
@@ -92,14 +95,13 @@ std::optional<std::string> Authenticator::Match(std::string_view secret) const {
     const bool eq = CRYPTO_memcmp(d.data(), t.digest.data(), d.size()) == 0;
     if (eq && !found) found = &t;
   }
-  if (!found) return std::nullopt;
-  return found->name;
+  return found;
 }
 
-std::optional<Response> Authenticator::Authorize(Request& req) const {
+std::optional<Response> Authenticator::Authorize(Request& req, const RouteAccess& access) const {
   req.principal.clear();
   if (tokens_.empty()) return std::nullopt;
-  const bool required = Requires(req.method, req.route);
+  const bool required = Requires(req.method, access);
   const std::string_view header = Trim(req.Header("authorization"));
   if (header.empty()) {
     if (!required) return std::nullopt;
@@ -107,27 +109,23 @@ std::optional<Response> Authenticator::Authorize(Request& req) const {
                  req.remote_address);
     return Unauthorized("authentication required: send Authorization: Bearer <token>", false);
   }
-  std::optional<std::string> name;
-  if (IEqualsPrefix(header, "bearer ")) name = Match(Trim(header.substr(7)));
-  if (!name) {
+  const Token* token = nullptr;
+  if (IEqualsPrefix(header, "bearer ")) token = MatchToken(Trim(header.substr(7)));
+  if (!token) {
     if (!required) return std::nullopt;  // an open endpoint ignores credentials it cannot use
     spdlog::info("auth: refused {} {} from {}: {}", req.method, req.path, req.remote_address,
                  IEqualsPrefix(header, "bearer ") ? "unknown token" : "not a bearer token");
     return Unauthorized("invalid bearer token", true);
   }
-  req.principal = std::move(*name);
+  if (required && !config::HasRole(token->roles, access.role)) {
+    const std::string_view role = config::RoleName(access.role);
+    spdlog::info("auth: refused {} {} from {}: token \"{}\" lacks the {} role", req.method,
+                 req.path, req.remote_address, token->name, role);
+    return Response::Error(403, fmt::format("token \"{}\" lacks the \"{}\" role that {} {} needs",
+                                            token->name, role, req.method, req.route));
+  }
+  req.principal = token->name;
   return std::nullopt;
-}
-
-Router::Guard MakeAuthGuard(const AuthHolder* holder) {
-  return [holder](Request& req) -> std::optional<Response> {
-    auto a = holder->Get();
-    if (!a) {
-      req.principal.clear();
-      return std::nullopt;
-    }
-    return a->Authorize(req);
-  };
 }
 
 }  // namespace alertd::api

@@ -1,4 +1,5 @@
 // The one place that lists alertd's endpoints.
+#include "api/access.h"
 #include "api/api.h"
 
 namespace alertd::api {
@@ -12,7 +13,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterMetrics(router, ctx);
   RegisterReload(router, ctx);
   RegisterAcksV1(router, ctx);
-  if (ctx.auth) router.SetGuard(MakeAuthGuard(ctx.auth));
+  router.SetGuard(MakeAccessGuard(ctx.auth));
   if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));
 }
 

@@ -12,7 +12,7 @@ Time FromNanos(int64_t n) { return Time(Duration(n)); }
 
 constexpr const char* kUpsert =
     "INSERT OR REPLACE INTO acks (id, fingerprint, labels, starts_at, acked_by, comment, "
-    "acked_at, expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "acked_at, expires_at, ended_at, end_reason, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 Status WriteRows(StateDb::Conn& c, const std::vector<Ack>& rows) {
   auto st = c.Stmt(kUpsert);
@@ -30,6 +30,7 @@ Status WriteRows(StateDb::Conn& c, const std::vector<Ack>& rows) {
     s->BindInt64(8, ToNanos(a.expires_at));
     s->BindInt64(9, ToNanos(a.ended_at));
     s->BindText(10, a.end_reason);
+    s->BindText(11, a.token);
     if (Status r = s->Run(); !r.ok()) return r;
   }
   return Status::Ok();
@@ -49,7 +50,7 @@ Status Acknowledgements::Load() {
   std::vector<Ack> rows;
   Status s = db_->Query(
       "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
-      "ended_at, end_reason FROM acks ORDER BY id",
+      "ended_at, end_reason, token FROM acks ORDER BY id",
       [&rows](const storage::Statement& q) -> Status {
         Ack a;
         a.id = q.ColumnInt64(0);
@@ -64,6 +65,7 @@ Status Acknowledgements::Load() {
         a.expires_at = FromNanos(q.ColumnInt64(7));
         a.ended_at = FromNanos(q.ColumnInt64(8));
         a.end_reason = std::string(q.ColumnText(9));
+        a.token = std::string(q.ColumnText(10));
         rows.push_back(std::move(a));
         return Status::Ok();
       });
@@ -101,6 +103,7 @@ Result<std::vector<Ack>> Acknowledgements::Add(
     a.labels = alert->labels;
     a.starts_at = alert->starts_at;
     a.by = req.by;
+    a.token = req.token;
     a.comment = req.comment;
     a.at = now;
     if (req.expires_in > Duration::zero()) a.expires_at = now + req.expires_in;

@@ -33,7 +33,8 @@ struct Ack {
   uint64_t fingerprint = 0;
   LabelSet labels;
   Time starts_at = kZeroTime;  // the acknowledged incident: the alert's startsAt then
-  std::string by;
+  std::string by;              // who the request says acknowledged (its `by`, or the token's name)
+  std::string token;           // the name of the auth token that made the ack; empty: auth was off
   std::string comment;
   Time at = kZeroTime;          // when it was made
   Time expires_at = kZeroTime;  // kZeroTime: never
@@ -50,6 +51,7 @@ struct Ack {
 
 struct AckRequest {
   std::string by;  // REQUIRES: not empty (the API fills in the default)
+  std::string token;  // the authenticated token's name (api Request::principal); may be empty
   std::string comment;
   Duration expires_in = Duration::zero();  // zero: never expires
 };

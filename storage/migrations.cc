@@ -133,6 +133,12 @@ CREATE TABLE alert_log (
 ALTER TABLE alerts ADD COLUMN log_seq INTEGER NOT NULL DEFAULT 0;
 DROP INDEX alerts_ends_at;
 )sql"},
+      {6, "ack_tokens",
+       // The name of the auth token that made each ack (router/acks.h Ack::token), beside the
+       // `by` its request gave; '' when auth was off.
+       R"sql(
+ALTER TABLE acks ADD COLUMN token TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return kMigrations;
 }

@@ -90,6 +90,7 @@ struct AckApi {
       req.query.emplace_back(query.substr(0, eq), query.substr(eq + 1));
     }
     req.body = body;
+    if (method != "GET") req.headers["content-type"] = "application/json";
     req.principal = principal;
     Response out;
     bool answered = false;
@@ -197,9 +198,11 @@ TEST_CASE("ack API: ack, replace, take back, history and the alert's ack field")
   auto r = api.Call("POST", "/api/v1/alerts/" + fp + "/ack", "");
   REQUIRE(r.status == 200);
   CHECK(json::parse(r.body)["by"] == "anonymous");
+  CHECK(json::parse(r.body)["token"].is_null());  // no auth: no token
   r = api.Call("POST", "/api/v1/alerts/" + fp + "/ack", "{}", "ops-token");
   REQUIRE(r.status == 200);
   CHECK(json::parse(r.body)["by"] == "ops-token");
+  CHECK(json::parse(r.body)["token"] == "ops-token");
 
   // A new ack replaces the current one.
   r = api.Call("POST", "/api/v1/alerts/" + fp + "/ack",
@@ -208,6 +211,7 @@ TEST_CASE("ack API: ack, replace, take back, history and the alert's ack field")
   json ack = json::parse(r.body);
   CHECK(ack["fingerprint"] == fp);
   CHECK(ack["by"] == "alice");
+  CHECK(ack["token"] == "ops-token");  // who really made it, beside who it says
   CHECK(ack["at"] == "2023-11-14T22:13:20.000Z");
   CHECK(ack["expiresAt"] == "2023-11-15T00:13:20.000Z");
   CHECK(ack["endedAt"].is_null());

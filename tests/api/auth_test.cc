@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "api/access.h"
 #include "api/api.h"
 
 using namespace alertd;
@@ -39,7 +40,7 @@ Outcome Call(const AuthHolder& holder, const std::string& method, const std::str
     return Response::Json(200, "{}");
   };
   for (const char* p : {"/api/v2/alerts", "/api/v1/webhook/alertmanager", "/api/v2/silences",
-                        "/-/reload", "/api/v1/alerts/{fp}/ack", "/api/v1/acks"}) {
+                        "/-/reload", "/api/v1/alerts/{fingerprint}/ack", "/api/v1/acks"}) {
     router.HandleSync("POST", p, record);
   }
   for (const char* p : {"/api/v2/alerts", "/api/v2/silences", "/-/healthy", "/-/ready", "/metrics",
@@ -47,12 +48,13 @@ Outcome Call(const AuthHolder& holder, const std::string& method, const std::str
     router.HandleSync("GET", p, record);
   }
   router.HandleSync("DELETE", "/api/v2/silence/{id}", record);
-  router.HandleSync("DELETE", "/api/v1/alerts/{fp}/ack", record);
-  router.SetGuard(MakeAuthGuard(&holder));
+  router.HandleSync("DELETE", "/api/v1/alerts/{fingerprint}/ack", record);
+  router.SetGuard(MakeAccessGuard(&holder));
   Request req;
   req.method = method;
   req.path = path;
   if (!authorization.empty()) req.headers["authorization"] = authorization;
+  if (method != "GET" && method != "HEAD") req.headers["content-type"] = "application/json";
   router.Dispatch(req, [&o](Response r) {
     o.status = r.status;
     for (const auto& [k, v] : r.headers) {
