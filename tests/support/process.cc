@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -196,8 +197,14 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url, cons
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
   curl_slist* hl = nullptr;
-  for (const auto& [k, v] : headers) hl = curl_slist_append(hl, (k + ": " + v).c_str());
+  bool has_type = false;
+  for (const auto& [k, v] : headers) {
+    hl = curl_slist_append(hl, (k + ": " + v).c_str());
+    has_type = has_type || strcasecmp(k.c_str(), "content-type") == 0;
+  }
   hl = curl_slist_append(hl, "Expect:");
+  // Only the headers asked for: curl would otherwise label every body as a form.
+  if (!has_type) hl = curl_slist_append(hl, "Content-Type:");
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);

@@ -66,6 +66,7 @@ struct HttpResponse {
   std::string error;
   std::map<std::string, std::string> headers;  // lower-case names
 };
+// Sends exactly the headers given (no Content-Type unless `headers` has one).
 HttpResponse HttpRequest(const std::string& method, const std::string& url, const std::string& body = "",
                          const std::map<std::string, std::string>& headers = {},
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
