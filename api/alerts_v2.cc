@@ -222,12 +222,7 @@ Response GetAlertGroups(const ApiContext& ctx, const Request& req) {
 
 void RegisterAlertsV2(Router& router, const ApiContext& ctx) {
   router.Handle("POST", "/api/v2/alerts", [ctx](Request& req, Responder respond) {
-    auto alerts = ParsePostableAlerts(req.body);
-    if (!alerts.ok()) return respond(Response::Error(400, alerts.status().message()));
-    const auto cfg = ctx.config();
-    auto prepared =
-        PrepareAlerts(std::move(*alerts), ctx.clock->Now(), cfg->global.resolve_timeout);
-    IngestAlerts(ctx.alerts, std::move(prepared), std::move(respond));
+    HandleIngest(ctx, &ParsePostableAlerts, req, std::move(respond));
   });
   router.HandleSync("GET", "/api/v2/alerts",
                     [ctx](const Request& req) { return GetAlerts(ctx, req); });

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/scheduler.h"
 #include "router/acks.h"
 #include "router/silences.h"
 #include "storage/alert_store.h"
@@ -65,6 +66,9 @@ struct ApiContext {
   // The token set in force (api/auth.h); RegisterApi installs the Router's guard over it.
   // Null: no authentication at all (content types are still checked).
   const AuthHolder* auth = nullptr;
+  // Where ingest requests (POST /api/v2/alerts, the webhook intake) are parsed and stored,
+  // off the server's I/O threads (api/ingest.h HandleIngest). Null: on the I/O thread.
+  Executor* ingest_executor = nullptr;
   // POST /-/reload: reloads the configuration (the same code path as SIGHUP) and returns
   // what went wrong: InvalidArgument for a configuration that does not load or validate
   // (answered 400), anything else for a failure to apply it (500). Null: 503.

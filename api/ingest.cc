@@ -1,11 +1,13 @@
 #include "api/ingest.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <simdjson.h>
 
 #include <nlohmann/json.hpp>
 
+#include "api/api.h"
 #include "api/json_writer.h"
 #include "core/utf8.h"
 
@@ -16,7 +18,25 @@ using json = nlohmann::json;
 
 const char* TypeName(const json& j) { return j.type_name(); }
 
-Status ParseLabelSetField(const json& obj, const char* field, bool required, LabelSet* out) {
+// The refusal of a label set over `server.limits`, naming the limit.
+Status LabelCountOver(const char* field, size_t n, const config::ServerLimits& limits) {
+  return Status::InvalidArgument(
+      fmt::format("{}: {} entries, more than server.limits.max_labels_per_alert ({})", field, n,
+                  limits.max_labels_per_alert));
+}
+Status LabelBytesOver(const char* field, const config::ServerLimits& limits) {
+  return Status::InvalidArgument(
+      fmt::format("{}: names and values larger than server.limits.max_label_set_bytes ({} bytes)",
+                  field, limits.max_label_set_bytes));
+}
+Status AlertCountOver(size_t n, const config::ServerLimits& limits) {
+  return Status::InvalidArgument(
+      fmt::format("{} alerts in one request, more than server.limits.max_alerts_per_request ({})",
+                  n, limits.max_alerts_per_request));
+}
+
+Status ParseLabelSetField(const json& obj, const char* field, bool required,
+                          const config::ServerLimits& limits, LabelSet* out) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) {
     if (required) return Status::InvalidArgument(fmt::format("{} is required", field));
@@ -26,14 +46,18 @@ Status ParseLabelSetField(const json& obj, const char* field, bool required, Lab
     return Status::InvalidArgument(
         fmt::format("{} must be an object, not {}", field, TypeName(*it)));
   }
-  // nlohmann's object is a std::map: names arrive sorted, so each Set appends.
+  if (it->size() > limits.max_labels_per_alert) return LabelCountOver(field, it->size(), limits);
+  LabelSetBuilder b;  // views into the document, which outlives Build
+  b.Reserve(it->size());
   for (const auto& [name, value] : it->items()) {
     if (!value.is_string()) {
       return Status::InvalidArgument(fmt::format("{}: value of {} must be a string, not {}", field,
                                                  GoQuote(name), TypeName(value)));
     }
-    out->Set(name, value.get_ref<const std::string&>());
+    b.Add(name, value.get_ref<const std::string&>());
+    if (b.bytes() > limits.max_label_set_bytes) return LabelBytesOver(field, limits);
   }
+  *out = b.Build();
   return Status::Ok();
 }
 
@@ -66,15 +90,17 @@ Status ParseStringField(const json& obj, const char* field, std::string* out) {
   return Status::Ok();
 }
 
-Result<Alert> ParseAlert(const json& j, size_t idx, bool webhook) {
+Result<Alert> ParseAlert(const json& j, size_t idx, bool webhook,
+                         const config::ServerLimits& limits) {
   auto fail = [idx](const Status& s) {
     return Status::InvalidArgument(fmt::format("alert {}: {}", idx, s.message()));
   };
   if (!j.is_object())
     return fail(Status::InvalidArgument(fmt::format("must be an object, not {}", TypeName(j))));
   Alert a;
-  if (auto s = ParseLabelSetField(j, "labels", true, &a.labels); !s.ok()) return fail(s);
-  if (auto s = ParseLabelSetField(j, "annotations", false, &a.annotations); !s.ok()) return fail(s);
+  if (auto s = ParseLabelSetField(j, "labels", true, limits, &a.labels); !s.ok()) return fail(s);
+  if (auto s = ParseLabelSetField(j, "annotations", false, limits, &a.annotations); !s.ok())
+    return fail(s);
   if (auto s = ParseTimeField(j, "startsAt", &a.starts_at); !s.ok()) return fail(s);
   if (auto s = ParseTimeField(j, "endsAt", &a.ends_at); !s.ok()) return fail(s);
   if (auto s = ParseStringField(j, "generatorURL", &a.generator_url); !s.ok()) return fail(s);
@@ -166,21 +192,28 @@ std::string MalformedMessage(std::string_view body, simdjson::error_code err) {
   return fmt::format("malformed JSON: {}", simdjson::error_message(err));
 }
 
-Status ParseLabelObject(simdjson::dom::element v, const char* field, LabelSet* out) {
+Status ParseLabelObject(simdjson::dom::element v, const char* field,
+                        const config::ServerLimits& limits, LabelSet* out) {
   simdjson::dom::object obj;
   if (v.get_object().get(obj)) {
     return Status::InvalidArgument(
         fmt::format("{} must be an object, not {}", field, TypeName(v.type())));
   }
-  out->Reserve(obj.size());
+  const size_t n = obj.size();
+  if (n > limits.max_labels_per_alert) return LabelCountOver(field, n, limits);
+  // Views into the parser's document, which outlives Build. A repeated name: the last wins.
+  LabelSetBuilder b;
+  b.Reserve(n);
   for (auto [name, value] : obj) {
     std::string_view sv;
     if (value.get_string().get(sv)) {
       return Status::InvalidArgument(fmt::format("{}: value of {} must be a string, not {}", field,
                                                  GoQuote(name), TypeName(value.type())));
     }
-    out->Set(name, sv);
+    b.Add(name, sv);
+    if (b.bytes() > limits.max_label_set_bytes) return LabelBytesOver(field, limits);
   }
+  *out = b.Build();
   return Status::Ok();
 }
 
@@ -200,7 +233,8 @@ Status ParseTime(simdjson::dom::element v, std::string_view field, Time* out) {
   return Status::Ok();
 }
 
-Status ParsePostableAlert(simdjson::dom::element v, Alert* a) {
+Status ParsePostableAlert(simdjson::dom::element v, const config::ServerLimits& limits,
+                          Alert* a) {
   simdjson::dom::object obj;
   if (v.get_object().get(obj)) {
     return Status::InvalidArgument(fmt::format("must be an object, not {}", TypeName(v.type())));
@@ -211,9 +245,9 @@ Status ParsePostableAlert(simdjson::dom::element v, Alert* a) {
     Status s;
     if (key == "labels") {
       has_labels = true;
-      s = ParseLabelObject(value, "labels", &a->labels);
+      s = ParseLabelObject(value, "labels", limits, &a->labels);
     } else if (key == "annotations") {
-      s = ParseLabelObject(value, "annotations", &a->annotations);
+      s = ParseLabelObject(value, "annotations", limits, &a->annotations);
     } else if (key == "startsAt") {
       s = ParseTime(value, key, &a->starts_at);
     } else if (key == "endsAt") {
@@ -235,7 +269,8 @@ Status ParsePostableAlert(simdjson::dom::element v, Alert* a) {
 
 }  // namespace
 
-Result<std::vector<Alert>> ParsePostableAlerts(std::string_view body) {
+Result<std::vector<Alert>> ParsePostableAlerts(std::string_view body,
+                                               const config::ServerLimits& limits) {
   // simdjson rather than nlohmann on this path: POST /api/v2/alerts is the hot path of
   // ingestion, and nlohmann's lexer (even streaming through its SAX interface) took about a
   // fifth of the CPU per received alert; simdjson validates and parses several times faster
@@ -256,12 +291,13 @@ Result<std::vector<Alert>> ParsePostableAlerts(std::string_view body) {
     return Status::InvalidArgument(
         fmt::format("body must be a JSON array of alerts, not {}", TypeName(doc.type())));
   }
+  if (arr.size() > limits.max_alerts_per_request) return AlertCountOver(arr.size(), limits);
   std::vector<Alert> alerts;
   alerts.reserve(arr.size());
   size_t idx = 0;
   for (simdjson::dom::element v : arr) {
     auto& a = alerts.emplace_back();
-    if (auto s = ParsePostableAlert(v, &a); !s.ok()) {
+    if (auto s = ParsePostableAlert(v, limits, &a); !s.ok()) {
       return Status::InvalidArgument(fmt::format("alert {}: {}", idx, s.message()));
     }
     ++idx;
@@ -269,7 +305,8 @@ Result<std::vector<Alert>> ParsePostableAlerts(std::string_view body) {
   return alerts;
 }
 
-Result<std::vector<Alert>> ParseWebhookPayload(std::string_view body) {
+Result<std::vector<Alert>> ParseWebhookPayload(std::string_view body,
+                                               const config::ServerLimits& limits) {
   auto j = ParseJson(body);
   if (!j.ok()) return j.status();
   if (!j->is_object()) {
@@ -283,10 +320,13 @@ Result<std::vector<Alert>> ParseWebhookPayload(std::string_view body) {
   if (alerts == j->end() || !alerts->is_array()) {
     return Status::InvalidArgument("webhook payload: alerts must be an array");
   }
+  if (alerts->size() > limits.max_alerts_per_request) {
+    return AlertCountOver(alerts->size(), limits);
+  }
   std::vector<Alert> out;
   out.reserve(alerts->size());
   for (size_t i = 0; i < alerts->size(); ++i) {
-    auto a = ParseAlert((*alerts)[i], i, true);
+    auto a = ParseAlert((*alerts)[i], i, true, limits);
     if (!a.ok()) return a.status();
     out.push_back(std::move(*a));
   }
@@ -346,6 +386,26 @@ void IngestAlerts(storage::AlertStore* store, PreparedAlerts prepared, Responder
   };
   if (prepared.valid.empty()) return finish(Status::Ok());
   store->PutAsync(std::move(prepared.valid), std::move(finish));
+}
+
+void HandleIngest(const ApiContext& ctx, AlertParser parse, Request& req, Responder respond) {
+  auto work = [store = ctx.alerts, clock = ctx.clock, config = ctx.config, parse,
+               body = std::move(req.body), respond = std::move(respond)]() mutable {
+    try {
+      const auto cfg = config();
+      auto alerts = parse(body, cfg->server.limits);
+      if (!alerts.ok()) return respond(Response::Error(400, alerts.status().message()));
+      auto prepared =
+          PrepareAlerts(std::move(*alerts), clock->Now(), cfg->global.resolve_timeout);
+      IngestAlerts(store, std::move(prepared), std::move(respond));
+    } catch (const std::exception& e) {
+      // Errors are values; this only keeps a bug from ending the process. The Responder,
+      // dropped unanswered, answers 500.
+      spdlog::error("http: ingest threw: {}", e.what());
+    }
+  };
+  if (ctx.ingest_executor == nullptr) return work();
+  ctx.ingest_executor->Post(std::move(work));
 }
 
 }  // namespace alertd::api

@@ -121,6 +121,34 @@ void Router::HandleSync(std::string method, std::string pattern, SyncHandler han
          [h = std::move(handler)](Request& req, Responder respond) { respond(h(req)); });
 }
 
+const Router::Route* Router::Match(Request& req, std::vector<std::string>* allowed) const {
+  const auto segments = SplitPath(req.path);
+  const std::string method = req.method == "HEAD" ? std::string("GET") : req.method;
+  for (const auto& r : routes_) {
+    if (!MatchSegments(r.segments, segments, nullptr)) continue;
+    if (r.method != method) {
+      if (allowed) allowed->push_back(r.method);
+      continue;
+    }
+    MatchSegments(r.segments, segments, &req.path_params);
+    req.route = r.pattern;
+    return &r;
+  }
+  return nullptr;
+}
+
+std::optional<Response> Router::Admit(Request& req) const {
+  if (Match(req, nullptr) == nullptr) return std::nullopt;
+  if (guard_) {
+    if (auto refusal = guard_(req)) {
+      if (observer_) observer_(req, *refusal, Duration(0));
+      return refusal;
+    }
+  }
+  req.admitted = true;
+  return std::nullopt;
+}
+
 void Router::Dispatch(Request& req, Responder respond) const {
   // What the observer reads, copied: an asynchronous handler may answer after `req` is gone.
   std::shared_ptr<Request> seen;
@@ -136,26 +164,17 @@ void Router::Dispatch(Request& req, Responder respond) const {
       inner(std::move(r));
     };
   }
-  const auto segments = SplitPath(req.path);
-  const std::string& method = req.method == "HEAD" ? std::string("GET") : req.method;
   std::vector<std::string> allowed;
-  for (const auto& r : routes_) {
-    if (!MatchSegments(r.segments, segments, nullptr)) continue;
-    if (r.method != method) {
-      allowed.push_back(r.method);
-      continue;
-    }
-    MatchSegments(r.segments, segments, &req.path_params);
-    req.route = r.pattern;
-    if (seen) seen->route = r.pattern;
-    if (guard_) {
+  if (const Route* r = Match(req, &allowed)) {
+    if (seen) seen->route = r->pattern;
+    if (guard_ && !req.admitted) {
       if (auto refusal = guard_(req)) {
         respond(std::move(*refusal));
         return;
       }
     }
     if (seen) seen->principal = req.principal;
-    r.handler(req, std::move(respond));
+    r->handler(req, std::move(respond));
     return;
   }
   if (allowed.empty()) {

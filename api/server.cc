@@ -114,9 +114,18 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // other operation is pending on the stream.
   void Close(bool graceful = true);
 
+  // The request of the header just read (no body yet), as Router::Admit saw it; OnRequest
+  // completes it.
+  Request HeaderRequest();
+  // Sends the guard's refusal of the request whose header was read: at once, closing the
+  // connection, unless the body is small enough to read first (then the connection lives on).
+  void Refuse(Response refusal);
+
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<Request> pending_;  // the request whose body is being read
+  std::optional<Response> refusal_;  // sent once the (small) body of a refused request is read
   std::optional<http::response<http::string_body>> res_;
   // A streamed response in progress.
   std::optional<http::response<http::buffer_body>> streamed_;
@@ -150,7 +159,8 @@ struct ResponderState {
 class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& opts, std::shared_ptr<const Router> router)
-      : opts_(opts), router_(std::move(router)), ioc_(std::max(1, opts.threads)), acceptor_(ioc_) {}
+      : opts_(opts), router_(std::move(router)), ioc_(std::max(1, opts.threads)),
+        acceptor_(net::make_strand(ioc_)) {}  // accepts, back-off and Stop, serialised
 
   ~ServerImpl() override { Stop(); }
 
@@ -236,6 +246,7 @@ class ServerImpl final : public Server {
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
+      accept_timer_.cancel();
     });
     {
       std::lock_guard l(mu_);
@@ -258,6 +269,17 @@ class ServerImpl final : public Server {
     threads_.clear();
   }
 
+  ServerStats Stats() const override {
+    ServerStats st;
+    {
+      std::lock_guard l(mu_);
+      st.connections = sessions_.size();
+    }
+    st.connections_refused = connections_refused_.load();
+    st.accept_errors = accept_errors_.load();
+    return st;
+  }
+
   bool stopping() const { return stopping_.load(); }
   const ServerOptions& opts() const { return opts_; }
   const Router& router() const { return *router_; }
@@ -274,7 +296,25 @@ class ServerImpl final : public Server {
     acceptor_.async_accept(strand, [this, strand](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted || stopping()) return;
-        spdlog::warn("http: accept failed: {}", ec.message());
+        // EMFILE, ENFILE, ENOBUFS...: retrying at once would spin on the same error (the
+        // pending connection stays in the backlog), so wait before the next accept.
+        const uint64_t n = accept_errors_.fetch_add(1) + 1;
+        if (n <= 10 || n % 1000 == 0) {
+          spdlog::warn("http: accept failed ({} so far): {}; retrying in {} ms", n, ec.message(),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           opts_.accept_backoff).count());
+        }
+        accept_timer_.expires_after(opts_.accept_backoff);
+        accept_timer_.async_wait([this](beast::error_code tec) {
+          if (!tec && !stopping()) Accept();
+        });
+        return;
+      }
+      if (!stopping() && !Admit()) {
+        // Over max_connections: closed at once, before any byte is read.
+        connections_refused_.fetch_add(1);
+        beast::error_code ignored;
+        socket.close(ignored);
       } else if (!stopping()) {
         socket.set_option(tcp::no_delay(true), ec);
         std::shared_ptr<SessionBase> s;
@@ -294,17 +334,26 @@ class ServerImpl final : public Server {
     });
   }
 
+  // Whether one more connection may open (fewer than max_connections are).
+  bool Admit() {
+    std::lock_guard l(mu_);
+    return sessions_.size() < opts_.max_connections;
+  }
+
   const ServerOptions opts_;
   std::shared_ptr<const Router> router_;
   net::io_context ioc_;
   std::optional<ssl::context> tls_;  // set when serving HTTPS
   tcp::acceptor acceptor_;
+  net::steady_timer accept_timer_{acceptor_.get_executor()};  // the back-off after an error
+  std::atomic<uint64_t> accept_errors_{0};
+  std::atomic<uint64_t> connections_refused_{0};
   tcp::endpoint bound_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;  // GUARDED_BY(mu_)
 };
@@ -360,8 +409,61 @@ void Session<Stream>::ReadHeader() {
 }
 
 template <class Stream>
+Request Session<Stream>::HeaderRequest() {
+  const auto& msg = parser_->get();
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  for (const auto& f : msg) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[std::move(name)] = std::string(f.value());
+  }
+  beast::error_code ec;
+  auto remote = lowest().socket().remote_endpoint(ec);
+  if (!ec) req.remote_address = fmt::format("{}:{}", remote.address().to_string(), remote.port());
+  return req;
+}
+
+// A body up to this size is read (and thrown away) before a refusal is sent, so that the
+// connection can stay open and the client's unread bytes do not make the close a reset that
+// destroys the answer; a larger one is not read at all.
+constexpr uint64_t kRefusedBodyReadBytes = 64 * 1024;
+
+template <class Stream>
+void Session<Stream>::Refuse(Response refusal) {
+  state_ = State::kHandling;
+  head_ = parser_->get().method() == http::verb::head;
+  const auto& h = parser_->get();
+  const auto length = parser_->content_length();
+  const bool waits_for_continue = beast::iequals(h[http::field::expect], "100-continue");
+  if (parser_->is_done() ||
+      (!waits_for_continue && length && *length <= kRefusedBodyReadBytes)) {
+    refusal_ = std::move(refusal);
+    return ReadBody();
+  }
+  keep_alive_ = false;
+  Write(std::move(refusal), /*close=*/true);
+}
+
+template <class Stream>
 void Session<Stream>::OnHeader(beast::error_code ec) {
   if (ec) return FailRead(ec);
+  pending_ = HeaderRequest();
+  refusal_.reset();
+  if (!ParseTarget(pending_->target, &*pending_)) {
+    return Refuse(Response::Error(400, "malformed request target: bad percent-encoding"));
+  }
+  // Authentication (the Router's guard) before the body is read: an unauthenticated client
+  // cannot make alertd read, buffer and parse megabytes.
+  std::optional<Response> refusal;
+  try {
+    refusal = server_->router().Admit(*pending_);
+  } catch (const std::exception& e) {
+    spdlog::error("http: guard for {} {} threw: {}", pending_->method, pending_->path, e.what());
+    refusal = Response::Error(500, "internal error");
+  }
+  if (refusal) return Refuse(std::move(*refusal));
   const auto& h = parser_->get();
   if (beast::iequals(h[http::field::expect], "100-continue") && !parser_->is_done()) {
     // curl sends Expect: 100-continue with large bodies and waits for this before sending.
@@ -413,21 +515,15 @@ void Session<Stream>::OnRequest(beast::error_code ec) {
   auto msg = parser_->release();
   keep_alive_ = msg.keep_alive();
   head_ = msg.method() == http::verb::head;
-  Request req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  if (!ParseTarget(req.target, &req)) {
-    return Write(Response::Error(400, "malformed request target: bad percent-encoding"), false);
+  if (refusal_) {
+    Response r = std::move(*refusal_);
+    refusal_.reset();
+    pending_.reset();
+    return Write(std::move(r), false);
   }
-  for (const auto& f : msg) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers[std::move(name)] = std::string(f.value());
-  }
+  Request req = std::move(*pending_);
+  pending_.reset();
   req.body = std::move(msg.body());
-  beast::error_code ec2;
-  auto remote = lowest().socket().remote_endpoint(ec2);
-  if (!ec2) req.remote_address = fmt::format("{}:{}", remote.address().to_string(), remote.port());
 
   auto state = std::make_shared<ResponderState>();
   state->session = shared_from_this();

@@ -6,7 +6,10 @@
 // The server gives every connection keep-alive, a body limit (over it: 413), a read timeout
 // for the whole request (headers included: a slowloris client is cut off without holding up
 // others), an idle timeout between requests, JSON errors {"error": "..."} for everything it
-// rejects itself, and a graceful Stop that finishes requests in flight.
+// rejects itself, and a graceful Stop that finishes requests in flight. It runs the Router's
+// guard (authentication) as soon as a request's header is read (Router::Admit): a refused
+// request's body is not read, beyond a small one (64 KiB) read so the answer is not lost to a
+// connection reset; and it caps the connections open at once (max_connections).
 //
 // Thread-safety: a Router is built on one thread, then shared read-only by the server's
 // threads. Handlers run on the server's I/O threads, concurrently; a handler may hand its
@@ -45,6 +48,9 @@ struct Request {
   // carried no valid token: auth is off (no tokens configured) or the endpoint is open.
   // Handlers use it as the actor of a change, e.g. the default `by` of an acknowledgement.
   std::string principal;
+  // Set by Router::Admit when the guard passed the request at header time, so that Dispatch
+  // does not run it a second time.
+  bool admitted = false;
 
   // The first value of query parameter `name`, if present.
   std::optional<std::string_view> QueryValue(std::string_view name) const;
@@ -103,8 +109,17 @@ class Router {
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
   // Runs the matching handler; 404 when no pattern matches the path, 405 (with Allow) when
-  // the path matches under another method.
+  // the path matches under another method. The guard runs first unless Admit already ran it
+  // (req.admitted).
   void Dispatch(Request& req, Responder respond) const;
+
+  // The route match and the guard for a request whose header is read and whose body is not
+  // (Request::body empty): the server calls it before it reads the body, so a refused request
+  // costs no body read. Returns the refusal to send instead of going on (the observer has
+  // seen it); nullopt to go on reading, then Dispatch. When a route matched and the guard
+  // passed, sets req.route, req.path_params, req.principal and req.admitted. A path no route
+  // matches is not refused here (Dispatch answers it 404 or 405).
+  std::optional<Response> Admit(Request& req) const;
 
  private:
   struct Route {
@@ -113,6 +128,10 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
   };
+  // The route for req's method and path (setting req.route and req.path_params), or null;
+  // `allowed` (if set) gets the methods of routes matching the path under another method.
+  const Route* Match(Request& req, std::vector<std::string>* allowed) const;
+
   std::vector<Route> routes_;
   Guard guard_;
   Observer observer_;
@@ -120,6 +139,11 @@ class Router {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:9095";  // host:port; port 0 picks a free one
+  // Connections open at once; a new connection beyond it is closed at once (counted in
+  // ServerStats::connections_refused). An accept that fails (EMFILE: out of file
+  // descriptors) is retried after accept_backoff rather than at once.
+  size_t max_connections = 1024;
+  Duration accept_backoff = std::chrono::milliseconds(100);
   size_t max_body_bytes = 4 << 20;
   size_t max_header_bytes = 64 << 10;                  // larger: 431
   Duration read_timeout = std::chrono::seconds(30);    // one whole request
@@ -132,9 +156,16 @@ struct ServerOptions {
   std::string tls_key_file;
 };
 
+struct ServerStats {
+  size_t connections = 0;            // open now
+  uint64_t connections_refused = 0;  // closed at once: max_connections were open
+  uint64_t accept_errors = 0;        // failed accepts (each followed by accept_backoff)
+};
+
 class Server {
  public:
   virtual ~Server() = default;
+  virtual ServerStats Stats() const = 0;
   // The address actually bound ("127.0.0.1:41234").
   virtual std::string address() const = 0;
   virtual int port() const = 0;

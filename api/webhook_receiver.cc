@@ -11,12 +11,7 @@ namespace alertd::api {
 
 void RegisterWebhookReceiver(Router& router, const ApiContext& ctx) {
   router.Handle("POST", "/api/v1/webhook/alertmanager", [ctx](Request& req, Responder respond) {
-    auto alerts = ParseWebhookPayload(req.body);
-    if (!alerts.ok()) return respond(Response::Error(400, alerts.status().message()));
-    const auto cfg = ctx.config();
-    auto prepared =
-        PrepareAlerts(std::move(*alerts), ctx.clock->Now(), cfg->global.resolve_timeout);
-    IngestAlerts(ctx.alerts, std::move(prepared), std::move(respond));
+    HandleIngest(ctx, &ParseWebhookPayload, req, std::move(respond));
   });
 }
 

@@ -443,12 +443,31 @@ int RunDaemon(const DaemonOptions& opts) {
   // The router outlives the server; the provider does not own it.
   ctx.status = std::shared_ptr<api::AlertStatusProvider>(router_ptr.get(), [](auto*) {});
   ctx.start_time = start;
+  // Ingest bodies are parsed and stored here, not on the server's I/O threads. Finished
+  // before the store closes. A connection has one request in flight, so with the bound at
+  // max_connections a full queue (the I/O thread would wait) cannot happen.
+  QueueStats ingest_queue;
+  ThreadPoolOptions ingest_opts;
+  ingest_opts.threads = 2;
+  ingest_opts.max_queued = cfg->server.max_connections;
+  ingest_opts.stats = &ingest_queue;
+  auto ingest_pool = NewThreadPool(ingest_opts);
+  ctx.ingest_executor = ingest_pool.get();
+  registry.AddCollector([&ingest_queue, r = router_ptr.get(), s = store->get(),
+                         db = &router_state](std::string* out) {
+    AppendQueueMetrics(out, {{"ingest", &ingest_queue},
+                             {"alert_store", &s->WriteQueue()},
+                             {"router_state", &db->queue()},
+                             {"notify_flush", &r->flush_queue()},
+                             {"notify_integration", &r->integration_queue()}});
+  });
   auto router = std::make_shared<api::Router>();
   api::RegisterApi(*router, ctx);
 
   api::ServerOptions sopts;
   sopts.listen = cfg->server.listen;
   sopts.max_body_bytes = cfg->server.max_body_bytes;
+  sopts.max_connections = cfg->server.max_connections;
   sopts.read_timeout = cfg->server.read_timeout;
   sopts.idle_timeout = cfg->server.idle_timeout;
   sopts.tls_cert_file = cfg->server.tls_cert_file;
@@ -458,6 +477,19 @@ int RunDaemon(const DaemonOptions& opts) {
     spdlog::error("http: {}", server.status().message());
     return 1;
   }
+  registry.AddCollector([srv = server->get()](std::string* out) {
+    const auto st = srv->Stats();
+    AppendFamilyHeader(out, "alertd_http_connections", "gauge", "HTTP connections open.");
+    AppendSample(out, "alertd_http_connections", {}, static_cast<double>(st.connections));
+    AppendFamilyHeader(out, "alertd_http_connections_refused_total", "counter",
+                       "Connections closed at once because server.max_connections were open.");
+    AppendSample(out, "alertd_http_connections_refused_total", {},
+                 static_cast<double>(st.connections_refused));
+    AppendFamilyHeader(out, "alertd_http_accept_errors_total", "counter",
+                       "Failed accepts (such as EMFILE), each followed by a 100 ms back-off.");
+    AppendSample(out, "alertd_http_accept_errors_total", {},
+                 static_cast<double>(st.accept_errors));
+  });
   spdlog::info("alertd listening on {} ({})", (*server)->address(),
                sopts.tls_cert_file.empty() ? "http" : "https");
   if (rules) {
@@ -478,6 +510,7 @@ int RunDaemon(const DaemonOptions& opts) {
   }
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
+  ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
   router_ptr.reset();  // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();

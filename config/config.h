@@ -248,10 +248,12 @@ struct TimeInterval {
 // ---------------------------------------------------------------- alertd's own sections
 struct DatasourceConfig {
   std::string url;  // Prometheus-compatible query API base URL; required when rules exist
-  Duration timeout = 10s;
+  Duration timeout = 10s;  // per query, also bounds the wait for a query slot; must be > 0
   HTTPClientConfig http_config;  // basic_auth, authorization/bearer_token(_file), tls_config,
                                  // proxy_url, headers: written inline under `datasource:`
   int max_concurrent_queries = 16;  // queries in flight across all groups
+  // A larger query response fails the query (Prometheus answers a few MB for 100,000 series).
+  size_t max_response_bytes = 64 << 20;
 };
 
 struct EvaluationConfig {
@@ -286,9 +288,27 @@ struct AuthToken {
   RoleSet roles = kAllRoles;  // `roles`; not given: every role
 };
 
+// `server.limits`: what one request to the ingest endpoints (POST /api/v2/alerts, the webhook
+// intake) may carry; over a limit the request gets 400 naming it and nothing is stored.
+struct ServerLimits {
+  // Prometheus sends at most 64 alerts per request (its notifier's maxBatchSize); an
+  // Alertmanager webhook sends one aggregation group, all of its alerts unless max_alerts.
+  size_t max_alerts_per_request = 10000;
+  // Labels of one alert, and annotations of one alert, each. Real series carry a few dozen
+  // labels (Prometheus and Alertmanager set no limit by default; scrape configs that set
+  // `label_limit` use figures around 30-100).
+  size_t max_labels_per_alert = 1000;
+  // Bytes of names and values of one alert's labels, and of its annotations, each (long
+  // descriptions and runbook texts live in annotations).
+  size_t max_label_set_bytes = 1 << 20;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:9095";
   size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
+  ServerLimits limits;
+  // Connections open at once; beyond it a new connection is closed at once.
+  size_t max_connections = 1024;
   Duration read_timeout = 30s;      // whole request, headers included
   Duration idle_timeout = 120s;     // keep-alive connections
   std::vector<AuthToken> auth_tokens;  // `auth.tokens`; empty: no auth

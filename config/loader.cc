@@ -737,15 +737,32 @@ class Loader {
   }
 
   // ---------------------------------------------------------------- alertd sections
+  // Reads the integer `key` of `m` into *out, refusing values below `min` ("<what>: <key> must
+  // be at least <min>").
+  void ReadPositive(MapReader& m, const std::string& key, const std::string& what, int64_t min,
+                    size_t* out) {
+    m.Field(key, [&](const YAML::Node& v) {
+      auto i = internal::AsInt(c_, v, key);
+      if (i && *i < min) c_.Error(v, what + ": " + key + " must be at least " + std::to_string(min));
+      else if (i) *out = static_cast<size_t>(*i);
+    });
+  }
+
   void ReadDatasource(const YAML::Node& n, DatasourceConfig* d) {
     MapReader m(c_, n, "datasource");
     m.String("url", &d->url);
-    m.Duration("timeout", &d->timeout);
+    m.Field("timeout", [&](const YAML::Node& v) {
+      if (auto t = internal::AsDuration(c_, v, "timeout")) {
+        if (*t <= Duration(0)) c_.Error(v, "datasource: timeout must be greater than 0");
+        else d->timeout = *t;
+      }
+    });
     m.Field("max_concurrent_queries", [&](const YAML::Node& v) {
       auto i = internal::AsInt(c_, v, "max_concurrent_queries");
       if (i && *i < 1) c_.Error(v, "datasource: max_concurrent_queries must be at least 1");
       else if (i) d->max_concurrent_queries = static_cast<int>(*i);
     });
+    ReadPositive(m, "max_response_bytes", "datasource", 1024, &d->max_response_bytes);
     ReadHTTPFields(m, &d->http_config, "datasource", true);
     m.Finish();
     if (m.ok() && !d->url.empty() && d->url.rfind("http://", 0) != 0 && d->url.rfind("https://", 0) != 0)
@@ -784,6 +801,16 @@ class Loader {
       if (i && *i < 1024) c_.Error(v, "server: max_body_bytes must be at least 1024");
       else if (i) s->max_body_bytes = static_cast<size_t>(*i);
     });
+    m.Field("limits", [&](const YAML::Node& v) {
+      MapReader lm(c_, v, "server limits");
+      ReadPositive(lm, "max_alerts_per_request", "server limits", 1,
+                   &s->limits.max_alerts_per_request);
+      ReadPositive(lm, "max_labels_per_alert", "server limits", 1,
+                   &s->limits.max_labels_per_alert);
+      ReadPositive(lm, "max_label_set_bytes", "server limits", 1, &s->limits.max_label_set_bytes);
+      lm.Finish();
+    });
+    ReadPositive(m, "max_connections", "server", 1, &s->max_connections);
     m.Duration("read_timeout", &s->read_timeout);
     m.Duration("idle_timeout", &s->idle_timeout);
     m.Field("auth", [&](const YAML::Node& v) {

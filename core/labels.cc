@@ -100,6 +100,12 @@ size_t EncodeVarint(size_t n, char* buf) {
   return k;
 }
 
+size_t VarintLength(size_t n) {
+  size_t k = 1;
+  for (; n >= 0x80; n >>= 7) ++k;
+  return k;
+}
+
 void PutVarint(std::string* out, size_t n) {
   char buf[10];
   out->append(buf, EncodeVarint(n, buf));
@@ -148,7 +154,31 @@ void LabelSet::const_iterator::Decode() {
 }
 
 LabelSet::LabelSet(std::initializer_list<Label> labels) {
-  for (const Label& l : labels) Set(l.name, l.value);
+  LabelSetBuilder b;
+  b.Reserve(labels.size());
+  for (const Label& l : labels) b.Add(l.name, l.value);
+  *this = b.Build();
+}
+
+LabelSet LabelSetBuilder::Build() {
+  std::stable_sort(pairs_.begin(), pairs_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  LabelSet ls;
+  size_t bytes = 0;
+  for (size_t i = 0; i < pairs_.size(); ++i) {
+    if (i + 1 < pairs_.size() && pairs_[i + 1].first == pairs_[i].first) continue;
+    bytes += VarintLength(pairs_[i].first.size()) + pairs_[i].first.size() +
+             VarintLength(pairs_[i].second.size()) + pairs_[i].second.size();
+  }
+  ls.data_.reserve(bytes);
+  for (size_t i = 0; i < pairs_.size(); ++i) {
+    // Of a run of equal names, only the last (the one added last: the sort is stable) counts.
+    if (i + 1 < pairs_.size() && pairs_[i + 1].first == pairs_[i].first) continue;
+    PutLabel(&ls.data_, pairs_[i].first, pairs_[i].second);
+  }
+  pairs_.clear();
+  bytes_ = 0;
+  return ls;
 }
 
 LabelSet LabelSet::FromMap(const std::map<std::string, std::string>& m) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -40,6 +41,8 @@ struct LabelRef {
   std::string_view value;
   bool operator==(const LabelRef&) const = default;
 };
+
+class LabelSetBuilder;
 
 // The labels are kept packed in one string: for each label, in name order, the name's length
 // (a varint), the name, the value's length and the value. Alerts hold two sets each and alertd
@@ -104,7 +107,8 @@ class LabelSet {
   // The value of `name`, or "" if absent (a missing label equals the empty value).
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const;
-  // Inserts or replaces.
+  // Inserts or replaces. O(size of the set): to build a set of many labels, use
+  // LabelSetBuilder, which is O(n log n) for n labels where n calls of Set are O(n^2).
   void Set(std::string_view name, std::string_view value);
   void Remove(std::string_view name);
   // Removes every label with an empty value (Alertmanager does this on ingestion).
@@ -143,6 +147,7 @@ class LabelSet {
   bool operator<(const LabelSet& o) const;
 
  private:
+  friend class LabelSetBuilder;
   uint64_t ComputeFingerprint() const;
   // Where the label named `name` starts, or where it would be inserted; *found says which.
   size_t Find(std::string_view name, bool* found, size_t* length) const;
@@ -151,6 +156,35 @@ class LabelSet {
   // The fingerprint of data_, or 0 when not computed yet (a real fingerprint of 0 is
   // simply recomputed each time). Reset by every mutation.
   mutable std::atomic<uint64_t> fp_{0};
+};
+
+// Builds a LabelSet from labels given in any order, in O(n log n) for n labels: the pairs are
+// collected, sorted by name once (stably, so of repeated names the one added last wins, as
+// with repeated LabelSet::Set) and encoded once. Ingestion builds every received alert's
+// labels this way, so a body of 300,000 labels costs a sort rather than 300,000 linear
+// inserts. Thread-compatible.
+class LabelSetBuilder {
+ public:
+  LabelSetBuilder() = default;
+  // Room for `n` labels.
+  void Reserve(size_t n) { pairs_.reserve(n); }
+  // Adds a label. Only the views are kept: REQUIRES the text they point to stays unchanged
+  // until Build (e.g. the parsed JSON document the names and values come from).
+  void Add(std::string_view name, std::string_view value) {
+    pairs_.emplace_back(name, value);
+    bytes_ += name.size() + value.size();
+  }
+  // Labels added so far, repeated names counted each time.
+  size_t size() const { return pairs_.size(); }
+  // Bytes of names and values added so far (what `server.limits.max_label_set_bytes` caps).
+  size_t bytes() const { return bytes_; }
+  // The set of the labels added (last value of each name), shrunk to fit. The builder is
+  // empty afterwards and may be reused.
+  LabelSet Build();
+
+ private:
+  std::vector<std::pair<std::string_view, std::string_view>> pairs_;
+  size_t bytes_ = 0;
 };
 
 struct LabelSetHash {

@@ -80,7 +80,13 @@ class ThreadScheduler final : public Scheduler {
 
 class ThreadPool final : public Executor {
  public:
-  explicit ThreadPool(int threads) : max_threads_(threads < 1 ? 1 : threads) {}
+  explicit ThreadPool(const ThreadPoolOptions& opts)
+      : max_threads_(opts.threads < 1 ? 1 : opts.threads),
+        max_queued_(opts.max_queued),
+        stats_(opts.stats) {
+    // Several pools may share one QueueStats (every integration's): they add up.
+    if (stats_) stats_->capacity += static_cast<int64_t>(max_queued_);
+  }
 
   ~ThreadPool() override {
     {
@@ -89,11 +95,42 @@ class ThreadPool final : public Executor {
     }
     cv_.notify_all();
     for (auto& t : threads_) t.join();
+    if (stats_) stats_->capacity -= static_cast<int64_t>(max_queued_);
   }
 
   void Post(std::function<void()> work) override {
+    std::unique_lock l(mu_);
+    if (Full() && !OnPoolThread()) {
+      if (stats_) stats_->delayed++;
+      room_cv_.wait(l, [&] { return !Full(); });
+    }
+    Push(std::move(work));
+  }
+
+  bool TryPost(std::function<void()>& work) override {
     std::lock_guard l(mu_);
+    if (Full()) {
+      if (stats_) stats_->dropped++;
+      return false;
+    }
+    Push(std::move(work));
+    return true;
+  }
+
+ private:
+  // REQUIRES: mu_ held.
+  bool Full() const { return max_queued_ > 0 && queue_.size() >= max_queued_; }
+  bool OnPoolThread() const {
+    const auto self = std::this_thread::get_id();
+    for (const auto& t : threads_) {
+      if (t.get_id() == self) return true;
+    }
+    return false;
+  }
+  // REQUIRES: mu_ held.
+  void Push(std::function<void()> work) {
     queue_.push_back(std::move(work));
+    if (stats_) stats_->length++;
     if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
       threads_.emplace_back([this] { Loop(); });
     } else {
@@ -101,7 +138,6 @@ class ThreadPool final : public Executor {
     }
   }
 
- private:
   void Loop() {
     std::unique_lock l(mu_);
     for (;;) {
@@ -114,6 +150,8 @@ class ThreadPool final : public Executor {
       }
       auto work = std::move(queue_.front());
       queue_.pop_front();
+      if (stats_) stats_->length--;
+      room_cv_.notify_one();
       l.unlock();
       work();
       l.lock();
@@ -121,8 +159,11 @@ class ThreadPool final : public Executor {
   }
 
   const int max_threads_;
+  const size_t max_queued_;
+  QueueStats* const stats_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_cv_;          // a queued item was taken
   bool stop_ = false;                        // GUARDED_BY(mu_)
   int idle_ = 0;                             // GUARDED_BY(mu_)
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
@@ -136,7 +177,13 @@ std::unique_ptr<Scheduler> NewThreadScheduler(const Clock* clock) {
 }
 
 std::unique_ptr<Executor> NewThreadPool(int threads) {
-  return std::make_unique<ThreadPool>(threads);
+  ThreadPoolOptions opts;
+  opts.threads = threads;
+  return std::make_unique<ThreadPool>(opts);
+}
+
+std::unique_ptr<Executor> NewThreadPool(const ThreadPoolOptions& opts) {
+  return std::make_unique<ThreadPool>(opts);
 }
 
 }  // namespace alertd

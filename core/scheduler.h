@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "core/clock.h"
+#include "core/queue_stats.h"
 #include "core/time.h"
 
 namespace alertd {
@@ -40,12 +41,31 @@ std::unique_ptr<Scheduler> NewThreadScheduler(const Clock* clock);
 class Executor {
  public:
   virtual ~Executor() = default;
+  // Runs `work` later. A bounded executor that is full makes the caller wait for room.
   virtual void Post(std::function<void()> work) = 0;
+  // Like Post, but a bounded executor that is full does not wait: it returns false and leaves
+  // `work` with the caller, untouched. For work that can be redone. By default: Post, true.
+  virtual bool TryPost(std::function<void()>& work) {
+    Post(std::move(work));
+    return true;
+  }
+};
+
+struct ThreadPoolOptions {
+  int threads = 1;
+  // Work waiting (not yet running) at most; 0: unbounded. When full, Post waits for room
+  // (delay), except from one of the pool's own threads, which would wait on itself: that work
+  // is queued over the bound; TryPost refuses (drop).
+  size_t max_queued = 0;
+  // Where the pool reports its queue (core/queue_stats.h), if set; must outlive the pool.
+  // Pools sharing one add up (length and capacity are sums).
+  QueueStats* stats = nullptr;
 };
 
 // A pool of `threads` threads (started lazily, up to that many, as work queues up). The
 // destructor finishes the queued work and joins the threads.
 std::unique_ptr<Executor> NewThreadPool(int threads);
+std::unique_ptr<Executor> NewThreadPool(const ThreadPoolOptions& opts);
 
 // Runs the work on the calling thread, before Post returns.
 class InlineExecutor final : public Executor {

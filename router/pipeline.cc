@@ -112,19 +112,29 @@ void Pipeline::Submit(Executor* flush_executor, FlushContext ctx, Alerts alerts,
       single = &it->second[0];
     }
   }
+  // A flush is work that is redone: when the executor's queue is full it is refused, and the
+  // group, told it failed, flushes again at its next group_interval tick (core/queue_stats.h).
+  const auto refused = [](const std::string& group_key, const Done& done) {
+    spdlog::warn("notify {}: flush queue full; the group flushes again at its next interval",
+                 group_key);
+    done(false);
+  };
   if (single == nullptr) {
-    flush_executor->Post([this, targets = std::move(targets), ctx = std::move(ctx),
-                          alerts = std::move(alerts), done = std::move(done)]() mutable {
+    const std::string key = ctx.group_key;
+    std::function<void()> work = [this, targets = std::move(targets), ctx = std::move(ctx),
+                                  alerts = std::move(alerts), done]() mutable {
       if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
         spdlog::error("notify {}: {}", ctx.group_key, s.message());
         return done(false);
       }
       FanOut(ctx, std::move(alerts), targets, std::move(done));
-    });
+    };
+    if (!flush_executor->TryPost(work)) refused(key, done);
     return;
   }
-  single->executor->Post([this, single, ctx = std::move(ctx), alerts = std::move(alerts),
-                          done = std::move(done)]() mutable {
+  const std::string key = ctx.group_key;
+  std::function<void()> work = [this, single, ctx = std::move(ctx), alerts = std::move(alerts),
+                                done]() mutable {
     if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
       spdlog::error("notify {}: {}", ctx.group_key, s.message());
       return done(false);
@@ -134,7 +144,8 @@ void Pipeline::Submit(Executor* flush_executor, FlushContext ctx, Alerts alerts,
     Status s = RunStages(integration_stages_, ctx, alerts);
     if (!s.ok()) spdlog::error("notify: {}", s.message());
     done(s.ok());
-  });
+  };
+  if (!single->executor->TryPost(work)) refused(key, done);
 }
 
 Status Pipeline::Filter(FlushContext& ctx, Alerts& alerts) const {

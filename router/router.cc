@@ -37,12 +37,19 @@ Router::Router(RouterDeps deps, RouterOptions opts)
   Escalations::Host* host = this;  // a private base: converted here, where it is accessible
   escalations_.reset(new Escalations(deps_.clock, deps_.scheduler, deps_.db, host));
   if (!deps_.flush_executor) {
-    own_flush_executor_ = NewThreadPool(opts_.flush_threads);
+    ThreadPoolOptions po;
+    po.threads = opts_.flush_threads;
+    po.max_queued = opts_.flush_queue_capacity;
+    po.stats = &flush_queue_;
+    own_flush_executor_ = NewThreadPool(po);
     deps_.flush_executor = own_flush_executor_.get();
   }
   if (!deps_.new_executor) {
-    const int n = opts_.threads_per_integration;
-    deps_.new_executor = [n](const std::string&) { return NewThreadPool(n); };
+    ThreadPoolOptions po;
+    po.threads = opts_.threads_per_integration;
+    po.max_queued = opts_.integration_queue_capacity;
+    po.stats = &integration_queue_;
+    deps_.new_executor = [po](const std::string&) { return NewThreadPool(po); };
   }
   if (!deps_.sleep) deps_.sleep = [this](Duration d) { return Sleep(d); };
 }

@@ -50,6 +50,11 @@ struct RouterOptions {
   Duration ack_retention = std::chrono::hours(120);              // ended acks kept in the history
   int flush_threads = 2;                                         // group stages of flushes
   int threads_per_integration = 8;  // concurrent deliveries per integration
+  // Flushes waiting for a flush thread, and for each integration's delivery threads, at most.
+  // A flush beyond is dropped and redone at the group's next group_interval tick (a flush is
+  // work that is redone; core/queue_stats.h); deliveries of a flush under way wait for room.
+  size_t flush_queue_capacity = 50000;
+  size_t integration_queue_capacity = 10000;
   RetryOptions retry;               // back-off; clock and sleep are filled in
 };
 
@@ -90,6 +95,9 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   Escalations& escalations() { return *escalations_; }
   const Acknowledgements& acknowledgements() const { return *acks_; }
   std::vector<GroupView> Groups() const;
+  // The notification work queues (when the router made its own executors; zero otherwise).
+  const QueueStats& flush_queue() const { return flush_queue_; }
+  const QueueStats& integration_queue() const { return integration_queue_; }
 
   // AlertStatusProvider.
   AlertState StateOf(const Alert& alert) const override;
@@ -138,6 +146,9 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
                   int step) override;
 
+  // First: they outlive the executors that report into them.
+  QueueStats flush_queue_;        // own_flush_executor_'s
+  QueueStats integration_queue_;  // every integration executor's, added up
   RouterDeps deps_;
   RouterOptions opts_;
   std::unique_ptr<Silences> silences_;

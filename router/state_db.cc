@@ -18,16 +18,27 @@ Result<storage::Statement*> StateDb::Conn::Stmt(const std::string& sql) {
   return it->second.get();
 }
 
-StateDb::StateDb(std::unique_ptr<storage::Database> db)
-    : db_(std::move(db)), conn_(db_.get()), thread_([this] { Loop(); }) {}
+StateDb::StateDb(std::unique_ptr<storage::Database> db, size_t max_queued)
+    : max_queued_(std::max<size_t>(1, max_queued)),
+      db_(std::move(db)),
+      conn_(db_.get()),
+      thread_([this] { Loop(); }) {
+  stats_.capacity = static_cast<int64_t>(max_queued_);
+}
 
 StateDb::~StateDb() { Close(); }
 
 void StateDb::Write(Op op, Done done) {
   {
-    std::lock_guard l(mu_);
+    std::unique_lock l(mu_);
+    if (!closed_ && queue_.size() >= max_queued_ &&
+        std::this_thread::get_id() != thread_.get_id()) {
+      stats_.delayed++;
+      room_cv_.wait(l, [&] { return closed_ || queue_.size() < max_queued_; });
+    }
     if (!closed_) {
       queue_.push_back(Item{std::move(op), std::move(done), false});
+      stats_.length = static_cast<int64_t>(queue_.size());
       cv_.notify_one();
       return;
     }
@@ -49,6 +60,7 @@ Status StateDb::Read(Op op) {
     std::lock_guard l(mu_);
     if (closed_) return Status::Unavailable("router state database is closed");
     queue_.push_back(Item{std::move(op), [&p](Status s) { p.set_value(std::move(s)); }, true});
+    stats_.length = static_cast<int64_t>(queue_.size());
     cv_.notify_one();
   }
   return f.get();
@@ -82,6 +94,7 @@ void StateDb::Close() {
     if (closed_) return;
     closed_ = true;
     cv_.notify_all();
+    room_cv_.notify_all();
   }
   thread_.join();
 }
@@ -97,6 +110,8 @@ void StateDb::Loop() {
     if (queue_.front().read) {
       Item it = std::move(queue_.front());
       queue_.pop_front();
+      stats_.length = static_cast<int64_t>(queue_.size());
+      room_cv_.notify_all();
       l.unlock();
       Status s = it.op(conn_);
       it.done(std::move(s));
@@ -109,6 +124,8 @@ void StateDb::Loop() {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    stats_.length = static_cast<int64_t>(queue_.size());
+    room_cv_.notify_all();
     l.unlock();
     std::vector<Status> results(batch.size());
     Status s = db_->Begin();

@@ -3,6 +3,11 @@
 // that commits whatever is queued since its previous commit in one transaction (group
 // commit), so thousands of notification-log writes share one fsync.
 //
+// The queue is bounded (max_queued): a Write that finds it full waits until the writer takes
+// the next batch (delay, never drop: acknowledgements, silences and the notification log must
+// not be lost). Writes from the writer thread itself (a `done` callback) are queued over the
+// bound, as waiting there would wait forever. queue() reports it for /metrics.
+//
 // Thread-safe. Operations run on the writer thread, in the order queued; `done` callbacks run
 // there too, after the commit, and must be quick.
 #pragma once
@@ -16,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "core/queue_stats.h"
 #include "core/result.h"
 #include "storage/db.h"
 
@@ -38,14 +44,17 @@ class StateDb {
   using Op = std::function<Status(Conn&)>;
   using Done = std::function<void(Status)>;
 
+  // Operations queued at most before Write waits (see above).
+  static constexpr size_t kDefaultMaxQueued = 100000;
+
   // Takes the database (with AllMigrations() applied) and starts the writer thread.
-  explicit StateDb(std::unique_ptr<storage::Database> db);
+  explicit StateDb(std::unique_ptr<storage::Database> db, size_t max_queued = kDefaultMaxQueued);
   ~StateDb();  // Close()
   StateDb(const StateDb&) = delete;
   StateDb& operator=(const StateDb&) = delete;
 
   // Queues `op` to run in the next transaction; `done` (may be empty) gets the commit's
-  // status. After Close, `done` gets Unavailable at once.
+  // status. After Close, `done` gets Unavailable at once. Waits while the queue is full.
   void Write(Op op, Done done = nullptr);
   // Queues `op` and waits until its transaction committed.
   Status WriteSync(Op op);
@@ -58,6 +67,7 @@ class StateDb {
   Status Query(const std::string& sql, const RowFn& row, const Binder& bind = {});
   // Commits everything queued and stops the thread. Idempotent.
   void Close();
+  const QueueStats& queue() const { return stats_; }
 
  private:
   struct Item {
@@ -67,10 +77,13 @@ class StateDb {
   };
   void Loop();
 
+  QueueStats stats_;
+  const size_t max_queued_;
   std::unique_ptr<storage::Database> db_;
   Conn conn_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_cv_;  // the writer took a batch
   std::deque<Item> queue_;  // GUARDED_BY(mu_)
   bool closed_ = false;     // GUARDED_BY(mu_)
   std::thread thread_;

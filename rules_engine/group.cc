@@ -158,6 +158,7 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
   bool dirty = false;
   for (auto& e : rules_) {
     if (!e.alerting) continue;
+    if (deps.abandon && deps.abandon()) break;
     ++evaluations;
     Status st = e.alerting->Eval(ts, ctx, deps.clock->Now());
     if (!st.ok()) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,10 @@ struct GroupDeps {
   LabelSet external_labels;            // added to sent alerts when absent
   std::string external_url;            // generatorURL and $externalURL
   Duration resend_delay = std::chrono::minutes(1);
+  // Polled before each rule; once true the evaluation stops, leaving the rules not reached
+  // as they were (the manager sets it when it stops or swaps groups, so neither waits for
+  // the queries of a whole group against a hung datasource). Unset: never.
+  std::function<bool()> abandon;
 };
 
 struct GroupSnapshot {
@@ -82,9 +87,9 @@ class Group {
   Duration interval() const { return interval_; }
   uint64_t hash() const { return hash_; }
 
-  // Evaluates every rule in order at `ts`, then hands the alerts due for sending to the sink
-  // in one batch and persists the changed rule state. Rule errors are recorded on the rules,
-  // not returned.
+  // Evaluates every rule in order at `ts` (up to deps.abandon), then hands the alerts due for
+  // sending to the sink in one batch and persists the changed rule state. Rule errors are
+  // recorded on the rules, not returned.
   void Eval(Time ts, const GroupDeps& deps);
 
   // Counts iterations skipped because the previous one overran.

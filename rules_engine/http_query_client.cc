@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -63,9 +65,23 @@ class SecretFile {
   std::string value_;         // GUARDED_BY(mu_)
 };
 
+// A response body as it arrives, capped at datasource.max_response_bytes (decompressed: a
+// small gzip body may inflate to gigabytes).
+struct BodySink {
+  std::string body;
+  size_t max = 0;
+  bool over = false;
+};
+
 size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
-  static_cast<std::string*>(userdata)->append(ptr, size * nmemb);
-  return size * nmemb;
+  auto* sink = static_cast<BodySink*>(userdata);
+  const size_t n = size * nmemb;
+  if (sink->body.size() + n > sink->max) {
+    sink->over = true;
+    return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
+  }
+  sink->body.append(ptr, n);
+  return n;
 }
 
 std::string FormatQueryTime(Time ts) {
@@ -155,9 +171,22 @@ class HttpQueryClient final : public QueryClient {
   }
 
   Result<QueryResult> Query(std::string_view expr, Time ts) override {
-    CURL* h = Acquire();
+    // The timeout bounds the whole query, the wait for a slot included: with every slot held
+    // by a hung datasource, a query fails after its timeout instead of queueing behind them,
+    // so stopping or reloading the rule engine never waits longer than one timeout.
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + cfg_.timeout;
+    CURL* h = nullptr;
+    if (!Acquire(deadline, &h)) {
+      return Status::Timeout(fmt::format(
+          "query \"{}\": no free query slot within the timeout ({}): all {} "
+          "(datasource.max_concurrent_queries) are in use",
+          shown_endpoint_, FormatTimeoutParam(cfg_.timeout), cfg_.max_concurrent_queries));
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     std::vector<std::string> file_secrets;
-    auto res = Do(h, expr, ts, &file_secrets);
+    auto res = Do(h, expr, ts, std::max(left, std::chrono::milliseconds(1)), &file_secrets);
     Release(h);
     if (res.ok()) return res;
     // Every error this client returns (transport, HTTP, the server's own message) goes
@@ -167,13 +196,21 @@ class HttpQueryClient final : public QueryClient {
   }
 
  private:
-  CURL* Acquire() {
+  // Takes a free slot's handle into *h; false when none came free by `deadline` (no deadline
+  // when the timeout is not positive, which the loader refuses).
+  bool Acquire(std::chrono::steady_clock::time_point deadline, CURL** h) {
     std::unique_lock l(mu_);
-    cv_.wait(l, [&] { return !free_.empty(); });
-    CURL* h = free_.back();
+    const auto free = [&] { return !free_.empty(); };
+    if (cfg_.timeout.count() > 0) {
+      if (!cv_.wait_until(l, deadline, free)) return false;
+    } else {
+      cv_.wait(l, free);
+    }
+    CURL* handle = free_.back();
     free_.pop_back();
     l.unlock();
-    return h ? h : curl_easy_init();
+    *h = handle ? handle : curl_easy_init();
+    return true;
   }
   void Release(CURL* h) {
     {
@@ -190,8 +227,9 @@ class HttpQueryClient final : public QueryClient {
     return out;
   }
 
-  // One query on handle `h`. Secrets read from files for it are added to `file_secrets`.
-  Result<QueryResult> Do(CURL* h, std::string_view expr, Time ts,
+  // One query on handle `h`; `left`: what remains of the query's timeout. Secrets read from
+  // files for it are added to `file_secrets`.
+  Result<QueryResult> Do(CURL* h, std::string_view expr, Time ts, std::chrono::milliseconds left,
                          std::vector<std::string>* file_secrets) {
     if (!h) return Status::Internal("curl_easy_init failed");
     curl_easy_reset(h);  // keeps the connection cache
@@ -206,18 +244,17 @@ class HttpQueryClient final : public QueryClient {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, params.c_str());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(params.size()));
     }
-    std::string body;
+    BodySink body;
+    body.max = cfg_.max_response_bytes;
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    // Refuses at once a response whose Content-Length is over the cap.
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(cfg_.max_response_bytes));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip when the server offers it
     curl_easy_setopt(h, CURLOPT_USERAGENT, "alertd/0.1");
-    if (cfg_.timeout.count() > 0) {
-      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                       static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             cfg_.timeout)
-                                             .count()));
-    }
+    if (cfg_.timeout.count() > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, hc.follow_redirects ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                      hc.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
@@ -285,6 +322,11 @@ class HttpQueryClient final : public QueryClient {
     const CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(headers);
     const char* verb = post ? "Post" : "Get";
+    if (body.over || rc == CURLE_FILESIZE_EXCEEDED) {
+      return Status::Unavailable(
+          fmt::format("{} \"{}\": response larger than datasource.max_response_bytes ({} bytes)",
+                      verb, shown_endpoint_, cfg_.max_response_bytes));
+    }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return Status::Timeout(fmt::format("{} \"{}\": context deadline exceeded ({})", verb,
                                          shown_endpoint_, curl_easy_strerror(rc)));
@@ -295,7 +337,7 @@ class HttpQueryClient final : public QueryClient {
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    return ParseQueryResponse(status, body);
+    return ParseQueryResponse(status, body.body);
   }
 
   const config::DatasourceConfig cfg_;
@@ -369,10 +411,15 @@ Result<QueryResult> ParseQueryResponse(long http_status, std::string_view body) 
       out.samples.reserve(result.size());
       for (const auto& s : result) {
         QuerySample qs;
-        std::vector<Label> labels;
-        for (const auto& [k, v] : s.at("metric").items()) {
-          qs.metric.Set(k, v.get_ref<const std::string&>());
+        // The builder keeps views: of the object's own keys, so it must be an object.
+        const auto& m = s.at("metric");
+        if (!m.is_object()) return Status::Internal("malformed sample metric");
+        LabelSetBuilder metric;
+        metric.Reserve(m.size());
+        for (const auto& [k, v] : m.items()) {
+          metric.Add(k, v.get_ref<const std::string&>());
         }
+        qs.metric = metric.Build();
         auto value = s.find("value");
         if (value == s.end()) {
           // A native histogram sample: rule expressions compare floats, so Prometheus's rule

@@ -100,6 +100,7 @@ GroupDeps RuleManager::MakeGroupDeps() const {
   d.external_labels = opts_.external_labels;
   d.external_url = opts_.external_url;
   d.resend_delay = opts_.resend_delay;
+  d.abandon = [this] { return abandon_.load(); };
   return d;
 }
 
@@ -176,6 +177,7 @@ void RuleManager::Stop() {
     if (stop_) return;
     stop_ = true;
   }
+  abandon_ = true;  // evaluations in flight finish the rule they are at, not their group
   cv_.notify_all();
   work_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
@@ -272,7 +274,9 @@ Status RuleManager::Swap(std::vector<std::shared_ptr<Group>> built, const Manage
                          ManagerOptions* replaced_opts) {
   std::unique_lock l(mu_);
   paused_ = true;
+  abandon_ = true;  // the reload waits for one query at most, not for whole groups
   idle_cv_.wait(l, [&] { return running_ == 0; });
+  abandon_ = stop_;
   std::map<std::string, Slot*> old;
   for (auto& s : slots_) old[s.group->key()] = &s;
   std::vector<Slot> next_slots;

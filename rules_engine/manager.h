@@ -13,6 +13,7 @@
 // objects in ManagerDeps.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -65,7 +66,9 @@ class RuleManager {
 
   // Starts the scheduling thread and the workers. Idempotent.
   void Start();
-  // Stops scheduling, waits for evaluations in flight, joins every thread. Idempotent.
+  // Stops scheduling, waits for evaluations in flight, joins every thread. An evaluation in
+  // flight stops after the rule it is at, so this waits for one query at most (bounded by
+  // the query client's timeout), not for a whole group. Idempotent.
   void Stop();
 
   // Starts the evaluation of every idle group whose slot has come by `now` (on the workers,
@@ -77,7 +80,7 @@ class RuleManager {
   // Replaces the groups with `groups` (a reload). Groups with the same key keep their rules'
   // alerts (matched by rule name and position among rules of that name) and their schedule.
   // The replaced groups are kept until CommitUpdate (or the next Update), so RevertUpdate can
-  // put them back.
+  // put them back. Evaluations in flight stop after the rule they are at, as in Stop.
   Status Update(const std::vector<config::RuleGroup>& groups, const ManagerOptions& opts);
   // Puts back the groups and options the last Update replaced, taking over the alerts of the
   // current groups as Update does. OK and nothing changes when there is nothing to revert.
@@ -124,6 +127,8 @@ class RuleManager {
   int running_ = 0;                  // GUARDED_BY(mu_)
   bool paused_ = false;              // GUARDED_BY(mu_): no new evaluations (during Update)
   bool stop_ = false;                // GUARDED_BY(mu_)
+  // Set while Stop or a swap waits for evaluations in flight (GroupDeps::abandon).
+  std::atomic<bool> abandon_{false};
   bool started_ = false;             // GUARDED_BY(mu_)
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_): work for the workers
   // What the last Update replaced, for RevertUpdate. GUARDED_BY(update_mu_).

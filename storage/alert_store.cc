@@ -31,6 +31,8 @@ class SqliteAlertStore final : public AlertStore {
   SqliteAlertStore(std::unique_ptr<Database> db, const Clock* clock, AlertStoreOptions opts)
       : db_(std::move(db)), clock_(clock), opts_(opts) {
     opts_.compact_chunk = std::max<size_t>(opts_.compact_chunk, 1);
+    opts_.max_pending_alerts = std::max<size_t>(opts_.max_pending_alerts, 1);
+    queue_stats_.capacity = static_cast<int64_t>(opts_.max_pending_alerts);
   }
   ~SqliteAlertStore() override { Close(); }
 
@@ -70,6 +72,17 @@ class SqliteAlertStore final : public AlertStore {
   }
 
   void PutAsync(std::vector<Alert> alerts, Done done) override {
+    {
+      // Before index_mu_: the writer needs it to make room.
+      std::unique_lock q(queue_mu_);
+      if (!closed_ && pending_order_.size() >= opts_.max_pending_alerts &&
+          std::this_thread::get_id() != writer_.get_id()) {
+        queue_stats_.delayed++;
+        room_cv_.wait(q, [&] {
+          return closed_ || pending_order_.size() < opts_.max_pending_alerts;
+        });
+      }
+    }
     const Time now = clock_->Now();
     bool closed;
     {
@@ -77,6 +90,7 @@ class SqliteAlertStore final : public AlertStore {
       std::lock_guard q(queue_mu_);
       closed = closed_;
       if (!closed) Enqueue(alerts, now, std::move(done));
+      queue_stats_.length = static_cast<int64_t>(pending_order_.size());
     }
     if (closed) {
       if (done) done(Status::Unavailable("alert store is closed"));
@@ -152,6 +166,8 @@ class SqliteAlertStore final : public AlertStore {
     return f.get();
   }
 
+  const QueueStats& WriteQueue() const override { return queue_stats_; }
+
   AlertStoreStats Stats() const override {
     std::lock_guard l(stats_mu_);
     return stats_;
@@ -164,6 +180,7 @@ class SqliteAlertStore final : public AlertStore {
       closed_ = true;
     }
     queue_cv_.notify_one();
+    room_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     upsert_ = Statement();
     delete_ = Statement();
@@ -349,6 +366,8 @@ class SqliteAlertStore final : public AlertStore {
         }
         pending.swap(pending_);
         order.swap(pending_order_);
+        queue_stats_.length = 0;
+        room_cv_.notify_all();
         deletes.swap(pending_deletes_);
         waiters.swap(waiters_);
         compact_requests.swap(compact_requests_);
@@ -601,6 +620,8 @@ class SqliteAlertStore final : public AlertStore {
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
+  std::condition_variable room_cv_;  // the writer took the queued alerts
+  QueueStats queue_stats_;
   // Latest merged version per fingerprint since the last commit, and first-seen order.
   std::unordered_map<uint64_t, Pending> pending_;  // GUARDED_BY(queue_mu_)
   std::vector<uint64_t> pending_order_;            // GUARDED_BY(queue_mu_)

@@ -16,6 +16,9 @@
 // changed into `alerts` in small transactions and then deletes the log rows it covered; at
 // start the store loads `alerts` and replays the log on top.
 //
+// The queue of alerts waiting for a commit is bounded (max_pending_alerts): a producer that
+// finds it full waits for the writer (delay; alerts are never dropped).
+//
 // Thread-safe (internal synchronization). Listeners and PutAsync callbacks run on the writer
 // thread: they must be quick and must not call Put (which would wait on that very thread).
 #pragma once
@@ -28,6 +31,7 @@
 #include "core/alert.h"
 #include "core/alert_sink.h"
 #include "core/clock.h"
+#include "core/queue_stats.h"
 #include "core/result.h"
 #include "storage/db.h"
 
@@ -49,6 +53,10 @@ struct AlertStoreOptions {
   // Alerts written to `alerts` per compaction transaction; commits of new alerts run in
   // between, so this bounds the delay compaction adds to a POST.
   size_t compact_chunk = 256;
+  // Distinct alerts waiting for the next commit, about at most (several producers may pass
+  // the check at once): a Put that finds more waits until the writer takes them (delay,
+  // never drop: a received alert is never lost). Resends of one alert coalesce into one entry.
+  size_t max_pending_alerts = 100000;
 };
 
 // What the store has done since it opened, for tests and /metrics.
@@ -96,6 +104,8 @@ class AlertStore : public AlertSink {
   // committed: afterwards `alerts` holds every stored alert and the log is empty.
   virtual Status Compact() = 0;
   virtual AlertStoreStats Stats() const = 0;
+  // The writer's queue (alerts waiting for a commit), for /metrics.
+  virtual const QueueStats& WriteQueue() const = 0;
 
   // Commits what is queued and stops the writer thread. Puts after Close fail. Idempotent;
   // the destructor calls it.

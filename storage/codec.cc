@@ -38,11 +38,14 @@ bool GetString(std::string_view* in, std::string_view* s) {
 bool DecodeLabelSetFrom(std::string_view* in, LabelSet* ls) {
   uint64_t n;
   if (!GetVarint(in, &n) || n > in->size()) return false;
+  LabelSetBuilder b;  // a corrupt or hostile record of many labels costs a sort, not O(n^2)
+  b.Reserve(static_cast<size_t>(n));
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view name, value;
     if (!GetString(in, &name) || !GetString(in, &value)) return false;
-    ls->Set(name, value);  // written sorted, so each Set appends
+    b.Add(name, value);
   }
+  *ls = b.Build();
   return true;
 }
 
@@ -98,20 +101,18 @@ std::string EncodeLabelSet(const LabelSet& ls) {
 Result<LabelSet> DecodeLabelSet(std::string_view in) {
   uint64_t n;
   if (!GetVarint(&in, &n) || n > in.size()) return Status::Internal("corrupt label set: bad count");
-  LabelSet ls;
-  std::vector<std::pair<std::string_view, std::string_view>> pairs;
-  pairs.reserve(n);
+  LabelSetBuilder b;
+  b.Reserve(static_cast<size_t>(n));
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view name, value;
     if (!GetString(&in, &name) || !GetString(&in, &value)) {
       return Status::Internal("corrupt label set: truncated");
     }
-    pairs.emplace_back(name, value);
+    b.Add(name, value);
   }
   if (!in.empty()) return Status::Internal("corrupt label set: trailing bytes");
-  // Written sorted, so each Set() appends; unsorted input would still decode correctly.
-  for (const auto& [name, value] : pairs) ls.Set(name, value);
-  return ls;
+  // Written sorted; unsorted input would still decode correctly.
+  return b.Build();
 }
 
 void AppendFullRecord(uint64_t fingerprint, const Alert& a, std::string* out) {

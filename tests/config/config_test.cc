@@ -343,6 +343,21 @@ TEST_CASE("alertd's own keys are validated with positions") {
       {"bad external label",
        "route: {receiver: a}\nreceivers: [{name: a}]\nevaluation:\n  external_labels: {'a-b': c}\n",
        "invalid external label name \"a-b\"", 4},
+      {"datasource timeout of zero",
+       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: http://p:9090\n  timeout: 0s\n",
+       "alertd.yml:5:12: datasource: timeout must be greater than 0", 5},
+      {"datasource response cap too small",
+       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: http://p:9090\n  max_response_bytes: 10\n",
+       "datasource: max_response_bytes must be at least 1024", 5},
+      {"no connections allowed",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  max_connections: 0\n",
+       "server: max_connections must be at least 1", 4},
+      {"zero labels per alert",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  limits:\n    max_labels_per_alert: 0\n",
+       "server limits: max_labels_per_alert must be at least 1", 5},
+      {"unknown limit",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  limits:\n    max_labels: 10\n",
+       "max_labels", 5},
   };
   for (const auto& row : rows) {
     INFO(std::string(row.name));
@@ -355,6 +370,28 @@ TEST_CASE("alertd's own keys are validated with positions") {
     for (const auto& e : res.errors) found |= e.pos.line == row.line;
     CHECK(found);
   }
+}
+
+TEST_CASE("server limits, max_connections and the datasource response cap load, with defaults") {
+  auto def = Load("route: {receiver: a}\nreceivers: [{name: a}]\n");
+  REQUIRE(def.ok());
+  CHECK(def.config->server.limits.max_alerts_per_request == 10000);
+  CHECK(def.config->server.limits.max_labels_per_alert == 1000);
+  CHECK(def.config->server.limits.max_label_set_bytes == 1 << 20);
+  CHECK(def.config->server.max_connections == 1024);
+  CHECK(def.config->datasource.max_response_bytes == 64 << 20);
+  auto res = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\n"
+      "server:\n  max_connections: 10\n  limits:\n    max_alerts_per_request: 5\n"
+      "    max_labels_per_alert: 6\n    max_label_set_bytes: 7\n"
+      "datasource:\n  url: http://p:9090\n  max_response_bytes: 4096\n  timeout: 3s\n");
+  REQUIRE_MESSAGE(res.ok(), res.ErrorText());
+  CHECK(res.config->server.max_connections == 10);
+  CHECK(res.config->server.limits.max_alerts_per_request == 5);
+  CHECK(res.config->server.limits.max_labels_per_alert == 6);
+  CHECK(res.config->server.limits.max_label_set_bytes == 7);
+  CHECK(res.config->datasource.max_response_bytes == 4096);
+  CHECK(res.config->datasource.timeout == 3s);
 }
 
 TEST_CASE("errors from rule files name the rule file, and every error is reported") {

@@ -90,6 +90,60 @@ TEST_CASE("packed label sets: long values, order, removal and comparison") {
   CHECK(LabelSet() < x);
 }
 
+TEST_CASE("a label set builder gives what setting the labels one by one gives") {
+  const std::string v127(127, 'x'), v128(128, 'y'), big(20000, 'z');
+  struct Row {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> labels;  // in the order added
+  };
+  const std::vector<Row> rows = {
+      {"empty", {}},
+      {"one label", {{"a", "1"}}},
+      {"sorted", {{"a", "1"}, {"b", "2"}, {"c", "3"}}},
+      {"reverse order", {{"c", "3"}, {"b", "2"}, {"a", "1"}}},
+      {"a repeated name: the last wins", {{"b", "first"}, {"a", "1"}, {"b", "last"}}},
+      {"three repeats", {{"x", "1"}, {"x", "2"}, {"x", "3"}}},
+      {"empty values are kept", {{"e", ""}, {"a", "1"}}},
+      {"multi-byte lengths", {{"m", v128}, {"a", big}, {"z", v127}, {"a", v128}}},
+      {"byte-wise order", {{"b", "1"}, {"B", "2"}, {"_", "3"}, {"a_1", "4"}, {"a", "5"}}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    LabelSet want;
+    LabelSetBuilder b;
+    size_t bytes = 0;
+    for (const auto& [n, v] : row.labels) {
+      want.Set(n, v);
+      b.Add(n, v);
+      bytes += n.size() + v.size();
+    }
+    CHECK(b.size() == row.labels.size());
+    CHECK(b.bytes() == bytes);
+    const LabelSet got = b.Build();
+    CHECK(got == want);
+    CHECK(got.Fingerprint() == want.Fingerprint());
+    CHECK(got.size() == want.size());
+    CHECK(b.size() == 0);  // emptied, reusable
+    CHECK(b.bytes() == 0);
+  }
+  // Many labels in a scrambled order, with every name twice: the second value wins.
+  LabelSetBuilder b;
+  std::vector<std::string> names;
+  for (int i = 0; i < 5000; ++i) names.push_back("l" + std::to_string((i * 7919) % 5000));
+  for (const auto& n : names) b.Add(n, "old");
+  for (const auto& n : names) b.Add(n, n);
+  const LabelSet many = b.Build();
+  CHECK(many.size() == 5000);
+  CHECK(many.Get("l0") == "l0");
+  CHECK(many.Get("l4999") == "l4999");
+  std::string prev;
+  for (const auto& l : many) {
+    CHECK(prev < l.name);
+    CHECK(l.value == l.name);
+    prev = std::string(l.name);
+  }
+}
+
 TEST_CASE("label names are validated as Prometheus does") {
   for (const char* ok : {"a", "_", "A_1", "__name__", "severity"}) CHECK(IsValidLabelName(ok));
   for (const char* bad : {"", "1a", "a-b", "a.b", "ü", "a b", "a:b"}) {

@@ -82,6 +82,22 @@ TEST_CASE("group timers: group_wait, group_interval ticks, repeat_interval, reso
   CHECK(h.Take().empty());
 }
 
+TEST_CASE("a flush refused by a full queue is redone at the group's next interval") {
+  RouterHarness h(kConfig);
+  h.refuse_flushes = 1;
+  h.Post("alertname=A,name=a1");
+  h.Advance(30s);  // the first flush is dropped
+  CHECK(h.Take().empty());
+  CHECK(h.refuse_flushes == 0);
+  h.Advance(5min - 1s);
+  CHECK(h.Take().empty());
+  h.Advance(1s);  // t = 5m30s: the next tick flushes, and nothing was lost
+  auto s = h.Take();
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].reason == "first notification");
+  CHECK(s[0].firing == Names{"a1"});
+}
+
 TEST_CASE("a new group flushes at once when startsAt + group_wait has passed") {
   RouterHarness h(kConfig);
   h.Post("alertname=Old,name=o1", T0() - 31s);

@@ -3,6 +3,7 @@
 // integrations that record what they are given and answer as `fail` says).
 #pragma once
 
+#include <atomic>
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -83,6 +84,25 @@ inline std::shared_ptr<const config::Config> ParseConfig(const std::string& yaml
   return std::make_shared<const config::Config>(std::move(*r.config));
 }
 
+// Runs work inline, as InlineExecutor does; TryPost refuses while *refuse > 0 (counting it
+// down), as a full queue does.
+class RefusingExecutor final : public Executor {
+ public:
+  explicit RefusingExecutor(std::atomic<int>* refuse) : refuse_(refuse) {}
+  void Post(std::function<void()> work) override { work(); }
+  bool TryPost(std::function<void()>& work) override {
+    if (refuse_->load() > 0) {
+      --*refuse_;
+      return false;
+    }
+    work();
+    return true;
+  }
+
+ private:
+  std::atomic<int>* refuse_;
+};
+
 class RouterHarness {
  public:
   explicit RouterHarness(const std::string& yaml, router::StateDb* db = nullptr, Time start = T0())
@@ -92,7 +112,9 @@ class RouterHarness {
     deps.scheduler = &scheduler;
     deps.db = db;
     deps.flush_executor = &inline_;
-    deps.new_executor = [](const std::string&) { return std::make_unique<InlineExecutor>(); };
+    deps.new_executor = [this](const std::string&) {
+      return std::make_unique<RefusingExecutor>(&refuse_flushes);
+    };
     deps.sleep = [this](Duration d) {
       clock.Add(d);
       return true;
@@ -144,7 +166,9 @@ class RouterHarness {
   void Advance(Duration d) { scheduler.Advance(d); }
   std::vector<Sent> Take() { return rec.Take(); }
 
-  InlineExecutor inline_;  // before `router`, which uses it until destroyed
+  // Flushes to refuse, as a full flush queue does (both the flush and integration executors).
+  std::atomic<int> refuse_flushes{0};
+  RefusingExecutor inline_{&refuse_flushes};  // before `router`, which uses it until destroyed
   FakeClock clock;
   FakeScheduler scheduler;
   Recorder rec;

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "rules_engine/manager.h"
+#include "rules_engine/query_client.h"
 #include "tests/support/process.h"
 
 namespace alertd::rules_engine {
@@ -277,6 +279,95 @@ TEST_CASE("query errors never carry the datasource's credentials") {
   auto via = (*pc)->Query("vec", ts);
   REQUIRE_FALSE(via.ok());
   CHECK(via.status().message().find("proxy-pass-Vv6") == std::string::npos);
+}
+
+TEST_CASE("a response over datasource.max_response_bytes fails the query with a clear error") {
+  QueryServer server;
+  config::DatasourceConfig cfg;
+  cfg.url = server.url();
+  cfg.timeout = 20s;
+  cfg.max_response_bytes = 1 << 20;  // the responses are about 2 MiB
+  auto client = NewHttpQueryClient(cfg);
+  REQUIRE(client.ok());
+  for (const char* q : {"huge", "hugechunked"}) {
+    INFO(q);
+    auto r = (*client)->Query(q, FromUnixMillis(0));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Status::Code::kUnavailable);
+    CHECK_MESSAGE(r.status().message().find(
+                      "response larger than datasource.max_response_bytes (1048576 bytes)") !=
+                      std::string::npos,
+                  r.status().message());
+  }
+  // The slot is usable afterwards, and under a larger cap the same answer decodes.
+  CHECK((*client)->Query("vec", FromUnixMillis(0)).ok());
+  cfg.max_response_bytes = 8 << 20;
+  auto big = NewHttpQueryClient(cfg);
+  REQUIRE(big.ok());
+  auto r = (*big)->Query("hugechunked", FromUnixMillis(0));
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  CHECK(r->samples.size() == 20000);
+}
+
+TEST_CASE("waiting for a query slot ends at the query's timeout") {
+  QueryServer server;
+  config::DatasourceConfig cfg;
+  cfg.url = server.url();
+  cfg.timeout = 1s;
+  cfg.max_concurrent_queries = 1;
+  auto client = NewHttpQueryClient(cfg);
+  REQUIRE(client.ok());
+  // Three queries on one slot against a datasource that never answers: each fails within
+  // about one timeout. Queueing behind each other, the last would take three.
+  std::vector<std::thread> threads;
+  std::vector<Status> results(3);
+  std::vector<Duration> took(3);
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      const auto start = std::chrono::steady_clock::now();
+      results[i] = (*client)->Query(fmt::format("hang{}", i), FromUnixMillis(0)).status();
+      took[i] = std::chrono::steady_clock::now() - start;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 3; ++i) {
+    INFO(i, ": ", results[i].message());
+    CHECK(results[i].code() == Status::Code::kTimeout);
+    CHECK(took[i] < 2s);
+  }
+}
+
+TEST_CASE("stopping the rule manager waits for the hung query in flight, not for its group") {
+  QueryServer server;
+  config::DatasourceConfig cfg;
+  cfg.url = server.url();
+  cfg.timeout = 1s;
+  auto client = NewHttpQueryClient(cfg);
+  REQUIRE(client.ok());
+  config::RuleGroup g;
+  g.name = "hung";
+  g.file = "/rules/hung.yml";
+  g.interval = 1s;
+  for (int i = 0; i < 5; ++i) {
+    config::Rule r;
+    r.alert = fmt::format("Hung{}", i);
+    r.expr = fmt::format("hang{}", i);
+    g.rules.push_back(r);
+  }
+  SystemClock clock;
+  ManagerOptions opts;
+  opts.workers = 1;
+  ManagerDeps deps;
+  deps.query = client->get();
+  deps.clock = &clock;
+  auto m = RuleManager::Create({g}, opts, deps);
+  REQUIRE(m.ok());
+  (*m)->Start();
+  REQUIRE(testing::WaitFor([&] { return server.Get("/_requests").size() == 1; }, 10s));
+  (*m)->Stop();
+  // Stop returned once the query in flight timed out; the group's other four rules never
+  // queried (each would have hung for another timeout).
+  CHECK(server.Get("/_requests").size() == 1);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -521,4 +522,55 @@ TEST_CASE("background compaction interleaves with puts, and a restart mid-pass l
   REQUIRE(store->Compact().ok());
   CHECK(CountRows(path, "alert_log") == 0);
   CheckSame(before, store->List());
+}
+
+TEST_CASE("a full alert store queue delays producers; every alert is stored") {
+  TempDir dir;
+  auto db = Database::Open(dir.File("a.db"));
+  REQUIRE(db.ok());
+  ManualClock clock(kT0);
+  AlertStoreOptions opts;
+  opts.max_pending_alerts = 1;
+  auto store = OpenAlertStore(std::move(*db), &clock, opts);
+  REQUIRE(store.ok());
+  AlertStore& s = **store;
+  CHECK(s.WriteQueue().capacity == 1);
+  // A listener (it runs on the writer thread) holds the writer after the first commit.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false, held = false;
+  s.Subscribe([&](const std::vector<AlertPtr>&) {
+    std::unique_lock l(mu);
+    if (open) return;
+    held = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return open; });
+  });
+  std::atomic<int> committed{0};
+  const auto count = [&](Status st) {
+    if (st.ok()) ++committed;
+  };
+  s.PutAsync({MakeAlert({{"alertname", "A"}}, kT0, kT0 + 1h, kT0)}, count);
+  {
+    std::unique_lock l(mu);
+    REQUIRE(cv.wait_for(l, 10s, [&] { return held; }));
+  }
+  s.PutAsync({MakeAlert({{"alertname", "B"}}, kT0, kT0 + 1h, kT0)}, count);  // fills the queue
+  CHECK(s.WriteQueue().length == 1);
+  std::atomic<bool> queued{false};
+  std::thread producer([&] {
+    s.PutAsync({MakeAlert({{"alertname", "C"}}, kT0, kT0 + 1h, kT0)}, count);
+    queued = true;
+  });
+  REQUIRE(testing::WaitFor([&] { return s.WriteQueue().delayed == 1; }, 10s));
+  CHECK_FALSE(queued.load());
+  {
+    std::lock_guard l(mu);
+    open = true;
+    cv.notify_all();
+  }
+  producer.join();
+  REQUIRE(testing::WaitFor([&] { return committed == 3; }, 10s));
+  CHECK(s.Size() == 3);
+  s.Close();
 }
