@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "rules_engine/manager.h"
-#include "rules_engine/query_client.h"
 #include "tests/support/process.h"
 
 namespace alertd::rules_engine {
