@@ -1,22 +1,23 @@
 // The router's durable state in SQLite: silences, the notification log and aggregation-group
 // timers (tables from storage/migrations.cc). One connection, used only by one writer thread
 // that commits whatever is queued since its previous commit in one transaction (group
-// commit), so thousands of notification-log writes share one fsync.
+// commit), so thousands of notification-log writes share one fsync. Each operation of a batch
+// runs in its own savepoint: one that fails is rolled back alone and gets its error, the
+// others commit.
 //
 // Thread-safe. Operations run on the writer thread, in the order queued; `done` callbacks run
 // there too, after the commit, and must be quick.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/result.h"
+#include "core/thread_annotations.h"
 #include "storage/db.h"
 
 namespace alertd::router {
@@ -45,8 +46,9 @@ class StateDb {
   StateDb& operator=(const StateDb&) = delete;
 
   // Queues `op` to run in the next transaction; `done` (may be empty) gets the commit's
-  // status. After Close, `done` gets Unavailable at once.
-  void Write(Op op, Done done = nullptr);
+  // status, or op's own error (op's writes are then rolled back, the batch's others kept).
+  // After Close, `done` gets Unavailable at once.
+  void Write(Op op, Done done = nullptr) EXCLUDES(mu_);
   // Queues `op` and waits until its transaction committed.
   Status WriteSync(Op op);
   // Runs `op` on the writer thread outside any batch (for loading at start-up) and waits.
@@ -69,10 +71,10 @@ class StateDb {
 
   std::unique_ptr<storage::Database> db_;
   Conn conn_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;  // GUARDED_BY(mu_)
-  bool closed_ = false;     // GUARDED_BY(mu_)
+  Mutex mu_;  // the queue only; never held while an operation runs
+  CondVar cv_;
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
