@@ -906,6 +906,13 @@ class Loader {
     m.Finish();
     if (m.ok() && p.name.empty()) c_.Error(n, "escalation policy: missing name");
     if (m.ok() && p.steps.empty()) c_.Error(n, "escalation policy \"" + p.name + "\": needs at least one step");
+    // Each round starts when the previous one's last step fired, so rounds with no step
+    // after 0s would all fire in the same instant.
+    Duration round = 0s;
+    for (const auto& st : p.steps) round = std::max(round, st.after);
+    if (m.ok() && p.repeat > 0 && !p.steps.empty() && round <= 0s)
+      c_.Error(n["repeat"], "escalation policy \"" + p.name + "\": repeat: " + std::to_string(p.repeat) +
+                                " needs a round longer than 0s (a step with a positive after)");
     return p;
   }
 

@@ -39,6 +39,8 @@ templating::NotificationData MakeTemplateData(const Notification& n,
     d.alerts.push_back(std::move(t));
   }
   templating::ComputeGroupFields(d);
+  // Acknowledged alerts still fire: the group does, whatever the listed alerts say.
+  if (!n.acknowledged.empty()) d.status = "firing";
   return d;
 }
 

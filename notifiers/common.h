@@ -25,7 +25,8 @@ std::string QuoteMeta(std::string_view s);
 
 // Alertmanager's template.Data for `alerts` (a prefix of n.alerts after max_alerts
 // truncation): status of each alert at n.now, firing alerts with a zero endsAt, common labels
-// and annotations over `alerts`, the quoted receiver name.
+// and annotations over `alerts`, the quoted receiver name; the group's status is "firing" when
+// one of `alerts` fires or n.acknowledged is not empty.
 templating::NotificationData MakeTemplateData(const Notification& n,
                                               std::span<const AlertPtr> alerts);
 

@@ -33,6 +33,11 @@ struct Notification {
   LabelSet group_labels;
   std::vector<AlertPtr> alerts;     // firing and resolved, already filtered by send_resolved;
                                     // sorted as Alertmanager sorts them
+  // alertd: firing alerts of the group this receiver was told of and a person acknowledged.
+  // They are left out of `alerts`, not out of the group: while one is here the notification's
+  // status is "firing" (PagerDuty: `trigger`, never `resolve`) and the webhook counts them in
+  // truncatedAlerts.
+  std::vector<AlertPtr> acknowledged;
   Time now = kZeroTime;             // the flush time: decides firing vs resolved
   std::string notification_reason;  // "first notification", "new alerts added", ...
   EventKind kind = EventKind::kAlerts;

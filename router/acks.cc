@@ -70,7 +70,7 @@ Status Acknowledgements::Load() {
         return Status::Ok();
       });
   if (!s.ok()) return s;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (auto& a : rows) {
     next_id_ = std::max(next_id_, a.id + 1);
     if (a.ended()) {
@@ -86,28 +86,36 @@ Status Acknowledgements::Load() {
 
 Result<std::vector<Ack>> Acknowledgements::Add(
     const std::vector<std::shared_ptr<const Alert>>& alerts, const AckRequest& req, Time now) {
-  std::lock_guard l(mu_);
+  // Changes are serialized by write_mu_ and committed without mu_: flushes ask CoveringAck for
+  // every alert and must not wait behind the disk.
+  MutexLock w(write_mu_);
   std::vector<Ack> made, replaced;
-  int64_t id = next_id_;
-  for (const auto& alert : alerts) {
-    const uint64_t fp = alert->Fingerprint();
-    if (auto it = current_.find(fp); it != current_.end()) {
-      Ack old = it->second;
-      old.ended_at = now;
-      old.end_reason = "replaced";
-      replaced.push_back(std::move(old));
+  int64_t id;
+  {
+    MutexLock l(mu_);
+    id = next_id_;
+    for (const auto& alert : alerts) {
+      const uint64_t fp = alert->Fingerprint();
+      if (auto it = current_.find(fp); it != current_.end()) {
+        Ack old = it->second;
+        old.ended_at = now;
+        old.end_reason = "replaced";
+        replaced.push_back(std::move(old));
+      }
+      Ack a;
+      a.id = id++;
+      a.fingerprint = fp;
+      a.labels = alert->labels;
+      a.starts_at = alert->starts_at;
+      a.by = req.by;
+      a.token = req.token;
+      a.comment = req.comment;
+      a.at = now;
+      if (req.expires_in > Duration::zero()) a.expires_at = now + req.expires_in;
+      made.push_back(std::move(a));
     }
-    Ack a;
-    a.id = id++;
-    a.fingerprint = fp;
-    a.labels = alert->labels;
-    a.starts_at = alert->starts_at;
-    a.by = req.by;
-    a.token = req.token;
-    a.comment = req.comment;
-    a.at = now;
-    if (req.expires_in > Duration::zero()) a.expires_at = now + req.expires_in;
-    made.push_back(std::move(a));
+    // Ids are taken now, so a concurrent Reconcile never sees them reused.
+    next_id_ = id;
   }
   if (db_) {
     std::vector<Ack> rows = replaced;
@@ -115,9 +123,13 @@ Result<std::vector<Ack>> Acknowledgements::Add(
     Status s = db_->WriteSync([rows](StateDb::Conn& c) { return WriteRows(c, rows); });
     if (!s.ok()) return Status::Internal("persisting acknowledgements: " + s.message());
   }
-  next_id_ = id;
+  MutexLock l(mu_);
   for (auto& r : replaced) {
-    current_.erase(r.fingerprint);
+    // Reconcile may have ended it meanwhile (expired, resolved): then it is in the history
+    // already, with that reason, which its later database write also says.
+    auto it = current_.find(r.fingerprint);
+    if (it == current_.end() || it->second.id != r.id) continue;
+    current_.erase(it);
     RetireLocked(std::move(r));
   }
   for (const auto& a : made) current_[a.fingerprint] = a;
@@ -126,15 +138,25 @@ Result<std::vector<Ack>> Acknowledgements::Add(
 }
 
 Result<Ack> Acknowledgements::End(uint64_t fingerprint, const std::string& reason, Time now) {
-  std::lock_guard l(mu_);
-  auto it = current_.find(fingerprint);
-  if (it == current_.end()) return Status::NotFound("alert is not acknowledged");
-  Ack a = it->second;
+  MutexLock w(write_mu_);
+  Ack a;
+  {
+    MutexLock l(mu_);
+    auto it = current_.find(fingerprint);
+    if (it == current_.end()) return Status::NotFound("alert is not acknowledged");
+    a = it->second;
+  }
   a.ended_at = now;
   a.end_reason = reason;
   if (db_) {
     Status s = db_->WriteSync([a](StateDb::Conn& c) { return WriteRows(c, {a}); });
     if (!s.ok()) return Status::Internal("persisting acknowledgement: " + s.message());
+  }
+  MutexLock l(mu_);
+  auto it = current_.find(fingerprint);
+  // Ended by Reconcile meanwhile: that end (written after this one) stands.
+  if (it == current_.end() || it->second.id != a.id) {
+    return Status::NotFound("alert is not acknowledged");
   }
   current_.erase(it);
   RetireLocked(a);
@@ -147,19 +169,19 @@ void Acknowledgements::RetireLocked(Ack a) {
 }
 
 Acknowledgements::Counts Acknowledgements::GetCounts() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return Counts{made_, ended_counts_, current_.size()};
 }
 
 std::optional<Ack> Acknowledgements::Current(uint64_t fingerprint) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = current_.find(fingerprint);
   if (it == current_.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<Ack> Acknowledgements::CoveringAck(const Alert& alert, Time now) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = current_.find(alert.Fingerprint());
   if (it == current_.end() || !it->second.Covers(alert, now)) return std::nullopt;
   return it->second;
@@ -168,7 +190,7 @@ std::optional<Ack> Acknowledgements::CoveringAck(const Alert& alert, Time now) c
 std::vector<Ack> Acknowledgements::Reconcile(const Lookup& lookup, Time now) {
   std::vector<uint64_t> fps;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     for (const auto& [fp, a] : current_) fps.push_back(fp);
   }
   // Alerts are looked up without the lock: the lookup may take the store's.
@@ -179,7 +201,7 @@ std::vector<Ack> Acknowledgements::Reconcile(const Lookup& lookup, Time now) {
   }
 
   std::vector<Ack> ended;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& [fp, alert] : alerts) {
     auto it = current_.find(fp);
     if (it == current_.end()) continue;
@@ -207,7 +229,7 @@ std::vector<Ack> Acknowledgements::Reconcile(const Lookup& lookup, Time now) {
 }
 
 std::vector<Ack> Acknowledgements::List(bool history) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<Ack> out;
   out.reserve(current_.size() + (history ? history_.size() : 0));
   for (const auto& [fp, a] : current_) out.push_back(a);
@@ -218,7 +240,7 @@ std::vector<Ack> Acknowledgements::List(bool history) const {
 void Acknowledgements::CollectGarbage(Time now, Duration retention) {
   std::vector<int64_t> gone;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     auto keep = std::remove_if(history_.begin(), history_.end(), [&](const Ack& a) {
       if (a.ended_at + retention >= now) return false;
       gone.push_back(a.id);

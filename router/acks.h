@@ -9,14 +9,15 @@
 // and is firing, tells the pipeline (acknowledge events, escalation) and implements the
 // AckService the API calls.
 //
-// Thread-safe.
+// Thread-safe. Changes (Add, End) are serialized among themselves and committed without
+// holding the lock readers take, so CoveringAck (every flush) never waits behind a disk write
+// (lock order: router/lock_order.h).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "core/alert.h"
 #include "core/matcher.h"
 #include "core/result.h"
+#include "core/thread_annotations.h"
 #include "router/state_db.h"
 
 namespace alertd::router {
@@ -87,10 +89,11 @@ class Acknowledgements {
   // Records acks for `alerts` (each firing at `now`), ending any current ack of the same
   // fingerprints as "replaced". Persists before returning; on error nothing changes.
   Result<std::vector<Ack>> Add(const std::vector<std::shared_ptr<const Alert>>& alerts,
-                               const AckRequest& req, Time now);
+                               const AckRequest& req, Time now) EXCLUDES(write_mu_, mu_);
   // Ends the current ack of `fingerprint` with `reason` at `now`. NotFound when there is none.
   // Persists before returning.
-  Result<Ack> End(uint64_t fingerprint, const std::string& reason, Time now);
+  Result<Ack> End(uint64_t fingerprint, const std::string& reason, Time now)
+      EXCLUDES(write_mu_, mu_);
 
   // The current ack of `fingerprint` (not ended; it may no longer cover its alert).
   std::optional<Ack> Current(uint64_t fingerprint) const;
@@ -118,16 +121,17 @@ class Acknowledgements {
   Counts GetCounts() const;
 
  private:
-  // Moves an ended ack to the history. REQUIRES: mu_ held.
-  void RetireLocked(Ack a);
+  // Moves an ended ack to the history.
+  void RetireLocked(Ack a) REQUIRES(mu_);
 
   StateDb* db_;
-  mutable std::mutex mu_;
-  int64_t next_id_ = 1;              // GUARDED_BY(mu_)
-  std::map<uint64_t, Ack> current_;  // GUARDED_BY(mu_); by fingerprint
-  std::vector<Ack> history_;         // GUARDED_BY(mu_); in the order they ended
-  uint64_t made_ = 0;                             // GUARDED_BY(mu_)
-  std::map<std::string, uint64_t> ended_counts_;  // GUARDED_BY(mu_); by end reason
+  Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // held by Add and End, across their commit
+  mutable Mutex mu_;
+  int64_t next_id_ GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, Ack> current_ GUARDED_BY(mu_);  // by fingerprint
+  std::vector<Ack> history_ GUARDED_BY(mu_);         // in the order they ended
+  uint64_t made_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, uint64_t> ended_counts_ GUARDED_BY(mu_);  // by end reason
 };
 
 }  // namespace alertd::router

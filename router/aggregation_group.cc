@@ -26,12 +26,18 @@ Alerts AggregationGroup::Snapshot(std::vector<AlertPtr>* originals) const {
   return out;
 }
 
-void AggregationGroup::DeleteResolved(const std::vector<AlertPtr>& originals, Time now) {
+std::vector<uint64_t> AggregationGroup::DeleteResolved(const std::vector<AlertPtr>& originals,
+                                                       Time now) {
+  std::vector<uint64_t> gone;
   for (const auto& a : originals) {
     if (!a->ResolvedAt(now)) continue;
     auto it = alerts_.find(a->Fingerprint());
-    if (it != alerts_.end() && it->second == a) alerts_.erase(it);
+    if (it != alerts_.end() && it->second == a) {
+      gone.push_back(it->first);
+      alerts_.erase(it);
+    }
   }
+  return gone;
 }
 
 }  // namespace alertd::router

@@ -44,8 +44,9 @@ class AggregationGroup {
   // by copying each alert.
   Alerts Snapshot(std::vector<AlertPtr>* originals) const;
   // After a successful flush at `now`: removes the alerts of `originals` that were resolved
-  // then and have not been replaced since (DeleteIfNotModified).
-  void DeleteResolved(const std::vector<AlertPtr>& originals, Time now);
+  // then and have not been replaced since (DeleteIfNotModified). Returns their fingerprints.
+  std::vector<uint64_t> DeleteResolved(const std::vector<AlertPtr>& originals, Time now);
+  bool Has(uint64_t fingerprint) const { return alerts_.count(fingerprint) > 0; }
 
   // Timer state, managed by the Dispatcher.
   Time next_flush = kZeroTime;
@@ -54,6 +55,10 @@ class AggregationGroup {
   bool flush_pending = false;  // a tick came while flushing: flush again when it ends
   bool removed = false;
   Scheduler::TaskId timer = 0;
+  // A notification the next flush owes regardless of the notification log
+  // (FlushContext::forced_reason, forced).
+  std::string forced_reason;
+  std::vector<uint64_t> forced;
 
  private:
   const RouteNode* route_;

@@ -44,7 +44,7 @@ void Dispatcher::Start(
     const std::unordered_map<std::string, std::unordered_set<uint64_t>>& notified_firing) {
   std::map<std::pair<std::string, std::string>, GroupTimer> timers;
   for (const auto& t : persisted) timers[{t.route_id, t.group_key}] = t;
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   const Time now = clock_->Now();
   for (const auto& a : alerts) {
     if (a->ResolvedAt(now)) {
@@ -67,7 +67,7 @@ void Dispatcher::Start(
 }
 
 void Dispatcher::Insert(const std::vector<AlertPtr>& alerts) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
   const Time now = clock_->Now();
   for (const auto& a : alerts) InsertLocked(a, now, nullptr);
@@ -101,6 +101,7 @@ void Dispatcher::InsertLocked(
       ArmLocked(it->second, when, /*persist=*/true);
     }
     const GroupPtr& g = it->second;
+    if (!g->Has(a->Fingerprint())) by_alert_[a->Fingerprint()].push_back(id);
     if (g->Insert(a, now) && g->next_flush > now) ArmLocked(g, now, /*persist=*/true);
   }
 }
@@ -116,7 +117,7 @@ void Dispatcher::ArmLocked(const GroupPtr& g, Time when, bool persist) {
 }
 
 void Dispatcher::Tick(const GroupPtr& g) {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   if (stopped_ || g->removed) return;
   const Time now = clock_->Now();
   const bool first = !g->has_flushed;
@@ -132,10 +133,33 @@ void Dispatcher::Tick(const GroupPtr& g) {
     g->flush_pending = true;
     return;
   }
-  FlushLocked(g, l);
+  FlushLocked(g);
 }
 
-void Dispatcher::FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l) {
+void Dispatcher::Notify(const std::string& route_key, const std::string& group_key,
+                        const std::string& reason, std::vector<uint64_t> fingerprints) {
+  MutexLock l(mu_);
+  if (stopped_) return;
+  for (const auto& [id, group] : groups_) {
+    if (group->key() != group_key || group->route()->key != route_key) continue;
+    const GroupPtr g = group;  // FlushLocked lets go of mu_: the map may change meanwhile
+    if (!g->has_flushed || g->removed) return;
+    g->forced_reason = reason;
+    std::vector<uint64_t> merged;
+    std::sort(fingerprints.begin(), fingerprints.end());
+    std::set_union(g->forced.begin(), g->forced.end(), fingerprints.begin(), fingerprints.end(),
+                   std::back_inserter(merged));
+    g->forced = std::move(merged);
+    if (g->flushing) {
+      g->flush_pending = true;
+    } else {
+      FlushLocked(g);
+    }
+    return;
+  }
+}
+
+void Dispatcher::FlushLocked(const GroupPtr& g) {
   if (g->empty()) return;
   const Time now = clock_->Now();
   std::vector<AlertPtr> originals;
@@ -148,27 +172,39 @@ void Dispatcher::FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l)
   ctx.receiver = g->route()->config->receiver;
   ctx.now = now;
   ctx.deadline = now + std::max(g->route()->config->group_interval, opts_.min_flush_timeout);
-  l.unlock();
+  ctx.forced_reason = std::move(g->forced_reason);
+  ctx.forced = std::move(g->forced);
+  g->forced_reason.clear();
+  g->forced.clear();
+  mu_.unlock();
   auto self = shared_from_this();
   pipeline_->Submit(flush_executor_, std::move(ctx), std::move(alerts),
                     [self, g, originals = std::move(originals), now](bool ok) mutable {
                       self->FlushDone(g, std::move(originals), now, ok);
                     });
-  l.lock();
+  mu_.lock();
 }
 
 void Dispatcher::FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok) {
-  std::unique_lock l(mu_);
-  if (ok) g->DeleteResolved(originals, now);
+  MutexLock l(mu_);
+  if (ok) {
+    const GroupId id{g->route(), g->labels().Fingerprint()};
+    for (uint64_t fp : g->DeleteResolved(originals, now)) {
+      auto it = by_alert_.find(fp);
+      if (it == by_alert_.end()) continue;
+      std::erase(it->second, id);
+      if (it->second.empty()) by_alert_.erase(it);
+    }
+  }
   g->flushing = false;
   if (g->flush_pending && !stopped_ && !g->removed) {
     g->flush_pending = false;
-    FlushLocked(g, l);
+    FlushLocked(g);
   }
 }
 
 void Dispatcher::Maintenance() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
   for (auto it = groups_.begin(); it != groups_.end();) {
     const GroupPtr& g = it->second;
@@ -188,7 +224,7 @@ void Dispatcher::Maintenance() {
 }
 
 void Dispatcher::Stop() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
   stopped_ = true;
   if (maintenance_) scheduler_->Cancel(maintenance_);
@@ -198,37 +234,39 @@ void Dispatcher::Stop() {
   }
 }
 
+GroupView Dispatcher::ViewOf(const AggregationGroup& g) {
+  return GroupView{g.route(), g.key(), g.labels(), g.alerts(), g.next_flush};
+}
+
 std::vector<GroupView> Dispatcher::Groups() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<GroupView> out;
   out.reserve(groups_.size());
-  for (const auto& [id, g] : groups_) {
-    out.push_back(GroupView{g->route(), g->key(), g->labels(), g->alerts(), g->next_flush});
-  }
+  for (const auto& [id, g] : groups_) out.push_back(ViewOf(*g));
   return out;
 }
 
-std::optional<GroupView> Dispatcher::Group(const std::string& route_id,
+std::optional<GroupView> Dispatcher::Group(const std::string& route_key,
                                            const std::string& group_key) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& [id, g] : groups_) {
-    if (g->key() == group_key && g->route()->id == route_id) {
-      return GroupView{g->route(), g->key(), g->labels(), g->alerts(), g->next_flush};
-    }
+    if (g->key() == group_key && g->route()->key == route_key) return ViewOf(*g);
   }
   return std::nullopt;
 }
 
-std::vector<GroupView> Dispatcher::GroupsWith(uint64_t fingerprint) const {
-  std::lock_guard l(mu_);
+std::vector<GroupView> Dispatcher::GroupsWith(const std::vector<uint64_t>& fingerprints) const {
+  MutexLock l(mu_);
+  std::set<GroupId> ids;
+  for (uint64_t fp : fingerprints) {
+    auto it = by_alert_.find(fp);
+    if (it != by_alert_.end()) ids.insert(it->second.begin(), it->second.end());
+  }
   std::vector<GroupView> out;
-  for (const auto& [id, g] : groups_) {
-    auto alerts = g->alerts();
-    const bool has = std::any_of(alerts.begin(), alerts.end(), [&](const AlertPtr& a) {
-      return a->Fingerprint() == fingerprint;
-    });
-    if (has)
-      out.push_back(GroupView{g->route(), g->key(), g->labels(), std::move(alerts), g->next_flush});
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto it = groups_.find(id);
+    if (it != groups_.end()) out.push_back(ViewOf(*it->second));
   }
   return out;
 }

@@ -11,12 +11,12 @@
 // or reload flushes when it would have.
 //
 // Thread-safe. Timers run on the Scheduler's thread, flushes on the flush executor; neither
-// runs under the dispatcher's lock. Hold it by shared_ptr (timers and flushes keep it alive).
+// runs under the dispatcher's lock (lock order: router/lock_order.h). Hold it by shared_ptr
+// (timers and flushes keep it alive).
 #pragma once
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -26,6 +26,7 @@
 
 #include "core/clock.h"
 #include "core/scheduler.h"
+#include "core/thread_annotations.h"
 #include "router/aggregation_group.h"
 #include "router/pipeline.h"
 #include "router/route.h"
@@ -73,29 +74,46 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void Start(const std::vector<AlertPtr>& alerts, const std::vector<GroupTimer>& persisted,
              const std::unordered_map<std::string, std::unordered_set<uint64_t>>& notified_firing);
   // Puts changed alerts into their groups.
-  void Insert(const std::vector<AlertPtr>& alerts);
+  void Insert(const std::vector<AlertPtr>& alerts) EXCLUDES(mu_);
   // Cancels every timer; flushes in flight finish. Idempotent.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
+  // Flushes the group now (or when its flush in flight ends) with ctx.forced_reason =
+  // `reason` about `fingerprints`, whatever the notification log says (an acknowledgement of
+  // one of them ended while it fires). No-op for unknown groups and groups that never flushed
+  // (nobody was told of them yet).
+  void Notify(const std::string& route_key, const std::string& group_key,
+              const std::string& reason, std::vector<uint64_t> fingerprints) EXCLUDES(mu_);
 
-  std::vector<GroupView> Groups() const;
-  // The group with this route id and group key, if it exists.
-  std::optional<GroupView> Group(const std::string& route_id, const std::string& group_key) const;
-  // The groups that hold an alert with this fingerprint.
-  std::vector<GroupView> GroupsWith(uint64_t fingerprint) const;
+  std::vector<GroupView> Groups() const EXCLUDES(mu_);
+  // The group with this route key (RouteNode::key) and group key, if it exists.
+  std::optional<GroupView> Group(const std::string& route_key, const std::string& group_key) const
+      EXCLUDES(mu_);
+  // The groups that hold an alert with one of these fingerprints, each once. Costs in
+  // proportion to those groups' alerts, not to every group's (an index by fingerprint).
+  std::vector<GroupView> GroupsWith(const std::vector<uint64_t>& fingerprints) const
+      EXCLUDES(mu_);
+  std::vector<GroupView> GroupsWith(uint64_t fingerprint) const EXCLUDES(mu_) {
+    return GroupsWith(std::vector<uint64_t>{fingerprint});
+  }
 
  private:
   using GroupPtr = std::shared_ptr<AggregationGroup>;
   using GroupId = std::pair<const RouteNode*, uint64_t>;  // route, group labels fingerprint
 
   void InsertLocked(const AlertPtr& a, Time now,
-                    const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted);
-  void ArmLocked(const GroupPtr& g, Time when, bool persist);
-  void Tick(const GroupPtr& g);
-  void FlushLocked(const GroupPtr& g, std::unique_lock<std::mutex>& l);
-  void FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok);
-  void Maintenance();
-  void PersistLocked(const AggregationGroup& g);
+                    const std::map<std::pair<std::string, std::string>, GroupTimer>* persisted)
+      REQUIRES(mu_);
+  void ArmLocked(const GroupPtr& g, Time when, bool persist) REQUIRES(mu_);
+  void Tick(const GroupPtr& g) EXCLUDES(mu_);
+  // Starts a flush of `g`; mu_ is let go while the flush is handed to the pipeline (which
+  // may run it inline), and held again on return.
+  void FlushLocked(const GroupPtr& g) REQUIRES(mu_);
+  void FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok)
+      EXCLUDES(mu_);
+  void Maintenance() EXCLUDES(mu_);
+  void PersistLocked(const AggregationGroup& g) REQUIRES(mu_);
   void Unpersist(const std::string& route_id, const std::string& group_key);
+  static GroupView ViewOf(const AggregationGroup& g);
 
   const std::shared_ptr<const RouteTree> routes_;
   const std::shared_ptr<Pipeline> pipeline_;
@@ -105,10 +123,12 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   StateDb* db_;
   const DispatcherOptions opts_;
 
-  mutable std::mutex mu_;
-  bool stopped_ = false;                // GUARDED_BY(mu_)
-  std::map<GroupId, GroupPtr> groups_;  // GUARDED_BY(mu_)
-  Scheduler::TaskId maintenance_ = 0;   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  bool stopped_ GUARDED_BY(mu_) = false;
+  std::map<GroupId, GroupPtr> groups_ GUARDED_BY(mu_);
+  // The groups each alert is in, by fingerprint (GroupsWith).
+  std::unordered_map<uint64_t, std::vector<GroupId>> by_alert_ GUARDED_BY(mu_);
+  Scheduler::TaskId maintenance_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace alertd::router

@@ -17,13 +17,14 @@ Time FromNanos(int64_t n) { return Time(Duration(n)); }
 // Lets timer tasks and commit callbacks reach the Escalations only while it runs: Stop()
 // clears the pointer under the lock, so it also waits for a task in progress.
 struct EscalationToken {
-  std::mutex mu;
-  Escalations* self = nullptr;
+  Mutex mu;
+  Escalations* self GUARDED_BY(mu) = nullptr;
 };
 
 Escalations::Escalations(const Clock* clock, Scheduler* scheduler, StateDb* db, Host* host)
     : clock_(clock), scheduler_(scheduler), db_(db), host_(host) {
   token_ = std::make_shared<EscalationToken>();
+  MutexLock t(token_->mu);
   token_->self = this;
 }
 
@@ -37,7 +38,7 @@ Status Escalations::Load() {
       "FROM escalations",
       [&rows](const storage::Statement& q) -> Status {
         EscalationState e;
-        e.route_id = std::string(q.ColumnText(0));
+        e.route_key = std::string(q.ColumnText(0));
         e.group_key = std::string(q.ColumnText(1));
         e.policy = std::string(q.ColumnText(2));
         e.started_at = FromNanos(q.ColumnInt64(3));
@@ -53,29 +54,33 @@ Status Escalations::Load() {
         return Status::Ok();
       });
   if (!s.ok()) return s;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (auto& e : rows) {
-    Key k{e.route_id, e.group_key};
-    entries_[k].st = std::move(e);
+    Key k{e.route_key, e.group_key};
+    Entry& entry = entries_[k];
+    entry.st = std::move(e);
+    entry.incarnation = next_incarnation_++;
   }
   return Status::Ok();
 }
 
 void Escalations::Resume() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
+  resumed_ = true;
   const Time now = clock_->Now();
   for (auto& [k, e] : entries_) EvaluateLocked(e, now);
 }
 
-void Escalations::Start(const std::string& route_id, const std::string& group_key,
+void Escalations::Start(const std::string& route_key, const std::string& group_key,
                         const std::string& policy, Time at) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
-  Key k{route_id, group_key};
+  Key k{route_key, group_key};
   if (entries_.count(k)) return;
   Entry& e = entries_[k];
-  e.st.route_id = route_id;
+  e.incarnation = next_incarnation_++;
+  e.st.route_key = route_key;
   e.st.group_key = group_key;
   e.st.policy = policy;
   e.st.started_at = at;
@@ -86,56 +91,127 @@ void Escalations::Start(const std::string& route_id, const std::string& group_ke
   EvaluateLocked(e, clock_->Now());
 }
 
-void Escalations::Check(const std::string& route_id, const std::string& group_key) {
-  std::lock_guard l(mu_);
+void Escalations::Check(const std::string& route_key, const std::string& group_key) {
+  MutexLock l(mu_);
   if (stopped_) return;
-  auto it = entries_.find({route_id, group_key});
+  auto it = entries_.find({route_key, group_key});
   if (it != entries_.end()) EvaluateLocked(it->second, clock_->Now());
 }
 
 void Escalations::CheckAll() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
   const Time now = clock_->Now();
   for (auto& [k, e] : entries_) EvaluateLocked(e, now);
 }
 
-std::vector<std::string> Escalations::Notified(const std::string& route_id,
+Escalations::FlushView Escalations::ForFlush(const std::string& route_key,
+                                             const std::string& group_key) const {
+  MutexLock l(mu_);
+  auto it = entries_.find({route_key, group_key});
+  if (it == entries_.end()) return {};
+  return FlushView{it->second.st.notified, it->second.deliveries_done->load()};
+}
+
+std::vector<std::string> Escalations::Notified(const std::string& route_key,
                                                const std::string& group_key) const {
-  std::lock_guard l(mu_);
-  auto it = entries_.find({route_id, group_key});
+  MutexLock l(mu_);
+  auto it = entries_.find({route_key, group_key});
   return it == entries_.end() ? std::vector<std::string>{} : it->second.st.notified;
 }
 
-void Escalations::End(const std::string& route_id, const std::string& group_key) {
-  std::lock_guard l(mu_);
-  auto it = entries_.find({route_id, group_key});
-  if (it == entries_.end()) return;
+bool Escalations::End(const std::string& route_key, const std::string& group_key,
+                      const FlushView& seen) {
+  MutexLock l(mu_);
+  auto it = entries_.find({route_key, group_key});
+  if (it == entries_.end()) return true;
+  if (it->second.deliveries_started != seen.deliveries_done) {
+    spdlog::info("escalation: {}: a step was delivered while the resolves went out; they are "
+                 "sent again at the next flush",
+                 group_key);
+    return false;
+  }
+  EndLocked(it, "every alert resolved");
+  return true;
+}
+
+void Escalations::EndLocked(std::map<Key, Entry>::iterator it, const std::string& reason) {
   if (it->second.timer) scheduler_->Cancel(it->second.timer);
-  spdlog::info("escalation: {} ended: every alert resolved", group_key);
+  spdlog::info("escalation: {} ended: {}", it->first.second, reason);
   UnpersistLocked(it->first);
   entries_.erase(it);
 }
 
-std::optional<EscalationState> Escalations::Get(const std::string& route_id,
+void Escalations::Reconcile(const RouteTree& routes) {
+  std::map<std::string, const RouteNode*> by_key, by_id;
+  for (const RouteNode* n : routes.Nodes()) {
+    by_key.emplace(n->key, n);  // siblings with equal matchers share a key: the first wins
+    by_id.emplace(n->id, n);
+  }
+  MutexLock l(mu_);
+  if (stopped_) return;
+  const Time now = clock_->Now();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto node = by_key.find(it->first.first);
+    if (node == by_key.end()) {
+      // A row written when escalations were keyed by the route's index-based id.
+      if (auto old = by_id.find(it->first.first); old != by_id.end()) {
+        Entry moved = std::move(it->second);
+        UnpersistLocked(it->first);
+        it = entries_.erase(it);
+        if (moved.timer) scheduler_->Cancel(moved.timer);  // its task looks up the old key
+        moved.timer = 0;
+        moved.st.route_key = old->second->key;
+        Key k{moved.st.route_key, moved.st.group_key};
+        if (entries_.count(k)) continue;
+        PersistLocked(moved.st, nullptr);
+        Entry& e = entries_.emplace(k, std::move(moved)).first->second;
+        if (resumed_) EvaluateLocked(e, now);
+        continue;
+      }
+      const std::string reason = "route " + it->first.first + " no longer exists";
+      EndLocked(it++, reason);
+      continue;
+    }
+    const std::string& policy = node->second->config->escalation;
+    const std::string& had = it->second.st.policy;
+    std::string reason;
+    if (policy != had) {
+      reason = policy.empty() ? "route " + it->first.first + " no longer escalates"
+                              : "route " + it->first.first + " escalates with policy " + policy +
+                                    " instead of " + had;
+    } else if (!host_->Policy(had)) {
+      reason = "policy " + had + " no longer exists";
+    }
+    if (!reason.empty()) {
+      EndLocked(it++, reason);
+      continue;
+    }
+    // The policy's steps may have changed: its timer follows them.
+    if (resumed_) EvaluateLocked(it->second, now);
+    ++it;
+  }
+}
+
+std::optional<EscalationState> Escalations::Get(const std::string& route_key,
                                                 const std::string& group_key) const {
-  std::lock_guard l(mu_);
-  auto it = entries_.find({route_id, group_key});
+  MutexLock l(mu_);
+  auto it = entries_.find({route_key, group_key});
   if (it == entries_.end()) return std::nullopt;
   return it->second.st;
 }
 
 size_t Escalations::size() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return entries_.size();
 }
 
 void Escalations::Stop() {
   {
-    std::lock_guard t(token_->mu);
+    MutexLock t(token_->mu);
     token_->self = nullptr;
   }
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (stopped_) return;
   stopped_ = true;
   for (auto& [k, e] : entries_) {
@@ -146,12 +222,12 @@ void Escalations::Stop() {
 
 void Escalations::ArmLocked(Entry& e, Time when) {
   if (e.timer) scheduler_->Cancel(e.timer);
-  Key k{e.st.route_id, e.st.group_key};
+  Key k{e.st.route_key, e.st.group_key};
   e.timer = scheduler_->Schedule(when, [token = token_, k] {
-    std::lock_guard t(token->mu);
+    MutexLock t(token->mu);
     Escalations* self = token->self;
     if (!self) return;
-    std::lock_guard l(self->mu_);
+    MutexLock l(self->mu_);
     auto it = self->entries_.find(k);
     if (self->stopped_ || it == self->entries_.end()) return;
     it->second.timer = 0;
@@ -177,7 +253,7 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
       ArmLocked(e, due);
       return;
     }
-    auto alerts = host_->Escalatable(st.route_id, st.group_key, now);
+    auto alerts = host_->Escalatable(st.route_key, st.group_key, now);
     if (!alerts || alerts->empty()) {
       // Nothing to escalate now (acknowledged, silenced, or the group is gone): the step
       // waits for Check().
@@ -200,38 +276,59 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
       st.round_start = now;
     }
     // The step is recorded before it is sent: a crash in between loses it rather than
-    // sending it twice.
-    Host* host = host_;
-    PersistLocked(
-        st, [host, snapshot = st, receivers = step.receivers, alerts = std::move(*alerts), fired] {
-          for (const auto& r : receivers) host->NotifyStep(snapshot, r, alerts, fired);
-        });
+    // sending it twice. Until its deliveries finish, End() waits.
+    e.deliveries_started += step.receivers.size();
+    if (!db_) {
+      SendStepLocked(e, fired, step.receivers, std::move(*alerts));
+      continue;
+    }
+    Key k{st.route_key, st.group_key};
+    PersistLocked(st, [token = token_, k, incarnation = e.incarnation, fired,
+                       receivers = step.receivers](Status s) {
+      MutexLock t(token->mu);
+      if (token->self) token->self->StepCommitted(k, incarnation, fired, receivers, s);
+    });
   }
 }
 
-void Escalations::PersistLocked(const EscalationState& st, std::function<void()> then) {
-  if (!db_) {
-    if (then) then();
+void Escalations::SendStepLocked(Entry& e, int step, const std::vector<std::string>& receivers,
+                                 Alerts alerts) {
+  for (const auto& r : receivers) {
+    host_->NotifyStep(e.st, r, alerts, step, [done = e.deliveries_done] { done->fetch_add(1); });
+  }
+}
+
+void Escalations::StepCommitted(const Key& k, uint64_t incarnation, int step,
+                                const std::vector<std::string>& receivers, const Status& s) {
+  MutexLock l(mu_);
+  auto it = entries_.find(k);
+  if (stopped_ || it == entries_.end() || it->second.incarnation != incarnation) {
+    spdlog::info("escalation: {}: step {} not sent: the escalation ended", k.second, step + 1);
     return;
   }
-  StateDb::Done done;
-  if (then) {
-    done = [token = token_, then = std::move(then), key = st.group_key](Status s) {
-      if (!s.ok()) {
-        spdlog::error("escalation: {}: not persisted, step not sent: {}", key, s.message());
-        return;
-      }
-      std::lock_guard t(token->mu);
-      if (token->self) then();
-    };
-  }
+  Entry& e = it->second;
+  auto dropped = [&](const std::string& why) {
+    spdlog::log(s.ok() ? spdlog::level::info : spdlog::level::err,
+                "escalation: {}: step {} not sent: {}", k.second, step + 1, why);
+    e.deliveries_done->fetch_add(receivers.size());
+  };
+  if (!s.ok()) return dropped("not persisted: " + s.message());
+  // What needs a person now, not when the step fell due: alerts may have resolved or been
+  // acknowledged while the commit waited.
+  auto alerts = host_->Escalatable(k.first, k.second, clock_->Now());
+  if (!alerts || alerts->empty()) return dropped("nothing left to escalate");
+  SendStepLocked(e, step, receivers, std::move(*alerts));
+}
+
+void Escalations::PersistLocked(const EscalationState& st, StateDb::Done done) {
+  if (!db_) return;
   db_->Write(
       [st](StateDb::Conn& c) -> Status {
         auto q = c.Stmt(
             "INSERT OR REPLACE INTO escalations (route_id, group_key, policy, started_at, round, "
             "round_start, next_step, notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
         if (!q.ok()) return q.status();
-        (*q)->BindText(1, st.route_id);
+        (*q)->BindText(1, st.route_key);
         (*q)->BindText(2, st.group_key);
         (*q)->BindText(3, st.policy);
         (*q)->BindInt64(4, ToNanos(st.started_at));

@@ -14,7 +14,7 @@ std::vector<std::string> Inhibitor::EqualValues(const Rule& r, const LabelSet& l
 }
 
 void Inhibitor::Update(const std::vector<storage::AlertPtr>& alerts) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (auto& r : rules_) {
     for (const auto& a : alerts) {
       if (!MatchesAll(r.cfg.source_matchers, a->labels)) continue;
@@ -24,7 +24,7 @@ void Inhibitor::Update(const std::vector<storage::AlertPtr>& alerts) {
 }
 
 std::optional<uint64_t> Inhibitor::InhibitedBy(const LabelSet& labels, Time now) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   const uint64_t self = labels.Fingerprint();
   for (const auto& r : rules_) {
     if (!MatchesAll(r.cfg.target_matchers, labels)) continue;
@@ -42,7 +42,7 @@ std::optional<uint64_t> Inhibitor::InhibitedBy(const LabelSet& labels, Time now)
 }
 
 void Inhibitor::CollectGarbage(Time before) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (auto& r : rules_) {
     for (auto it = r.sources.begin(); it != r.sources.end();) {
       for (auto jt = it->second.begin(); jt != it->second.end();) {

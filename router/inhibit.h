@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,6 +17,7 @@
 
 #include "config/config.h"
 #include "core/alert.h"
+#include "core/thread_annotations.h"
 #include "storage/alert_store.h"
 
 namespace alertd::router {
@@ -41,8 +41,8 @@ class Inhibitor {
   };
   static std::vector<std::string> EqualValues(const Rule& r, const LabelSet& labels);
 
-  mutable std::mutex mu_;
-  std::vector<Rule> rules_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<Rule> rules_ GUARDED_BY(mu_);
 };
 
 }  // namespace alertd::router

@@ -66,13 +66,13 @@ Status NotificationLog::Load(Time now) {
       },
       [now](storage::Statement& q) { q.BindInt64(1, ToNanos(now)); });
   if (!s.ok()) return s;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   entries_ = std::move(loaded);
   return Status::Ok();
 }
 
 std::optional<NflogEntry> NotificationLog::Query(const NflogKey& key) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = entries_.find(key.String());
   if (it == entries_.end()) return std::nullopt;
   return it->second;
@@ -107,13 +107,13 @@ void NotificationLog::Log(const NflogKey& key, std::vector<uint64_t> firing,
       return s->Run();
     });
   }
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   entries_[key.String()] = std::move(e);
 }
 
 void NotificationLog::CollectGarbage(Time now) {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires_at <= now; });
   }
   if (!db_) return;
@@ -127,14 +127,14 @@ void NotificationLog::CollectGarbage(Time now) {
 
 std::unordered_map<std::string, std::unordered_set<uint64_t>> NotificationLog::FiringByGroup()
     const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::unordered_map<std::string, std::unordered_set<uint64_t>> out;
   for (const auto& [k, e] : entries_) out[e.group_key].insert(e.firing.begin(), e.firing.end());
   return out;
 }
 
 size_t NotificationLog::size() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return entries_.size();
 }
 

@@ -12,13 +12,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "core/time.h"
 #include "router/state_db.h"
 
@@ -64,8 +64,8 @@ class NotificationLog {
 
  private:
   StateDb* db_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, NflogEntry> entries_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::unordered_map<std::string, NflogEntry> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace alertd::router

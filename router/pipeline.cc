@@ -20,15 +20,15 @@ Pipeline::Pipeline(PipelineDeps deps,
   group_stages_.push_back(NewTimeMuteStage(deps_.time_intervals.get()));
   group_stages_.push_back(NewSilenceStage(deps_.silences));
   if (deps_.acks) group_stages_.push_back(NewAcknowledgedStage(deps_.acks));
+  // Escalation is driven by the alerts a flush has to notify and by time, not by whether a
+  // delivery succeeds: it starts here, before dedup and delivery.
+  if (deps_.escalations) escalation_stage_ = NewEscalationStage(deps_.escalations);
 
   // Per integration of the receiver, each on its own executor.
   integration_stages_.push_back(NewDedupStage(deps_.nflog, deps_.clock));
   integration_stages_.push_back(NewRetryStage(deps_.retry));
   integration_stages_.push_back(
       NewSetNotifiesStage(deps_.nflog, deps_.clock, deps_.nflog_retention));
-  if (deps_.escalations) {
-    integration_stages_.push_back(NewEscalationStage(deps_.escalations, deps_.clock));
-  }
 
   // Receivers an escalation step notified hear of the resolves.
   escalation_resolve_stages_.push_back(NewEscalationResolveStage(deps_.nflog));
@@ -64,21 +64,32 @@ Status Pipeline::RunStages(const std::vector<StagePtr>& stages, FlushContext& ct
   return Status::Ok();
 }
 
+Status Pipeline::RunFlushStages(FlushContext& ctx, Alerts& alerts) const {
+  if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) return s;
+  if (escalation_stage_ && !alerts.empty()) return escalation_stage_->Exec(ctx, alerts);
+  return Status::Ok();
+}
+
 std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx, const Alerts& alerts,
                                                      Done& done) {
   std::vector<Target> targets;
   targets.emplace_back(ctx.receiver, &integration_stages_);
   if (deps_.escalations) {
-    for (auto& r : deps_.escalations->Notified(ctx.route->id, ctx.group_key)) {
-      if (r != ctx.receiver) targets.emplace_back(std::move(r), &escalation_resolve_stages_);
+    // Read before any stage runs: End below must know which step deliveries had finished
+    // (and so were logged for the resolve stages) when this flush began.
+    auto view = deps_.escalations->ForFlush(ctx.route->key, ctx.group_key);
+    for (const auto& r : view.notified) {
+      if (r != ctx.receiver) targets.emplace_back(r, &escalation_resolve_stages_);
     }
     const bool any_firing = std::any_of(alerts.begin(), alerts.end(),
                                         [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
     if (!any_firing) {
       // Every alert resolved: once the resolves are out, a re-fire starts a new escalation.
-      done = [this, route_id = ctx.route->id, key = ctx.group_key,
+      // A step delivered meanwhile may have missed them: the flush then counts as failed, so
+      // the group keeps its resolved alerts and the next flush tells that receiver.
+      done = [this, route_key = ctx.route->key, key = ctx.group_key, view = std::move(view),
               done = std::move(done)](bool ok) {
-        if (ok) deps_.escalations->End(route_id, key);
+        if (ok && !deps_.escalations->End(route_key, key, view)) ok = false;
         done(ok);
       };
     }
@@ -96,7 +107,7 @@ void Pipeline::ForBranch(FlushContext& ctx, const Branch& b) {
 
 void Pipeline::Flush(FlushContext ctx, Alerts alerts, Done done) {
   auto targets = FlushTargets(ctx, alerts, done);
-  if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
+  if (Status s = RunFlushStages(ctx, alerts); !s.ok()) {
     spdlog::error("notify {}: {}", ctx.group_key, s.message());
     return done(false);
   }
@@ -123,7 +134,7 @@ void Pipeline::Submit(Executor* flush_executor, FlushContext ctx, Alerts alerts,
     const std::string key = ctx.group_key;
     std::function<void()> work = [this, targets = std::move(targets), ctx = std::move(ctx),
                                   alerts = std::move(alerts), done]() mutable {
-      if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
+      if (Status s = RunFlushStages(ctx, alerts); !s.ok()) {
         spdlog::error("notify {}: {}", ctx.group_key, s.message());
         return done(false);
       }
@@ -135,7 +146,7 @@ void Pipeline::Submit(Executor* flush_executor, FlushContext ctx, Alerts alerts,
   const std::string key = ctx.group_key;
   std::function<void()> work = [this, single, ctx = std::move(ctx), alerts = std::move(alerts),
                                 done]() mutable {
-    if (Status s = RunStages(group_stages_, ctx, alerts); !s.ok()) {
+    if (Status s = RunFlushStages(ctx, alerts); !s.ok()) {
       spdlog::error("notify {}: {}", ctx.group_key, s.message());
       return done(false);
     }

@@ -1,13 +1,14 @@
 // The notification pipeline: what happens when an aggregation group flushes. Alertmanager's
 // order (notify/notify.go PipelineBuilder.New), written once in pipeline.cc:
 //   inhibit → time active → time mute → silence → acknowledged
-//   → fan-out per integration: dedup (notification log) → retry + notify → log the delivery
-//     → escalation (the group's first notification starts its policy).
-// Receivers an escalation step notified get, in the same fan-out, the group's resolves
-// (escalation resolve → retry + notify → log). Escalation steps and acknowledge events are
-// sent through the same integrations with their own short stage lists (NotifyStep,
-// NotifyAcknowledged). Each integration's branch runs on that integration's own executor, so
-// a slow or failing receiver never holds up another.
+//   → escalation (firing alerts left: the group's first flush starts its policy)
+//   → fan-out per integration: dedup (notification log) → retry + notify → log the delivery.
+// The escalation stage runs before the fan-out, so a policy starts whatever dedup and the
+// deliveries make of the flush. Receivers an escalation step notified get, in the same
+// fan-out, the group's resolves (escalation resolve → retry + notify → log). Escalation steps
+// and acknowledge events are sent through the same integrations with their own short stage
+// lists (NotifyStep, NotifyAcknowledged). Each integration's branch runs on that
+// integration's own executor, so a slow or failing receiver never holds up another.
 //
 // Thread-safe; flushes of different groups run concurrently.
 #pragma once
@@ -90,6 +91,8 @@ class Pipeline {
     std::unique_ptr<Executor> executor;
   };
   Status RunStages(const std::vector<StagePtr>& stages, FlushContext& ctx, Alerts& alerts) const;
+  // The group stages of a flush, then the escalation stage (with alerts left).
+  Status RunFlushStages(FlushContext& ctx, Alerts& alerts) const;
   // The receivers a flush of this group goes to, with their stage lists; wraps `done` so an
   // all-resolved flush ends the group's escalation.
   using Target = std::pair<std::string, const std::vector<StagePtr>*>;
@@ -104,7 +107,8 @@ class Pipeline {
   PipelineDeps deps_;
   std::map<std::string, std::vector<notifiers::Integration>> receivers_;
   std::map<std::string, std::vector<Branch>> branches_;  // by receiver name
-  std::vector<StagePtr> group_stages_;
+  std::vector<StagePtr> group_stages_;  // also what Filter runs
+  StagePtr escalation_stage_;           // null without escalations
   std::vector<StagePtr> integration_stages_;
   std::vector<StagePtr> escalation_resolve_stages_;  // receivers notified by a step
   std::vector<StagePtr> step_stages_;                // an escalation step's notification

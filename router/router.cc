@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "router/lock_order.h"
 #include "router/stages.h"
 
 namespace alertd::router {
@@ -15,14 +16,14 @@ namespace alertd::router {
 // Lets a scheduled maintenance task reach the router only while it exists: Stop() clears the
 // pointer under the token's lock, so it also waits for a maintenance run in progress.
 struct MaintenanceToken {
-  std::mutex mu;
-  Router* router = nullptr;
+  Mutex mu;
+  Router* router GUARDED_BY(mu) = nullptr;
 };
 
 void Router::ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* s, Time when,
                             Duration every) {
   s->Schedule(when, [token, s, every] {
-    std::lock_guard l(token->mu);
+    MutexLock l(token->mu);
     if (!token->router) return;
     token->router->Maintenance();
     ArmMaintenance(token, s, token->router->deps_.clock->Now() + every, every);
@@ -64,16 +65,18 @@ Result<std::unique_ptr<Router>> Router::Start(RouterDeps deps,
   if (Status s = r->acks_->Load(); !s.ok()) return s.WithPrefix("loading acknowledgements");
   if (Status s = r->escalations_->Load(); !s.ok()) return s.WithPrefix("loading escalations");
   auto token = std::make_shared<MaintenanceToken>();
-  token->router = r.get();
+  {
+    MutexLock t(token->mu);
+    token->router = r.get();
+  }
   r->maintenance_token_ = token;
   if (r->deps_.alerts) {
     Router* raw = r.get();
     // Subscribed before the store is listed, so no change falls in between; Insert waits
     // for ApplyConfig below to have built the first dispatcher.
-    r->ingest_mu_.lock();
+    MutexLock ingest(r->ingest_mu_);
     r->subscription_ = r->deps_.alerts->Subscribe(
         [raw](const std::vector<storage::AlertPtr>& changed) { raw->Insert(changed); });
-    r->ingest_mu_.unlock();
   }
   if (Status s = r->ApplyConfig(std::move(cfg)); !s.ok()) {
     r->Stop();
@@ -94,7 +97,7 @@ Router::~Router() {
   own_flush_executor_.reset();
   std::vector<std::shared_ptr<Generation>> gens;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     gens = std::move(retired_);
     if (gen_) gens.push_back(gen_);
   }
@@ -103,23 +106,26 @@ Router::~Router() {
 
 void Router::Stop() {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (stopped_) return;
     stopped_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (subscription_ >= 0 && deps_.alerts) deps_.alerts->Unsubscribe(subscription_);
   escalations_->Stop();
   if (maintenance_token_) {
-    std::lock_guard l(maintenance_token_->mu);
+    MutexLock l(maintenance_token_->mu);
     maintenance_token_->router = nullptr;
   }
   if (auto g = Current()) g->dispatcher->Stop();
 }
 
 bool Router::Sleep(Duration d) {
-  std::unique_lock l(mu_);
-  return !stop_cv_.wait_for(l, d, [this] { return stopped_; });
+  MutexLock l(mu_);
+  return !stop_cv_.WaitFor(mu_, d, [this] {
+    mu_.AssertHeld();
+    return stopped_;
+  });
 }
 
 Result<std::shared_ptr<Router::Generation>> Router::Build(
@@ -166,7 +172,7 @@ Status Router::ApplyConfig(std::shared_ptr<const config::Config> cfg) {
   if (!built.ok()) return built.status();
   auto next = std::move(*built);
 
-  std::lock_guard ingest(ingest_mu_);
+  MutexLock ingest(ingest_mu_);
   auto prev = Current();
   if (prev) prev->dispatcher->Stop();
   // Read after the stopped dispatcher's queued timer writes: they are ahead in the queue.
@@ -176,19 +182,25 @@ Status Router::ApplyConfig(std::shared_ptr<const config::Config> cfg) {
   if (deps_.alerts) alerts = deps_.alerts->List();
   next->inhibitor->Update(alerts);
   next->dispatcher->Start(alerts, *timers, nflog_->FiringByGroup());
-  std::lock_guard l(mu_);
-  if (prev) retired_.push_back(prev);
-  gen_ = std::move(next);
+  auto routes = next->routes;
+  {
+    MutexLock l(mu_);
+    if (prev) retired_.push_back(prev);
+    gen_ = std::move(next);
+  }
+  // Against the new tree (and its groups): escalations of routes that are gone or changed
+  // policy end, the others go on.
+  escalations_->Reconcile(*routes);
   return Status::Ok();
 }
 
 std::shared_ptr<Router::Generation> Router::Current() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return gen_;
 }
 
 void Router::Insert(const std::vector<storage::AlertPtr>& alerts) {
-  std::lock_guard ingest(ingest_mu_);
+  MutexLock ingest(ingest_mu_);
   auto g = Current();
   if (!g) return;
   g->inhibitor->Update(alerts);
@@ -207,10 +219,10 @@ void Router::Insert(const std::vector<storage::AlertPtr>& alerts) {
   for (const auto& a : alerts) {
     for (const auto* r : g->routes->Match(a->labels)) {
       if (r->config->escalation.empty()) continue;
-      groups.emplace(r->id, GroupKey(*r, GroupLabels(*r->config, a->labels)));
+      groups.emplace(r->key, GroupKey(*r, GroupLabels(*r->config, a->labels)));
     }
   }
-  for (const auto& [route_id, key] : groups) escalations_->Check(route_id, key);
+  for (const auto& [route_key, key] : groups) escalations_->Check(route_key, key);
 }
 
 void Router::Maintenance() {
@@ -272,7 +284,7 @@ Result<Ack> Router::Unacknowledge(uint64_t fingerprint) {
   if (!ended.ok()) return ended.status();
   spdlog::info("ack: {} ({}) acknowledgement by {} taken back", alert->labels.Get("alertname"),
                FingerprintHex(fingerprint), ended->by);
-  AfterAcksEnded({fingerprint});
+  AfterAcksEnded({*ended});
   return ended;
 }
 
@@ -312,23 +324,21 @@ std::optional<Ack> Router::AckOf(const Alert& alert) const {
 }
 
 void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
-  std::set<uint64_t> acked;
+  std::unordered_set<uint64_t> acked;
+  std::vector<uint64_t> fps;
+  acked.reserve(acks.size());
+  fps.reserve(acks.size());
   for (const auto& a : acks) {
-    acked.insert(a.fingerprint);
+    if (acked.insert(a.fingerprint).second) fps.push_back(a.fingerprint);
     ScheduleAckExpiry(a);
     spdlog::info("ack: {} ({}) acknowledged by {}{}{}", a.labels.Get("alertname"),
                  FingerprintHex(a.fingerprint), a.by, a.comment.empty() ? "" : ": ", a.comment);
   }
   auto g = Current();
   if (!g) return;
-  // Each group holding an acknowledged alert tells the receivers it notified.
-  std::map<std::pair<std::string, std::string>, GroupView> groups;
-  for (uint64_t fp : acked) {
-    for (auto& view : g->dispatcher->GroupsWith(fp)) {
-      groups.emplace(std::make_pair(view.route->id, view.key), std::move(view));
-    }
-  }
-  for (auto& [id, view] : groups) {
+  // Each group holding an acknowledged alert tells the receivers it notified. Only those
+  // groups are looked at (the dispatcher indexes alerts by fingerprint).
+  for (auto& view : g->dispatcher->GroupsWith(fps)) {
     Alerts firing_acked;
     bool all_acked = true;
     for (const auto& a : view.alerts) {
@@ -354,7 +364,7 @@ void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
     ctx.ack_comment = acks.front().comment;
     ctx.group_acknowledged = all_acked;
     std::vector<std::string> receivers{ctx.receiver};
-    for (auto& r : escalations_->Notified(view.route->id, view.key)) {
+    for (auto& r : escalations_->Notified(view.route->key, view.key)) {
       if (r != ctx.receiver) receivers.push_back(std::move(r));
     }
     g->pipeline->NotifyAcknowledged(
@@ -364,33 +374,56 @@ void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
   }
 }
 
-void Router::AfterAcksEnded(const std::vector<uint64_t>& fingerprints) {
+void Router::AfterAcksEnded(const std::vector<Ack>& ended) {
   auto g = Current();
   if (!g) return;
+  // An ack that expired or was taken back while its alert fires: the receivers told of the
+  // alert hear of it again now (PagerDuty gets a new trigger), with the reason.
+  std::map<std::string, std::vector<uint64_t>> renotify;  // reason -> fingerprints
+  std::vector<uint64_t> fps;
+  for (const auto& a : ended) {
+    fps.push_back(a.fingerprint);
+    if (a.end_reason == "expired") renotify["acknowledgement expired"].push_back(a.fingerprint);
+    if (a.end_reason == "deleted") {
+      renotify["acknowledgement taken back"].push_back(a.fingerprint);
+    }
+  }
+  const Time now = deps_.clock->Now();
   std::set<std::pair<std::string, std::string>> groups;
-  for (uint64_t fp : fingerprints) {
-    for (const auto& view : g->dispatcher->GroupsWith(fp)) groups.emplace(view.route->id, view.key);
+  for (const auto& view : g->dispatcher->GroupsWith(fps)) {
+    groups.emplace(view.route->key, view.key);
+    for (const auto& [reason, reason_fps] : renotify) {
+      std::vector<uint64_t> firing;
+      for (const auto& a : view.alerts) {
+        const uint64_t fp = a->Fingerprint();
+        if (!a->ResolvedAt(now) &&
+            std::find(reason_fps.begin(), reason_fps.end(), fp) != reason_fps.end()) {
+          firing.push_back(fp);
+        }
+      }
+      if (!firing.empty()) {
+        g->dispatcher->Notify(view.route->key, view.key, reason, std::move(firing));
+      }
+    }
   }
   // A step whose time passed while the alerts were acknowledged fires now.
-  for (const auto& [route_id, key] : groups) escalations_->Check(route_id, key);
+  for (const auto& [route_key, key] : groups) escalations_->Check(route_key, key);
 }
 
 void Router::ReconcileAcks(const Acknowledgements::Lookup& lookup) {
   auto ended = acks_->Reconcile(lookup, deps_.clock->Now());
   if (ended.empty()) return;
-  std::vector<uint64_t> fps;
   for (const auto& a : ended) {
     spdlog::info("ack: {} ({}) acknowledgement by {} ended: {}", a.labels.Get("alertname"),
                  FingerprintHex(a.fingerprint), a.by, a.end_reason);
-    fps.push_back(a.fingerprint);
   }
-  AfterAcksEnded(fps);
+  AfterAcksEnded(ended);
 }
 
 void Router::ScheduleAckExpiry(const Ack& a) {
   if (IsZero(a.expires_at)) return;
   deps_.scheduler->Schedule(a.expires_at, [token = maintenance_token_] {
-    std::lock_guard l(token->mu);
+    MutexLock l(token->mu);
     if (!token->router) return;
     Router* self = token->router;
     self->ReconcileAcks([self](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
@@ -406,11 +439,11 @@ const config::EscalationPolicy* Router::Policy(const std::string& name) const {
   return g ? g->cfg->FindEscalationPolicy(name) : nullptr;
 }
 
-std::optional<Alerts> Router::Escalatable(const std::string& route_id, const std::string& group_key,
-                                          Time now) {
+std::optional<Alerts> Router::Escalatable(const std::string& route_key,
+                                          const std::string& group_key, Time now) {
   auto g = Current();
   if (!g) return std::nullopt;
-  auto view = g->dispatcher->Group(route_id, group_key);
+  auto view = g->dispatcher->Group(route_key, group_key);
   if (!view) return std::nullopt;
   Alerts alerts;
   for (const auto& a : view->alerts) {
@@ -439,11 +472,10 @@ std::optional<Alerts> Router::Escalatable(const std::string& route_id, const std
 }
 
 void Router::NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
-                        int step) {
+                        int step, std::function<void()> done) {
   auto g = Current();
-  if (!g) return;
-  auto view = g->dispatcher->Group(st.route_id, st.group_key);
-  if (!view) return;
+  auto view = g ? g->dispatcher->Group(st.route_key, st.group_key) : std::nullopt;
+  if (!view) return done();
   const Time now = deps_.clock->Now();
   FlushContext ctx;
   ctx.group_key = view->key;
@@ -453,12 +485,14 @@ void Router::NotifyStep(const EscalationState& st, const std::string& receiver, 
   ctx.now = now;
   ctx.deadline =
       now + std::max(view->route->config->group_interval, Duration(std::chrono::seconds(10)));
-  g->pipeline->NotifyStep(
-      std::move(ctx), std::move(alerts), [key = st.group_key, receiver, step](bool ok) {
-        if (!ok) {
-          spdlog::error("escalation: {}: step {} to {} not delivered", key, step + 1, receiver);
-        }
-      });
+  g->pipeline->NotifyStep(std::move(ctx), std::move(alerts),
+                          [key = st.group_key, receiver, step, done = std::move(done)](bool ok) {
+                            if (!ok) {
+                              spdlog::error("escalation: {}: step {} to {} not delivered", key,
+                                            step + 1, receiver);
+                            }
+                            done();
+                          });
 }
 
 std::vector<GroupView> Router::Groups() const {

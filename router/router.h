@@ -4,16 +4,16 @@
 // inhibitor, the time intervals, the receivers' integrations, the pipeline and the
 // dispatcher. It takes in the store's changed alerts, answers the API's questions about
 // alerts (AlertStatusProvider) and rebuilds its per-configuration parts on reload (groups keep
-// their timers, the notification log keeps what was sent).
+// their timers, the notification log keeps what was sent, escalations of routes that still
+// exist go on).
 //
-// Thread-safe.
+// Thread-safe. The order in which its locks and those of its parts are taken is in
+// router/lock_order.h.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/scheduler.h"
+#include "core/thread_annotations.h"
 #include "notifiers/notifier.h"
 #include "router/acks.h"
 #include "router/alert_status.h"
@@ -106,7 +107,10 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
                      const std::function<bool(const Alert&)>& alert_filter) const override;
 
   // AckService. An ack sends an acknowledge event to the receivers of the alert's groups that
-  // were notified of it and want one; an ack that ends lets the groups' escalation go on.
+  // were notified of it and want one; an ack that expires or is taken back while its alert
+  // fires makes its groups notify the receivers told of it at once (notification_reason
+  // "acknowledgement expired" / "acknowledgement taken back"; PagerDuty gets a new trigger)
+  // and lets their escalation go on.
   Result<Ack> Acknowledge(uint64_t fingerprint, const AckRequest& req) override;
   Result<Ack> Unacknowledge(uint64_t fingerprint) override;
   Result<std::vector<Ack>> AcknowledgeMatching(const Matchers& matchers,
@@ -134,17 +138,17 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   bool Sleep(Duration d);
   std::shared_ptr<const Alert> LookupAlert(uint64_t fingerprint) const;
   void AfterAcknowledged(const std::vector<Ack>& acks, Time now);
-  void AfterAcksEnded(const std::vector<uint64_t>& fingerprints);
+  void AfterAcksEnded(const std::vector<Ack>& ended);
   // Ends acks whose alert resolved or which expired; `lookup` as Acknowledgements::Reconcile.
   void ReconcileAcks(const Acknowledgements::Lookup& lookup);
   void ScheduleAckExpiry(const Ack& a);
 
   // Escalations::Host.
   const config::EscalationPolicy* Policy(const std::string& name) const override;
-  std::optional<Alerts> Escalatable(const std::string& route_id, const std::string& group_key,
+  std::optional<Alerts> Escalatable(const std::string& route_key, const std::string& group_key,
                                     Time now) override;
-  void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
-                  int step) override;
+  void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts, int step,
+                  std::function<void()> done) override;
 
   // First: they outlive the executors that report into them.
   QueueStats flush_queue_;        // own_flush_executor_'s
@@ -159,14 +163,14 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   int subscription_ = -1;
 
   // Serializes Insert with generation swaps, so no alert falls between two dispatchers.
-  std::mutex ingest_mu_;
-  mutable std::mutex mu_;
-  std::shared_ptr<Generation> gen_;  // GUARDED_BY(mu_)
+  Mutex ingest_mu_;
+  mutable Mutex mu_;
+  std::shared_ptr<Generation> gen_ GUARDED_BY(mu_);
   // Generations replaced by reloads: kept until the destructor shuts their pipelines down,
   // so no delivery thread ever drops the last reference to its own pipeline.
-  std::vector<std::shared_ptr<Generation>> retired_;  // GUARDED_BY(mu_)
-  bool stopped_ = false;                              // GUARDED_BY(mu_)
-  std::condition_variable stop_cv_;
+  std::vector<std::shared_ptr<Generation>> retired_ GUARDED_BY(mu_);
+  bool stopped_ GUARDED_BY(mu_) = false;
+  CondVar stop_cv_;
   std::shared_ptr<MaintenanceToken> maintenance_token_;
 };
 

@@ -104,27 +104,31 @@ Status Silences::Load() {
         return Status::Ok();
       });
   if (!s.ok()) return s;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   by_id_ = std::move(loaded);
   return Status::Ok();
 }
 
-Status Silences::Persist(const Silence& sil) {
+Status Silences::Persist(std::vector<Silence> rows) {
   if (!db_) return Status::Ok();
-  return db_->WriteSync([sil](StateDb::Conn& c) -> Status {
+  return db_->WriteSync([rows = std::move(rows)](StateDb::Conn& c) -> Status {
     auto st = c.Stmt(
         "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, "
         "created_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!st.ok()) return st.status();
     auto* s = *st;
-    s->BindText(1, sil.id);
-    s->BindText(2, MatchersToJson(sil.matchers));
-    s->BindInt64(3, ToNanos(sil.starts_at));
-    s->BindInt64(4, ToNanos(sil.ends_at));
-    s->BindInt64(5, ToNanos(sil.updated_at));
-    s->BindText(6, sil.created_by);
-    s->BindText(7, sil.comment);
-    return s->Run();
+    for (const auto& sil : rows) {
+      s->Reset();
+      s->BindText(1, sil.id);
+      s->BindText(2, MatchersToJson(sil.matchers));
+      s->BindInt64(3, ToNanos(sil.starts_at));
+      s->BindInt64(4, ToNanos(sil.ends_at));
+      s->BindInt64(5, ToNanos(sil.updated_at));
+      s->BindText(6, sil.created_by);
+      s->BindText(7, sil.comment);
+      if (Status r = s->Run(); !r.ok()) return r;
+    }
+    return Status::Ok();
   });
 }
 
@@ -144,12 +148,15 @@ std::string Silences::NewId() {
 }
 
 Result<std::string> Silences::Set(Silence sil) {
-  std::lock_guard l(mu_);
+  // Changes are serialized by write_mu_ and committed without mu_, so matching (every flush)
+  // never waits behind a disk write.
+  MutexLock w(write_mu_);
   // Millisecond precision, the API's: a silence read back from GET and posted again with the
   // same startsAt counts as unchanged (Alertmanager 0.25 keeps the id then too).
   const Time now = std::chrono::floor<std::chrono::milliseconds>(clock_->Now());
   std::optional<Silence> prev;
   if (!sil.id.empty()) {
+    MutexLock l(mu_);
     auto it = by_id_.find(sil.id);
     if (it == by_id_.end()) return Status::NotFound("silence not found");
     prev = it->second;
@@ -172,7 +179,8 @@ Result<std::string> Silences::Set(Silence sil) {
     if (can_update) {
       sil.updated_at = now;
       if (Status v = ValidateSilence(sil); !v.ok()) return v.WithPrefix("silence invalid");
-      if (Status p = Persist(sil); !p.ok()) return p;
+      if (Status p = Persist({sil}); !p.ok()) return p;
+      MutexLock l(mu_);
       by_id_[sil.id] = sil;
       return sil.id;
     }
@@ -182,25 +190,32 @@ Result<std::string> Silences::Set(Silence sil) {
   if (next.starts_at < now) next.starts_at = now;
   next.updated_at = now;
   if (Status v = ValidateSilence(next); !v.ok()) return v.WithPrefix("silence invalid");
+  std::vector<Silence> rows;
   if (prev && StateOf(*prev, now) != SilenceState::kExpired) {
     Silence old = *prev;
     if (StateOf(old, now) == SilenceState::kPending) old.starts_at = now;
     old.ends_at = now;
     old.updated_at = now;
-    if (Status p = Persist(old); !p.ok()) return p;
-    by_id_[old.id] = old;
+    rows.push_back(std::move(old));
   }
-  if (Status p = Persist(next); !p.ok()) return p;
-  by_id_[next.id] = next;
+  rows.push_back(next);
+  // The old silence expires and the new one appears in one transaction.
+  if (Status p = Persist(rows); !p.ok()) return p;
+  MutexLock l(mu_);
+  for (auto& r : rows) by_id_[r.id] = std::move(r);
   return next.id;
 }
 
 Status Silences::Expire(const std::string& id) {
-  std::lock_guard l(mu_);
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return Status::NotFound("silence not found");
+  MutexLock w(write_mu_);
   const Time now = std::chrono::floor<std::chrono::milliseconds>(clock_->Now());
-  Silence s = it->second;
+  Silence s;
+  {
+    MutexLock l(mu_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return Status::NotFound("silence not found");
+    s = it->second;
+  }
   switch (StateOf(s, now)) {
     case SilenceState::kExpired:
       return Status::Ok();
@@ -213,20 +228,21 @@ Status Silences::Expire(const std::string& id) {
       break;
   }
   s.updated_at = now;
-  if (Status p = Persist(s); !p.ok()) return p;
-  it->second = std::move(s);
+  if (Status p = Persist({s}); !p.ok()) return p;
+  MutexLock l(mu_);
+  by_id_[id] = std::move(s);
   return Status::Ok();
 }
 
 std::optional<Silence> Silences::Get(const std::string& id) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<Silence> Silences::List() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<Silence> out;
   out.reserve(by_id_.size());
   for (const auto& [id, s] : by_id_) out.push_back(s);
@@ -234,7 +250,7 @@ std::vector<Silence> Silences::List() const {
 }
 
 std::vector<std::string> Silences::Mutes(const LabelSet& labels, Time now) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<std::string> out;
   for (const auto& [id, s] : by_id_) {
     if (StateOf(s, now) != SilenceState::kActive) continue;
@@ -246,7 +262,7 @@ std::vector<std::string> Silences::Mutes(const LabelSet& labels, Time now) const
 void Silences::CollectGarbage(Duration retention) {
   std::vector<std::string> dead;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     const Time cutoff = clock_->Now() - retention;
     for (auto it = by_id_.begin(); it != by_id_.end();) {
       if (it->second.ends_at < cutoff) {

@@ -5,11 +5,12 @@
 // past; otherwise the old silence is expired and a new one (new ID) is created. Silences are
 // kept in memory and persisted in SQLite (router/state_db.h) before a change is reported.
 //
-// Thread-safe.
+// Thread-safe. Changes are serialized among themselves and committed without holding the lock
+// that matching takes, so Mutes() never waits behind a disk write (lock order:
+// router/lock_order.h).
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/result.h"
+#include "core/thread_annotations.h"
 #include "router/state_db.h"
 
 namespace alertd::router {
@@ -57,10 +59,10 @@ class Silences {
   // could be done in place. Errors: NotFound for an unknown id ("silence not found");
   // InvalidArgument ("silence invalid: ...") when the result would be invalid; Internal when
   // it could not be persisted. A new silence starting in the past starts now.
-  Result<std::string> Set(Silence s);
+  Result<std::string> Set(Silence s) EXCLUDES(write_mu_, mu_);
   // Expires a silence now (a pending one gets starts_at = ends_at = now). NotFound for an
   // unknown id; OK, changing nothing, for an already expired one.
-  Status Expire(const std::string& id);
+  Status Expire(const std::string& id) EXCLUDES(write_mu_, mu_);
 
   std::optional<Silence> Get(const std::string& id) const;
   std::vector<Silence> List() const;
@@ -70,13 +72,15 @@ class Silences {
   void CollectGarbage(Duration retention);
 
  private:
-  Status Persist(const Silence& s);
+  // Writes `rows` in one transaction and waits for its commit. REQUIRES: write_mu_ held.
+  Status Persist(std::vector<Silence> rows) REQUIRES(write_mu_) EXCLUDES(mu_);
   static std::string NewId();
 
   const Clock* clock_;
   StateDb* db_;
-  mutable std::mutex mu_;
-  std::map<std::string, Silence> by_id_;  // GUARDED_BY(mu_)
+  Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // held by Set and Expire, across their commit
+  mutable Mutex mu_;
+  std::map<std::string, Silence> by_id_ GUARDED_BY(mu_);
 };
 
 }  // namespace alertd::router

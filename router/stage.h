@@ -43,9 +43,17 @@ struct FlushContext {
   std::vector<uint64_t> resolved;
   std::string notification_reason;
   // Set by the acknowledgement stage: fingerprints (sorted) of the firing alerts it left out
-  // because a person acknowledged them. They still count as firing in the notification log,
-  // so their resolve is delivered later.
+  // because a person acknowledged them, and those alerts. They still count as firing in the
+  // notification log, so their resolve is delivered later, and in the notification
+  // (Notification::acknowledged), so its status stays firing while one of them fires.
   std::vector<uint64_t> acknowledged;
+  Alerts acknowledged_alerts;
+  // Set by the dispatcher when something other than the alerts makes the group notify now
+  // (an acknowledgement ended while its alert fires): why, and about which alerts (sorted
+  // fingerprints). Integrations that were told of one of them notify with this reason, even
+  // when the notification log has nothing new.
+  std::string forced_reason;
+  std::vector<uint64_t> forced;
   // alertd's acknowledgement events (EventKind::kAcknowledge): who, why, and whether every
   // firing alert of the group is now acknowledged (PagerDuty acknowledges the incident only
   // then).

@@ -81,9 +81,11 @@ class AcknowledgedStage final : public Stage {
   std::string_view name() const override { return "acknowledged"; }
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
     ctx.acknowledged.clear();
+    ctx.acknowledged_alerts.clear();
     Filter(alerts, [&](const AlertPtr& a) {
       if (a->ResolvedAt(ctx.now) || !acks_->CoveringAck(*a, ctx.now)) return false;
       ctx.acknowledged.push_back(a->Fingerprint());
+      ctx.acknowledged_alerts.push_back(a);
       return true;
     });
     std::sort(ctx.acknowledged.begin(), ctx.acknowledged.end());
@@ -93,6 +95,21 @@ class AcknowledgedStage final : public Stage {
  private:
   const Acknowledgements* acks_;
 };
+
+// Whether sorted `a` and sorted `b` share an element.
+bool Intersects(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i == *j) return true;
+    if (*i < *j) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return false;
+}
 
 // Merges sorted `extra` into sorted `v`.
 void MergeSorted(std::vector<uint64_t>& v, const std::vector<uint64_t>& extra) {
@@ -136,6 +153,12 @@ class DedupStage final : public Stage {
       // flush time: a flush that waited behind others still repeats when it is due.
       reason = "repeat interval elapsed";
     }
+    // An acknowledgement of an alert this integration was told of ended while it fires:
+    // the receiver hears it again now (PagerDuty gets a new trigger).
+    if (!ctx.forced_reason.empty() && entry && !ctx.firing.empty() &&
+        Intersects(entry->firing, ctx.forced)) {
+      reason = ctx.forced_reason;
+    }
     if (reason.empty()) {
       alerts.clear();
     } else {
@@ -167,6 +190,13 @@ class RetryStage final : public Stage {
     }
     // Only acknowledged alerts still fire: nothing to say (the log is still written).
     if (n.alerts.empty()) return Status::Ok();
+    // The acknowledged alerts this receiver was told of still fire: they are left out of
+    // the list, not out of the group's status.
+    for (const auto& a : ctx.acknowledged_alerts) {
+      if (std::binary_search(ctx.firing.begin(), ctx.firing.end(), a->Fingerprint())) {
+        n.acknowledged.push_back(a);
+      }
+    }
     n.kind = ctx.kind;
     n.acknowledged_by = ctx.acknowledged_by;
     n.ack_comment = ctx.ack_comment;
@@ -229,20 +259,19 @@ class SetNotifiesStage final : public Stage {
 
 class EscalationStage final : public Stage {
  public:
-  EscalationStage(Escalations* e, const Clock* clock) : e_(e), clock_(clock) {}
+  explicit EscalationStage(Escalations* e) : e_(e) {}
   std::string_view name() const override { return "escalation"; }
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
     const std::string& policy = ctx.route->config->escalation;
     if (policy.empty()) return Status::Ok();
-    const bool notified_firing = std::any_of(
-        alerts.begin(), alerts.end(), [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
-    if (notified_firing) e_->Start(ctx.route->id, ctx.group_key, policy, clock_->Now());
+    const bool firing = std::any_of(alerts.begin(), alerts.end(),
+                                    [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
+    if (firing) e_->Start(ctx.route->key, ctx.group_key, policy, ctx.now);
     return Status::Ok();
   }
 
  private:
   Escalations* e_;
-  const Clock* clock_;
 };
 
 class EscalationResolveStage final : public Stage {
@@ -270,6 +299,12 @@ class EscalationResolveStage final : public Stage {
     }
     std::sort(ctx.firing.begin(), ctx.firing.end());
     std::sort(ctx.resolved.begin(), ctx.resolved.end());
+    // A step told this receiver of an alert whose acknowledgement just ended: it hears again.
+    if (!ctx.forced_reason.empty() && !ctx.firing.empty() &&
+        Intersects(entry->firing, ctx.forced)) {
+      ctx.notification_reason = ctx.forced_reason;
+      return Status::Ok();
+    }
     if (ctx.resolved.empty()) {
       alerts.clear();
       return Status::Ok();
@@ -371,8 +406,8 @@ StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duratio
 StagePtr NewAcknowledgedStage(const Acknowledgements* acks) {
   return std::make_unique<AcknowledgedStage>(acks);
 }
-StagePtr NewEscalationStage(Escalations* escalations, const Clock* clock) {
-  return std::make_unique<EscalationStage>(escalations, clock);
+StagePtr NewEscalationStage(Escalations* escalations) {
+  return std::make_unique<EscalationStage>(escalations);
 }
 StagePtr NewEscalationResolveStage(const NotificationLog* nflog) {
   return std::make_unique<EscalationResolveStage>(nflog);

@@ -32,8 +32,8 @@ StagePtr NewSilenceStage(const Silences* silences);
 StagePtr NewAcknowledgedStage(const Acknowledgements* acks);
 
 // Passes the alerts on only when the notification log says the receiver must hear about them
-// (notify/dedup_stage.go needsUpdate), setting ctx.firing, ctx.resolved and
-// ctx.notification_reason.
+// (notify/dedup_stage.go needsUpdate), or when ctx.forced_reason is set and the receiver was
+// told of one of ctx.forced; sets ctx.firing, ctx.resolved and ctx.notification_reason.
 StagePtr NewDedupStage(const NotificationLog* nflog, const Clock* clock);
 
 struct RetryOptions {
@@ -56,12 +56,13 @@ StagePtr NewRetryStage(RetryOptions opts);
 // Records the delivery in the notification log (notify.SetNotifiesStage).
 StagePtr NewSetNotifiesStage(NotificationLog* nflog, const Clock* clock, Duration retention);
 
-// After the group's own receiver was notified of firing alerts: starts the route's escalation
-// policy (router/escalation.h), counting from this first notification.
-StagePtr NewEscalationStage(Escalations* escalations, const Clock* clock);
+// A group stage of flushes (not of Pipeline::Filter), after the others: when firing alerts
+// are left to notify, starts the route's escalation policy (router/escalation.h) counting
+// from this flush, whatever dedup and delivery make of it. Passes every alert on.
+StagePtr NewEscalationStage(Escalations* escalations);
 // For a receiver an escalation step notified, in the group's regular flushes: passes on only
 // the alerts it was told were firing, and only once one of them resolved (the resolve
-// notification every notified receiver gets).
+// notification every notified receiver gets) or when ctx.forced_reason concerns one of them.
 StagePtr NewEscalationResolveStage(const NotificationLog* nflog);
 // For a step notification: every alert is firing news ("escalation step N").
 StagePtr NewEscalationStepStage();

@@ -30,16 +30,19 @@ StateDb::~StateDb() { Close(); }
 
 void StateDb::Write(Op op, Done done) {
   {
-    std::unique_lock l(mu_);
+    MutexLock l(mu_);
     if (!closed_ && queue_.size() >= max_queued_ &&
         std::this_thread::get_id() != thread_.get_id()) {
       stats_.delayed++;
-      room_cv_.wait(l, [&] { return closed_ || queue_.size() < max_queued_; });
+      room_cv_.Wait(mu_, [&] {
+        mu_.AssertHeld();
+        return closed_ || queue_.size() < max_queued_;
+      });
     }
     if (!closed_) {
       queue_.push_back(Item{std::move(op), std::move(done), false});
       stats_.length = static_cast<int64_t>(queue_.size());
-      cv_.notify_one();
+      cv_.NotifyOne();
       return;
     }
   }
@@ -57,11 +60,11 @@ Status StateDb::Read(Op op) {
   std::promise<Status> p;
   auto f = p.get_future();
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (closed_) return Status::Unavailable("router state database is closed");
     queue_.push_back(Item{std::move(op), [&p](Status s) { p.set_value(std::move(s)); }, true});
     stats_.length = static_cast<int64_t>(queue_.size());
-    cv_.notify_one();
+    cv_.NotifyOne();
   }
   return f.get();
 }
@@ -90,32 +93,35 @@ Status StateDb::Query(const std::string& sql, const RowFn& row, const Binder& bi
 
 void StateDb::Close() {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (closed_) return;
     closed_ = true;
-    cv_.notify_all();
-    room_cv_.notify_all();
+    cv_.NotifyAll();
+    room_cv_.NotifyAll();
   }
   thread_.join();
 }
 
 void StateDb::Loop() {
-  std::unique_lock l(mu_);
+  mu_.lock();
   for (;;) {
-    cv_.wait(l, [this] { return closed_ || !queue_.empty(); });
+    cv_.Wait(mu_, [this] {
+      mu_.AssertHeld();
+      return closed_ || !queue_.empty();
+    });
     if (queue_.empty()) {
-      if (closed_) return;
+      if (closed_) break;
       continue;
     }
     if (queue_.front().read) {
       Item it = std::move(queue_.front());
       queue_.pop_front();
       stats_.length = static_cast<int64_t>(queue_.size());
-      room_cv_.notify_all();
-      l.unlock();
+      room_cv_.NotifyAll();
+      mu_.unlock();
       Status s = it.op(conn_);
       it.done(std::move(s));
-      l.lock();
+      mu_.lock();
       continue;
     }
     // Take every write queued up to the next read: one transaction.
@@ -125,24 +131,35 @@ void StateDb::Loop() {
       queue_.pop_front();
     }
     stats_.length = static_cast<int64_t>(queue_.size());
-    room_cv_.notify_all();
-    l.unlock();
+    room_cv_.NotifyAll();
+    mu_.unlock();
     std::vector<Status> results(batch.size());
+    // Each operation runs in its own savepoint: one that fails is rolled back alone (its
+    // partial writes undone) and reports its error; the others still commit together.
     Status s = db_->Begin();
     if (s.ok()) {
-      for (size_t i = 0; i < batch.size(); ++i) {
+      for (size_t i = 0; i < batch.size() && s.ok(); ++i) {
+        s = db_->Exec("SAVEPOINT op");
+        if (!s.ok()) break;
         results[i] = batch[i].op(conn_);
-        if (!results[i].ok()) spdlog::error("router state: {}", results[i].message());
+        if (results[i].ok()) {
+          s = db_->Exec("RELEASE op");
+        } else {
+          spdlog::error("router state: {} (rolled back)", results[i].message());
+          s = db_->Exec("ROLLBACK TO op");
+          if (s.ok()) s = db_->Exec("RELEASE op");
+        }
       }
-      s = db_->Commit();
+      if (s.ok()) s = db_->Commit();
       if (!s.ok()) db_->Rollback();
     }
     if (!s.ok()) spdlog::error("router state: commit failed: {}", s.message());
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(s.ok() ? results[i] : s);
     }
-    l.lock();
+    mu_.lock();
   }
+  mu_.unlock();
 }
 
 }  // namespace alertd::router

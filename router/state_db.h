@@ -1,7 +1,9 @@
 // The router's durable state in SQLite: silences, the notification log and aggregation-group
 // timers (tables from storage/migrations.cc). One connection, used only by one writer thread
 // that commits whatever is queued since its previous commit in one transaction (group
-// commit), so thousands of notification-log writes share one fsync.
+// commit), so thousands of notification-log writes share one fsync. Each operation of a batch
+// runs in its own savepoint: one that fails is rolled back alone and gets its error, the
+// others commit.
 //
 // The queue is bounded (max_queued): a Write that finds it full waits until the writer takes
 // the next batch (delay, never drop: acknowledgements, silences and the notification log must
@@ -12,17 +14,16 @@
 // there too, after the commit, and must be quick.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/queue_stats.h"
 #include "core/result.h"
+#include "core/thread_annotations.h"
 #include "storage/db.h"
 
 namespace alertd::router {
@@ -54,8 +55,9 @@ class StateDb {
   StateDb& operator=(const StateDb&) = delete;
 
   // Queues `op` to run in the next transaction; `done` (may be empty) gets the commit's
-  // status. After Close, `done` gets Unavailable at once. Waits while the queue is full.
-  void Write(Op op, Done done = nullptr);
+  // status, or op's own error (op's writes are then rolled back, the batch's others kept).
+  // After Close, `done` gets Unavailable at once. Waits while the queue is full.
+  void Write(Op op, Done done = nullptr) EXCLUDES(mu_);
   // Queues `op` and waits until its transaction committed.
   Status WriteSync(Op op);
   // Runs `op` on the writer thread outside any batch (for loading at start-up) and waits.
@@ -81,11 +83,11 @@ class StateDb {
   const size_t max_queued_;
   std::unique_ptr<storage::Database> db_;
   Conn conn_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable room_cv_;  // the writer took a batch
-  std::deque<Item> queue_;  // GUARDED_BY(mu_)
-  bool closed_ = false;     // GUARDED_BY(mu_)
+  Mutex mu_;  // the queue only; never held while an operation runs
+  CondVar cv_;
+  CondVar room_cv_;  // the writer took a batch
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -25,6 +25,8 @@ bool IsV1(const config::PagerdutyConfig& cfg) {
 
 std::string EventAction(const Notification& n) {
   if (n.kind == EventKind::kAcknowledge) return "acknowledge";
+  // An acknowledged alert of the group still fires: the incident stays open.
+  if (!n.acknowledged.empty()) return "trigger";
   for (const auto& a : n.alerts) {
     if (!a->ResolvedAt(n.now)) return "trigger";
   }

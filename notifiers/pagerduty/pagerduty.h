@@ -6,7 +6,8 @@
 //    payload:{summary (description, <= 1024 runes), source (default: client), severity
 //    (default "error"), class, component, group, custom_details: details},
 //    client, client_url, images, links}
-// event_action is "resolve" only when every alert of the group is resolved. 429 and 5xx are
+// event_action is "resolve" only when every alert of the group is resolved (acknowledged
+// alerts that still fire, Notification::acknowledged, count as firing). 429 and 5xx are
 // retried, other 4xx are not.
 //
 // Events API v1 (service_key / service_key_file): {service_key, incident_key: the same hash,

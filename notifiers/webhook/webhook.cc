@@ -67,9 +67,10 @@ class WebhookNotifier final : public Notifier {
 
 std::string WebhookPayload(const Notification& n, uint64_t max_alerts) {
   std::span<const AlertPtr> alerts(n.alerts);
-  uint64_t truncated = 0;
+  // Acknowledged firing alerts are left out of the list: counted as truncated.
+  uint64_t truncated = n.acknowledged.size();
   if (max_alerts != 0 && alerts.size() > max_alerts) {
-    truncated = alerts.size() - max_alerts;
+    truncated += alerts.size() - max_alerts;
     alerts = alerts.first(max_alerts);
   }
   const auto d = internal::MakeTemplateData(n, alerts);

@@ -7,6 +7,8 @@
 // commonAnnotations, externalURL, version:"4", groupKey, truncatedAlerts}. `max_alerts` keeps
 // the first N alerts in the order the router gives them (Alertmanager's order) and counts the
 // rest in truncatedAlerts; status and common labels are computed over the kept alerts.
+// Acknowledged firing alerts (Notification::acknowledged) are not listed: they count in
+// truncatedAlerts and keep `status` "firing".
 // An acknowledgement notice (EventKind::kAcknowledge, only with send_acknowledged) is the same
 // payload with two more keys: "acknowledgedBy" and "ackComment"; `status` stays what the
 // alerts say (firing), so receivers that only know v4 still parse it.

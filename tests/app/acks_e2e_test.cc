@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/app/sink_records.h"
 #include "tests/support/process.h"
 
 using namespace alertd::testing;
@@ -20,41 +21,10 @@ using json = nlohmann::json;
 
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The sink's records, read from its JSON-lines file.
-struct Record {
-  double t;
-  std::string kind, path;
-  json body;
-  // "pagerduty trigger", "webhook /leads firing", "email managers@example.org", ...
-  std::string What() const {
-    if (kind == "pagerduty") return "pagerduty " + body.value("event_action", "");
-    if (kind == "slack") return "slack";
-    if (kind == "email") return "email " + body["to"][0].get<std::string>();
-    return "webhook " + path + " " + body.value("status", "");
-  }
-};
-
-std::vector<Record> ReadRecords(const std::string& path) {
-  std::vector<Record> out;
-  std::istringstream in(ReadFile(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = json::parse(line, nullptr, false);
-    if (j.is_discarded()) continue;  // a line being written
-    out.push_back(Record{j["t"].get<double>(), j["kind"], j["path"], j["body"]});
-  }
-  return out;
-}
-
-std::string Describe(const std::vector<Record>& rs) {
-  std::string s;
-  for (const auto& r : rs) s += std::to_string(r.t) + " " + r.What() + "\n";
-  return s;
-}
+double Now() { return UnixNow(); }
+using Record = SinkRecord;
+std::vector<Record> ReadRecords(const std::string& path) { return ReadSinkRecords(path); }
+std::string Describe(const std::vector<Record>& rs) { return DescribeSinkRecords(rs); }
 
 struct Stack {
   std::string dir = MakeTempDir("alertd-e2e");

@@ -328,6 +328,9 @@ TEST_CASE("alertd's own keys are validated with positions") {
       {"step without after",
        "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n    steps:\n      - receivers: [a]\n",
        "escalation step: missing after", 6},
+      {"policy whose round has no duration repeats all at once",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n    steps:\n      - after: 0s\n        receivers: [a]\n    repeat: 3\n",
+       "escalation policy \"p\": repeat: 3 needs a round longer than 0s (a step with a positive after)", 8},
       {"bad datasource url", "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: localhost:9090\n",
        "url must start with http:// or https://", 4},
       {"bad listen", "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  listen: nowhere\n",
@@ -392,6 +395,27 @@ TEST_CASE("server limits, max_connections and the datasource response cap load, 
   CHECK(res.config->server.limits.max_label_set_bytes == 7);
   CHECK(res.config->datasource.max_response_bytes == 4096);
   CHECK(res.config->datasource.timeout == 3s);
+}
+
+TEST_CASE("an escalation policy of zero-length rounds is refused at the repeat key; one round is not") {
+  auto bad = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n"
+      "    steps:\n      - after: 0s\n        receivers: [a]\n      - after: 0s\n"
+      "        receivers: [a]\n    repeat: 2\n");
+  REQUIRE_FALSE(bad.ok());
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0].pos.line == 10);
+  CHECK(bad.errors[0].pos.column == 13);
+  CHECK(bad.ErrorText().find("alertd.yml:10:13") != std::string::npos);
+  // Without repeat, steps at 0s fire once at the first notification; a positive step makes
+  // every round last.
+  CHECK(Load("route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n"
+             "    steps:\n      - after: 0s\n        receivers: [a]\n")
+            .ok());
+  CHECK(Load("route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n"
+             "    steps:\n      - after: 0s\n        receivers: [a]\n      - after: 1m\n"
+             "        receivers: [a]\n    repeat: 5\n")
+            .ok());
 }
 
 TEST_CASE("errors from rule files name the rule file, and every error is reported") {

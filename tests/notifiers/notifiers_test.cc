@@ -521,6 +521,39 @@ TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 sc
   }
 }
 
+TEST_CASE("acknowledged firing alerts keep a notification firing: status, event_action, "
+          "truncatedAlerts") {
+  Deps deps = TestDeps();
+  config::PagerdutyConfig p;
+  p.routing_key = "rk-123";
+  p.url = "http://127.0.0.1:1/unused";
+  // b resolved; a still fires but is acknowledged, so it is not listed.
+  Notification n = DiskFullNotification("team", kNow);
+  auto acked = n.alerts[0];
+  auto b = std::make_shared<Alert>(*n.alerts[1]);
+  b->ends_at = T("2024-01-01T00:30:00Z");
+  n.alerts = {b};
+  n.notification_reason = "some alerts resolved";
+  Notification without = n;
+  n.acknowledged = {acked};
+
+  json pd = json::parse(PagerdutyPayload(p, deps, n, "rk"));
+  CHECK(pd["event_action"] == "trigger");
+  CHECK(json::parse(PagerdutyPayload(p, deps, without, "rk"))["event_action"] == "resolve");
+  json wh = json::parse(WebhookPayload(n, 0));
+  CHECK(wh["status"] == "firing");
+  CHECK(wh["truncatedAlerts"] == 1);
+  CHECK(wh["alerts"].size() == 1);
+  CHECK(wh["alerts"][0]["status"] == "resolved");
+  // With max_alerts the acknowledged ones add to what was cut.
+  Notification two = n;
+  two.alerts.push_back(n.alerts[0]);
+  CHECK(json::parse(WebhookPayload(two, 1))["truncatedAlerts"] == 2);
+  json plain = json::parse(WebhookPayload(without, 0));
+  CHECK(plain["status"] == "resolved");
+  CHECK(plain["truncatedAlerts"] == 0);
+}
+
 }  // namespace
 }  // namespace alertd::notifiers
 

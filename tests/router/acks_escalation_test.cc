@@ -6,10 +6,14 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "router/acks.h"
 #include "router/escalation.h"
 #include "router/router.h"
+#include "notifiers/webhook/webhook.h"
 #include "router/state_db.h"
 #include "storage/db.h"
 #include "tests/router/harness.h"
@@ -30,6 +34,17 @@ struct Delivery {
   std::string by;
   std::vector<std::string> firing;
   std::vector<std::string> resolved;
+  std::string reason;
+  // What the webhook payload of this notification says (status of the group, alerts left
+  // out of the list).
+  std::string status;
+  int truncated = 0;
+  bool failed = false;  // the integration answered with an error (not delivered)
+  // With the reason, the payload status and truncatedAlerts.
+  std::string Detail() const {
+    return String() + " [" + reason + "] " + status + " truncated=" + std::to_string(truncated) +
+           (failed ? " (failed)" : "");
+  }
   std::string String() const {
     std::string s = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(at).count()) +
                     "s " + receiver + "/" + integration + " " + kind;
@@ -42,6 +57,7 @@ struct Delivery {
 struct Log {
   std::mutex mu;
   std::vector<Delivery> got;
+  std::set<std::string> failing;  // receivers whose integrations answer 400 (not retried)
   std::vector<Delivery> Take() {
     std::lock_guard l(mu);
     auto out = std::move(got);
@@ -74,8 +90,19 @@ class RecordingNotifier final : public notifiers::Notifier {
       std::string name(a->labels.Get("name"));
       (a->ResolvedAt(n.now) ? d.resolved : d.firing).push_back(name);
     }
+    d.reason = n.notification_reason;
+    const auto payload = nlohmann::json::parse(notifiers::WebhookPayload(n, 0));
+    d.status = payload["status"].get<std::string>();
+    d.truncated = payload["truncatedAlerts"].get<int>();
     std::lock_guard l(log_->mu);
-    log_->got.push_back(std::move(d));
+    d.failed = log_->failing.count(n.receiver) > 0;
+    log_->got.push_back(d);
+    if (d.failed) {
+      notifiers::NotifyResult r;
+      r.status = Status::InvalidArgument("unexpected status code 400");
+      r.http_status = 400;
+      return r;
+    }
     return {};
   }
 
@@ -166,8 +193,21 @@ class Harness {
   void AdvanceTo(Duration since_start) { scheduler.AdvanceTo(start_ + since_start); }
   std::vector<std::string> Take() {
     std::vector<std::string> out;
-    for (const auto& d : log.Take()) out.push_back(d.String());
+    for (const auto& d : log.Take()) {
+      if (!d.failed) out.push_back(d.String());
+    }
     return out;
+  }
+  // Every attempt, failed ones included, with Delivery::Detail.
+  std::vector<std::string> TakeDetails() {
+    std::vector<std::string> out;
+    for (const auto& d : log.Take()) out.push_back(d.Detail());
+    return out;
+  }
+  void Reload(const std::string& yaml) {
+    Status s = router->ApplyConfig(ParseConfig(yaml));
+    INFO(s.message());
+    REQUIRE(s.ok());
   }
 
   Time start_;
@@ -521,5 +561,318 @@ TEST_CASE("escalation state survives a restart on the same database") {
     h.router.reset();
     state.Close();
   }
+  RemoveTree(dir);
+}
+
+namespace {
+
+// The deliveries to step receivers (leads, managers), failed attempts included.
+std::vector<std::string> StepAttempts(Harness& h) {
+  std::vector<std::string> out;
+  for (const auto& d : h.log.Take()) {
+    if (d.receiver == "leads" || d.receiver == "managers") out.push_back(d.String());
+  }
+  return out;
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("escalation starts at the first flush and its steps fire on time when deliveries fail") {
+  struct Row {
+    const char* name;
+    std::set<std::string> failing;
+  };
+  const std::vector<Row> rows = {
+      {"the primary receiver answers 400", {"primary"}},
+      {"every receiver answers 400", {"primary", "leads", "managers"}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    Harness h(Config(kTwoSteps));
+    h.log.failing = row.failing;
+    h.Post("a");
+    h.AdvanceTo(20min);
+    CHECK(J(StepAttempts(h)) == J(std::vector<std::string>{"130s leads/webhook alerts +a",
+                                                           "310s managers/webhook alerts +a"}));
+    CHECK(h.router->escalations().size() == 1);
+  }
+}
+
+TEST_CASE("a reload that adds a policy to a group already notified starts it at the next flush") {
+  std::string without = Config(kTwoSteps);
+  const std::string route_line = "  escalation: esc\n";
+  without.erase(without.find(route_line), route_line.size());
+  Harness h(without);
+  h.Post("a");
+  h.AdvanceTo(30s);
+  CHECK(J(Only(h.Take(), "webhook")) == J(std::vector<std::string>{"10s primary/webhook alerts +a"}));
+  // The rebuilt group flushes at once (its alert is older than group_wait); the notification
+  // log suppresses the send, the policy starts anyway.
+  h.Reload(Config(kTwoSteps));
+  h.Post("a");  // the store hands the new dispatcher its alerts
+  h.AdvanceTo(20min);
+  auto got = h.Take();
+  for (const auto& s : got) CHECK_FALSE(StartsWith(s, "30s "));
+  std::vector<std::string> steps;
+  for (const auto& s : got) {
+    if (s.find(" leads/") != std::string::npos || s.find(" managers/") != std::string::npos) {
+      steps.push_back(s);
+    }
+  }
+  CHECK(J(steps) == J(std::vector<std::string>{"150s leads/webhook alerts +a",
+                                               "330s managers/webhook alerts +a"}));
+}
+
+TEST_CASE("an acknowledged firing alert keeps the group firing when its sibling resolves") {
+  Harness h(Config(kNeverSteps));
+  h.Post("a");
+  h.Post("b");
+  h.AdvanceTo(10s);
+  h.Take();
+  REQUIRE(h.Ack("a").ok());
+  h.Take();
+  h.AdvanceTo(30s);
+  h.Resolve("b");
+  h.AdvanceTo(70s);
+  // Every integration hears of b's resolve with the group still firing (PagerDuty: trigger,
+  // never resolve); the acknowledged alert is counted as left out of the list.
+  CHECK(J(h.TakeDetails()) ==
+        J(std::vector<std::string>{
+            "70s primary/webhook alerts -b [some alerts resolved] firing truncated=1",
+            "70s primary/slack alerts -b [some alerts resolved] firing truncated=1",
+            "70s primary/pagerduty alerts -b [some alerts resolved] firing truncated=1"}));
+  // Repeats leave the acknowledged alert out: nothing is sent.
+  h.AdvanceTo(12min);
+  CHECK(h.TakeDetails().empty());
+  h.Resolve("a");
+  h.AdvanceTo(13min);
+  CHECK(J(h.TakeDetails()) ==
+        J(std::vector<std::string>{
+            "730s primary/webhook alerts -a [all alerts resolved] resolved truncated=0",
+            "730s primary/slack alerts -a [all alerts resolved] resolved truncated=0",
+            "730s primary/pagerduty alerts -a [all alerts resolved] resolved truncated=0"}));
+}
+
+TEST_CASE("an ack that ends while its alert fires re-notifies the receivers at once") {
+  struct Row {
+    const char* name;
+    Duration expires_in;
+    std::function<void(Harness&)> end;  // ends the ack made at 60s
+    const char* at;
+    const char* reason;
+  };
+  const std::vector<Row> rows = {
+      {"taken back", Duration::zero(),
+       [](Harness& h) {
+         h.AdvanceTo(100s);
+         REQUIRE(h.router->Unacknowledge(h.Fp("a")).ok());
+       },
+       "100s", "acknowledgement taken back"},
+      {"expires", 2min, [](Harness& h) { h.AdvanceTo(180s); }, "180s",
+       "acknowledgement expired"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    Harness h(Config(kNeverSteps));
+    h.Post("a");
+    h.AdvanceTo(60s);
+    h.Take();
+    REQUIRE(h.Ack("a", row.expires_in).ok());
+    h.Take();
+    row.end(h);
+    const std::string at = row.at, reason = row.reason;
+    CHECK(J(h.TakeDetails()) ==
+          J(std::vector<std::string>{
+              at + " primary/webhook alerts +a [" + reason + "] firing truncated=0",
+              at + " primary/slack alerts +a [" + reason + "] firing truncated=0",
+              at + " primary/pagerduty alerts +a [" + reason + "] firing truncated=0"}));
+    // Nothing more until repeat_interval counts from that notification.
+    h.AdvanceTo(7min);
+    CHECK(h.TakeDetails().empty());
+  }
+}
+
+namespace {
+
+// The page route is a child of the root, matching team="ops".
+std::string RoutesConfig(const std::string& children) {
+  return R"(
+route:
+  receiver: primary
+  group_by: [team]
+  group_wait: 10s
+  group_interval: 1m
+  repeat_interval: 5m
+  routes:
+)" + children + R"(
+receivers:
+  - name: primary
+    webhook_configs: [{url: 'http://x/', send_resolved: true}]
+  - name: leads
+    webhook_configs: [{url: 'http://x/', send_resolved: true}]
+  - name: managers
+    webhook_configs: [{url: 'http://x/', send_resolved: true}]
+escalation_policies:
+  - name: esc
+)" + kTwoSteps + R"(  - name: other
+    steps:
+      - after: 1m
+        receivers: [managers]
+)";
+}
+
+const std::string kOps = "    - matchers: ['team=\"ops\"']\n      escalation: esc\n";
+const std::string kDb = "    - matchers: ['team=\"db\"']\n      receiver: leads\n";
+const std::string kOpsPlain = "    - matchers: ['team=\"ops\"']\n";
+const std::string kOpsOther = "    - matchers: ['team=\"ops\"']\n      escalation: other\n";
+const std::string kOpsRoute = "{}/{team=\"ops\"}";
+const std::string kOpsGroup = "{}/{team=\"ops\"}:{team=\"ops\"}";
+
+int64_t EscalationRows(router::StateDb& state) {
+  int64_t n = -1;
+  REQUIRE(state.Query("SELECT count(*) FROM escalations", [&](const storage::Statement& q) {
+                 n = q.ColumnInt64(0);
+                 return Status::Ok();
+               }).ok());
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a reload keeps the escalations of routes that still exist, by route key, and ends others") {
+  struct Row {
+    const char* name;
+    std::string children;  // after the reload at 60s
+    std::vector<std::string> want;
+    size_t running_after_reload;
+    std::string final_policy;  // the group's escalation at the end ("": none)
+    Duration final_start;
+  };
+  const std::vector<Row> rows = {
+      {"a new sibling renumbers the route: the escalation goes on",
+       kDb + kOps,
+       {"130s leads/webhook alerts +a", "310s managers/webhook alerts +a"},
+       1,
+       "esc",
+       10s},
+      {"the route is gone", kDb, {}, 0, "", {}},
+      {"the route no longer escalates", kOpsPlain, {}, 0, "", {}},
+      // The old one ends; the new policy starts at the group's next flush (its 70s tick).
+      {"the route escalates with another policy",
+       kOpsOther,
+       {"130s managers/webhook alerts +a"},
+       0,
+       "other",
+       70s},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    const std::string dir = MakeTempDir("alertd-esc-reload");
+    auto db = storage::Database::Open(dir + "/state.db");
+    REQUIRE(db.ok());
+    router::StateDb state(std::move(*db));
+    Harness h(RoutesConfig(kOps), &state);
+    h.Post("a");
+    RunWithCommits(h, state, 60s);
+    auto st = h.router->escalations().Get(kOpsRoute, kOpsGroup);
+    REQUIRE(st.has_value());
+    CHECK(st->started_at == T0() + 10s);
+    CHECK(EscalationRows(state) == 1);
+    h.Reload(RoutesConfig(row.children));
+    h.Post("a");  // the store hands the new dispatcher its alerts
+    CHECK(h.router->escalations().size() == row.running_after_reload);
+    RunWithCommits(h, state, 20min);
+    std::vector<std::string> steps;
+    for (const auto& s : h.Take()) {
+      if (s.find(" leads/") != std::string::npos || s.find(" managers/") != std::string::npos) {
+        steps.push_back(s);
+      }
+    }
+    CHECK(J(steps) == J(row.want));
+    auto after = h.router->escalations().Get(kOpsRoute, kOpsGroup);
+    if (!row.final_policy.empty()) {
+      REQUIRE(after.has_value());
+      CHECK(after->policy == row.final_policy);
+      CHECK(after->started_at == T0() + row.final_start);
+      CHECK(EscalationRows(state) == 1);
+    } else {
+      // Ended in memory and in the database.
+      CHECK_FALSE(after.has_value());
+      CHECK(h.router->escalations().size() == 0);
+      CHECK(EscalationRows(state) == 0);
+    }
+    h.router->Stop();
+    h.router.reset();
+    state.Close();
+    RemoveTree(dir);
+  }
+}
+
+TEST_CASE("a step whose commit is pending when its group resolves is not sent without its resolve") {
+  const std::string dir = MakeTempDir("alertd-esc-race");
+  auto db = storage::Database::Open(dir + "/state.db");
+  REQUIRE(db.ok());
+  router::StateDb state(std::move(*db));
+  Harness h(Config(kTwoSteps), &state);
+  h.Post("a");
+  RunWithCommits(h, state, 2min);
+  {
+    // The first step falls due at 130s; its commit waits behind the gate while the alert
+    // resolves and the group's resolve notification goes out at the 190s tick.
+    WriterGate gate(&state);
+    h.AdvanceTo(130s);
+    h.AdvanceTo(135s);
+    h.Resolve("a");
+    h.AdvanceTo(190s);
+  }
+  REQUIRE(state.WriteSync([](router::StateDb::Conn&) { return Status::Ok(); }).ok());
+  RunWithCommits(h, state, 20min);
+  const auto got = h.Take();
+  const auto leads = Only(got, " leads/");
+  INFO(J(got));
+  // Either the step was not sent, or leads heard the resolve after it.
+  CHECK((leads.empty() || leads.back().find("-a") != std::string::npos));
+  CHECK(h.router->escalations().size() == 0);
+  h.router->Stop();
+  h.router.reset();
+  state.Close();
+  RemoveTree(dir);
+}
+
+TEST_CASE("an escalation persisted under its route's index-based id is moved to the route key") {
+  const std::string dir = MakeTempDir("alertd-esc-legacy");
+  auto db = storage::Database::Open(dir + "/state.db");
+  REQUIRE(db.ok());
+  router::StateDb state(std::move(*db));
+  // As an earlier alertd wrote it: the route's id, its key and sibling index.
+  REQUIRE(state.WriteSync([](router::StateDb::Conn& c) {
+               return c.db().Exec(
+                   "INSERT INTO escalations (route_id, group_key, policy, started_at, round, "
+                   "round_start, next_step, notified) VALUES ('{}/{team=\"ops\"}/0', "
+                   "'{}/{team=\"ops\"}:{team=\"ops\"}', 'esc', " +
+                   std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, " +
+                   std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, '[]')");
+             }).ok());
+  Harness h(RoutesConfig(kOps), &state, T0(), T0() + 60s);
+  auto st = h.router->escalations().Get(kOpsRoute, kOpsGroup);
+  REQUIRE(st.has_value());
+  CHECK(st->started_at == T0() + 10s);
+  h.Post("a", std::nullopt, T0());
+  RunWithCommits(h, state, 20min);
+  std::vector<std::string> route_ids;
+  REQUIRE(state.Query("SELECT route_id FROM escalations", [&](const storage::Statement& q) {
+                 route_ids.emplace_back(q.ColumnText(0));
+                 return Status::Ok();
+               }).ok());
+  CHECK(route_ids == std::vector<std::string>{kOpsRoute});
+  // Its steps keep their times (counted from 10s).
+  CHECK(J(Only(h.Take(), " leads/")) == J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
+  h.router->Stop();
+  h.router.reset();
+  state.Close();
   RemoveTree(dir);
 }

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "core/scheduler.h"
 #include "notifiers/notifier.h"
 #include "router/router.h"
+#include "router/state_db.h"
 #include "tests/fakes/fake_scheduler.h"
 
 namespace alertd::testing {
@@ -75,6 +77,32 @@ class FakeNotifier final : public notifiers::Notifier {
   const FakeClock* clock_;
   bool send_resolved_;
   int index_;
+};
+
+// Holds the state writer's thread inside one operation until Release(), so what is queued
+// meanwhile lands in one later batch.
+class WriterGate {
+ public:
+  explicit WriterGate(router::StateDb* db) {
+    std::promise<void> started;
+    auto started_f = started.get_future();
+    auto release = release_.get_future().share();
+    db->Write([&started, release](router::StateDb::Conn&) {
+      started.set_value();
+      release.wait();
+      return Status::Ok();
+    });
+    started_f.wait();
+  }
+  ~WriterGate() { Release(); }
+  void Release() {
+    if (!released_) release_.set_value();
+    released_ = true;
+  }
+
+ private:
+  std::promise<void> release_;
+  bool released_ = false;
 };
 
 inline std::shared_ptr<const config::Config> ParseConfig(const std::string& yaml) {
