@@ -86,6 +86,13 @@ class Escalations {
                                     const std::string& group_key) const;
   // The group has no firing alerts left and its resolve notifications were delivered.
   void End(const std::string& route_id, const std::string& group_key);
+  // A person ended the escalation elsewhere (PagerDuty resolved the incident): no further step
+  // fires. The state is kept, with every round counted as run (and persisted), so the group's
+  // next flush does not start the policy again and Notified() still lists the step
+  // receivers; End() forgets it once the group resolves. Returns false when the group has no
+  // escalation or it had already run every round.
+  bool Finish(const std::string& route_id, const std::string& group_key,
+              std::string_view reason);
 
   std::optional<EscalationState> Get(const std::string& route_id,
                                      const std::string& group_key) const;
