@@ -9,6 +9,8 @@
 //   - POST /api/v2/alerts and the webhook receiver (POST /api/v1/webhook/alertmanager) need
 //     a token only with `protect_alert_posts: true`, so Prometheus and Alertmanager senders
 //     keep working unchanged by default.
+//   - The integration callbacks (POST /api/v1/integrations/pagerduty and .../slack) never
+//     need a token: PagerDuty and Slack sign each request instead (api/integrations.h).
 //   - Reads (GET, HEAD) need a token only with `protect_reads: true`. /-/healthy and
 //     /-/ready stay open always: probes carry no credentials and learn nothing from them.
 // A request that needs a token and has none, or a wrong one, gets 401 with a JSON error and

@@ -12,6 +12,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterMetrics(router, ctx);
   RegisterReload(router, ctx);
   RegisterAcksV1(router, ctx);
+  RegisterIntegrations(router, ctx);
   if (ctx.auth) router.SetGuard(MakeAuthGuard(ctx.auth));
   if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));
 }
