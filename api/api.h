@@ -21,6 +21,7 @@
 #include "core/metrics.h"
 #include "core/scheduler.h"
 #include "router/acks.h"
+#include "router/group_acks.h"
 #include "router/silences.h"
 #include "storage/alert_store.h"
 
@@ -50,6 +51,9 @@ struct ApiContext {
   // Acknowledgements (the router); null: the ack endpoints answer 503 and alerts show
   // "ack": null.
   router::AckService* acks = nullptr;
+  // Group-wide acks for the integration callbacks (PagerDuty webhooks, Slack buttons; the
+  // router). Null: those endpoints answer 503 once a request's signature verified.
+  router::GroupAckService* group_acks = nullptr;
   // /-/ready answers 200 only when this returns true (unset: always ready).
   std::function<bool()> ready;
   VersionInfo version;
@@ -99,6 +103,10 @@ Router::Observer MakeHttpMetricsObserver(MetricsRegistry* registry);
 void RegisterReload(Router& router, const ApiContext& ctx);
 // POST/DELETE /api/v1/alerts/{fingerprint}/ack, POST/GET /api/v1/acks (api/acks_v1.cc).
 void RegisterAcksV1(Router& router, const ApiContext& ctx);
+// POST /api/v1/integrations/pagerduty and /api/v1/integrations/slack: acks, un-acks and ended
+// escalations from PagerDuty v3 webhooks and Slack's Acknowledge button, verified by their
+// signatures (api/integrations.h, api/integrations.cc).
+void RegisterIntegrations(Router& router, const ApiContext& ctx);
 // An alert's "ack" value as GET /api/v2/alerts and /api/v1/alerts show it:
 // {"by","comment","at","expiresAt"} or null (api/acks_v1.cc).
 void AppendAlertAckJson(std::string* out, const std::optional<router::Ack>& ack);

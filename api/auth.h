@@ -10,6 +10,8 @@
 //   - Alert intake (POST /api/v2/alerts, the webhook receiver) needs a token only with
 //     `protect_alert_posts: true`, so Prometheus and Alertmanager senders keep working
 //     unchanged by default.
+//   - The integration callbacks (POST /api/v1/integrations/pagerduty and .../slack) never
+//     need a token: PagerDuty and Slack sign each request instead (api/integrations.h).
 //   - Reads (GET, HEAD) need a token only with `protect_reads: true`. /-/healthy and
 //     /-/ready stay open always: probes carry no credentials and learn nothing from them.
 //   - Where a token is needed, it must also hold the route's role (`roles:`; a token without

@@ -13,6 +13,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterMetrics(router, ctx);
   RegisterReload(router, ctx);
   RegisterAcksV1(router, ctx);
+  RegisterIntegrations(router, ctx);
   router.SetGuard(MakeAccessGuard(ctx.auth));
   if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));
 }

@@ -384,6 +384,7 @@ int RunDaemon(const DaemonOptions& opts) {
 
   ctx.silences = &router_ptr->silences();
   ctx.acks = router_ptr.get();
+  ctx.group_acks = router_ptr.get();
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });

@@ -122,6 +122,10 @@ struct SlackConfig {
   std::vector<std::string> mrkdwn_in = {"fallback", "pretext", "text"};
   std::vector<SlackAction> actions;
   bool send_acknowledged = false;  // alertd: also notify "acknowledged by X"
+  // alertd: add an "Acknowledge" button (a Block Kit `actions` block) to notifications with
+  // firing alerts; a click comes back to POST /api/v1/integrations/slack (needs
+  // integrations.slack_signing_secret and a Slack app with interactivity pointing there).
+  bool ack_button = false;
 };
 
 struct EmailConfig {
@@ -318,6 +322,20 @@ struct ServerConfig {
   std::string tls_key_file;
 };
 
+// alertd: callbacks from the services people are paged through (`integrations:`). Each secret
+// may be given inline or as a `_file` (relative to the config file), read when the
+// configuration loads, so a reload picks up a rotated secret; at most one of the two. Unset:
+// that callback endpoint answers 404 and changes nothing.
+struct IntegrationsConfig {
+  // The signing secret of the PagerDuty v3 webhook subscription that posts to
+  // POST /api/v1/integrations/pagerduty (X-PagerDuty-Signature).
+  std::string pagerduty_webhook_secret;  // secret
+  std::string pagerduty_webhook_secret_file;
+  // The Slack app's signing secret, for POST /api/v1/integrations/slack (X-Slack-Signature).
+  std::string slack_signing_secret;  // secret
+  std::string slack_signing_secret_file;
+};
+
 struct EscalationStep {
   Duration after = 0s;
   std::vector<std::string> receivers;
@@ -371,6 +389,7 @@ struct Config {
   std::vector<RuleGroup> rule_groups;
   StorageConfig storage;
   ServerConfig server;
+  IntegrationsConfig integrations;
   std::vector<EscalationPolicy> escalation_policies;
 
   const Receiver* FindReceiver(std::string_view name) const;

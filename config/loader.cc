@@ -3,6 +3,7 @@
 // config/config.h. Every error carries file:line:col.
 #include <glob.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -169,6 +170,7 @@ class Loader {
       s.Finish();
     });
     m.Field("server", [&](const YAML::Node& n) { ReadServer(n, &cfg.server); });
+    m.Field("integrations", [&](const YAML::Node& n) { ReadIntegrations(n, &cfg.integrations); });
     m.Field("escalation_policies", [&](const YAML::Node& n) {
       ReadList(n, "escalation_policies", [&](const YAML::Node& r) {
         cfg.escalation_policies.push_back(ReadEscalationPolicy(r));
@@ -373,6 +375,7 @@ class Loader {
     m.Bool("link_names", &s.link_names);
     m.StringList("mrkdwn_in", &s.mrkdwn_in);
     m.Bool("send_acknowledged", &s.send_acknowledged);
+    m.Bool("ack_button", &s.ack_button);
     m.Field("fields", [&](const YAML::Node& v) { ReadList(v, "slack fields", [&](const YAML::Node& f) {
       SlackField sf;
       MapReader fm(c_, f, "slack field");
@@ -791,6 +794,49 @@ class Loader {
     m.Duration("for_grace_period", &e->for_grace_period);
     m.Finish();
     while (!e->external_url.empty() && e->external_url.back() == '/') e->external_url.pop_back();
+  }
+
+  // `integrations:`; each `_file` is read now into its secret (trailing whitespace dropped).
+  void ReadIntegrations(const YAML::Node& n, IntegrationsConfig* s) {
+    MapReader m(c_, n, "integrations");
+    struct Secret {
+      const char* key;
+      std::string* value;
+      std::string* file;
+    };
+    const Secret secrets[] = {
+        {"pagerduty_webhook_secret", &s->pagerduty_webhook_secret,
+         &s->pagerduty_webhook_secret_file},
+        {"slack_signing_secret", &s->slack_signing_secret, &s->slack_signing_secret_file},
+    };
+    for (const auto& sec : secrets) {
+      m.String(sec.key, sec.value);
+      m.String(std::string(sec.key) + "_file", sec.file);
+    }
+    m.Finish();
+    for (const auto& sec : secrets) {
+      const std::string key = sec.key;
+      if (!sec.value->empty() && !sec.file->empty()) {
+        c_.Error(n[key], "integrations: at most one of " + key + " & " + key +
+                             "_file must be configured");
+        continue;
+      }
+      if (sec.file->empty()) continue;
+      *sec.file = ResolvePath(dir_, *sec.file);
+      std::ifstream in(*sec.file, std::ios::binary);
+      std::stringstream text;
+      if (in) text << in.rdbuf();
+      std::string secret = text.str();
+      while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back())))
+        secret.pop_back();
+      if (!in) {
+        c_.Error(n[key + "_file"], "integrations: cannot read " + key + "_file " + *sec.file);
+      } else if (secret.empty()) {
+        c_.Error(n[key + "_file"], "integrations: " + key + "_file " + *sec.file + " is empty");
+      } else {
+        *sec.value = std::move(secret);
+      }
+    }
   }
 
   void ReadServer(const YAML::Node& n, ServerConfig* s) {

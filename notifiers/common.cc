@@ -81,6 +81,10 @@ std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated) {
   return std::string(s.substr(0, starts[n - 1])) + "\xE2\x80\xA6";  // "…"
 }
 
+}  // namespace alertd::notifiers::internal
+
+namespace alertd::notifiers {
+
 std::string GroupKeyHash(std::string_view group_key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -94,6 +98,10 @@ std::string GroupKeyHash(std::string_view group_key) {
   }
   return out;
 }
+
+}  // namespace alertd::notifiers
+
+namespace alertd::notifiers::internal {
 
 CompiledFields::CompiledFields(std::shared_ptr<const templating::TemplateSet> templates)
     : templates_(std::move(templates)) {}

@@ -39,8 +39,8 @@ void AppendJsonObject(std::string* out, const std::map<std::string, std::string>
 // notify.TruncateInRunes: at most `n` runes, the last one replaced by "…" when cut.
 std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated = nullptr);
 
-// notify.Key.Hash(): lower-case hex SHA-256 of the group key (PagerDuty's dedup_key).
-std::string GroupKeyHash(std::string_view group_key);
+// notify.Key.Hash() (notifier.h).
+using ::alertd::notifiers::GroupKeyHash;
 
 // A receiver's field texts, parsed once when the notifier is built so that each notification
 // only executes them. Keyed by the text itself, so callers keep passing the config strings.

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -65,6 +66,11 @@ class Notifier {
   // One delivery attempt. Blocks up to the integration's timeout. Never logs secrets.
   virtual NotifyResult Notify(const Notification& n) = 0;
 };
+
+// The name integrations give a group outside alertd: lower-case hex SHA-256 of the group key
+// (Alertmanager's notify.Key.Hash()). It is PagerDuty's dedup_key and the value of Slack's
+// Acknowledge button, so callbacks from those services name the group by it.
+std::string GroupKeyHash(std::string_view group_key);
 
 // A receiver's integrations, in config order (slack, email, webhook, pagerduty lists).
 // `index` is the position within its integration kind, as in Alertmanager's nflog key.

@@ -193,6 +193,26 @@ void Escalations::Reconcile(const RouteTree& routes) {
   }
 }
 
+bool Escalations::Finish(const std::string& route_key, const std::string& group_key,
+                         std::string_view reason) {
+  MutexLock l(mu_);
+  if (stopped_) return false;
+  auto it = entries_.find({route_key, group_key});
+  if (it == entries_.end()) return false;
+  Entry& e = it->second;
+  const config::EscalationPolicy* policy = host_->Policy(e.st.policy);
+  const int rounds_run = policy ? policy->repeat + 1 : 0;
+  if (e.st.round >= rounds_run) return false;
+  if (e.timer) scheduler_->Cancel(e.timer);
+  e.timer = 0;
+  // "Every round ran" is the state EvaluateLocked already stops at.
+  e.st.round = rounds_run;
+  e.st.next_step = 0;
+  spdlog::info("escalation: {} ended: {}", group_key, reason);
+  PersistLocked(e.st, nullptr);
+  return true;
+}
+
 std::optional<EscalationState> Escalations::Get(const std::string& route_key,
                                                 const std::string& group_key) const {
   MutexLock l(mu_);

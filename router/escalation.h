@@ -99,6 +99,13 @@ class Escalations {
   // Re-evaluates the group now: fires a waiting step that is due. No-op for unknown groups.
   void Check(const std::string& route_key, const std::string& group_key) EXCLUDES(mu_);
   void CheckAll() EXCLUDES(mu_);
+  // A person ended the escalation elsewhere (PagerDuty resolved the incident): no further step
+  // fires. The state is kept, with every round counted as run (and persisted), so the group's
+  // next flush does not start the policy again and Notified() still lists the step
+  // receivers; End() forgets it once the group resolves. Returns false when the group has no
+  // escalation or it had already run every round.
+  bool Finish(const std::string& route_key, const std::string& group_key,
+              std::string_view reason) EXCLUDES(mu_);
 
   // What a flush of the group needs to know, read once before its stages run: the step
   // receivers notified so far (they get the resolves) and how many step deliveries had

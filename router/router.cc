@@ -432,6 +432,86 @@ void Router::ScheduleAckExpiry(const Ack& a) {
   });
 }
 
+// ---------------------------------------------------------------- group acks (callbacks)
+
+std::vector<GroupView> Router::GroupsByDedupKey(std::string_view dedup_key) const {
+  std::vector<GroupView> out;
+  auto g = Current();
+  if (!g) return out;
+  // A hash per live group per callback: callbacks come at the pace people click, and a map
+  // kept beside the dispatcher's groups would have to follow every group's creation and
+  // removal.
+  for (auto& view : g->dispatcher->Groups()) {
+    if (notifiers::GroupKeyHash(view.key) == dedup_key) out.push_back(std::move(view));
+  }
+  return out;
+}
+
+Result<GroupAckOutcome> Router::AcknowledgeGroup(std::string_view dedup_key,
+                                                 const AckRequest& req) {
+  const Time now = deps_.clock->Now();
+  const auto views = GroupsByDedupKey(dedup_key);
+  if (views.empty()) return Status::NotFound("no group has dedup key " + std::string(dedup_key));
+  GroupAckOutcome out;
+  out.group_key = views.front().key;
+  std::map<uint64_t, std::shared_ptr<const Alert>> todo;
+  for (const auto& view : views) {
+    for (const auto& a : view.alerts) {
+      if (a->ResolvedAt(now) || acks_->CoveringAck(*a, now)) continue;
+      todo.emplace(a->Fingerprint(), a);
+    }
+  }
+  if (todo.empty()) return out;
+  std::vector<std::shared_ptr<const Alert>> alerts;
+  for (auto& [fp, a] : todo) alerts.push_back(std::move(a));
+  auto made = acks_->Add(alerts, req, now);
+  if (!made.ok()) return made.status();
+  AfterAcknowledged(*made, now);
+  out.acks = std::move(*made);
+  return out;
+}
+
+Result<GroupAckOutcome> Router::UnacknowledgeGroup(std::string_view dedup_key) {
+  const Time now = deps_.clock->Now();
+  const auto views = GroupsByDedupKey(dedup_key);
+  if (views.empty()) return Status::NotFound("no group has dedup key " + std::string(dedup_key));
+  GroupAckOutcome out;
+  out.group_key = views.front().key;
+  std::set<uint64_t> acked;
+  for (const auto& view : views) {
+    for (const auto& a : view.alerts) {
+      if (!a->ResolvedAt(now) && acks_->CoveringAck(*a, now)) acked.insert(a->Fingerprint());
+    }
+  }
+  std::vector<uint64_t> ended;
+  for (uint64_t fp : acked) {
+    auto a = acks_->End(fp, "deleted", now);
+    if (!a.ok()) {
+      if (a.status().code() == Status::Code::kNotFound) continue;  // ended meanwhile
+      if (!ended.empty()) AfterAcksEnded(ended);
+      return a.status();
+    }
+    spdlog::info("ack: {} ({}) acknowledgement by {} taken back", a->labels.Get("alertname"),
+                 FingerprintHex(fp), a->by);
+    ended.push_back(fp);
+    out.acks.push_back(std::move(*a));
+  }
+  if (!ended.empty()) AfterAcksEnded(ended);
+  return out;
+}
+
+Result<GroupAckOutcome> Router::EndEscalation(std::string_view dedup_key,
+                                              std::string_view reason) {
+  const auto views = GroupsByDedupKey(dedup_key);
+  if (views.empty()) return Status::NotFound("no group has dedup key " + std::string(dedup_key));
+  GroupAckOutcome out;
+  out.group_key = views.front().key;
+  for (const auto& view : views) {
+    if (escalations_->Finish(view.route->key, view.key, reason)) ++out.escalations_ended;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- escalations
 
 const config::EscalationPolicy* Router::Policy(const std::string& name) const {

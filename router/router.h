@@ -27,6 +27,7 @@
 #include "router/alert_status.h"
 #include "router/dispatcher.h"
 #include "router/escalation.h"
+#include "router/group_acks.h"
 #include "router/inhibit.h"
 #include "router/nflog.h"
 #include "router/pipeline.h"
@@ -74,7 +75,10 @@ struct RouterDeps {
 
 struct MaintenanceToken;
 
-class Router final : public AlertStatusProvider, public AckService, private Escalations::Host {
+class Router final : public AlertStatusProvider,
+                     public AckService,
+                     public GroupAckService,
+                     private Escalations::Host {
  public:
   // Loads silences, the notification log and group timers, builds everything for `cfg`,
   // subscribes to the store and groups its alerts. Every pointer in `deps` must outlive the
@@ -118,6 +122,13 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   std::vector<Ack> ListAcks(bool history) override;
   std::optional<Ack> AckOf(const Alert& alert) const override;
 
+  // GroupAckService (router/group_acks.h): acks from PagerDuty webhooks and Slack buttons.
+  Result<GroupAckOutcome> AcknowledgeGroup(std::string_view dedup_key,
+                                           const AckRequest& req) override;
+  Result<GroupAckOutcome> UnacknowledgeGroup(std::string_view dedup_key) override;
+  Result<GroupAckOutcome> EndEscalation(std::string_view dedup_key,
+                                        std::string_view reason) override;
+
  private:
   // Everything built from one configuration.
   struct Generation {
@@ -142,6 +153,9 @@ class Router final : public AlertStatusProvider, public AckService, private Esca
   // Ends acks whose alert resolved or which expired; `lookup` as Acknowledgements::Reconcile.
   void ReconcileAcks(const Acknowledgements::Lookup& lookup);
   void ScheduleAckExpiry(const Ack& a);
+  // The live groups whose dedup key (notifiers::GroupKeyHash of the group key) is `dedup_key`:
+  // usually one; routes with the same matchers share group keys, as in Alertmanager.
+  std::vector<GroupView> GroupsByDedupKey(std::string_view dedup_key) const;
 
   // Escalations::Host.
   const config::EscalationPolicy* Policy(const std::string& name) const override;

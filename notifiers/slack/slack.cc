@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "notifiers/common.h"
@@ -120,6 +121,20 @@ std::string BuildPayload(const config::SlackConfig& cfg, const Deps& deps,
   SetNonEmpty(req, "icon_emoji", t(cfg.icon_emoji));
   SetNonEmpty(req, "icon_url", t(cfg.icon_url));
   if (cfg.link_names) req["link_names"] = true;
+  // The Acknowledge button: a Block Kit actions block (Slack shows blocks above the
+  // attachments). Its value names the group as PagerDuty's dedup_key does; a click comes back
+  // to POST /api/v1/integrations/slack (api/integrations.cc).
+  const bool firing = std::any_of(n.alerts.begin(), n.alerts.end(),
+                                  [&](const AlertPtr& a) { return !a->ResolvedAt(n.now); });
+  if (cfg.ack_button && !ack && firing) {
+    Json button = {{"type", "button"},
+                   {"action_id", kAckActionId},
+                   {"text", {{"type", "plain_text"}, {"text", "Acknowledge"}}},
+                   {"style", "primary"},
+                   {"value", GroupKeyHash(n.group_key)}};
+    req["blocks"] = Json::array(
+        {{{"type", "actions"}, {"block_id", kAckActionId}, {"elements", Json::array({button})}}});
+  }
   req["attachments"] = Json::array({std::move(att)});
   internal::LogTemplateErrors("slack", n, t);
   if (template_errors != nullptr) *template_errors = t.errors();

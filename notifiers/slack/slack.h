@@ -13,6 +13,12 @@
 // shape with one attachment: title "Acknowledged by <who>: <rendered title>", text = the
 // comment, color "#439FE0", the configured title_link.
 //
+// With ack_button, a notification with firing alerts also carries a top-level Block Kit
+// `blocks: [{"type": "actions", "block_id": "alertd_ack", "elements": [{"type": "button",
+// "action_id": "alertd_ack", "text": "Acknowledge", "value": GroupKeyHash(group key)}]}]`
+// (notifier.h); Slack posts the click to the app's interactivity URL, which is alertd's
+// POST /api/v1/integrations/slack.
+//
 // Thread-safe (immutable after construction).
 #pragma once
 
@@ -24,6 +30,9 @@
 #include "notifiers/notifier.h"
 
 namespace alertd::notifiers {
+
+// The block_id and action_id of the Acknowledge button.
+inline constexpr const char* kAckActionId = "alertd_ack";
 
 Result<std::unique_ptr<Notifier>> NewSlackNotifier(const config::SlackConfig& cfg,
                                                    const Deps& deps);

@@ -361,6 +361,17 @@ TEST_CASE("alertd's own keys are validated with positions") {
       {"unknown limit",
        "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  limits:\n    max_labels: 10\n",
        "max_labels", 5},
+      {"integration secret inline and as a file",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nintegrations:\n  slack_signing_secret: x\n"
+       "  slack_signing_secret_file: s.txt\n",
+       "at most one of slack_signing_secret & slack_signing_secret_file", 4},
+      {"integration secret file missing",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nintegrations:\n"
+       "  pagerduty_webhook_secret_file: /nonexistent/pd.secret\n",
+       "cannot read pagerduty_webhook_secret_file /nonexistent/pd.secret", 4},
+      {"unknown integrations key",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nintegrations:\n  opsgenie_secret: x\n",
+       "opsgenie_secret", 4},
   };
   for (const auto& row : rows) {
     INFO(std::string(row.name));
@@ -449,5 +460,32 @@ TEST_CASE("alertd check-config exits 0 with a summary, 1 with every error") {
   CHECK(out.find(dir + "/bad.yml:4:1: config: unknown field \"bogus\"") != std::string::npos);
   CHECK(out.find("undefined receiver \"nope\"") != std::string::npos);
   CHECK(out.find("FAILED: 2 errors") != std::string::npos);
+  t::RemoveTree(dir);
+}
+
+TEST_CASE("integration secrets load inline or from files relative to the config, ack_button parses") {
+  const std::string dir = t::MakeTempDir("alertd-config-integrations");
+  t::WriteFile(dir + "/pd.secret", "pd-secret-from-file\n");
+  auto res = LoadConfigString(
+      "route: {receiver: a}\n"
+      "receivers:\n  - name: a\n    slack_configs: [{api_url: 'http://127.0.0.1:1/x', "
+      "ack_button: true}]\n"
+      "integrations:\n  pagerduty_webhook_secret_file: pd.secret\n"
+      "  slack_signing_secret: slack-inline\n",
+      dir + "/alertd.yml");
+  INFO(res.ErrorText());
+  REQUIRE(res.ok());
+  const auto& in = res.config->integrations;
+  CHECK(in.pagerduty_webhook_secret == "pd-secret-from-file");
+  CHECK(in.pagerduty_webhook_secret_file == dir + "/pd.secret");
+  CHECK(in.slack_signing_secret == "slack-inline");
+  CHECK(res.config->receivers[0].slack_configs[0].ack_button);
+  // Unset: both empty, and ack_button defaults to false.
+  auto plain = Load("route: {receiver: a}\nreceivers:\n  - name: a\n    slack_configs: "
+                    "[{api_url: 'http://127.0.0.1:1/x'}]\n");
+  REQUIRE(plain.ok());
+  CHECK(plain.config->integrations.pagerduty_webhook_secret.empty());
+  CHECK(plain.config->integrations.slack_signing_secret.empty());
+  CHECK_FALSE(plain.config->receivers[0].slack_configs[0].ack_button);
   t::RemoveTree(dir);
 }

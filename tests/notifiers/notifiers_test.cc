@@ -412,6 +412,41 @@ TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanage
     CHECK(a["attachments"][0]["title"] == "Acknowledged by alice: [FIRING:2] DiskFull (critical)");
     CHECK(a["attachments"][0]["text"] == "looking");
   }
+  SUBCASE("ack_button adds an Acknowledge button naming the group, for firing alerts only") {
+    config::SlackConfig with_button = s;
+    with_button.ack_button = true;
+    auto b = NewSlackNotifier(with_button, deps);
+    REQUIRE(b.ok());
+    REQUIRE((*b)->Notify(n).status.ok());
+    auto sent = sink.RequestsTo("/slack/x");
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[1]["errors"].empty());  // Block Kit limits checked by the sink
+    json p = json::parse(sent[1]["body"].get<std::string>());
+    REQUIRE(p["blocks"].size() == 1);
+    const json& block = p["blocks"][0];
+    CHECK(block["type"] == "actions");
+    CHECK(block["block_id"] == "alertd_ack");
+    const json& button = block["elements"][0];
+    CHECK(button["type"] == "button");
+    CHECK(button["action_id"] == "alertd_ack");
+    CHECK(button["text"]["text"] == "Acknowledge");
+    CHECK(button["value"] == GroupKeyHash(n.group_key));  // PagerDuty's dedup_key too
+    CHECK(p["attachments"].size() == 1);  // the attachment is unchanged
+    // Without the option, no blocks (Alertmanager's payload).
+    CHECK_FALSE(json::parse(SlackPayload(s, deps, n)).contains("blocks"));
+    // Nothing to acknowledge in a resolved notification or an acknowledgement notice.
+    Notification resolved = n;
+    for (auto& a : resolved.alerts) {
+      auto copy = std::make_shared<Alert>(*a);
+      copy->ends_at = T("2024-01-01T00:30:00Z");
+      a = copy;
+    }
+    CHECK_FALSE(json::parse(SlackPayload(with_button, deps, resolved)).contains("blocks"));
+    Notification ack = n;
+    ack.kind = EventKind::kAcknowledge;
+    ack.acknowledged_by = "alice";
+    CHECK_FALSE(json::parse(SlackPayload(with_button, deps, ack)).contains("blocks"));
+  }
   SUBCASE("an error answer from Slack is final") {
     config::SlackConfig bad = s;
     bad.api_url = sink.url() + "/bad/slack";

@@ -874,5 +874,115 @@ TEST_CASE("an escalation persisted under its route's index-based id is moved to 
   h.router->Stop();
   h.router.reset();
   state.Close();
+
+TEST_CASE("group acks by dedup key: every firing alert, existing acks kept, take back resumes") {
+  Harness h(Config(kTwoSteps));
+  h.Post("a");
+  h.Post("b");
+  h.AdvanceTo(1min);
+  h.Take();
+  const std::string dedup = notifiers::GroupKeyHash("{}:{team=\"ops\"}");
+  router::AckRequest req;
+  req.by = "Tenex Engineer";
+  req.comment = "via PagerDuty";
+
+  // An unknown dedup key changes nothing.
+  auto unknown = h.router->AcknowledgeGroup(std::string(64, '0'), req);
+  CHECK(unknown.status().code() == Status::Code::kNotFound);
+  CHECK(h.router->UnacknowledgeGroup(std::string(64, '0')).status().code() ==
+        Status::Code::kNotFound);
+  CHECK(h.router->EndEscalation("nope", "test").status().code() == Status::Code::kNotFound);
+  CHECK(h.router->ListAcks(false).empty());
+
+  // a was acknowledged by a person already: that ack stays; b gets the group ack.
+  REQUIRE(h.Ack("a").ok());
+  h.Take();
+  auto got = h.router->AcknowledgeGroup(dedup, req);
+  REQUIRE_MESSAGE(got.ok(), got.status().message());
+  CHECK(got->group_key == "{}:{team=\"ops\"}");
+  REQUIRE(got->acks.size() == 1);
+  CHECK(got->acks[0].fingerprint == h.Fp("b"));
+  const auto acks = h.router->ListAcks(false);
+  REQUIRE(acks.size() == 2);
+  for (const auto& a : acks) {
+    CHECK(a.by == (a.fingerprint == h.Fp("a") ? "alice" : "Tenex Engineer"));
+  }
+  // The whole group is acknowledged now: PagerDuty gets `acknowledge` by the group ack's author.
+  auto events = h.log.Take();
+  bool pd_ack = false;
+  for (const auto& d : events) {
+    pd_ack |= d.integration == "pagerduty" && d.kind == "acknowledge" && d.by == "Tenex Engineer";
+  }
+  CHECK(pd_ack);
+  // Acknowledging again finds nothing left to acknowledge.
+  auto again = h.router->AcknowledgeGroup(dedup, req);
+  REQUIRE(again.ok());
+  CHECK(again->acks.empty());
+  // The escalation waits: the 2m step does not fire.
+  h.AdvanceTo(3min);
+  CHECK(Only(h.Take(), "leads").empty());
+
+  // Un-acknowledged in PagerDuty: every ack of the group ends, and the overdue step fires now.
+  auto back = h.router->UnacknowledgeGroup(dedup);
+  REQUIRE(back.ok());
+  CHECK(back->acks.size() == 2);
+  CHECK(h.router->ListAcks(false).empty());
+  CHECK(J(Only(h.Take(), "leads")) ==
+        J(std::vector<std::string>{"180s leads/webhook alerts +a +b"}));
+}
+
+TEST_CASE("ending a group's escalation: no more steps until it resolves, then a re-fire escalates") {
+  const std::string dir = MakeTempDir("alertd-esc-end");
+  const std::string path = dir + "/state.db";
+  const std::string key = "{}:{team=\"ops\"}";
+  const std::string dedup = notifiers::GroupKeyHash(key);
+  {
+    auto db = storage::Database::Open(path);
+    REQUIRE(db.ok());
+    router::StateDb state(std::move(*db));
+    Harness h(Config(kTwoSteps), &state);
+    h.Post("a");
+    RunWithCommits(h, state, 3min);
+    CHECK(J(Only(h.Take(), "leads")) ==
+          J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
+    auto ended = h.router->EndEscalation(dedup, "resolved in PagerDuty");
+    REQUIRE(ended.ok());
+    CHECK(ended->escalations_ended == 1);
+    // Ending it twice ends nothing more.
+    CHECK(h.router->EndEscalation(dedup, "resolved in PagerDuty")->escalations_ended == 0);
+    RunWithCommits(h, state, 4min);
+    h.router->Stop();
+    h.router.reset();
+    state.Close();
+  }
+  {
+    // After a restart the escalation is still over: the 5m step never fires, while the alert
+    // still fires and the primary receiver still gets its repeats.
+    auto db = storage::Database::Open(path);
+    REQUIRE(db.ok());
+    router::StateDb state(std::move(*db));
+    Harness h(Config(kTwoSteps), &state, T0(), T0() + 4min);
+    h.Post("a", std::nullopt, T0());
+    RunWithCommits(h, state, 20min);
+    auto got = h.Take();
+    CHECK_MESSAGE(Only(got, "managers").empty(), J(got));
+    CHECK(Only(got, "leads").empty());
+    CHECK_FALSE(Only(got, "primary/webhook alerts +a").empty());
+    // The alert resolves: the leads a step notified hear it, and the escalation is forgotten.
+    h.Resolve("a");
+    RunWithCommits(h, state, 22min);
+    got = h.Take();
+    CHECK_FALSE(Only(got, "leads/webhook alerts -a").empty());
+    CHECK_FALSE(h.router->escalations().Get("{}", key).has_value());
+    // A re-fire is a new incident with a new escalation: its first step fires 2m after the
+    // new first notification.
+    h.Refire("a");
+    RunWithCommits(h, state, 26min);
+    got = h.Take();
+    CHECK_MESSAGE(Only(got, "leads/webhook alerts +a").size() == 1, J(got));
+    h.router->Stop();
+    h.router.reset();
+    state.Close();
+  }
   RemoveTree(dir);
 }
