@@ -483,7 +483,7 @@ Result<GroupAckOutcome> Router::UnacknowledgeGroup(std::string_view dedup_key) {
       if (!a->ResolvedAt(now) && acks_->CoveringAck(*a, now)) acked.insert(a->Fingerprint());
     }
   }
-  std::vector<uint64_t> ended;
+  std::vector<Ack> ended;
   for (uint64_t fp : acked) {
     auto a = acks_->End(fp, "deleted", now);
     if (!a.ok()) {
@@ -493,7 +493,7 @@ Result<GroupAckOutcome> Router::UnacknowledgeGroup(std::string_view dedup_key) {
     }
     spdlog::info("ack: {} ({}) acknowledgement by {} taken back", a->labels.Get("alertname"),
                  FingerprintHex(fp), a->by);
-    ended.push_back(fp);
+    ended.push_back(*a);
     out.acks.push_back(std::move(*a));
   }
   if (!ended.empty()) AfterAcksEnded(ended);
