@@ -122,6 +122,9 @@ std::string RedactedYaml(YAML::Node root) {
   Walk(root, "");
   YAML::Emitter out;
   out << root;
+  // A failed emit leaves part of a document: serve none rather than a truncated one.
+  if (!out.good())
+    return "# alertd could not marshal the configuration: " + out.GetLastError() + "\n";
   std::string text = out.c_str();
   if (!text.empty() && text.back() != '\n') text.push_back('\n');
   return text;
