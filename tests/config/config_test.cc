@@ -320,22 +320,28 @@ TEST_CASE("alertd's own keys are validated with positions") {
     int line;
   } rows[] = {
       {"missing escalation policy",
-       "route:\n  receiver: a\n  routes:\n    - receiver: a\n      escalation: nope\nreceivers: [{name: a}]\n",
+       "route:\n  receiver: a\n  routes:\n    - receiver: a\n      escalation: nope\nreceivers: "
+       "[{name: a}]\n",
        "undefined escalation policy \"nope\" used in route", 4},
       {"step with missing receiver",
-       "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n    steps:\n      - after: 5m\n        receivers: [ghost]\n",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n    "
+       "steps:\n      - after: 5m\n        receivers: [ghost]\n",
        "undefined receiver \"ghost\" used in escalation policy \"p\"", 6},
       {"step without after",
-       "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n    steps:\n      - receivers: [a]\n",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nescalation_policies:\n  - name: p\n    "
+       "steps:\n      - receivers: [a]\n",
        "escalation step: missing after", 6},
-      {"bad datasource url", "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: localhost:9090\n",
+      {"bad datasource url",
+       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: localhost:9090\n",
        "url must start with http:// or https://", 4},
       {"bad listen", "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  listen: nowhere\n",
        "must be host:port", 4},
       {"token without secret",
-       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  auth:\n    tokens:\n      - name: ops\n",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  auth:\n    tokens:\n      - name: "
+       "ops\n",
        "exactly one of token & token_file must be set", 6},
-      {"missing rule file", "route: {receiver: a}\nreceivers: [{name: a}]\nrule_files: [does-not-exist.yml]\n",
+      {"missing rule file",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nrule_files: [does-not-exist.yml]\n",
        "does not exist", 3},
       {"unsupported integration",
        "route: {receiver: a}\nreceivers:\n  - name: a\n    opsgenie_configs: [{api_key: x}]\n",
@@ -344,16 +350,19 @@ TEST_CASE("alertd's own keys are validated with positions") {
        "route: {receiver: a}\nreceivers: [{name: a}]\nevaluation:\n  external_labels: {'a-b': c}\n",
        "invalid external label name \"a-b\"", 4},
       {"datasource timeout of zero",
-       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: http://p:9090\n  timeout: 0s\n",
+       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: http://p:9090\n  "
+       "timeout: 0s\n",
        "alertd.yml:5:12: datasource: timeout must be greater than 0", 5},
       {"datasource response cap too small",
-       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: http://p:9090\n  max_response_bytes: 10\n",
+       "route: {receiver: a}\nreceivers: [{name: a}]\ndatasource:\n  url: http://p:9090\n  "
+       "max_response_bytes: 10\n",
        "datasource: max_response_bytes must be at least 1024", 5},
       {"no connections allowed",
        "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  max_connections: 0\n",
        "server: max_connections must be at least 1", 4},
       {"zero labels per alert",
-       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  limits:\n    max_labels_per_alert: 0\n",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  limits:\n    "
+       "max_labels_per_alert: 0\n",
        "server limits: max_labels_per_alert must be at least 1", 5},
       {"unknown limit",
        "route: {receiver: a}\nreceivers: [{name: a}]\nserver:\n  limits:\n    max_labels: 10\n",

@@ -1,6 +1,8 @@
 // The datasource client: response decoding (table), and the curl client against a fake query
 // API: GET vs form POST, `time`, basic auth with a password file, bearer token from a file,
 // extra headers, error mapping, timeouts, and the bound on queries in flight and sockets.
+#include "rules_engine/query_client.h"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "rules_engine/manager.h"
-#include "rules_engine/query_client.h"
 #include "tests/support/process.h"
 
 namespace alertd::rules_engine {
