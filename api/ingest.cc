@@ -1,9 +1,8 @@
 #include "api/ingest.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -233,8 +232,7 @@ Status ParseTime(simdjson::dom::element v, std::string_view field, Time* out) {
   return Status::Ok();
 }
 
-Status ParsePostableAlert(simdjson::dom::element v, const config::ServerLimits& limits,
-                          Alert* a) {
+Status ParsePostableAlert(simdjson::dom::element v, const config::ServerLimits& limits, Alert* a) {
   simdjson::dom::object obj;
   if (v.get_object().get(obj)) {
     return Status::InvalidArgument(fmt::format("must be an object, not {}", TypeName(v.type())));
@@ -395,8 +393,7 @@ void HandleIngest(const ApiContext& ctx, AlertParser parse, Request& req, Respon
       const auto cfg = config();
       auto alerts = parse(body, cfg->server.limits);
       if (!alerts.ok()) return respond(Response::Error(400, alerts.status().message()));
-      auto prepared =
-          PrepareAlerts(std::move(*alerts), clock->Now(), cfg->global.resolve_timeout);
+      auto prepared = PrepareAlerts(std::move(*alerts), clock->Now(), cfg->global.resolve_timeout);
       IngestAlerts(store, std::move(prepared), std::move(respond));
     } catch (const std::exception& e) {
       // Errors are values; this only keeps a bug from ending the process. The Responder,

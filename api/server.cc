@@ -124,7 +124,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<Request> pending_;  // the request whose body is being read
+  std::optional<Request> pending_;   // the request whose body is being read
   std::optional<Response> refusal_;  // sent once the (small) body of a refused request is read
   std::optional<http::response<http::string_body>> res_;
   // A streamed response in progress.
@@ -159,7 +159,9 @@ struct ResponderState {
 class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& opts, std::shared_ptr<const Router> router)
-      : opts_(opts), router_(std::move(router)), ioc_(std::max(1, opts.threads)),
+      : opts_(opts),
+        router_(std::move(router)),
+        ioc_(std::max(1, opts.threads)),
         acceptor_(net::make_strand(ioc_)) {}  // accepts, back-off and Stop, serialised
 
   ~ServerImpl() override { Stop(); }
@@ -300,9 +302,9 @@ class ServerImpl final : public Server {
         // pending connection stays in the backlog), so wait before the next accept.
         const uint64_t n = accept_errors_.fetch_add(1) + 1;
         if (n <= 10 || n % 1000 == 0) {
-          spdlog::warn("http: accept failed ({} so far): {}; retrying in {} ms", n, ec.message(),
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           opts_.accept_backoff).count());
+          spdlog::warn(
+              "http: accept failed ({} so far): {}; retrying in {} ms", n, ec.message(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(opts_.accept_backoff).count());
         }
         accept_timer_.expires_after(opts_.accept_backoff);
         accept_timer_.async_wait([this](beast::error_code tec) {
@@ -437,8 +439,7 @@ void Session<Stream>::Refuse(Response refusal) {
   const auto& h = parser_->get();
   const auto length = parser_->content_length();
   const bool waits_for_continue = beast::iequals(h[http::field::expect], "100-continue");
-  if (parser_->is_done() ||
-      (!waits_for_continue && length && *length <= kRefusedBodyReadBytes)) {
+  if (parser_->is_done() || (!waits_for_continue && length && *length <= kRefusedBodyReadBytes)) {
     refusal_ = std::move(refusal);
     return ReadBody();
   }

@@ -488,8 +488,7 @@ int RunDaemon(const DaemonOptions& opts) {
                  static_cast<double>(st.connections_refused));
     AppendFamilyHeader(out, "alertd_http_accept_errors_total", "counter",
                        "Failed accepts (such as EMFILE), each followed by a 100 ms back-off.");
-    AppendSample(out, "alertd_http_accept_errors_total", {},
-                 static_cast<double>(st.accept_errors));
+    AppendSample(out, "alertd_http_accept_errors_total", {}, static_cast<double>(st.accept_errors));
   });
   spdlog::info("alertd listening on {} ({})", (*server)->address(),
                sopts.tls_cert_file.empty() ? "http" : "https");

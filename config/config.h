@@ -252,7 +252,7 @@ struct TimeInterval {
 // ---------------------------------------------------------------- alertd's own sections
 struct DatasourceConfig {
   std::string url;  // Prometheus-compatible query API base URL; required when rules exist
-  Duration timeout = 10s;  // per query, also bounds the wait for a query slot; must be > 0
+  Duration timeout = 10s;        // per query, also bounds the wait for a query slot; must be > 0
   HTTPClientConfig http_config;  // basic_auth, authorization/bearer_token(_file), tls_config,
                                  // proxy_url, headers: written inline under `datasource:`
   int max_concurrent_queries = 16;  // queries in flight across all groups

@@ -746,8 +746,10 @@ class Loader {
                     size_t* out) {
     m.Field(key, [&](const YAML::Node& v) {
       auto i = internal::AsInt(c_, v, key);
-      if (i && *i < min) c_.Error(v, what + ": " + key + " must be at least " + std::to_string(min));
-      else if (i) *out = static_cast<size_t>(*i);
+      if (i && *i < min)
+        c_.Error(v, what + ": " + key + " must be at least " + std::to_string(min));
+      else if (i)
+        *out = static_cast<size_t>(*i);
     });
   }
 
@@ -756,8 +758,10 @@ class Loader {
     m.String("url", &d->url);
     m.Field("timeout", [&](const YAML::Node& v) {
       if (auto t = internal::AsDuration(c_, v, "timeout")) {
-        if (*t <= Duration(0)) c_.Error(v, "datasource: timeout must be greater than 0");
-        else d->timeout = *t;
+        if (*t <= Duration(0))
+          c_.Error(v, "datasource: timeout must be greater than 0");
+        else
+          d->timeout = *t;
       }
     });
     m.Field("max_concurrent_queries", [&](const YAML::Node& v) {
@@ -851,8 +855,7 @@ class Loader {
       MapReader lm(c_, v, "server limits");
       ReadPositive(lm, "max_alerts_per_request", "server limits", 1,
                    &s->limits.max_alerts_per_request);
-      ReadPositive(lm, "max_labels_per_alert", "server limits", 1,
-                   &s->limits.max_labels_per_alert);
+      ReadPositive(lm, "max_labels_per_alert", "server limits", 1, &s->limits.max_labels_per_alert);
       ReadPositive(lm, "max_label_set_bytes", "server limits", 1, &s->limits.max_label_set_bytes);
       lm.Finish();
     });

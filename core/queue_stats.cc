@@ -26,7 +26,8 @@ void AppendQueueMetrics(std::string* out,
   };
   for (const auto& f : kFamilies) {
     AppendFamilyHeader(out, f.name, f.type, f.help);
-    for (const auto& [name, stats] : queues) AppendSample(out, f.name, {{"queue", name}}, f.value(*stats));
+    for (const auto& [name, stats] : queues)
+      AppendSample(out, f.name, {{"queue", name}}, f.value(*stats));
   }
 }
 

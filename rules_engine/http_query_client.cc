@@ -1,7 +1,7 @@
 // The libcurl-backed QueryClient. Each in-flight slot owns one CURL easy handle; a handle keeps
 // its connection alive between requests, so a slot reuses one socket and the slot count
 // (datasource.max_concurrent_queries) bounds both queries in flight and open sockets. A
-// caller that finds every slot busy waits for one.
+// caller that finds every slot busy waits for one, within its query's timeout.
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -254,7 +254,8 @@ class HttpQueryClient final : public QueryClient {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip when the server offers it
     curl_easy_setopt(h, CURLOPT_USERAGENT, "alertd/0.1");
-    if (cfg_.timeout.count() > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
+    if (cfg_.timeout.count() > 0)
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, hc.follow_redirects ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                      hc.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);

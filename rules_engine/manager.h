@@ -130,7 +130,9 @@ class RuleManager {
   // Set while Stop or a swap waits for evaluations in flight (GroupDeps::abandon).
   std::atomic<bool> abandon_{false};
   bool started_ = false;             // GUARDED_BY(mu_)
-  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_): work for the workers
+  // GUARDED_BY(mu_): work for the workers. Bounded by the number of groups: a group is
+  // queued only when it is not running or queued already (Slot::running).
+  std::deque<std::function<void()>> queue_;
   // What the last Update replaced, for RevertUpdate. GUARDED_BY(update_mu_).
   std::mutex update_mu_;  // serialises Update, RevertUpdate and CommitUpdate
   bool has_previous_ = false;

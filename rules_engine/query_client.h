@@ -48,7 +48,9 @@ class QueryClient {
 // is long), http_config's basic auth, authorization / bearer token (inline or file, re-read
 // when the file changes), extra headers, proxy and TLS options. At most
 // `max_concurrent_queries` requests are in flight; each in-flight slot keeps its own
-// keep-alive connection, so the number of sockets is bounded by it too.
+// keep-alive connection, so the number of sockets is bounded by it too. `timeout` bounds a
+// whole query, the wait for a free slot included (kTimeout); a response over
+// `max_response_bytes` (decompressed) fails it (kUnavailable).
 // Fails when the URL is empty or a credentials file cannot be read.
 Result<std::unique_ptr<QueryClient>> NewHttpQueryClient(const config::DatasourceConfig& cfg);
 

@@ -78,9 +78,8 @@ class SqliteAlertStore final : public AlertStore {
       if (!closed_ && pending_order_.size() >= opts_.max_pending_alerts &&
           std::this_thread::get_id() != writer_.get_id()) {
         queue_stats_.delayed++;
-        room_cv_.wait(q, [&] {
-          return closed_ || pending_order_.size() < opts_.max_pending_alerts;
-        });
+        room_cv_.wait(q,
+                      [&] { return closed_ || pending_order_.size() < opts_.max_pending_alerts; });
       }
     }
     const Time now = clock_->Now();

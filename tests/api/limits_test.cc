@@ -2,6 +2,7 @@
 // the I/O threads, authentication before the body is read, and the connection cap. In
 // process, over real TCP connections.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <dirent.h>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -211,8 +211,7 @@ TEST_CASE("ingest requests over server.limits get 400 naming the limit, and noth
        Webhook(R"([{"labels":)" + LabelsJson(4) + "}]"),
        "alert 0: labels: 4 entries, more than server.limits.max_labels_per_alert (3)"},
       {"webhook: label bytes", "/api/v1/webhook/alertmanager",
-       Webhook(R"([{"labels":)" + LabelsJson(2, 20) + "}]"),
-       "max_label_set_bytes (40 bytes)"},
+       Webhook(R"([{"labels":)" + LabelsJson(2, 20) + "}]"), "max_label_set_bytes (40 bytes)"},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -256,8 +255,7 @@ TEST_CASE("ingest bodies are parsed off the I/O thread: /-/healthy answers meanw
     INFO(path);
     const std::string alerts = R"([{"labels":{"alertname":"Big","path":")" + std::string(path) +
                                R"("},"annotations":)" + LabelsJson(900, 400) + "}]";
-    const std::string body =
-        std::string(path) == "/api/v2/alerts" ? alerts : Webhook(alerts);
+    const std::string body = std::string(path) == "/api/v2/alerts" ? alerts : Webhook(alerts);
     std::atomic<bool> answered{false};
     testing::HttpResponse post;
     std::thread client([&] {
@@ -286,8 +284,9 @@ TEST_CASE("authentication is checked once the header is read, before the body") 
   SUBCASE("headers announcing 1 MB, no body sent: 401 at once, connection closed") {
     RawClient c(t.server->port());
     REQUIRE(c.connected());
-    REQUIRE(c.Send("POST /api/v2/silences HTTP/1.1\r\nHost: x\r\n"
-                   "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"));
+    REQUIRE(
+        c.Send("POST /api/v2/silences HTTP/1.1\r\nHost: x\r\n"
+               "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"));
     // The read timeout (120 s) is not what ends the wait: the answer and the close are.
     const std::string got = c.Read(60s);
     CHECK(got.rfind("HTTP/1.1 401", 0) == 0);
@@ -296,8 +295,9 @@ TEST_CASE("authentication is checked once the header is read, before the body") 
   }
   SUBCASE("the same with Expect: 100-continue: 401 instead of 100 Continue") {
     RawClient c(t.server->port());
-    REQUIRE(c.Send("POST /api/v2/silences HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                   "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"));
+    REQUIRE(
+        c.Send("POST /api/v2/silences HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+               "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"));
     const std::string got = c.Read(60s);
     CHECK(got.rfind("HTTP/1.1 401", 0) == 0);
     CHECK(got.find("100 Continue") == std::string::npos);
@@ -305,18 +305,19 @@ TEST_CASE("authentication is checked once the header is read, before the body") 
   }
   SUBCASE("a small body is read: the refused connection stays usable") {
     RawClient c(t.server->port());
-    REQUIRE(c.Send("POST /api/v2/silences HTTP/1.1\r\nHost: x\r\n"
-                   "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
-                   "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(
+        c.Send("POST /api/v2/silences HTTP/1.1\r\nHost: x\r\n"
+               "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+               "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"));
     const std::string got = c.Read(60s, "HTTP/1.1 200");
     CHECK(got.rfind("HTTP/1.1 401", 0) == 0);
     CHECK(got.find("HTTP/1.1 200") != std::string::npos);
     CHECK_FALSE(c.closed());
   }
   SUBCASE("with the token the request goes on to its handler") {
-    auto r = testing::HttpRequest("POST", t.base + "/api/v2/silences", "{",
-                                  {{"Content-Type", "application/json"},
-                                   {"Authorization", "Bearer ops-secret"}});
+    auto r = testing::HttpRequest(
+        "POST", t.base + "/api/v2/silences", "{",
+        {{"Content-Type", "application/json"}, {"Authorization", "Bearer ops-secret"}});
     CHECK(r.status == 503);  // the handler's own answer: this fixture has no silences
   }
 }
@@ -441,8 +442,7 @@ TEST_CASE("accept errors (out of file descriptors) back off instead of spinning"
   setrlimit(RLIMIT_NOFILE, &saved);
   // Descriptors are back: the waiting connection is accepted and served.
   const std::string req = "GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  REQUIRE(::send(client, req.data(), req.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(req.size()));
+  REQUIRE(::send(client, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
   std::string got;
   char buf[4096];
   for (;;) {

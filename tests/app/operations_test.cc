@@ -453,6 +453,31 @@ int ConnectTo(const sockaddr_in& addr) {
 
 }  // namespace
 
+TEST_CASE("server.limits and max_connections apply in the daemon; /metrics shows the queues") {
+  const std::string dir = MakeTempDir("alertd-limits");
+  {
+    Daemon d(dir, "  max_connections: 7\n  limits:\n    max_labels_per_alert: 2\n");
+    d.StartAndWait();
+    auto over = HttpPostJson(d.url + "/api/v2/alerts", R"([{"labels":{"a":"1","b":"2","c":"3"}}])");
+    CHECK(over.status == 400);
+    CHECK_MESSAGE(
+        ErrorOf(over).find("more than server.limits.max_labels_per_alert (2)") != std::string::npos,
+        over.body);
+    CHECK(HttpPostJson(d.url + "/api/v2/alerts", R"([{"labels":{"a":"1","b":"2"}}])").status ==
+          200);
+    const std::string m = d.Metrics();
+    INFO(m);
+    CHECK(Sample(m, "alertd_queue_capacity{queue=\"ingest\"}") == 7);
+    CHECK(Sample(m, "alertd_queue_capacity{queue=\"alert_store\"}") == 100000);
+    CHECK(Sample(m, "alertd_queue_dropped_total{queue=\"notify_flush\"}") == 0);
+    CHECK(Sample(m, "alertd_queue_delayed_total{queue=\"router_state\"}") == 0);
+    CHECK(Sample(m, "alertd_http_connections") >= 1);
+    CHECK(Sample(m, "alertd_http_connections_refused_total") == 0);
+    d.proc.Stop();
+  }
+  RemoveTree(dir);
+}
+
 TEST_CASE("the port can be bound again at once after kill -9") {
   const std::string dir = MakeTempDir("alertd-rebind");
   {

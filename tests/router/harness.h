@@ -3,9 +3,9 @@
 // integrations that record what they are given and answer as `fail` says).
 #pragma once
 
-#include <atomic>
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <functional>
 #include <future>
 #include <map>

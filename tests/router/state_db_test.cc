@@ -43,11 +43,12 @@ TEST_CASE("a full router state queue delays writers and loses no write") {
     };
     state.Write([](router::StateDb::Conn&) { return Status::Ok(); }, count);
     // A `done` that writes runs on the writer thread: it is queued over the bound.
-    state.Write([](router::StateDb::Conn&) { return Status::Ok(); }, [&](Status s) {
-      count(s);
-      state.Write([](router::StateDb::Conn&) { return Status::Ok(); }, count);
-      state.Write([](router::StateDb::Conn&) { return Status::Ok(); }, count);
-    });
+    state.Write([](router::StateDb::Conn&) { return Status::Ok(); },
+                [&](Status s) {
+                  count(s);
+                  state.Write([](router::StateDb::Conn&) { return Status::Ok(); }, count);
+                  state.Write([](router::StateDb::Conn&) { return Status::Ok(); }, count);
+                });
     CHECK(state.queue().length == 2);
     std::atomic<bool> queued{false};
     std::thread producer([&] {
