@@ -136,12 +136,12 @@ void Dispatcher::Tick(const GroupPtr& g) {
   FlushLocked(g);
 }
 
-void Dispatcher::Notify(const std::string& route_key, const std::string& group_key,
+void Dispatcher::Notify(const RouteNode* route, const std::string& group_key,
                         const std::string& reason, std::vector<uint64_t> fingerprints) {
   MutexLock l(mu_);
   if (stopped_) return;
   for (const auto& [id, group] : groups_) {
-    if (group->key() != group_key || group->route()->key != route_key) continue;
+    if (group->route() != route || group->key() != group_key) continue;
     const GroupPtr g = group;  // FlushLocked lets go of mu_: the map may change meanwhile
     if (!g->has_flushed || g->removed) return;
     g->forced_reason = reason;

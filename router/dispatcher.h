@@ -81,8 +81,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // `reason` about `fingerprints`, whatever the notification log says (an acknowledgement of
   // one of them ended while it fires). No-op for unknown groups and groups that never flushed
   // (nobody was told of them yet).
-  void Notify(const std::string& route_key, const std::string& group_key,
-              const std::string& reason, std::vector<uint64_t> fingerprints) EXCLUDES(mu_);
+  // The group is named by its route node: sibling routes with equal matchers share route
+  // and group keys.
+  void Notify(const RouteNode* route, const std::string& group_key, const std::string& reason,
+              std::vector<uint64_t> fingerprints) EXCLUDES(mu_);
 
   std::vector<GroupView> Groups() const EXCLUDES(mu_);
   // The group with this route key (RouteNode::key) and group key, if it exists.

@@ -402,7 +402,7 @@ void Router::AfterAcksEnded(const std::vector<Ack>& ended) {
         }
       }
       if (!firing.empty()) {
-        g->dispatcher->Notify(view.route->key, view.key, reason, std::move(firing));
+        g->dispatcher->Notify(view.route, view.key, reason, std::move(firing));
       }
     }
   }
