@@ -103,7 +103,7 @@ Result<std::vector<Ack>> Acknowledgements::Add(
     a.by = req.by;
     a.comment = req.comment;
     a.at = now;
-    if (req.expires_in > Duration::zero()) a.expires_at = now + req.expires_in;
+    if (req.expires_in > Duration::zero()) a.expires_at = SaturatingAdd(now, req.expires_in);
     made.push_back(std::move(a));
   }
   if (db_) {
