@@ -81,15 +81,17 @@ Result<Matchers> ParseMatchers(const json& j) {
   return out;
 }
 
-// Parses and checks a body; `with_matchers` for POST /api/v1/acks. An empty body is {}.
-Result<AckBody> ParseBody(const Request& req, bool with_matchers) {
+// Parses and checks a body; `with_matchers` for POST /api/v1/acks. An empty body is {}. `now`
+// bounds expires_in: the expiry must be a time alertd can represent.
+Result<AckBody> ParseBody(const Request& req, bool with_matchers, Time now) {
   json j;
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     j = json::object();
   } else {
     try {
       j = json::parse(req.body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+      // parse_error, and out_of_range for numbers such as 1e400 that do not fit a double.
       return Status::InvalidArgument(std::string("malformed JSON body: ") + e.what());
     }
   }
@@ -104,6 +106,11 @@ Result<AckBody> ParseBody(const Request& req, bool with_matchers) {
     if (!d.ok() || *d <= Duration::zero()) {
       return Status::InvalidArgument(fmt::format(
           "expires_in must be a positive duration such as \"2h\", not {}", GoQuote(expires)));
+    }
+    if (!CheckedAdd(now, *d)) {
+      return Status::InvalidArgument(fmt::format(
+          "expires_in {} is too long: the acknowledgement would expire after 2262-04-11",
+          GoQuote(expires)));
     }
     out.req.expires_in = *d;
   }
@@ -196,7 +203,7 @@ Response Unavailable() { return Response::Error(503, "acknowledgements are not a
 
 Response PostAck(const ApiContext& ctx, const Request& req) {
   if (!ctx.acks) return Unavailable();
-  auto body = ParseBody(req, false);
+  auto body = ParseBody(req, false, ctx.clock->Now());
   if (!body.ok()) return Response::Error(400, body.status().message());
   const std::string& raw = req.path_params.at("fingerprint");
   auto fp = ParseFingerprint(raw);
@@ -224,7 +231,7 @@ Response DeleteAck(const ApiContext& ctx, const Request& req) {
 
 Response PostAcks(const ApiContext& ctx, const Request& req) {
   if (!ctx.acks) return Unavailable();
-  auto body = ParseBody(req, true);
+  auto body = ParseBody(req, true, ctx.clock->Now());
   if (!body.ok()) return Response::Error(400, body.status().message());
   auto acks = ctx.acks->AcknowledgeMatching(body->matchers, body->req);
   if (!acks.ok()) return Response::Error(HttpStatusOf(acks.status()), acks.status().message());

@@ -123,7 +123,8 @@ Result<json> ParseJson(std::string_view body) {
     try {
       json again = json::parse(body);
       (void)again;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+      // parse_error, and out_of_range for numbers such as 1e400 that do not fit a double.
       return Status::InvalidArgument(fmt::format("malformed JSON: {}", e.what()));
     }
     return Status::InvalidArgument("malformed JSON");
@@ -341,7 +342,7 @@ PreparedAlerts PrepareAlerts(std::vector<Alert> alerts, Time now, Duration resol
     if (IsZero(a.starts_at)) a.starts_at = IsZero(a.ends_at) ? now : a.ends_at;
     if (IsZero(a.ends_at)) {
       a.timeout = true;
-      a.ends_at = now + resolve_timeout;
+      a.ends_at = SaturatingAdd(now, resolve_timeout);
     }
     a.labels.RemoveEmpty();
 

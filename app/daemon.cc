@@ -34,6 +34,7 @@
 #include "rules_engine/query_client.h"
 #include "storage/alert_store.h"
 #include "storage/db.h"
+#include "storage/db_lock.h"
 #include "storage/rule_state_store.h"
 
 namespace alertd::app {
@@ -219,6 +220,12 @@ int RunDaemon(const DaemonOptions& opts) {
       spdlog::error("storage: cannot create directory {}: {}", parent.string(), ec.message());
       return 1;
     }
+  }
+  // One alertd per database: held until RunDaemon returns (see storage/db_lock.h).
+  auto db_lock = storage::LockDatabase(db_path);
+  if (!db_lock.ok()) {
+    spdlog::error("storage: {}", db_lock.status().message());
+    return 1;
   }
   auto db = storage::Database::Open(db_path);
   if (!db.ok()) {

@@ -418,5 +418,8 @@ LoadResult LoadConfigString(const std::string& text, const std::string& path);
 
 // Loads one Prometheus rule file, validated as `promtool check rules` does.
 std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out);
+// Same, from text (`path` names it in errors and in each group's `file`).
+std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::string& path,
+                                            std::vector<RuleGroup>* out);
 
 }  // namespace alertd::config

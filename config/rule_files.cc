@@ -93,18 +93,20 @@ void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int i
 }  // namespace
 
 std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out) {
-  std::vector<ConfigError> errors;
-  Ctx c(path, &errors);
   std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    errors.push_back({Position{path, 0, 0}, "cannot read the rule file"});
-    return errors;
-  }
+  if (!f) return {{Position{path, 0, 0}, "cannot read the rule file"}};
   std::stringstream ss;
   ss << f.rdbuf();
+  return LoadRuleFileString(ss.str(), path, out);
+}
+
+std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::string& path,
+                                            std::vector<RuleGroup>* out) {
+  std::vector<ConfigError> errors;
+  Ctx c(path, &errors);
   YAML::Node root;
   try {
-    root = YAML::Load(ss.str());
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     errors.push_back({Position{path, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
     return errors;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace alertd {
 namespace {
@@ -112,6 +113,7 @@ Result<Time> ParseRFC3339(std::string_view s) {
     if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
         !Digits(s, pos + 4, 2, om))
       return bad();
+    if (oh > 23 || om > 59) return bad();
     offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
@@ -121,14 +123,42 @@ Result<Time> ParseRFC3339(std::string_view s) {
   if (y == 1 && mo == 1 && d == 1 && h == 0 && mi == 0 && se == 0 && frac == 0 && offset == 0)
     return kZeroTime;
   const int64_t days_since = DaysFromCivil(y, mo, d);
-  // Year range that fits int64 nanoseconds (about 1678..2262).
-  if (days_since < -106751 || days_since > 106750) return bad();
+  // Seconds fit easily (|days| < 3.7e6 for four-digit years); nanoseconds are checked, since
+  // the edges of int64 nanoseconds (1677 and 2262) fall inside the parseable years.
   const int64_t secs = days_since * 86400 + h * 3600 + mi * 60 + se - offset;
-  return Time(nanoseconds(secs * 1000000000 + frac));
+  // In 128 bits: near 1677 the seconds alone are below the range and the fraction brings the
+  // sum back into it.
+  const __int128 ns = static_cast<__int128>(secs) * 1000000000 + frac;
+  if (ns > std::numeric_limits<int64_t>::max() || ns <= std::numeric_limits<int64_t>::min()) {
+    return Status::InvalidArgument("RFC 3339 timestamp \"" + std::string(s) +
+                                   "\" is out of range (1677-09-21 to 2262-04-11)");
+  }
+  return Time(nanoseconds(static_cast<int64_t>(ns)));
+}
+
+std::optional<Time> CheckedAdd(Time t, Duration d) {
+  int64_t ns;
+  if (__builtin_add_overflow(t.time_since_epoch().count(), d.count(), &ns) ||
+      ns == Time::min().time_since_epoch().count()) {
+    return std::nullopt;
+  }
+  return Time(nanoseconds(ns));
+}
+
+Time SaturatingAdd(Time t, Duration d) {
+  if (auto sum = CheckedAdd(t, d)) return *sum;
+  return d.count() > 0 ? Time::max() : Time::min() + nanoseconds(1);
 }
 
 double ToUnixSeconds(Time t) { return static_cast<double>(t.time_since_epoch().count()) / 1e9; }
-Time FromUnixSeconds(double s) { return Time(nanoseconds(static_cast<int64_t>(std::llround(s * 1e9)))); }
+Time FromUnixSeconds(double s) {
+  const double ns = std::round(s * 1e9);
+  if (std::isnan(ns)) return Time(nanoseconds(0));
+  // 2^63 is exactly representable; every double below it converts without overflow.
+  if (ns >= 9223372036854775808.0) return Time::max();
+  if (ns <= -9223372036854775808.0) return Time::min() + nanoseconds(1);
+  return Time(nanoseconds(static_cast<int64_t>(ns)));
+}
 int64_t ToUnixMillis(Time t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,11 +23,21 @@ inline bool IsZero(Time t) { return t == kZeroTime; }
 // time.RFC3339Nano on a UTC time). The zero time prints as "0001-01-01T00:00:00Z".
 std::string FormatRFC3339(Time t);
 
-// Parses RFC 3339 with optional fraction (up to 9 digits) and "Z" or "+hh:mm" offset.
-// "0001-01-01T00:00:00Z" parses to kZeroTime.
+// Parses RFC 3339 with optional fraction (up to 9 digits) and "Z" or "+hh:mm" offset (hours
+// 00..23, minutes 00..59, as Go's time.Parse). "0001-01-01T00:00:00Z" parses to kZeroTime.
+// Any other instant outside what Time represents (int64 nanoseconds: 1677-09-21T00:12:43Z to
+// 2262-04-11T23:47:16Z, offsets applied) is an error, never a wrapped value.
 Result<Time> ParseRFC3339(std::string_view s);
 
+// t + d, or nullopt when the sum is outside what Time represents (Time::min(), kZeroTime, is
+// not a result either).
+std::optional<Time> CheckedAdd(Time t, Duration d);
+// t + d, clamped to [Time::min() + 1ns, Time::max()] when the sum is outside them.
+Time SaturatingAdd(Time t, Duration d);
+
 double ToUnixSeconds(Time t);
+// Rounds to the nanosecond; a value outside Time's range (or NaN) clamps to its nearest end
+// (NaN: the Unix epoch).
 Time FromUnixSeconds(double seconds);
 int64_t ToUnixMillis(Time t);
 Time FromUnixMillis(int64_t ms);

@@ -111,7 +111,7 @@ Result<std::vector<Ack>> Acknowledgements::Add(
       a.token = req.token;
       a.comment = req.comment;
       a.at = now;
-      if (req.expires_in > Duration::zero()) a.expires_at = now + req.expires_in;
+      if (req.expires_in > Duration::zero()) a.expires_at = SaturatingAdd(now, req.expires_in);
       made.push_back(std::move(a));
     }
     // Ids are taken now, so a concurrent Reconcile never sees them reused.

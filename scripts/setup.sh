@@ -2,6 +2,8 @@
 # Installs every dependency of alertd from Debian's packages, then configures and builds.
 #   scripts/setup.sh            release build in build/
 #   scripts/setup.sh --asan     ASan+UBSan build in build-asan/ (what the tests use)
+#   scripts/setup.sh --clang    clang build of everything plus the fuzz targets in build-clang/
+#                               (ALERTD_FUZZ: ASan+UBSan, libFuzzer instrumentation)
 #   SKIP_APT=1 scripts/setup.sh skip the package step (packages already there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,8 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev libcurl4-openssl-dev libsqlite3-dev
   libfmt-dev libspdlog-dev libre2-dev libhowardhinnant-date-dev libcli11-dev doctest-dev
   libssl-dev libsimdjson-dev
+  # the clang build and libFuzzer (scripts/fuzz.sh)
+  clang-14 clang libclang-rt-14-dev
   # reference peers and test tools
   prometheus prometheus-alertmanager python3 python3-aiosmtpd python3-yaml curl openssl
 )
@@ -31,9 +35,14 @@ fi
 
 MODE=release
 [ "${1:-}" = "--asan" ] && MODE=asan
+[ "${1:-}" = "--clang" ] && MODE=clang
 if [ "$MODE" = asan ]; then
   BUILD_DIR=${BUILD_DIR:-build-asan}
   EXTRA=(-DCMAKE_BUILD_TYPE=Debug -DALERTD_SANITIZE=ON)
+elif [ "$MODE" = clang ]; then
+  BUILD_DIR=${BUILD_DIR:-build-clang}
+  EXTRA=(-DCMAKE_BUILD_TYPE=Debug -DALERTD_FUZZ=ON -DCMAKE_C_COMPILER=clang-14
+         -DCMAKE_CXX_COMPILER=clang++-14)
 else
   BUILD_DIR=${BUILD_DIR:-build}
   EXTRA=(-DCMAKE_BUILD_TYPE=Release)

@@ -42,6 +42,12 @@ const FunctionDef* FuncMap::Find(std::string_view name) const {
 
 namespace {
 
+// The error of a function whose result would pass ExecEnv::max_result_bytes.
+Status ResultTooLarge(const ExecEnv& env) {
+  return Status::InvalidArgument("result longer than the template output budget (" +
+                                 std::to_string(env.max_result_bytes) + " bytes)");
+}
+
 using Args = std::span<const Value>;
 
 // ---- argument helpers (Go's reflect conversions at call time) ----
@@ -473,10 +479,12 @@ void AddBuiltins(FuncMap& m) {
   m.Add("print", 0, -1, [](const ExecEnv&, Args a) -> Result<Value> { return Value(GoSprint(a)); });
   m.Add("println", 0, -1,
         [](const ExecEnv&, Args a) -> Result<Value> { return Value(GoSprintln(a)); });
-  m.Add("printf", 1, -1, [](const ExecEnv&, Args a) -> Result<Value> {
+  m.Add("printf", 1, -1, [](const ExecEnv& env, Args a) -> Result<Value> {
     auto f = Str(a[0]);
     if (!f.ok()) return f.status();
-    return Value(GoSprintf(*f, a.subspan(1)));
+    std::string out = GoSprintf(*f, a.subspan(1), env.max_result_bytes);
+    if (env.max_result_bytes > 0 && out.size() > env.max_result_bytes) return ResultTooLarge(env);
+    return Value(std::move(out));
   });
   m.Add("eq", 1, -1, Eq);
   m.Add("ne", 2, 2, [](const ExecEnv& env, Args a) -> Result<Value> {
@@ -674,13 +682,23 @@ Result<Value> Match(const ExecEnv&, Args a) {
   return Value(RE2::PartialMatch(*s, **re));
 }
 
-Result<Value> ReReplaceAllFn(const ExecEnv&, Args a) {
+Result<Value> ReReplaceAllFn(const ExecEnv& env, Args a) {
   auto p = Str(a[0]);
   if (!p.ok()) return p.status();
   auto r = Str(a[1]);
   if (!r.ok()) return r.status();
   auto t = Str(a[2]);
   if (!t.ok()) return t.status();
+  if (env.max_result_bytes > 0) {
+    // Every match (at most one per byte, plus one) is replaced by the replacement, each of
+    // whose `$` expansions is at most the whole text.
+    const size_t dollars = static_cast<size_t>(std::count(r->begin(), r->end(), '$'));
+    const double bound = (static_cast<double>(t->size()) + 1) *
+                             (static_cast<double>(r->size()) +
+                              static_cast<double>(dollars) * static_cast<double>(t->size())) +
+                         static_cast<double>(t->size());
+    if (bound > static_cast<double>(env.max_result_bytes)) return ResultTooLarge(env);
+  }
   auto out = ReReplaceAll(*p, *r, *t);
   if (!out.ok()) return out.status();
   return Value(std::move(out).value());
@@ -955,11 +973,16 @@ void AddAlertmanager(FuncMap& m) {
     if (!s.ok()) return s.status();
     return Value(TrimSpace(*s));
   });
-  m.Add("join", 2, 2, [](const ExecEnv&, Args a) -> Result<Value> {
+  m.Add("join", 2, 2, [](const ExecEnv& env, Args a) -> Result<Value> {
     auto sep = Str(a[0]);
     if (!sep.ok()) return sep.status();
     auto l = StrList(a[1]);
     if (!l.ok()) return l.status();
+    if (env.max_result_bytes > 0) {
+      double total = static_cast<double>(sep->size()) * static_cast<double>(l->size());
+      for (const auto& e : *l) total += static_cast<double>(e.size());
+      if (total > static_cast<double>(env.max_result_bytes)) return ResultTooLarge(env);
+    }
     std::string out;
     for (size_t i = 0; i < l->size(); ++i) {
       if (i) out += *sep;

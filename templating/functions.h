@@ -36,6 +36,10 @@ struct ExecEnv {
   std::string external_url;  // Prometheus `externalURL`/`pathPrefix`
   // Current time for Alertmanager's `since`; unset means the system clock.
   std::function<Time()> now;
+  // Largest string a function may build, in bytes (the executor sets it from
+  // ExecOptions::max_output_bytes); 0: no limit. Functions whose result can be many times their
+  // input (printf widths, join, reReplaceAll) fail instead of building a larger one.
+  size_t max_result_bytes = 0;
 };
 
 using Function = std::function<Result<Value>(const ExecEnv& env, std::span<const Value> args)>;
@@ -70,7 +74,8 @@ const FuncMap& AlertmanagerFuncs();
 // Go's fmt.Sprintf for the verbs and flags templates use: %v %+v %s %q %d %b %o %O %x %X %c %U
 // %e %E %f %F %g %G %t %T %%, flags "+- #0", width and precision (also `*`), with Go's
 // error texts for bad verbs (%!d(string=x)), missing (%!d(MISSING)) and extra arguments.
-std::string GoSprintf(std::string_view format, std::span<const Value> args);
+// `limit` > 0: stops once the output is longer than `limit` bytes (the caller checks the size).
+std::string GoSprintf(std::string_view format, std::span<const Value> args, size_t limit = 0);
 // fmt.Sprint: operands separated by a space when neither side is a string.
 std::string GoSprint(std::span<const Value> args);
 // fmt.Sprintln: operands always separated by a space, newline appended.

@@ -18,6 +18,28 @@ struct Spec {
   int width = 0, prec = 0;
 };
 
+// Go's fmt caps widths and precisions at 1e6 in magnitude (tooLarge): a larger `*` argument is
+// a bad width or precision.
+bool TooLarge(int64_t x) { return x > 1000000 || x < -1000000; }
+
+// Go's fmt parsenum: reads the digits at *i into *num, false when there are none. A number that
+// grows too large stops the parse and, as in Go, consumes the rest of the format (which then
+// prints %!(NOVERB)), so a width never overflows.
+bool ParseNum(std::string_view format, size_t* i, int* num) {
+  *num = 0;
+  bool isnum = false;
+  for (; *i < format.size() && format[*i] >= '0' && format[*i] <= '9'; ++*i) {
+    if (TooLarge(*num)) {
+      *num = 0;
+      *i = format.size();
+      return false;
+    }
+    *num = *num * 10 + (format[*i] - '0');
+    isnum = true;
+  }
+  return isnum;
+}
+
 size_t RuneCount(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) {
@@ -367,11 +389,12 @@ void PrintArg(std::string& out, const Value& v, char verb, const Spec& sp) {
 
 }  // namespace
 
-std::string GoSprintf(std::string_view format, std::span<const Value> args) {
+std::string GoSprintf(std::string_view format, std::span<const Value> args, size_t limit) {
   std::string out;
   size_t argi = 0;
   const size_t n = format.size();
   for (size_t i = 0; i < n;) {
+    if (limit > 0 && out.size() > limit) return out;
     if (format[i] != '%') {
       size_t j = format.find('%', i);
       if (j == std::string_view::npos) j = n;
@@ -402,7 +425,8 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
     // Width.
     if (i < n && format[i] == '*') {
       ++i;
-      if (argi < args.size() && args[argi].kind() == Value::Kind::kInt) {
+      if (argi < args.size() && args[argi].kind() == Value::Kind::kInt &&
+          !TooLarge(args[argi].as_int())) {
         int64_t w = args[argi++].as_int();
         sp.has_width = true;
         if (w < 0) {
@@ -416,11 +440,7 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
         out += "%!(BADWIDTH)";
       }
     } else {
-      while (i < n && format[i] >= '0' && format[i] <= '9') {
-        sp.has_width = true;
-        sp.width = sp.width * 10 + (format[i] - '0');
-        ++i;
-      }
+      sp.has_width = ParseNum(format, &i, &sp.width);
     }
     // Precision.
     if (i < n && format[i] == '.') {
@@ -429,18 +449,15 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
       if (i < n && format[i] == '*') {
         ++i;
         if (argi < args.size() && args[argi].kind() == Value::Kind::kInt &&
-            args[argi].as_int() >= 0) {
+            args[argi].as_int() >= 0 && !TooLarge(args[argi].as_int())) {
           sp.prec = static_cast<int>(args[argi++].as_int());
         } else {
           if (argi < args.size()) ++argi;
           sp.has_prec = false;
           out += "%!(BADPREC)";
         }
-      } else {
-        while (i < n && format[i] >= '0' && format[i] <= '9') {
-          sp.prec = sp.prec * 10 + (format[i] - '0');
-          ++i;
-        }
+      } else if (!ParseNum(format, &i, &sp.prec)) {
+        sp.prec = 0;  // "%.d": precision 0, as in Go
       }
     }
     if (i >= n) {

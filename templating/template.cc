@@ -65,7 +65,9 @@ class Executor {
  public:
   Executor(const internal::SetImpl& set, const TreeMap* local, const ExecOptions& opts,
            std::string* out)
-      : set_(set), local_(local), opts_(opts), out_(*out) {}
+      : set_(set), local_(local), opts_(opts), env_(opts.env), out_(*out) {
+    env_.max_result_bytes = opts.max_output_bytes;
+  }
 
   Status Run(const Tree& tree, const Value& dot) {
     tmpl_name_ = tree.name;
@@ -105,7 +107,13 @@ class Executor {
   // by its error text and the walk goes on.
   Status Walk(const Value& dot, const Node& node, Flow* flow) {
     Status st = WalkInner(dot, node, flow);
-    if (st.ok() || !opts_.continue_on_error || node.type == NodeType::kList) return st;
+    if (st.ok() && opts_.max_output_bytes > 0 && out_.size() > opts_.max_output_bytes) {
+      st = OverBudget(&node, "output is longer than its budget of " +
+                                 std::to_string(opts_.max_output_bytes) + " bytes");
+    }
+    if (st.ok() || !opts_.continue_on_error || node.type == NodeType::kList || over_budget_) {
+      return st;
+    }
     if (error_count_++ == 0) first_error_ = st;
     const std::string text = "<error: " + st.message() + ">";
     // In HTML the marker would read as an unknown tag and vanish (and the message may quote
@@ -118,7 +126,53 @@ class Executor {
     return Status::Ok();
   }
 
+  // Counts one step of the execution budget; an error once it is spent.
+  Status Step(const Node* at) {
+    if (opts_.max_steps > 0 && ++steps_ > opts_.max_steps) {
+      return OverBudget(at, "execution took more than its budget of " +
+                                std::to_string(opts_.max_steps) + " steps");
+    }
+    return Status::Ok();
+  }
+
+  // A budget error: reported as an execution error and never continued from.
+  Status OverBudget(const Node* at, const std::string& what) {
+    over_budget_ = true;
+    return Error(at, "template " + what);
+  }
+
+  // Values a function is given or returns are bounded by the output budget too, so that a
+  // loop of assignments ($x = printf "%s%s" $x $x) cannot build gigabytes without printing.
+  // Counted: strings, and the strings directly in a list or map (what functions build: split,
+  // stringSlice); not the maps they hold, which are the shared notification data.
+  static size_t ValueBytes(const Value& v, size_t cap) {
+    auto own = [](const Value& e) { return e.kind() == Value::Kind::kString ? e.as_string().size() : 1; };
+    switch (v.kind()) {
+      case Value::Kind::kString:
+        return v.as_string().size();
+      case Value::Kind::kList: {
+        size_t n = 0;
+        for (const Value& e : v.as_list()) {
+          n += own(e) + 1;
+          if (n > cap) break;
+        }
+        return n;
+      }
+      case Value::Kind::kMap: {
+        size_t n = 0;
+        for (const auto& [k, e] : v.as_map()) {
+          n += k.size() + own(e) + 1;
+          if (n > cap) break;
+        }
+        return n;
+      }
+      default:
+        return 8;
+    }
+  }
+
   Status WalkInner(const Value& dot, const Node& node, Flow* flow) {
+    if (Status st = Step(&node); !st.ok()) return st;
     switch (node.type) {
       case NodeType::kText:
         out_ += static_cast<const internal::TextNode&>(node).text;
@@ -355,6 +409,7 @@ class Executor {
   }
 
   Status EvalCommand(const Value& dot, const CommandNode& cmd, const Value* final, Value* out) {
+    if (Status st = Step(&cmd); !st.ok()) return st;
     const Node& first = *cmd.args[0];
     switch (first.type) {
       case NodeType::kField: {
@@ -518,10 +573,25 @@ class Executor {
     std::vector<Value> args;
     Status st = EvalArgs(dot, cmd, final, &args);
     if (!st.ok()) return st;
-    Result<Value> r = fn.fn(opts_.env, args);
+    const Node* at = cmd != nullptr ? static_cast<const Node*>(cmd) : &id;
+    const size_t cap = opts_.max_output_bytes;
+    if (cap > 0) {
+      size_t total = 0;
+      for (const Value& a : args) {
+        total += ValueBytes(a, cap);
+        if (total > cap) {
+          return OverBudget(at, "arguments of " + id.name + " are longer than the output budget of " +
+                                    std::to_string(cap) + " bytes");
+        }
+      }
+    }
+    Result<Value> r = fn.fn(env_, args);
     if (!r.ok()) {
-      const Node* at = cmd != nullptr ? static_cast<const Node*>(cmd) : &id;
       return Error(at, "error calling " + id.name + ": " + r.status().message());
+    }
+    if (cap > 0 && ValueBytes(*r, cap) > cap) {
+      return OverBudget(at, "result of " + id.name + " is longer than the output budget of " +
+                                std::to_string(cap) + " bytes");
     }
     *out = std::move(r).value();
     return Status::Ok();
@@ -610,7 +680,10 @@ class Executor {
   const internal::SetImpl& set_;
   const TreeMap* local_;
   const ExecOptions& opts_;
+  ExecEnv env_;  // opts_.env with the output budget for functions
   std::string& out_;
+  int64_t steps_ = 0;
+  bool over_budget_ = false;
   std::vector<Var> vars_;
   std::string tmpl_name_;
   int depth_ = 0;

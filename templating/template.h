@@ -69,6 +69,15 @@ struct ExecOptions {
   // frames here, and 250 keeps a runaway recursion well inside a 2 MiB thread stack even in
   // sanitizer builds, while real notification templates nest a handful of levels.
   int max_depth = 250;
+  // The execution budget, so that a template cannot run forever (`range` over a huge integer,
+  // nested ranges) or print without end. A step is one node walked or one command evaluated
+  // (a `range` iteration is at least one); the output budget bounds the bytes written and
+  // every value a function returns or is given. Going over either stops the execution with an
+  // error naming the budget (even with continue_on_error); 0 disables it. The defaults are far
+  // above what a notification needs (the default templates take about 60 steps and 1 KiB per
+  // alert, so 10,000 alerts fit) and cost a few seconds of CPU at most.
+  int64_t max_steps = 10'000'000;
+  size_t max_output_bytes = 16 << 20;  // 16 MiB
 };
 
 struct ExecResult {

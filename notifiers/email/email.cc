@@ -129,7 +129,24 @@ Result<std::vector<std::string>> ParseAddressList(std::string_view list) {
     if (addr.empty() && entries.size() > 1) continue;
     if (addr.empty() || addr.find('@') == std::string::npos ||
         addr.find(' ') != std::string::npos) {
-      return Status::InvalidArgument("mail: invalid address \"" + e + "\"");
+      return Status::InvalidArgument("mail: invalid address " + GoQuote(e));
+    }
+    // net/mail refuses control characters in an address, and so must the envelope: a CR/LF
+    // in a templated `to` (a label value) would otherwise end the RCPT TO command and start
+    // another. Display names may not carry them either (they reach the To header); only the
+    // whitespace around an entry is dropped.
+    const auto efirst = e.find_first_not_of(" \t\r\n");
+    const auto elast = e.find_last_not_of(" \t\r\n");
+    const std::string_view inner =
+        efirst == std::string::npos ? std::string_view() : std::string_view(e).substr(efirst, elast - efirst + 1);
+    for (unsigned char c : inner) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        return Status::InvalidArgument("mail: invalid address " + GoQuote(e) +
+                                       ": control character in address");
+      }
+    }
+    if (addr.find('\t') != std::string::npos) {
+      return Status::InvalidArgument("mail: invalid address " + GoQuote(e));
     }
     out.push_back(addr);
   }

@@ -409,6 +409,49 @@ TEST_CASE("the daemon refuses a database from a newer alertd and a corrupt file"
   RemoveTree(dir);
 }
 
+TEST_CASE("a second alertd on the same database exits 1 at once and the first keeps working") {
+  std::string dir = MakeTempDir("alertd-lock");
+  {
+    Alertd first(dir);
+    auto r = HttpPostJson(first.url + "/api/v2/alerts",
+                          R"([{"labels":{"alertname":"Locked","n":"1"}}])");
+    REQUIRE(r.status == 200);
+    // The same database behind another port, so that only the lock can stop it.
+    const int port2 = FreePort();
+    const std::string config2 = dir + "/second.yml";
+    WriteFile(config2,
+              "route:\n  receiver: default\nreceivers:\n  - name: default\n"
+              "server:\n  listen: 127.0.0.1:" +
+                  std::to_string(port2) + "\nstorage:\n  path: " + first.db + "\n");
+    Process second = Process::Start({kAlertdBinary, "--config", config2}, dir + "/second.log");
+    REQUIRE_MESSAGE(WaitFor([&] { return !second.Running(); }, 10s), second.Log());
+    const int status = second.Stop();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    const std::string want = "storage: " + first.db + " is in use by another alertd (pid " +
+                             std::to_string(first.proc.pid()) + ")";
+    CHECK_MESSAGE(second.Log().find(want) != std::string::npos, second.Log());
+    CHECK(HttpGet("http://127.0.0.1:" + std::to_string(port2) + "/-/ready").status != 200);
+
+    // The first one still answers, and still stores.
+    r = HttpPostJson(first.url + "/api/v2/alerts", R"([{"labels":{"alertname":"Locked","n":"2"}}])");
+    CHECK(r.status == 200);
+    CHECK(first.Alerts("?filter=alertname%3D%22Locked%22").size() == 2);
+
+    // kill -9 leaves no stale lock: the kernel releases it with the process.
+    first.proc.Kill9();
+    Process third = Process::Start({kAlertdBinary, "--config", config2}, dir + "/third.log");
+    const std::string url3 = "http://127.0.0.1:" + std::to_string(port2);
+    REQUIRE_MESSAGE(WaitHttpReady(url3 + "/-/ready", 20s), third.Log());
+    auto listed = HttpGet(url3 + "/api/v2/alerts?filter=alertname%3D%22Locked%22");
+    REQUIRE(listed.status == 200);
+    CHECK(json::parse(listed.body).size() == 2);
+    CHECK(ReadFile(first.db + ".lock") == std::to_string(third.pid()) + "\n");
+    third.Stop();
+  }
+  RemoveTree(dir);
+}
+
 TEST_CASE("Alertmanager's flag names start alertd as they start Alertmanager") {
   const std::string dir = MakeTempDir("alertd-amflags");
   {

@@ -3,6 +3,8 @@
 #include "core/duration.h"
 #include "core/time.h"
 
+#include <limits>
+
 using namespace alertd;
 using namespace std::chrono_literals;
 
@@ -72,5 +74,62 @@ TEST_CASE("RFC 3339 round trips with fractional seconds") {
                           "2024-03-01T12:34:56Zjunk", "yesterday"}) {
     INFO(bad);
     CHECK_FALSE(ParseRFC3339(bad).ok());
+  }
+}
+
+TEST_CASE("RFC 3339 times outside the int64 nanosecond range are refused, never wrapped") {
+  // The last and first instants Time represents parse exactly.
+  auto last = ParseRFC3339("2262-04-11T23:47:16.854775807Z");
+  REQUIRE(last.ok());
+  CHECK(*last == Time::max());
+  CHECK(FormatRFC3339(*last) == "2262-04-11T23:47:16.854775807Z");
+  auto first = ParseRFC3339("1677-09-21T00:12:43.145224193Z");
+  REQUIRE(first.ok());
+  CHECK(first->time_since_epoch().count() == std::numeric_limits<int64_t>::min() + 1);
+  struct Row {
+    const char* name;
+    const char* in;
+  } rows[] = {
+      {"one nanosecond after the last", "2262-04-11T23:47:16.854775808Z"},
+      {"the day after the last", "2262-04-12T00:00:00Z"},
+      {"a local time whose offset carries it past the end", "2262-04-10T23:59:59-23:59"},
+      {"a negative offset on the last day", "2262-04-11T23:00:00-01:00"},
+      {"the sentinel instant of the zero time", "1677-09-21T00:12:43.145224192Z"},
+      {"before the first", "1677-09-21T00:12:43Z"},
+      {"a positive offset carrying it before the first", "1677-09-21T10:00:00+23:59"},
+      {"far future", "9999-12-31T23:59:59.999999999Z"},
+      {"year zero", "0000-01-01T00:00:00Z"},
+      {"offset hour out of range", "2024-03-01T12:00:00+24:00"},
+      {"offset minute out of range", "2024-03-01T12:00:00+01:60"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    auto t = ParseRFC3339(r.in);
+    CHECK_FALSE(t.ok());
+  }
+}
+
+TEST_CASE("adding a duration to a time never wraps") {
+  const Time now = *ParseRFC3339("2026-12-07T00:00:00Z");
+  auto far = ParseDuration("290y");
+  REQUIRE(far.ok());
+  CHECK_FALSE(CheckedAdd(now, *far).has_value());
+  CHECK(SaturatingAdd(now, *far) == Time::max());
+  CHECK(SaturatingAdd(now, -*far) > Time::min());
+  REQUIRE(CheckedAdd(now, std::chrono::hours(2)).has_value());
+  CHECK(*CheckedAdd(now, std::chrono::hours(2)) == now + std::chrono::hours(2));
+  CHECK(FromUnixSeconds(1e300) == Time::max());
+  CHECK(FromUnixSeconds(-1e300) > Time::min());
+  CHECK(FromUnixSeconds(std::numeric_limits<double>::quiet_NaN()).time_since_epoch().count() == 0);
+}
+
+TEST_CASE("durations whose nanoseconds overflow int64 are refused") {
+  CHECK(ParseDuration("292y").ok());
+  CHECK(ParseDuration("15250w").ok());
+  for (const char* in : {"293y", "15251w", "106752d", "2562048h", "9223372036854775807ms",
+                         "99999999999999999999s", "292y52w"}) {
+    INFO(std::string(in));
+    auto d = ParseDuration(in);
+    CHECK_FALSE(d.ok());
   }
 }

@@ -123,6 +123,16 @@ TEST_CASE("email encoders") {
       {"display names", "\"Ops, Team\" <ops@x.org>, Bob <b@y.org>", {"ops@x.org", "b@y.org"}, true},
       {"no at sign", "nobody", {}, false},
       {"empty", "", {}, false},
+      {"whitespace around entries is dropped", " a@x.org\r\n,\tb@y.org ", {"a@x.org", "b@y.org"},
+       true},
+      // A label value rendered into `to` must not end the RCPT TO command and start another.
+      {"CRLF then an SMTP command", "a@x.org\r\nRCPT\tTO:<evil@z.org>", {}, false},
+      {"CRLF in angle brackets", "Ops <a@x.org\r\nDATA>", {}, false},
+      {"LF in the local part", "a\n@x.org", {}, false},
+      {"CR in the domain", "a@x\r.org", {}, false},
+      {"DEL", "a\x7f@x.org", {}, false},
+      {"tab inside the address", "a\t@x.org", {}, false},
+      {"CRLF in the display name", "\"Ops\r\nBcc: evil@z.org\" <a@x.org>", {}, false},
   };
   for (const auto& row : addrs) {
     INFO(row.name);
@@ -130,6 +140,7 @@ TEST_CASE("email encoders") {
     CHECK(r.ok() == row.ok);
     if (r.ok()) CHECK(*r == row.out);
   }
+  CHECK_FALSE(internal::ParseAddressList(std::string_view("a@x.org\0b", 9)).ok());
 }
 
 TEST_CASE("webhook payload: version 4, max_alerts truncation and ack keys") {
