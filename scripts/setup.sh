@@ -50,4 +50,6 @@ fi
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$BUILD_DIR" -G Ninja "${EXTRA[@]}" "${LAUNCHER[@]}"
-cmake --build "$BUILD_DIR" -j "$(nproc)"
+# BUILD_TARGET: build only that target (scripts/test.sh builds just the fuzz targets and the
+# libraries they link in the clang build).
+cmake --build "$BUILD_DIR" -j "$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}

@@ -1,6 +1,6 @@
 // The router's shared state under concurrency: a batch of the state writer in which one
 // operation fails, acknowledgements and silences read while a change of theirs waits for its
-// commit, and bulk acknowledgement cost.
+// commit, and concurrent acknowledgements of one alert.
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
 
@@ -157,46 +157,6 @@ TEST_CASE("concurrent acks of one alert keep one current ack and a consistent hi
   CHECK(again.List(false)[0].by == all[0].by);
   db->Close();
   RemoveTree(dir);
-}
-
-namespace {
-
-// Seconds a bulk ack of `n` firing alerts, each in its own group, takes (best of three).
-double BulkAckSeconds(int n) {
-  double best = 1e9;
-  for (int run = 0; run < 3; ++run) {
-    RouterHarness h(R"(
-route:
-  receiver: r
-  group_by: [name]
-  group_wait: 1h
-receivers:
-  - name: r
-)");
-    for (int i = 0; i < n; ++i) h.Post("name=n" + std::to_string(i) + ",team=ops");
-    auto t0 = std::chrono::steady_clock::now();
-    auto made = h.router->AcknowledgeMatching(*ParseMatchers(R"({team="ops"})"),
-                                              router::AckRequest{"bulk", "", {}});
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    REQUIRE(made.ok());
-    REQUIRE(made->size() == static_cast<size_t>(n));
-    best = std::min(best, s);
-  }
-  return best;
-}
-
-}  // namespace
-
-TEST_CASE("a bulk ack costs in proportion to the alerts acknowledged, not their square") {
-  const auto level = spdlog::get_level();
-  spdlog::set_level(spdlog::level::warn);
-  const double small = BulkAckSeconds(300);
-  const double large = BulkAckSeconds(2400);  // 8x the alerts
-  spdlog::set_level(level);
-  INFO("300 alerts: " << small << " s, 2400 alerts: " << large << " s");
-  // Linear: about 8x; quadratic: about 64x.
-  CHECK(large < 24 * std::max(small, 1e-4));
 }
 
 }  // namespace alertd::testing
