@@ -875,6 +875,8 @@ TEST_CASE("an escalation persisted under its route's index-based id is moved to 
   h.router->Stop();
   h.router.reset();
   state.Close();
+  RemoveTree(dir);
+}
 
 TEST_CASE("group acks by dedup key: every firing alert, existing acks kept, take back resumes") {
   Harness h(Config(kTwoSteps));
