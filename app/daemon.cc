@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/process_metrics.h"
-#include "core/redact.h"
+#include "core/secret_text.h"
 #include "core/scheduler.h"
 #include "notifiers/metrics.h"
 #include "notifiers/registry.h"

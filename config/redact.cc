@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "core/redact.h"
+#include "core/secret_text.h"
 
 namespace alertd::config::internal {
 namespace {

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "core/redact.h"
+#include "core/secret_text.h"
 #include "rules_engine/query_client.h"
 
 namespace alertd::rules_engine {

@@ -1,5 +1,5 @@
-// core/redact.h: URLs lose their userinfo, secrets are replaced wherever they occur.
-#include "core/redact.h"
+// core/secret_text.h: URLs lose their userinfo, secrets are replaced wherever they occur.
+#include "core/secret_text.h"
 
 #include <doctest/doctest.h>
 

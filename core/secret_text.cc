@@ -1,4 +1,4 @@
-#include "core/redact.h"
+#include "core/secret_text.h"
 
 #include <algorithm>
 #include <cctype>
