@@ -169,7 +169,7 @@ void AppendOptionalTime(std::string* out, Time t) {
 }
 
 // One ack as the ack API lists it.
-void AppendAck(std::string* out, const router::Ack& a) {
+void AppendAck(std::string* out, const Ack& a) {
   out->append("{\"fingerprint\":\"");
   out->append(FingerprintHex(a.fingerprint));
   out->append("\",\"labels\":");
@@ -268,7 +268,7 @@ Response GetAcks(const ApiContext& ctx, const Request& req) {
 
 }  // namespace
 
-void AppendAlertAckJson(std::string* out, const std::optional<router::Ack>& ack) {
+void AppendAlertAckJson(std::string* out, const std::optional<Ack>& ack) {
   if (!ack) {
     out->append("null");
     return;

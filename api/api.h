@@ -109,6 +109,6 @@ void RegisterAcksV1(Router& router, const ApiContext& ctx);
 void RegisterIntegrations(Router& router, const ApiContext& ctx);
 // An alert's "ack" value as GET /api/v2/alerts and /api/v1/alerts show it:
 // {"by","comment","at","expiresAt"} or null (api/acks_v1.cc).
-void AppendAlertAckJson(std::string* out, const std::optional<router::Ack>& ack);
+void AppendAlertAckJson(std::string* out, const std::optional<Ack>& ack);
 
 }  // namespace alertd::api

@@ -43,7 +43,7 @@ void AppendTime(std::string* out, Time t) {
 
 // `ack`: alertd's "ack" field, after Prometheus's (left out when null: /api/v1/rules).
 void AppendAlert(std::string* out, const re::RuleAlert& a,
-                 const std::optional<router::Ack>* ack = nullptr) {
+                 const std::optional<Ack>* ack = nullptr) {
   out->append("{\"labels\":");
   AppendLabelSetJson(out, a.labels);
   out->append(",\"annotations\":");
@@ -166,8 +166,8 @@ Response Rules(const ApiContext& ctx, const Request& req) {
 }
 
 // The ack of a rule's alert: its labels with the external labels (as sent to the store).
-std::optional<router::Ack> RuleAlertAck(const ApiContext& ctx, const LabelSet& external,
-                                        const re::RuleAlert& a) {
+std::optional<Ack> RuleAlertAck(const ApiContext& ctx, const LabelSet& external,
+                                const re::RuleAlert& a) {
   if (!ctx.acks || !ctx.alerts) return std::nullopt;
   LabelSet labels = a.labels;
   for (const auto& el : external) {

@@ -15,7 +15,6 @@
 namespace alertd::api {
 namespace {
 
-using router::Silence;
 using router::SilenceState;
 
 Response JsonStringResponse(int status, std::string_view msg) {

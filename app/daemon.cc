@@ -4,9 +4,9 @@
 // runs on an arbitrary thread.
 #include "app/daemon.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -23,18 +23,18 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/process_metrics.h"
-#include "core/secret_text.h"
+#include "core/rule_state_store.h"
 #include "core/scheduler.h"
+#include "core/secret_text.h"
 #include "notifiers/metrics.h"
 #include "notifiers/registry.h"
 #include "router/router.h"
-#include "router/state_db.h"
-#include "core/rule_state_store.h"
 #include "rules_engine/manager.h"
 #include "rules_engine/query_client.h"
 #include "storage/alert_store.h"
 #include "storage/db.h"
 #include "storage/db_lock.h"
+#include "storage/router_stores.h"
 #include "storage/rule_state_store.h"
 
 namespace alertd::app {
@@ -76,7 +76,7 @@ class PendingRuleGroups {
     groups_.shrink_to_fit();
   }
   std::mutex mu_;
-  const config::Config* from_ = nullptr;  // GUARDED_BY(mu_)
+  const config::Config* from_ = nullptr;   // GUARDED_BY(mu_)
   std::vector<config::RuleGroup> groups_;  // GUARDED_BY(mu_)
 };
 
@@ -116,8 +116,7 @@ MetricsRegistry::Collector AlertsByStateCollector(const storage::AlertStore* sto
                                                   const rules_engine::RuleManager* rules,
                                                   const Clock* clock) {
   return [=](std::string* out) {
-    std::map<std::string, double> by_state = {
-        {"active", 0}, {"suppressed", 0}, {"unprocessed", 0}};
+    std::map<std::string, double> by_state = {{"active", 0}, {"suppressed", 0}, {"unprocessed", 0}};
     const Time now = clock->Now();
     for (const auto& a : store->List()) {
       if (!IsZero(a->ends_at) && a->ends_at <= now) continue;
@@ -147,22 +146,23 @@ router::IntegrationFactory MakeIntegrationFactory(notifiers::NotificationMetrics
     std::shared_ptr<const templating::TemplateSet> templates;
   };
   auto cache = std::make_shared<Cache>();
-  return [cache, metrics](const config::Receiver& receiver,
-                          const config::Config& cfg) -> Result<std::vector<notifiers::Integration>> {
-    notifiers::Deps deps;
-    {
-      std::lock_guard l(cache->mu);
-      if (cache->cfg != &cfg || !cache->templates) {
-        auto t = notifiers::LoadTemplates(cfg);
-        if (!t.ok()) return t.status();
-        cache->templates = std::move(*t);
-        cache->cfg = &cfg;
-      }
-      deps.templates = cache->templates;
-    }
-    deps.metrics = metrics;
-    return notifiers::BuildIntegrations(receiver, deps);
-  };
+  return
+      [cache, metrics](const config::Receiver& receiver,
+                       const config::Config& cfg) -> Result<std::vector<notifiers::Integration>> {
+        notifiers::Deps deps;
+        {
+          std::lock_guard l(cache->mu);
+          if (cache->cfg != &cfg || !cache->templates) {
+            auto t = notifiers::LoadTemplates(cfg);
+            if (!t.ok()) return t.status();
+            cache->templates = std::move(*t);
+            cache->cfg = &cfg;
+          }
+          deps.templates = cache->templates;
+        }
+        deps.metrics = metrics;
+        return notifiers::BuildIntegrations(receiver, deps);
+      };
 }
 
 }  // namespace
@@ -292,12 +292,12 @@ int RunDaemon(const DaemonOptions& opts) {
     return 1;
   }
   (*router_db)->ObserveCommits(&commit_latency.WithLabels({"router"}));
-  router::StateDb router_state(std::move(*router_db));
+  storage::SqliteRouterStores router_state(std::move(*router_db));
   notifiers::NotificationMetrics notification_metrics;
   router::RouterDeps rdeps;
   rdeps.clock = &clock;
   rdeps.scheduler = scheduler.get();
-  rdeps.db = &router_state;
+  rdeps.stores = router_state.stores();
   rdeps.alerts = store->get();
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   router::RouterOptions ropts;
@@ -318,29 +318,27 @@ int RunDaemon(const DaemonOptions& opts) {
   // is the likeliest failure, and undoing it is cheap.
   std::vector<ReloadStep> steps;
   auto prev_auth = std::make_shared<std::shared_ptr<const api::Authenticator>>();
-  steps.push_back(ReloadStep{
-      "auth",
-      [&auth, prev_auth](const ConfigPtr& next, const ConfigPtr&) {
-        auto a = api::Authenticator::FromConfig(next->server);
-        if (!a.ok()) return a.status();
-        *prev_auth = auth.Get();
-        auth.Set(*a);
-        return Status::Ok();
-      },
-      [&auth, prev_auth](const ConfigPtr&, const ConfigPtr&) {
-        auth.Set(*prev_auth);
-        return Status::Ok();
-      },
-      nullptr});
-  steps.push_back(ReloadStep{
-      "router",
-      [&router_ptr](const ConfigPtr& next, const ConfigPtr&) {
-        return router_ptr->ApplyConfig(next);
-      },
-      [&router_ptr](const ConfigPtr& prev, const ConfigPtr&) {
-        return router_ptr->ApplyConfig(prev);
-      },
-      nullptr});
+  steps.push_back(ReloadStep{"auth",
+                             [&auth, prev_auth](const ConfigPtr& next, const ConfigPtr&) {
+                               auto a = api::Authenticator::FromConfig(next->server);
+                               if (!a.ok()) return a.status();
+                               *prev_auth = auth.Get();
+                               auth.Set(*a);
+                               return Status::Ok();
+                             },
+                             [&auth, prev_auth](const ConfigPtr&, const ConfigPtr&) {
+                               auth.Set(*prev_auth);
+                               return Status::Ok();
+                             },
+                             nullptr});
+  steps.push_back(ReloadStep{"router",
+                             [&router_ptr](const ConfigPtr& next, const ConfigPtr&) {
+                               return router_ptr->ApplyConfig(next);
+                             },
+                             [&router_ptr](const ConfigPtr& prev, const ConfigPtr&) {
+                               return router_ptr->ApplyConfig(prev);
+                             },
+                             nullptr});
   steps.push_back(ReloadStep{
       "rules",
       [&rules, &pending_rules](const ConfigPtr& next, const ConfigPtr&) {
@@ -378,11 +376,9 @@ int RunDaemon(const DaemonOptions& opts) {
         }
         return Status::Ok();
       },
-      nullptr,
-      nullptr});
+      nullptr, nullptr});
   Reloader reloader([&opts, &pending_rules] { return Load(opts, &pending_rules); },
-                    std::move(steps), &holder, &clock,
-                    &registry);
+                    std::move(steps), &holder, &clock, &registry);
 
   api::ApiContext ctx;
   ctx.registry = &registry;
@@ -396,9 +392,8 @@ int RunDaemon(const DaemonOptions& opts) {
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
   }
-  registry.AddCollector([m = &notification_metrics](std::string* out) {
-    m->WritePrometheusText(out);
-  });
+  registry.AddCollector(
+      [m = &notification_metrics](std::string* out) { m->WritePrometheusText(out); });
   registry.AddCollector(
       AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
   registry.AddCollector(AppendProcessMetrics);
@@ -416,8 +411,7 @@ int RunDaemon(const DaemonOptions& opts) {
     };
     const auto acks = r->acknowledgements().GetCounts();
     single("alertd_acks", "gauge", "Current acknowledgements.", acks.current);
-    single("alertd_acks_created_total", "counter", "Acknowledgements made since start.",
-          acks.made);
+    single("alertd_acks_created_total", "counter", "Acknowledgements made since start.", acks.made);
     AppendFamilyHeader(out, "alertd_acks_ended_total", "counter",
                        "Acknowledgements ended since start, by reason.");
     for (const char* reason : {"replaced", "deleted", "resolved", "expired"}) {
@@ -426,24 +420,22 @@ int RunDaemon(const DaemonOptions& opts) {
                           it == acks.ended.end() ? 0 : it->second);
     }
     single("alertd_escalations", "gauge", "Aggregation groups with an escalation policy running.",
-          r->escalations().size());
+           r->escalations().size());
     single("alertd_escalation_steps_total", "counter", "Escalation steps fired since start.",
-          r->escalations().steps_fired());
+           r->escalations().steps_fired());
 
     const auto st = s->Stats();
     AppendFamilyHeader(out, "alertd_alert_log_records_total", "counter",
                        "Records appended to the alert log, by kind (full: a whole alert; ends: "
                        "an endsAt-only resend).");
-    *out += fmt::format("alertd_alert_log_records_total{{kind=\"full\"}} {}\n",
-                        st.full_records);
-    *out += fmt::format("alertd_alert_log_records_total{{kind=\"ends\"}} {}\n",
-                        st.ends_records);
+    *out += fmt::format("alertd_alert_log_records_total{{kind=\"full\"}} {}\n", st.full_records);
+    *out += fmt::format("alertd_alert_log_records_total{{kind=\"ends\"}} {}\n", st.ends_records);
     single("alertd_alert_log_commits_total", "counter", "Group commits of the alert store.",
-          st.log_rows_written);
+           st.log_rows_written);
     single("alertd_alert_log_compactions_total", "counter",
-          "Completed compactions of the alert log.", st.compactions);
+           "Completed compactions of the alert log.", st.compactions);
     single("alertd_alert_log_compacted_alerts_total", "counter",
-          "Alerts written to the alerts table by compaction.", st.compacted_alerts);
+           "Alerts written to the alerts table by compaction.", st.compacted_alerts);
   });
   ctx.alerts = store->get();
   ctx.clock = &clock;
@@ -516,9 +508,9 @@ int RunDaemon(const DaemonOptions& opts) {
     break;
   }
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
-  (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
-  ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
-  router_ptr.reset();  // stops timers, finishes deliveries in flight
+  (*server)->Stop();         // finishes requests in flight, which may still be waiting on the store
+  ingest_pool.reset();       // parses still queued (a request cut at the grace period) finish
+  router_ptr.reset();        // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();
   (*store)->Close();

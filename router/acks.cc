@@ -2,74 +2,13 @@
 
 #include <algorithm>
 
-#include "storage/codec.h"
-
 namespace alertd::router {
-namespace {
-
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
-constexpr const char* kUpsert =
-    "INSERT OR REPLACE INTO acks (id, fingerprint, labels, starts_at, acked_by, comment, "
-    "acked_at, expires_at, ended_at, end_reason, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-Status WriteRows(StateDb::Conn& c, const std::vector<Ack>& rows) {
-  auto st = c.Stmt(kUpsert);
-  if (!st.ok()) return st.status();
-  storage::Statement* s = *st;
-  for (const auto& a : rows) {
-    s->Reset();
-    s->BindInt64(1, a.id);
-    s->BindInt64(2, static_cast<int64_t>(a.fingerprint));
-    s->BindBlob(3, storage::EncodeLabelSet(a.labels));
-    s->BindInt64(4, ToNanos(a.starts_at));
-    s->BindText(5, a.by);
-    s->BindText(6, a.comment);
-    s->BindInt64(7, ToNanos(a.at));
-    s->BindInt64(8, ToNanos(a.expires_at));
-    s->BindInt64(9, ToNanos(a.ended_at));
-    s->BindText(10, a.end_reason);
-    s->BindText(11, a.token);
-    if (Status r = s->Run(); !r.ok()) return r;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-bool Ack::Covers(const Alert& alert, Time now) const {
-  if (ended() || alert.Fingerprint() != fingerprint) return false;
-  if (alert.ResolvedAt(now)) return false;
-  if (!IsZero(expires_at) && now >= expires_at) return false;
-  return alert.starts_at <= std::max(starts_at, at);
-}
 
 Status Acknowledgements::Load() {
-  if (!db_) return Status::Ok();
-  std::vector<Ack> rows;
-  Status s = db_->Query(
-      "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
-      "ended_at, end_reason, token FROM acks ORDER BY id",
-      [&rows](const storage::Statement& q) -> Status {
-        Ack a;
-        a.id = q.ColumnInt64(0);
-        a.fingerprint = static_cast<uint64_t>(q.ColumnInt64(1));
-        auto labels = storage::DecodeLabelSet(q.ColumnBlob(2));
-        if (!labels.ok()) return labels.status().WithPrefix("ack " + std::to_string(a.id));
-        a.labels = std::move(*labels);
-        a.starts_at = FromNanos(q.ColumnInt64(3));
-        a.by = std::string(q.ColumnText(4));
-        a.comment = std::string(q.ColumnText(5));
-        a.at = FromNanos(q.ColumnInt64(6));
-        a.expires_at = FromNanos(q.ColumnInt64(7));
-        a.ended_at = FromNanos(q.ColumnInt64(8));
-        a.end_reason = std::string(q.ColumnText(9));
-        a.token = std::string(q.ColumnText(10));
-        rows.push_back(std::move(a));
-        return Status::Ok();
-      });
-  if (!s.ok()) return s;
+  if (!store_) return Status::Ok();
+  auto loaded = store_->LoadAcks();
+  if (!loaded.ok()) return loaded.status();
+  std::vector<Ack> rows = std::move(*loaded);
   MutexLock l(mu_);
   for (auto& a : rows) {
     next_id_ = std::max(next_id_, a.id + 1);
@@ -117,10 +56,11 @@ Result<std::vector<Ack>> Acknowledgements::Add(
     // Ids are taken now, so a concurrent Reconcile never sees them reused.
     next_id_ = id;
   }
-  if (db_) {
+  if (store_) {
     std::vector<Ack> rows = replaced;
     rows.insert(rows.end(), made.begin(), made.end());
-    Status s = db_->WriteSync([rows](StateDb::Conn& c) { return WriteRows(c, rows); });
+    Status s =
+        AwaitStore([&](StoreDone done) { store_->PutAcks(std::move(rows), std::move(done)); });
     if (!s.ok()) return Status::Internal("persisting acknowledgements: " + s.message());
   }
   MutexLock l(mu_);
@@ -148,8 +88,8 @@ Result<Ack> Acknowledgements::End(uint64_t fingerprint, const std::string& reaso
   }
   a.ended_at = now;
   a.end_reason = reason;
-  if (db_) {
-    Status s = db_->WriteSync([a](StateDb::Conn& c) { return WriteRows(c, {a}); });
+  if (store_) {
+    Status s = AwaitStore([&](StoreDone done) { store_->PutAcks({a}, std::move(done)); });
     if (!s.ok()) return Status::Internal("persisting acknowledgement: " + s.message());
   }
   MutexLock l(mu_);
@@ -222,9 +162,7 @@ std::vector<Ack> Acknowledgements::Reconcile(const Lookup& lookup, Time now) {
     RetireLocked(a);
     ended.push_back(std::move(a));
   }
-  if (db_ && !ended.empty()) {
-    db_->Write([rows = ended](StateDb::Conn& c) { return WriteRows(c, rows); });
-  }
+  if (store_ && !ended.empty()) store_->PutAcks(ended);
   return ended;
 }
 
@@ -248,18 +186,7 @@ void Acknowledgements::CollectGarbage(Time now, Duration retention) {
     });
     history_.erase(keep, history_.end());
   }
-  if (db_ && !gone.empty()) {
-    db_->Write([gone](StateDb::Conn& c) -> Status {
-      auto st = c.Stmt("DELETE FROM acks WHERE id = ?");
-      if (!st.ok()) return st.status();
-      for (int64_t id : gone) {
-        (*st)->Reset();
-        (*st)->BindInt64(1, id);
-        if (Status s = (*st)->Run(); !s.ok()) return s;
-      }
-      return Status::Ok();
-    });
-  }
+  if (store_ && !gone.empty()) store_->DeleteAcks(std::move(gone));
 }
 
 }  // namespace alertd::router

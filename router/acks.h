@@ -3,7 +3,7 @@
 // the startsAt it had when acknowledged. It stops being current when that incident resolves
 // (a re-fire is a new, unacknowledged incident), when it expires, when it is taken back
 // (DELETE) or replaced by a newer ack; ended acks stay in the history. Acks are kept in memory
-// and persisted in SQLite (router/state_db.h, table `acks`) before a change is reported.
+// and persisted through an AckStore (core/router_state.h) before a change is reported.
 //
 // This class only keeps the records; the Router (router/router.h) checks the alert exists
 // and is firing, tells the pipeline (acknowledge events, escalation) and implements the
@@ -25,34 +25,13 @@
 #include "core/alert.h"
 #include "core/matcher.h"
 #include "core/result.h"
+#include "core/router_state.h"
 #include "core/thread_annotations.h"
-#include "router/state_db.h"
 
 namespace alertd::router {
 
-struct Ack {
-  int64_t id = 0;
-  uint64_t fingerprint = 0;
-  LabelSet labels;
-  Time starts_at = kZeroTime;  // the acknowledged incident: the alert's startsAt then
-  std::string by;              // who the request says acknowledged (its `by`, or the token's name)
-  std::string token;           // the name of the auth token that made the ack; empty: auth was off
-  std::string comment;
-  Time at = kZeroTime;          // when it was made
-  Time expires_at = kZeroTime;  // kZeroTime: never
-  Time ended_at = kZeroTime;    // kZeroTime: not ended
-  std::string end_reason;       // "resolved", "expired", "deleted", "replaced"
-
-  bool ended() const { return !IsZero(ended_at); }
-  // Whether this (not ended) ack covers `alert` at `now`: the same incident, not resolved,
-  // not expired. The incident is the same while the alert's startsAt is not later than both
-  // the startsAt acknowledged and the time of the ack (a merge may move startsAt earlier; a
-  // re-fire after a resolve starts later).
-  bool Covers(const Alert& alert, Time now) const;
-};
-
 struct AckRequest {
-  std::string by;  // REQUIRES: not empty (the API fills in the default)
+  std::string by;     // REQUIRES: not empty (the API fills in the default)
   std::string token;  // the authenticated token's name (api Request::principal); may be empty
   std::string comment;
   Duration expires_in = Duration::zero();  // zero: never expires
@@ -80,8 +59,8 @@ class AckService {
 
 class Acknowledgements {
  public:
-  // `db` may be null (nothing persisted). It must outlive this.
-  explicit Acknowledgements(StateDb* db) : db_(db) {}
+  // `store` may be null (nothing persisted). It must outlive this.
+  explicit Acknowledgements(AckStore* store) : store_(store) {}
 
   // Loads current acks and the history. Call once, before use.
   Status Load();
@@ -124,7 +103,7 @@ class Acknowledgements {
   // Moves an ended ack to the history.
   void RetireLocked(Ack a) REQUIRES(mu_);
 
-  StateDb* db_;
+  AckStore* store_;
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // held by Add and End, across their commit
   mutable Mutex mu_;
   int64_t next_id_ GUARDED_BY(mu_) = 1;

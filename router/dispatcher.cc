@@ -5,36 +5,15 @@
 #include <algorithm>
 
 namespace alertd::router {
-namespace {
-
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
-}  // namespace
-
-Result<std::vector<GroupTimer>> LoadGroupTimers(StateDb* db) {
-  std::vector<GroupTimer> out;
-  if (!db) return out;
-  Status s = db->Query(
-      "SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups",
-      [&out](const storage::Statement& q) -> Status {
-        out.push_back(GroupTimer{std::string(q.ColumnText(0)), std::string(q.ColumnText(1)),
-                                 FromNanos(q.ColumnInt64(2)), q.ColumnInt64(3) != 0});
-        return Status::Ok();
-      });
-  if (!s.ok()) return s;
-  return out;
-}
-
 Dispatcher::Dispatcher(std::shared_ptr<const RouteTree> routes, std::shared_ptr<Pipeline> pipeline,
                        const Clock* clock, Scheduler* scheduler, Executor* flush_executor,
-                       StateDb* db, DispatcherOptions opts)
+                       GroupTimerStore* timers, DispatcherOptions opts)
     : routes_(std::move(routes)),
       pipeline_(std::move(pipeline)),
       clock_(clock),
       scheduler_(scheduler),
       flush_executor_(flush_executor),
-      db_(db),
+      timers_(timers),
       opts_(opts) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
@@ -272,34 +251,12 @@ std::vector<GroupView> Dispatcher::GroupsWith(const std::vector<uint64_t>& finge
 }
 
 void Dispatcher::PersistLocked(const AggregationGroup& g) {
-  if (!db_) return;
-  db_->Write([route_id = g.route()->id, key = g.key(), next = ToNanos(g.next_flush),
-              flushed = g.has_flushed](StateDb::Conn& c) -> Status {
-    // An upsert updates the row in place; INSERT OR REPLACE deleted and re-inserted it (and
-    // its primary-key index entry), twice the B-tree work for the first tick's write.
-    static const std::string kSql =
-        "INSERT INTO aggregation_groups (route_id, group_key, next_flush, has_flushed) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (route_id, group_key) DO UPDATE SET "
-        "next_flush = excluded.next_flush, has_flushed = excluded.has_flushed";
-    auto st = c.Stmt(kSql);
-    if (!st.ok()) return st.status();
-    (*st)->BindText(1, route_id);
-    (*st)->BindText(2, key);
-    (*st)->BindInt64(3, next);
-    (*st)->BindInt64(4, flushed ? 1 : 0);
-    return (*st)->Run();
-  });
+  if (timers_)
+    timers_->PutGroupTimer(GroupTimer{g.route()->id, g.key(), g.next_flush, g.has_flushed});
 }
 
 void Dispatcher::Unpersist(const std::string& route_id, const std::string& group_key) {
-  if (!db_) return;
-  db_->Write([route_id, group_key](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt("DELETE FROM aggregation_groups WHERE route_id = ? AND group_key = ?");
-    if (!st.ok()) return st.status();
-    (*st)->BindText(1, route_id);
-    (*st)->BindText(2, group_key);
-    return (*st)->Run();
-  });
+  if (timers_) timers_->DeleteGroupTimer(route_id, group_key);
 }
 
 }  // namespace alertd::router

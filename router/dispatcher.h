@@ -6,7 +6,7 @@
 //     existing group waits for the next tick; repeat_interval is checked at ticks);
 //   - resolved alerts leave a group after a successful flush; an empty group is removed by
 //     maintenance (every 30 s) and keeps its tick schedule until then.
-// Group timers are persisted (router/state_db.h, table aggregation_groups): the first tick
+// Group timers are persisted (a GroupTimerStore, core/router_state.h): the first tick
 // once, since later ticks follow it every group_interval, so a group restored after a restart
 // or reload flushes when it would have.
 //
@@ -25,22 +25,14 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/router_state.h"
 #include "core/scheduler.h"
 #include "core/thread_annotations.h"
 #include "router/aggregation_group.h"
 #include "router/pipeline.h"
 #include "router/route.h"
-#include "router/state_db.h"
 
 namespace alertd::router {
-
-// A group's persisted timer.
-struct GroupTimer {
-  std::string route_id;
-  std::string group_key;
-  Time next_flush = kZeroTime;
-  bool has_flushed = false;
-};
 
 // What the API and tests see of a group.
 struct GroupView {
@@ -56,15 +48,12 @@ struct DispatcherOptions {
   Duration min_flush_timeout = std::chrono::seconds(10);     // notify.MinTimeout
 };
 
-// Reads every persisted group timer.
-Result<std::vector<GroupTimer>> LoadGroupTimers(StateDb* db);
-
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
  public:
-  // All pointers must outlive the dispatcher; `db` may be null (nothing persisted).
+  // All pointers must outlive the dispatcher; `timers` may be null (nothing persisted).
   Dispatcher(std::shared_ptr<const RouteTree> routes, std::shared_ptr<Pipeline> pipeline,
-             const Clock* clock, Scheduler* scheduler, Executor* flush_executor, StateDb* db,
-             DispatcherOptions opts = {});
+             const Clock* clock, Scheduler* scheduler, Executor* flush_executor,
+             GroupTimerStore* timers, DispatcherOptions opts = {});
   ~Dispatcher();
 
   // Builds the groups of `alerts` (the store's content), giving groups found in `persisted`
@@ -92,8 +81,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
       EXCLUDES(mu_);
   // The groups that hold an alert with one of these fingerprints, each once. Costs in
   // proportion to those groups' alerts, not to every group's (an index by fingerprint).
-  std::vector<GroupView> GroupsWith(const std::vector<uint64_t>& fingerprints) const
-      EXCLUDES(mu_);
+  std::vector<GroupView> GroupsWith(const std::vector<uint64_t>& fingerprints) const EXCLUDES(mu_);
   std::vector<GroupView> GroupsWith(uint64_t fingerprint) const EXCLUDES(mu_) {
     return GroupsWith(std::vector<uint64_t>{fingerprint});
   }
@@ -122,7 +110,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   const Clock* clock_;
   Scheduler* scheduler_;
   Executor* flush_executor_;
-  StateDb* db_;
+  GroupTimerStore* timers_;
   const DispatcherOptions opts_;
 
   mutable Mutex mu_;

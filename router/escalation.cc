@@ -4,15 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 namespace alertd::router {
-namespace {
-
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
-}  // namespace
 
 // Lets timer tasks and commit callbacks reach the Escalations only while it runs: Stop()
 // clears the pointer under the lock, so it also waits for a task in progress.
@@ -21,8 +14,9 @@ struct EscalationToken {
   Escalations* self GUARDED_BY(mu) = nullptr;
 };
 
-Escalations::Escalations(const Clock* clock, Scheduler* scheduler, StateDb* db, Host* host)
-    : clock_(clock), scheduler_(scheduler), db_(db), host_(host) {
+Escalations::Escalations(const Clock* clock, Scheduler* scheduler, EscalationStore* store,
+                         Host* host)
+    : clock_(clock), scheduler_(scheduler), store_(store), host_(host) {
   token_ = std::make_shared<EscalationToken>();
   MutexLock t(token_->mu);
   token_->self = this;
@@ -31,29 +25,10 @@ Escalations::Escalations(const Clock* clock, Scheduler* scheduler, StateDb* db, 
 Escalations::~Escalations() { Stop(); }
 
 Status Escalations::Load() {
-  if (!db_) return Status::Ok();
-  std::vector<EscalationState> rows;
-  Status s = db_->Query(
-      "SELECT route_id, group_key, policy, started_at, round, round_start, next_step, notified "
-      "FROM escalations",
-      [&rows](const storage::Statement& q) -> Status {
-        EscalationState e;
-        e.route_key = std::string(q.ColumnText(0));
-        e.group_key = std::string(q.ColumnText(1));
-        e.policy = std::string(q.ColumnText(2));
-        e.started_at = FromNanos(q.ColumnInt64(3));
-        e.round = static_cast<int>(q.ColumnInt64(4));
-        e.round_start = FromNanos(q.ColumnInt64(5));
-        e.next_step = static_cast<int>(q.ColumnInt64(6));
-        try {
-          e.notified = nlohmann::json::parse(q.ColumnText(7)).get<std::vector<std::string>>();
-        } catch (const std::exception& ex) {
-          return Status::Internal("escalation " + e.group_key + ": notified: " + ex.what());
-        }
-        rows.push_back(std::move(e));
-        return Status::Ok();
-      });
-  if (!s.ok()) return s;
+  if (!store_) return Status::Ok();
+  auto loaded = store_->LoadEscalations();
+  if (!loaded.ok()) return loaded.status();
+  std::vector<EscalationState> rows = std::move(*loaded);
   MutexLock l(mu_);
   for (auto& e : rows) {
     Key k{e.route_key, e.group_key};
@@ -126,9 +101,10 @@ bool Escalations::End(const std::string& route_key, const std::string& group_key
   auto it = entries_.find({route_key, group_key});
   if (it == entries_.end()) return true;
   if (it->second.deliveries_started != seen.deliveries_done) {
-    spdlog::info("escalation: {}: a step was delivered while the resolves went out; they are "
-                 "sent again at the next flush",
-                 group_key);
+    spdlog::info(
+        "escalation: {}: a step was delivered while the resolves went out; they are "
+        "sent again at the next flush",
+        group_key);
     return false;
   }
   EndLocked(it, "every alert resolved");
@@ -298,7 +274,7 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
     // The step is recorded before it is sent: a crash in between loses it rather than
     // sending it twice. Until its deliveries finish, End() waits.
     e.deliveries_started += step.receivers.size();
-    if (!db_) {
+    if (!store_) {
       SendStepLocked(e, fired, step.receivers, std::move(*alerts));
       continue;
     }
@@ -340,36 +316,12 @@ void Escalations::StepCommitted(const Key& k, uint64_t incarnation, int step,
   SendStepLocked(e, step, receivers, std::move(*alerts));
 }
 
-void Escalations::PersistLocked(const EscalationState& st, StateDb::Done done) {
-  if (!db_) return;
-  db_->Write(
-      [st](StateDb::Conn& c) -> Status {
-        auto q = c.Stmt(
-            "INSERT OR REPLACE INTO escalations (route_id, group_key, policy, started_at, round, "
-            "round_start, next_step, notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        if (!q.ok()) return q.status();
-        (*q)->BindText(1, st.route_key);
-        (*q)->BindText(2, st.group_key);
-        (*q)->BindText(3, st.policy);
-        (*q)->BindInt64(4, ToNanos(st.started_at));
-        (*q)->BindInt64(5, st.round);
-        (*q)->BindInt64(6, ToNanos(st.round_start));
-        (*q)->BindInt64(7, st.next_step);
-        (*q)->BindText(8, nlohmann::json(st.notified).dump());
-        return (*q)->Run();
-      },
-      std::move(done));
+void Escalations::PersistLocked(const EscalationState& st, StoreDone done) {
+  if (store_) store_->PutEscalation(st, std::move(done));
 }
 
 void Escalations::UnpersistLocked(const Key& k) {
-  if (!db_) return;
-  db_->Write([k](StateDb::Conn& c) -> Status {
-    auto q = c.Stmt("DELETE FROM escalations WHERE route_id = ? AND group_key = ?");
-    if (!q.ok()) return q.status();
-    (*q)->BindText(1, k.first);
-    (*q)->BindText(2, k.second);
-    return (*q)->Run();
-  });
+  if (store_) store_->DeleteEscalation(k.first, k.second);
 }
 
 }  // namespace alertd::router

@@ -14,10 +14,10 @@
 // acknowledged, silenced, inhibited or muted) waits; Check() (called when an ack ends, when
 // alerts change and by maintenance) fires it at once when there is something again. The
 // state of each group (first notification, round, next step, receivers notified) is persisted
-// in SQLite (table `escalations`) before a step's notification leaves, so after a crash the
-// next step fires at its original time and no step is sent twice. A step whose commit
-// completes after its escalation ended is dropped; one whose group has nothing left to
-// escalate by then is dropped too.
+// (an EscalationStore, core/router_state.h) before a step's notification leaves, so after a crash
+// the next step fires at its original time and no step is sent twice. A step whose commit completes
+// after its escalation ended is dropped; one whose group has nothing left to escalate by then is
+// dropped too.
 //
 // Escalations are keyed by the route's Alertmanager key (RouteNode::key, stored in the
 // table's route_id column) and the group key, so a reload that renumbers routes keeps them;
@@ -26,7 +26,7 @@
 // starts a new escalation; it refuses while a step's delivery is in flight, so the receivers
 // of that step still get the resolve at the group's next flush.
 //
-// Thread-safe. Timers run on the Scheduler, commit callbacks on the StateDb's thread. The Host
+// Thread-safe. Timers run on the Scheduler, commit callbacks on the store's thread. The Host
 // is called with this object's lock held: it must not call back into Escalations, and
 // NotifyStep's `done` must not either if it runs before NotifyStep returns (lock order:
 // router/lock_order.h).
@@ -43,26 +43,15 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/router_state.h"
 #include "core/scheduler.h"
 #include "core/thread_annotations.h"
 #include "router/route.h"
 #include "router/stage.h"
-#include "router/state_db.h"
 
 namespace alertd::router {
 
 struct EscalationToken;
-
-struct EscalationState {
-  std::string route_key;  // the route's Alertmanager key (RouteNode::key)
-  std::string group_key;
-  std::string policy;
-  Time started_at = kZeroTime;        // the group's first notification
-  int round = 0;                      // 0: the first run through the steps
-  Time round_start = kZeroTime;       // the `after`s of this round count from here
-  int next_step = 0;                  // index into the policy's steps
-  std::vector<std::string> notified;  // step receivers notified so far, sorted, unique
-};
 
 class Escalations {
  public:
@@ -83,8 +72,8 @@ class Escalations {
                             int step, std::function<void()> done) = 0;
   };
 
-  // `db` may be null (nothing persisted). Every pointer must outlive this.
-  Escalations(const Clock* clock, Scheduler* scheduler, StateDb* db, Host* host);
+  // `store` may be null (nothing persisted). Every pointer must outlive this.
+  Escalations(const Clock* clock, Scheduler* scheduler, EscalationStore* store, Host* host);
   ~Escalations();  // Stop()
 
   // Loads persisted states (no timers yet). Call once, before Resume.
@@ -104,8 +93,8 @@ class Escalations {
   // next flush does not start the policy again and Notified() still lists the step
   // receivers; End() forgets it once the group resolves. Returns false when the group has no
   // escalation or it had already run every round.
-  bool Finish(const std::string& route_key, const std::string& group_key,
-              std::string_view reason) EXCLUDES(mu_);
+  bool Finish(const std::string& route_key, const std::string& group_key, std::string_view reason)
+      EXCLUDES(mu_);
 
   // What a flush of the group needs to know, read once before its stages run: the step
   // receivers notified so far (they get the resolves) and how many step deliveries had
@@ -124,8 +113,8 @@ class Escalations {
   // false, changing nothing, when a step delivery started that the flush did not see finish
   // (its receiver may not have been told of the resolve: the flush must count as failed, so
   // the group's next flush sends it); true otherwise (also when there is no escalation).
-  bool End(const std::string& route_key, const std::string& group_key,
-           const FlushView& seen) EXCLUDES(mu_);
+  bool End(const std::string& route_key, const std::string& group_key, const FlushView& seen)
+      EXCLUDES(mu_);
   // After a reload to `routes`: keeps the escalations whose route (by key) still exists and
   // still uses their policy, re-evaluating them against the policy as it is now; ends the
   // others, logging why, in memory and in the database. Rows persisted under a route's old
@@ -159,16 +148,17 @@ class Escalations {
   void StepCommitted(const Key& k, uint64_t incarnation, int step,
                      const std::vector<std::string>& receivers, const Status& s) EXCLUDES(mu_);
   // Hands a step's notification of `alerts` to the Host, once per receiver.
-  void SendStepLocked(Entry& e, int step, const std::vector<std::string>& receivers,
-                      Alerts alerts) REQUIRES(mu_);
-  // Queues the state's write; `done` (may be empty) runs after its commit. No-op without db.
-  void PersistLocked(const EscalationState& st, StateDb::Done done) REQUIRES(mu_);
+  void SendStepLocked(Entry& e, int step, const std::vector<std::string>& receivers, Alerts alerts)
+      REQUIRES(mu_);
+  // Queues the state's write; `done` (may be empty) runs after its commit. No-op without a
+  // store.
+  void PersistLocked(const EscalationState& st, StoreDone done) REQUIRES(mu_);
   void UnpersistLocked(const Key& k) REQUIRES(mu_);
   void EndLocked(std::map<Key, Entry>::iterator it, const std::string& reason) REQUIRES(mu_);
 
   const Clock* clock_;
   Scheduler* scheduler_;
-  StateDb* db_;
+  EscalationStore* store_;
   Host* host_;
   // Timer tasks and commit callbacks reach this object only while it runs.
   std::shared_ptr<EscalationToken> token_;

@@ -15,12 +15,13 @@
 //      Silences::write_mu_, then Silences::mu_
 //      NotificationLog::mu_, Inhibitor's lock    taken by the pipeline's stages; none of them
 //                                 takes another router lock
-//   8. StateDb::mu_               its queue only; never held while an operation runs
+//   8. the stores' own locks      (core/router_state.h; storage/state_db.h: the writer's
+//                                 queue only, never held while an operation runs)
 //   (Scheduler and executor queues are leaves: Schedule, Cancel and Post may be called under
 //   any of the above.)
 //
-// Waiting for the state database: WriteSync, Read and Query wait for the StateDb thread, whose
-// commit callbacks take locks 3 and after (an escalation step is sent once committed). So a
+// Waiting for a store (AwaitStore, and every Load) waits for its writer thread, whose commit
+// callbacks take locks 3 and after (an escalation step is sent once committed). So a
 // thread may wait for a commit only while holding nothing but locks 1, 2 and the write_mu_ of
 // 7 (which the callbacks never take): acks and silences commit their changes holding write_mu_
 // alone, and readers of their state (every flush) never wait behind a disk write.

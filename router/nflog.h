@@ -1,9 +1,9 @@
 // The notification log (nflog/nflog.go): for each (group key, receiver, integration, index),
 // which alerts were firing and which resolved in the last notification delivered, and when.
 // The dedup stage reads it to decide whether a flush sends; a successful delivery writes it.
-// Kept in memory and persisted to SQLite behind the writes (group commit): a crash in the
-// few milliseconds between a delivery and its commit re-sends that notification once after
-// the restart (at least once, as Alertmanager's HA mode).
+// Kept in memory and persisted behind the writes (a NotificationLogStore, core/router_state.h): a
+// crash in the few milliseconds between a delivery and its commit re-sends that notification once
+// after the restart (at least once, as Alertmanager's HA mode).
 //
 // Alerts are identified by their label-set fingerprint. Alertmanager hashes labels with
 // xxhash64 here; the values never leave alertd, so the fingerprint alertd already has serves.
@@ -18,37 +18,16 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/router_state.h"
 #include "core/thread_annotations.h"
 #include "core/time.h"
-#include "router/state_db.h"
 
 namespace alertd::router {
 
-struct NflogKey {
-  std::string group_key;
-  std::string receiver;
-  std::string integration;
-  int index = 0;
-  // "<groupKey>:<receiver>/<integration>/<idx>" as nflog.go's stateKey.
-  std::string String() const;
-};
-
-struct NflogEntry {
-  std::string group_key;
-  std::vector<uint64_t> firing;    // sorted
-  std::vector<uint64_t> resolved;  // sorted
-  Time logged_at = kZeroTime;
-  Time expires_at = kZeroTime;
-
-  // Whether every element of `subset` (sorted) was firing / resolved in this entry.
-  bool IsFiringSubset(const std::vector<uint64_t>& subset) const;
-  bool IsResolvedSubset(const std::vector<uint64_t>& subset) const;
-};
-
 class NotificationLog {
  public:
-  // `db` may be null (nothing persisted); it must outlive this.
-  explicit NotificationLog(StateDb* db) : db_(db) {}
+  // `store` may be null (nothing persisted); it must outlive this.
+  explicit NotificationLog(NotificationLogStore* store) : store_(store) {}
 
   // Loads the entries not expired at `now`. Call once, before use.
   Status Load(Time now);
@@ -63,7 +42,7 @@ class NotificationLog {
   size_t size() const;
 
  private:
-  StateDb* db_;
+  NotificationLogStore* store_;
   mutable Mutex mu_;
   std::unordered_map<std::string, NflogEntry> entries_ GUARDED_BY(mu_);
 };

@@ -32,11 +32,11 @@ void Router::ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* 
 
 Router::Router(RouterDeps deps, RouterOptions opts)
     : deps_(std::move(deps)), opts_(std::move(opts)) {
-  silences_ = std::make_unique<Silences>(deps_.clock, deps_.db);
-  nflog_ = std::make_unique<NotificationLog>(deps_.db);
-  acks_ = std::make_unique<Acknowledgements>(deps_.db);
+  silences_ = std::make_unique<Silences>(deps_.clock, deps_.stores.silences);
+  nflog_ = std::make_unique<NotificationLog>(deps_.stores.nflog);
+  acks_ = std::make_unique<Acknowledgements>(deps_.stores.acks);
   Escalations::Host* host = this;  // a private base: converted here, where it is accessible
-  escalations_.reset(new Escalations(deps_.clock, deps_.scheduler, deps_.db, host));
+  escalations_.reset(new Escalations(deps_.clock, deps_.scheduler, deps_.stores.escalations, host));
   if (!deps_.flush_executor) {
     ThreadPoolOptions po;
     po.threads = opts_.flush_threads;
@@ -163,7 +163,7 @@ Result<std::shared_ptr<Router::Generation>> Router::Build(
   pd.new_executor = deps_.new_executor;
   g->pipeline = std::make_shared<Pipeline>(std::move(pd), std::move(receivers));
   g->dispatcher = std::make_shared<Dispatcher>(g->routes, g->pipeline, deps_.clock, deps_.scheduler,
-                                               deps_.flush_executor, deps_.db);
+                                               deps_.flush_executor, deps_.stores.group_timers);
   return g;
 }
 
@@ -176,12 +176,16 @@ Status Router::ApplyConfig(std::shared_ptr<const config::Config> cfg) {
   auto prev = Current();
   if (prev) prev->dispatcher->Stop();
   // Read after the stopped dispatcher's queued timer writes: they are ahead in the queue.
-  auto timers = LoadGroupTimers(deps_.db);
-  if (!timers.ok()) return timers.status().WithPrefix("loading aggregation groups");
+  std::vector<GroupTimer> timers;
+  if (deps_.stores.group_timers) {
+    auto loaded = deps_.stores.group_timers->LoadGroupTimers();
+    if (!loaded.ok()) return loaded.status().WithPrefix("loading aggregation groups");
+    timers = std::move(*loaded);
+  }
   std::vector<storage::AlertPtr> alerts;
   if (deps_.alerts) alerts = deps_.alerts->List();
   next->inhibitor->Update(alerts);
-  next->dispatcher->Start(alerts, *timers, nflog_->FiringByGroup());
+  next->dispatcher->Start(alerts, timers, nflog_->FiringByGroup());
   auto routes = next->routes;
   {
     MutexLock l(mu_);
@@ -500,8 +504,7 @@ Result<GroupAckOutcome> Router::UnacknowledgeGroup(std::string_view dedup_key) {
   return out;
 }
 
-Result<GroupAckOutcome> Router::EndEscalation(std::string_view dedup_key,
-                                              std::string_view reason) {
+Result<GroupAckOutcome> Router::EndEscalation(std::string_view dedup_key, std::string_view reason) {
   const auto views = GroupsByDedupKey(dedup_key);
   if (views.empty()) return Status::NotFound("no group has dedup key " + std::string(dedup_key));
   GroupAckOutcome out;

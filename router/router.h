@@ -33,7 +33,6 @@
 #include "router/pipeline.h"
 #include "router/route.h"
 #include "router/silences.h"
-#include "router/state_db.h"
 #include "router/time_intervals.h"
 #include "storage/alert_store.h"
 
@@ -57,13 +56,13 @@ struct RouterOptions {
   // work that is redone; core/queue_stats.h); deliveries of a flush under way wait for room.
   size_t flush_queue_capacity = 50000;
   size_t integration_queue_capacity = 10000;
-  RetryOptions retry;               // back-off; clock and sleep are filled in
+  RetryOptions retry;  // back-off; clock and sleep are filled in
 };
 
 struct RouterDeps {
   const Clock* clock = nullptr;
   Scheduler* scheduler = nullptr;
-  StateDb* db = nullptr;                  // null: nothing persisted
+  RouterStores stores;                    // null members: that state is not persisted
   storage::AlertStore* alerts = nullptr;  // null: alerts come only through Insert
   IntegrationFactory integrations;
   // Executors; unset: thread pools of the sizes in RouterOptions. Tests pass inline ones.

@@ -2,14 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
 #include <random>
 
 namespace alertd::router {
 namespace {
-
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
 
 bool MatchesEmpty(const Matcher& m) { return m.Matches(std::string_view()); }
 
@@ -53,83 +49,20 @@ Status ValidateSilence(const Silence& s) {
   return Status::Ok();
 }
 
-std::string MatchersToJson(const Matchers& ms) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& m : ms) {
-    arr.push_back({{"name", m.name()},
-                   {"value", m.value()},
-                   {"isRegex", m.is_regex()},
-                   {"isEqual", m.is_equal()}});
-  }
-  return arr.dump();
-}
-
-Result<Matchers> MatchersFromJson(std::string_view json) {
-  try {
-    auto arr = nlohmann::json::parse(json);
-    Matchers out;
-    for (const auto& j : arr) {
-      const bool re = j.value("isRegex", false);
-      const bool eq = j.value("isEqual", true);
-      MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
-                       : (eq ? MatchType::kEqual : MatchType::kNotEqual);
-      auto m =
-          Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
-      if (!m.ok()) return m.status();
-      out.push_back(std::move(*m));
-    }
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(std::string("matchers: ") + e.what());
-  }
-}
-
 Status Silences::Load() {
-  if (!db_) return Status::Ok();
+  if (!store_) return Status::Ok();
+  auto rows = store_->LoadSilences();
+  if (!rows.ok()) return rows.status();
   std::map<std::string, Silence> loaded;
-  Status s = db_->Query(
-      "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences",
-      [&loaded](const storage::Statement& q) -> Status {
-        Silence sil;
-        sil.id = std::string(q.ColumnText(0));
-        auto ms = MatchersFromJson(q.ColumnText(1));
-        if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
-        sil.matchers = std::move(*ms);
-        sil.starts_at = FromNanos(q.ColumnInt64(2));
-        sil.ends_at = FromNanos(q.ColumnInt64(3));
-        sil.updated_at = FromNanos(q.ColumnInt64(4));
-        sil.created_by = std::string(q.ColumnText(5));
-        sil.comment = std::string(q.ColumnText(6));
-        loaded.emplace(sil.id, std::move(sil));
-        return Status::Ok();
-      });
-  if (!s.ok()) return s;
+  for (auto& sil : *rows) loaded.emplace(sil.id, std::move(sil));
   MutexLock l(mu_);
   by_id_ = std::move(loaded);
   return Status::Ok();
 }
 
 Status Silences::Persist(std::vector<Silence> rows) {
-  if (!db_) return Status::Ok();
-  return db_->WriteSync([rows = std::move(rows)](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt(
-        "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, "
-        "created_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!st.ok()) return st.status();
-    auto* s = *st;
-    for (const auto& sil : rows) {
-      s->Reset();
-      s->BindText(1, sil.id);
-      s->BindText(2, MatchersToJson(sil.matchers));
-      s->BindInt64(3, ToNanos(sil.starts_at));
-      s->BindInt64(4, ToNanos(sil.ends_at));
-      s->BindInt64(5, ToNanos(sil.updated_at));
-      s->BindText(6, sil.created_by);
-      s->BindText(7, sil.comment);
-      if (Status r = s->Run(); !r.ok()) return r;
-    }
-    return Status::Ok();
-  });
+  if (!store_) return Status::Ok();
+  return AwaitStore([&](StoreDone done) { store_->PutSilences(std::move(rows), std::move(done)); });
 }
 
 std::string Silences::NewId() {
@@ -273,16 +206,8 @@ void Silences::CollectGarbage(Duration retention) {
       }
     }
   }
-  if (!db_ || dead.empty()) return;
-  db_->Write([dead](StateDb::Conn& c) -> Status {
-    auto st = c.Stmt("DELETE FROM silences WHERE id = ?");
-    if (!st.ok()) return st.status();
-    for (const auto& id : dead) {
-      (*st)->BindText(1, id);
-      if (Status s = (*st)->Run(); !s.ok()) return s;
-    }
-    return Status::Ok();
-  });
+  if (!store_ || dead.empty()) return;
+  store_->DeleteSilences(std::move(dead));
 }
 
 }  // namespace alertd::router

@@ -3,7 +3,8 @@
 // place only if its matchers are unchanged and either it is active, keeps its startsAt and
 // the new endsAt is not in the past, or it is pending and the new startsAt is not in the
 // past; otherwise the old silence is expired and a new one (new ID) is created. Silences are
-// kept in memory and persisted in SQLite (router/state_db.h) before a change is reported.
+// kept in memory and persisted through a SilenceStore (core/router_state.h) before a change is
+// reported.
 //
 // Thread-safe. Changes are serialized among themselves and committed without holding the lock
 // that matching takes, so Mutes() never waits behind a disk write (lock order:
@@ -19,23 +20,13 @@
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/result.h"
+#include "core/router_state.h"
 #include "core/thread_annotations.h"
-#include "router/state_db.h"
 
 namespace alertd::router {
 
 enum class SilenceState { kExpired, kActive, kPending };
 std::string_view SilenceStateString(SilenceState s);  // "expired", "active", "pending"
-
-struct Silence {
-  std::string id;  // empty when creating
-  Matchers matchers;
-  Time starts_at = kZeroTime;
-  Time ends_at = kZeroTime;
-  Time updated_at = kZeroTime;
-  std::string created_by;
-  std::string comment;
-};
 
 // pending before starts_at, active before ends_at, expired from then on.
 SilenceState StateOf(const Silence& s, Time now);
@@ -43,14 +34,10 @@ SilenceState StateOf(const Silence& s, Time now);
 // Alertmanager's validateSilence, with its messages.
 Status ValidateSilence(const Silence& s);
 
-// Matchers as stored and as the API shows them: [{"name","value","isRegex","isEqual"}].
-std::string MatchersToJson(const Matchers& ms);
-Result<Matchers> MatchersFromJson(std::string_view json);
-
 class Silences {
  public:
-  // `db` may be null (nothing persisted). Both must outlive this.
-  Silences(const Clock* clock, StateDb* db) : clock_(clock), db_(db) {}
+  // `store` may be null (nothing persisted). Both must outlive this.
+  Silences(const Clock* clock, SilenceStore* store) : clock_(clock), store_(store) {}
 
   // Loads the persisted silences. Call once, before use.
   Status Load();
@@ -77,7 +64,7 @@ class Silences {
   static std::string NewId();
 
   const Clock* clock_;
-  StateDb* db_;
+  SilenceStore* store_;
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // held by Set and Expire, across their commit
   mutable Mutex mu_;
   std::map<std::string, Silence> by_id_ GUARDED_BY(mu_);

@@ -24,7 +24,7 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_ends_at ON alerts(ends_at);
 )sql"},
       {2, "router_state",
-       // The router's state (router/state_db.h). Silences as Alertmanager's API shows them,
+       // The router's state (storage/router_stores.cc). Silences as Alertmanager's API shows them,
        // matchers as JSON [{"name","value","isRegex","isEqual"}]. The notification log: one
        // entry per (group key, receiver, integration, index), with the label-set fingerprints
        // of the firing and resolved alerts last delivered, packed as 8-byte little-endian

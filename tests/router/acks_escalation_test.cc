@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "notifiers/webhook/webhook.h"
 #include "router/acks.h"
 #include "router/escalation.h"
 #include "router/router.h"
-#include "notifiers/webhook/webhook.h"
-#include "router/state_db.h"
 #include "storage/db.h"
+#include "storage/router_stores.h"
 #include "tests/router/harness.h"
 #include "tests/support/process.h"
 
@@ -120,13 +120,13 @@ class RecordingNotifier final : public notifiers::Notifier {
 class Harness {
  public:
   // Relative times count from `start`; the router starts at `now` (default: `start`).
-  explicit Harness(const std::string& yaml, router::StateDb* db = nullptr, Time start = T0(),
+  explicit Harness(const std::string& yaml, RouterStores stores = {}, Time start = T0(),
                    std::optional<Time> now = std::nullopt)
       : start_(start), clock(now.value_or(start)), scheduler(&clock) {
     router::RouterDeps deps;
     deps.clock = &clock;
     deps.scheduler = &scheduler;
-    deps.db = db;
+    deps.stores = stores;
     deps.flush_executor = &inline_;
     deps.new_executor = [](const std::string&) { return std::make_unique<InlineExecutor>(); };
     deps.sleep = [this](Duration d) {
@@ -182,7 +182,7 @@ class Harness {
   void Refire(const std::string& name) { Post(name, std::nullopt, clock.Now()); }
   uint64_t Fp(const std::string& name) const { return alerts_.at(name)->Fingerprint(); }
 
-  Result<router::Ack> Ack(const std::string& name, Duration expires = Duration::zero()) {
+  Result<alertd::Ack> Ack(const std::string& name, Duration expires = Duration::zero()) {
     router::AckRequest req;
     req.by = "alice";
     req.comment = "looking";
@@ -508,11 +508,11 @@ TEST_CASE("escalation timing") {
 
 // Steps are sent once their state is committed, on the database's thread: advance 10 s at a
 // time and let the commits (and their deliveries) happen before the clock moves on.
-void RunWithCommits(Harness& h, router::StateDb& state, Duration until) {
+void RunWithCommits(Harness& h, storage::SqliteRouterStores& state, Duration until) {
   Duration d = std::chrono::duration_cast<std::chrono::seconds>(h.clock.Now() - h.start_);
   for (; d <= until; d += 10s) {
     h.AdvanceTo(d);
-    REQUIRE(state.WriteSync([](router::StateDb::Conn&) { return Status::Ok(); }).ok());
+    REQUIRE(state.state_db().WriteSync([](storage::StateDb::Conn&) { return Status::Ok(); }).ok());
   }
 }
 
@@ -522,8 +522,8 @@ TEST_CASE("escalation state survives a restart on the same database") {
   {
     auto db = storage::Database::Open(path);
     REQUIRE(db.ok());
-    router::StateDb state(std::move(*db));
-    Harness h(Config(kTwoSteps), &state);
+    storage::SqliteRouterStores state(std::move(*db));
+    Harness h(Config(kTwoSteps), state.stores());
     h.Post("a");
     RunWithCommits(h, state, 3min);
     auto got = h.Take();
@@ -538,8 +538,8 @@ TEST_CASE("escalation state survives a restart on the same database") {
     // The next process starts at 4m; the store hands the router the same alert again.
     auto db = storage::Database::Open(path);
     REQUIRE(db.ok());
-    router::StateDb state(std::move(*db));
-    Harness h(Config(kTwoSteps), &state, T0(), T0() + 4min);
+    storage::SqliteRouterStores state(std::move(*db));
+    Harness h(Config(kTwoSteps), state.stores(), T0(), T0() + 4min);
     auto st = h.router->escalations().Get("{}", "{}:{team=\"ops\"}");
     REQUIRE(st.has_value());
     CHECK(st->started_at == T0() + 10s);
@@ -609,7 +609,8 @@ TEST_CASE("a reload that adds a policy to a group already notified starts it at 
   Harness h(without);
   h.Post("a");
   h.AdvanceTo(30s);
-  CHECK(J(Only(h.Take(), "webhook")) == J(std::vector<std::string>{"10s primary/webhook alerts +a"}));
+  CHECK(J(Only(h.Take(), "webhook")) ==
+        J(std::vector<std::string>{"10s primary/webhook alerts +a"}));
   // The rebuilt group flushes at once (its alert is older than group_wait); the notification
   // log suppresses the send, the policy starts anyway.
   h.Reload(Config(kTwoSteps));
@@ -672,8 +673,7 @@ TEST_CASE("an ack that ends while its alert fires re-notifies the receivers at o
          REQUIRE(h.router->Unacknowledge(h.Fp("a")).ok());
        },
        "100s", "acknowledgement taken back"},
-      {"expires", 2min, [](Harness& h) { h.AdvanceTo(180s); }, "180s",
-       "acknowledgement expired"},
+      {"expires", 2min, [](Harness& h) { h.AdvanceTo(180s); }, "180s", "acknowledgement expired"},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -708,7 +708,8 @@ route:
   group_interval: 1m
   repeat_interval: 5m
   routes:
-)" + children + R"(
+)" + children +
+         R"(
 receivers:
   - name: primary
     webhook_configs: [{url: 'http://x/', send_resolved: true}]
@@ -718,7 +719,8 @@ receivers:
     webhook_configs: [{url: 'http://x/', send_resolved: true}]
 escalation_policies:
   - name: esc
-)" + kTwoSteps + R"(  - name: other
+)" + kTwoSteps +
+         R"(  - name: other
     steps:
       - after: 1m
         receivers: [managers]
@@ -732,18 +734,22 @@ const std::string kOpsOther = "    - matchers: ['team=\"ops\"']\n      escalatio
 const std::string kOpsRoute = "{}/{team=\"ops\"}";
 const std::string kOpsGroup = "{}/{team=\"ops\"}:{team=\"ops\"}";
 
-int64_t EscalationRows(router::StateDb& state) {
+int64_t EscalationRows(storage::SqliteRouterStores& state) {
   int64_t n = -1;
-  REQUIRE(state.Query("SELECT count(*) FROM escalations", [&](const storage::Statement& q) {
-                 n = q.ColumnInt64(0);
-                 return Status::Ok();
-               }).ok());
+  REQUIRE(state.state_db()
+              .Query("SELECT count(*) FROM escalations",
+                     [&](const storage::Statement& q) {
+                       n = q.ColumnInt64(0);
+                       return Status::Ok();
+                     })
+              .ok());
   return n;
 }
 
 }  // namespace
 
-TEST_CASE("a reload keeps the escalations of routes that still exist, by route key, and ends others") {
+TEST_CASE(
+    "a reload keeps the escalations of routes that still exist, by route key, and ends others") {
   struct Row {
     const char* name;
     std::string children;  // after the reload at 60s
@@ -775,8 +781,8 @@ TEST_CASE("a reload keeps the escalations of routes that still exist, by route k
     const std::string dir = MakeTempDir("alertd-esc-reload");
     auto db = storage::Database::Open(dir + "/state.db");
     REQUIRE(db.ok());
-    router::StateDb state(std::move(*db));
-    Harness h(RoutesConfig(kOps), &state);
+    storage::SqliteRouterStores state(std::move(*db));
+    Harness h(RoutesConfig(kOps), state.stores());
     h.Post("a");
     RunWithCommits(h, state, 60s);
     auto st = h.router->escalations().Get(kOpsRoute, kOpsGroup);
@@ -813,24 +819,25 @@ TEST_CASE("a reload keeps the escalations of routes that still exist, by route k
   }
 }
 
-TEST_CASE("a step whose commit is pending when its group resolves is not sent without its resolve") {
+TEST_CASE(
+    "a step whose commit is pending when its group resolves is not sent without its resolve") {
   const std::string dir = MakeTempDir("alertd-esc-race");
   auto db = storage::Database::Open(dir + "/state.db");
   REQUIRE(db.ok());
-  router::StateDb state(std::move(*db));
-  Harness h(Config(kTwoSteps), &state);
+  storage::SqliteRouterStores state(std::move(*db));
+  Harness h(Config(kTwoSteps), state.stores());
   h.Post("a");
   RunWithCommits(h, state, 2min);
   {
     // The first step falls due at 130s; its commit waits behind the gate while the alert
     // resolves and the group's resolve notification goes out at the 190s tick.
-    WriterGate gate(&state);
+    WriterGate gate(&state.state_db());
     h.AdvanceTo(130s);
     h.AdvanceTo(135s);
     h.Resolve("a");
     h.AdvanceTo(190s);
   }
-  REQUIRE(state.WriteSync([](router::StateDb::Conn&) { return Status::Ok(); }).ok());
+  REQUIRE(state.state_db().WriteSync([](storage::StateDb::Conn&) { return Status::Ok(); }).ok());
   RunWithCommits(h, state, 20min);
   const auto got = h.Take();
   const auto leads = Only(got, " leads/");
@@ -848,30 +855,36 @@ TEST_CASE("an escalation persisted under its route's index-based id is moved to 
   const std::string dir = MakeTempDir("alertd-esc-legacy");
   auto db = storage::Database::Open(dir + "/state.db");
   REQUIRE(db.ok());
-  router::StateDb state(std::move(*db));
+  storage::SqliteRouterStores state(std::move(*db));
   // As an earlier alertd wrote it: the route's id, its key and sibling index.
-  REQUIRE(state.WriteSync([](router::StateDb::Conn& c) {
-               return c.db().Exec(
-                   "INSERT INTO escalations (route_id, group_key, policy, started_at, round, "
-                   "round_start, next_step, notified) VALUES ('{}/{team=\"ops\"}/0', "
-                   "'{}/{team=\"ops\"}:{team=\"ops\"}', 'esc', " +
-                   std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, " +
-                   std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, '[]')");
-             }).ok());
-  Harness h(RoutesConfig(kOps), &state, T0(), T0() + 60s);
+  REQUIRE(state.state_db()
+              .WriteSync([](storage::StateDb::Conn& c) {
+                return c.db().Exec(
+                    "INSERT INTO escalations (route_id, group_key, policy, started_at, round, "
+                    "round_start, next_step, notified) VALUES ('{}/{team=\"ops\"}/0', "
+                    "'{}/{team=\"ops\"}:{team=\"ops\"}', 'esc', " +
+                    std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, " +
+                    std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, '[]')");
+              })
+              .ok());
+  Harness h(RoutesConfig(kOps), state.stores(), T0(), T0() + 60s);
   auto st = h.router->escalations().Get(kOpsRoute, kOpsGroup);
   REQUIRE(st.has_value());
   CHECK(st->started_at == T0() + 10s);
   h.Post("a", std::nullopt, T0());
   RunWithCommits(h, state, 20min);
   std::vector<std::string> route_ids;
-  REQUIRE(state.Query("SELECT route_id FROM escalations", [&](const storage::Statement& q) {
-                 route_ids.emplace_back(q.ColumnText(0));
-                 return Status::Ok();
-               }).ok());
+  REQUIRE(state.state_db()
+              .Query("SELECT route_id FROM escalations",
+                     [&](const storage::Statement& q) {
+                       route_ids.emplace_back(q.ColumnText(0));
+                       return Status::Ok();
+                     })
+              .ok());
   CHECK(route_ids == std::vector<std::string>{kOpsRoute});
   // Its steps keep their times (counted from 10s).
-  CHECK(J(Only(h.Take(), " leads/")) == J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
+  CHECK(J(Only(h.Take(), " leads/")) ==
+        J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
   h.router->Stop();
   h.router.reset();
   state.Close();
@@ -934,7 +947,8 @@ TEST_CASE("group acks by dedup key: every firing alert, existing acks kept, take
         J(std::vector<std::string>{"180s leads/webhook alerts +a +b"}));
 }
 
-TEST_CASE("ending a group's escalation: no more steps until it resolves, then a re-fire escalates") {
+TEST_CASE(
+    "ending a group's escalation: no more steps until it resolves, then a re-fire escalates") {
   const std::string dir = MakeTempDir("alertd-esc-end");
   const std::string path = dir + "/state.db";
   const std::string key = "{}:{team=\"ops\"}";
@@ -942,8 +956,8 @@ TEST_CASE("ending a group's escalation: no more steps until it resolves, then a 
   {
     auto db = storage::Database::Open(path);
     REQUIRE(db.ok());
-    router::StateDb state(std::move(*db));
-    Harness h(Config(kTwoSteps), &state);
+    storage::SqliteRouterStores state(std::move(*db));
+    Harness h(Config(kTwoSteps), state.stores());
     h.Post("a");
     RunWithCommits(h, state, 3min);
     CHECK(J(Only(h.Take(), "leads")) ==
@@ -963,8 +977,8 @@ TEST_CASE("ending a group's escalation: no more steps until it resolves, then a 
     // still fires and the primary receiver still gets its repeats.
     auto db = storage::Database::Open(path);
     REQUIRE(db.ok());
-    router::StateDb state(std::move(*db));
-    Harness h(Config(kTwoSteps), &state, T0(), T0() + 4min);
+    storage::SqliteRouterStores state(std::move(*db));
+    Harness h(Config(kTwoSteps), state.stores(), T0(), T0() + 4min);
     h.Post("a", std::nullopt, T0());
     RunWithCommits(h, state, 20min);
     auto got = h.Take();

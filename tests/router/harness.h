@@ -18,8 +18,9 @@
 #include "core/scheduler.h"
 #include "notifiers/notifier.h"
 #include "router/router.h"
-#include "router/state_db.h"
+#include "storage/router_stores.h"
 #include "tests/fakes/fake_scheduler.h"
+#include "tests/storage/writer_gate.h"
 
 namespace alertd::testing {
 
@@ -79,32 +80,6 @@ class FakeNotifier final : public notifiers::Notifier {
   int index_;
 };
 
-// Holds the state writer's thread inside one operation until Release(), so what is queued
-// meanwhile lands in one later batch.
-class WriterGate {
- public:
-  explicit WriterGate(router::StateDb* db) {
-    std::promise<void> started;
-    auto started_f = started.get_future();
-    auto release = release_.get_future().share();
-    db->Write([&started, release](router::StateDb::Conn&) {
-      started.set_value();
-      release.wait();
-      return Status::Ok();
-    });
-    started_f.wait();
-  }
-  ~WriterGate() { Release(); }
-  void Release() {
-    if (!released_) release_.set_value();
-    released_ = true;
-  }
-
- private:
-  std::promise<void> release_;
-  bool released_ = false;
-};
-
 inline std::shared_ptr<const config::Config> ParseConfig(const std::string& yaml) {
   auto r = config::LoadConfigString(yaml, "test.yml");
   INFO(r.ErrorText());
@@ -133,12 +108,12 @@ class RefusingExecutor final : public Executor {
 
 class RouterHarness {
  public:
-  explicit RouterHarness(const std::string& yaml, router::StateDb* db = nullptr, Time start = T0())
+  explicit RouterHarness(const std::string& yaml, RouterStores stores = {}, Time start = T0())
       : clock(start), scheduler(&clock) {
     router::RouterDeps deps;
     deps.clock = &clock;
     deps.scheduler = &scheduler;
-    deps.db = db;
+    deps.stores = stores;
     deps.flush_executor = &inline_;
     deps.new_executor = [this](const std::string&) {
       return std::make_unique<RefusingExecutor>(&refuse_flushes);

@@ -261,7 +261,7 @@ time_intervals:
     CHECK(s[0].at == Utc(2023, 11, 15, 9, 0) + 30s);  // ticks fall at :30 (22:13:20 + 10s)
   }
   SUBCASE("silenced alerts are held back; a resolve during the silence is swallowed") {
-    router::Silence sil;
+    Silence sil;
     sil.matchers = *ParseMatchers(R"({name="s1"})");
     sil.starts_at = h.clock.Now();
     sil.ends_at = h.clock.Now() + 10min;
@@ -297,7 +297,7 @@ time_intervals:
 TEST_CASE("silences: create, update rule, expire, states") {
   FakeClock clock(T0());
   router::Silences ss(&clock, nullptr);
-  router::Silence base;
+  Silence base;
   base.matchers = *ParseMatchers(R"({alertname="A"})");
   base.starts_at = T0() - 1h;  // in the past: starts now
   base.ends_at = T0() + 1h;
@@ -312,20 +312,20 @@ TEST_CASE("silences: create, update rule, expire, states") {
 
   struct Row {
     const char* name;
-    std::function<void(router::Silence&)> change;
+    std::function<void(Silence&)> change;
     bool same_id;
   };
   std::vector<Row> rows = {
-      {"active: extend endsAt keeps the id", [](router::Silence& s) { s.ends_at += 1h; }, true},
+      {"active: extend endsAt keeps the id", [](Silence& s) { s.ends_at += 1h; }, true},
       {"active: shorten endsAt to the future keeps the id",
-       [](router::Silence& s) { s.ends_at = T0() + 1min; }, true},
+       [](Silence& s) { s.ends_at = T0() + 1min; }, true},
       {"active: endsAt in the past gets a new id",
-       [](router::Silence& s) { s.ends_at = T0() - 1s; }, false},
-      {"active: changed startsAt gets a new id", [](router::Silence& s) { s.starts_at += 1s; },
+       [](Silence& s) { s.ends_at = T0() - 1s; }, false},
+      {"active: changed startsAt gets a new id", [](Silence& s) { s.starts_at += 1s; },
        false},
       {"changed matchers get a new id",
-       [](router::Silence& s) { s.matchers = *ParseMatchers(R"({alertname="B"})"); }, false},
-      {"comment only keeps the id", [](router::Silence& s) { s.comment = "new"; }, true},
+       [](Silence& s) { s.matchers = *ParseMatchers(R"({alertname="B"})"); }, false},
+      {"comment only keeps the id", [](Silence& s) { s.comment = "new"; }, true},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -346,7 +346,7 @@ TEST_CASE("silences: create, update rule, expire, states") {
   }
 
   SUBCASE("pending: startsAt may move while in the future") {
-    router::Silence p = base;
+    Silence p = base;
     p.starts_at = T0() + 1h;
     p.ends_at = T0() + 2h;
     auto pid = ss.Set(p);
@@ -361,7 +361,7 @@ TEST_CASE("silences: create, update rule, expire, states") {
     CHECK(*moved != *pid);
     // Expiring a pending silence sets both ends to now.
     auto q = ss.Set(base);
-    router::Silence pend = base;
+    Silence pend = base;
     pend.starts_at = T0() + 1h;
     pend.ends_at = T0() + 2h;
     auto qid = ss.Set(pend);
@@ -374,10 +374,10 @@ TEST_CASE("silences: create, update rule, expire, states") {
     CHECK(router::StateOf(*ss.Get(*id), T0()) == router::SilenceState::kExpired);
     CHECK(ss.Expire(*id).ok());  // already expired: fine
     CHECK(ss.Expire("nope").code() == Status::Code::kNotFound);
-    router::Silence u = base;
+    Silence u = base;
     u.id = "nope";
     CHECK(ss.Set(u).status().code() == Status::Code::kNotFound);
-    router::Silence empty = base;
+    Silence empty = base;
     empty.matchers = *ParseMatchers(R"({alertname=~".*"})");
     auto e = ss.Set(empty);
     CHECK(e.status().code() == Status::Code::kInvalidArgument);

@@ -1,22 +1,22 @@
-// The router's SQLite state: silences, the notification log and group timers come back after
+// The router on its SQLite stores: silences, the notification log and group timers come back after
 // the database is reopened.
 #include <doctest/doctest.h>
 
 #include "router/dispatcher.h"
 #include "router/nflog.h"
 #include "router/silences.h"
-#include "router/state_db.h"
 #include "storage/db.h"
+#include "storage/router_stores.h"
 #include "tests/router/harness.h"
 #include "tests/support/process.h"
 
 namespace alertd::testing {
 namespace {
 
-std::unique_ptr<router::StateDb> OpenState(const std::string& path) {
+std::unique_ptr<storage::SqliteRouterStores> OpenState(const std::string& path) {
   auto db = storage::Database::Open(path);
   REQUIRE(db.ok());
-  return std::make_unique<router::StateDb>(std::move(*db));
+  return std::make_unique<storage::SqliteRouterStores>(std::move(*db));
 }
 
 TEST_CASE("silences and the notification log survive reopening") {
@@ -24,12 +24,12 @@ TEST_CASE("silences and the notification log survive reopening") {
   const std::string path = dir + "/alertd.db";
   FakeClock clock(T0());
   std::string id;
-  router::NflogKey key{"{}:{alertname=\"A\"}", "r", "webhook", 0};
+  NflogKey key{"{}:{alertname=\"A\"}", "r", "webhook", 0};
   {
     auto st = OpenState(path);
     router::Silences ss(&clock, st.get());
     REQUIRE(ss.Load().ok());
-    router::Silence s;
+    Silence s;
     s.matchers = *ParseMatchers(R"({alertname="A", job=~"x|y"})");
     s.starts_at = T0();
     s.ends_at = T0() + 1h;
@@ -79,14 +79,14 @@ receivers: [{name: r, webhook_configs: [{url: 'http://127.0.0.1:1/'}]}]
 )";
   {
     auto st = OpenState(path);
-    RouterHarness h(cfg, st.get());
+    RouterHarness h(cfg, st->stores());
     h.Post("alertname=A,name=a");
     h.Advance(10s);
     h.router.reset();
     st->Close();
   }
   auto st = OpenState(path);
-  auto timers = router::LoadGroupTimers(st.get());
+  auto timers = st->LoadGroupTimers();
   REQUIRE(timers.ok());
   REQUIRE(timers->size() == 1);
   CHECK((*timers)[0].group_key == "{}:{alertname=\"A\"}");

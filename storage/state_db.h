@@ -1,9 +1,9 @@
-// The router's durable state in SQLite: silences, the notification log and aggregation-group
-// timers (tables from storage/migrations.cc). One connection, used only by one writer thread
-// that commits whatever is queued since its previous commit in one transaction (group
-// commit), so thousands of notification-log writes share one fsync. Each operation of a batch
-// runs in its own savepoint: one that fails is rolled back alone and gets its error, the
-// others commit.
+// The writer of the router's durable state in SQLite: storage/router_stores.cc runs every
+// statement of silences, the notification log, acks, escalations and group timers on it. One
+// connection, used only by one writer thread that commits whatever is queued since its previous
+// commit in one transaction (group commit), so thousands of notification-log writes share one
+// fsync. Each operation of a batch runs in its own savepoint: one that fails is rolled back alone
+// and gets its error, the others commit.
 //
 // The queue is bounded (max_queued): a Write that finds it full waits until the writer takes
 // the next batch (delay, never drop: acknowledgements, silences and the notification log must
@@ -26,21 +26,21 @@
 #include "core/thread_annotations.h"
 #include "storage/db.h"
 
-namespace alertd::router {
+namespace alertd::storage {
 
 class StateDb {
  public:
   // What an operation sees: the connection, and prepared statements cached by their SQL.
   class Conn {
    public:
-    explicit Conn(storage::Database* db) : db_(db) {}
-    storage::Database& db() { return *db_; }
+    explicit Conn(Database* db) : db_(db) {}
+    Database& db() { return *db_; }
     // A cached statement for `sql` (reset before it is returned). Fails when SQL is invalid.
-    Result<storage::Statement*> Stmt(const std::string& sql);
+    Result<Statement*> Stmt(const std::string& sql);
 
    private:
-    storage::Database* db_;
-    std::map<std::string, std::unique_ptr<storage::Statement>> cache_;
+    Database* db_;
+    std::map<std::string, std::unique_ptr<Statement>> cache_;
   };
   using Op = std::function<Status(Conn&)>;
   using Done = std::function<void(Status)>;
@@ -49,7 +49,7 @@ class StateDb {
   static constexpr size_t kDefaultMaxQueued = 100000;
 
   // Takes the database (with AllMigrations() applied) and starts the writer thread.
-  explicit StateDb(std::unique_ptr<storage::Database> db, size_t max_queued = kDefaultMaxQueued);
+  explicit StateDb(std::unique_ptr<Database> db, size_t max_queued = kDefaultMaxQueued);
   ~StateDb();  // Close()
   StateDb(const StateDb&) = delete;
   StateDb& operator=(const StateDb&) = delete;
@@ -64,8 +64,8 @@ class StateDb {
   Status Read(Op op);
   // A Read of `sql` (after `bind` sets its parameters) calling `row` for each result row, up to
   // the first error `row` returns: what every store's Load does.
-  using Binder = std::function<void(storage::Statement&)>;
-  using RowFn = std::function<Status(const storage::Statement&)>;
+  using Binder = std::function<void(Statement&)>;
+  using RowFn = std::function<Status(const Statement&)>;
   Status Query(const std::string& sql, const RowFn& row, const Binder& bind = {});
   // Commits everything queued and stops the thread. Idempotent.
   void Close();
@@ -81,7 +81,7 @@ class StateDb {
 
   QueueStats stats_;
   const size_t max_queued_;
-  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<Database> db_;
   Conn conn_;
   Mutex mu_;  // the queue only; never held while an operation runs
   CondVar cv_;
@@ -91,4 +91,4 @@ class StateDb {
   std::thread thread_;
 };
 
-}  // namespace alertd::router
+}  // namespace alertd::storage

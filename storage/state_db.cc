@@ -1,24 +1,24 @@
-#include "router/state_db.h"
+#include "storage/state_db.h"
 
 #include <spdlog/spdlog.h>
 
 #include <future>
 #include <vector>
 
-namespace alertd::router {
+namespace alertd::storage {
 
-Result<storage::Statement*> StateDb::Conn::Stmt(const std::string& sql) {
+Result<Statement*> StateDb::Conn::Stmt(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     auto st = db_->Prepare(sql);
     if (!st.ok()) return st.status();
-    it = cache_.emplace(sql, std::make_unique<storage::Statement>(std::move(*st))).first;
+    it = cache_.emplace(sql, std::make_unique<Statement>(std::move(*st))).first;
   }
   it->second->Reset();
   return it->second.get();
 }
 
-StateDb::StateDb(std::unique_ptr<storage::Database> db, size_t max_queued)
+StateDb::StateDb(std::unique_ptr<Database> db, size_t max_queued)
     : max_queued_(std::max<size_t>(1, max_queued)),
       db_(std::move(db)),
       conn_(db_.get()),
@@ -73,7 +73,7 @@ Status StateDb::Query(const std::string& sql, const RowFn& row, const Binder& bi
   return Read([&](Conn& c) -> Status {
     auto st = c.Stmt(sql);
     if (!st.ok()) return st.status();
-    storage::Statement* q = *st;
+    Statement* q = *st;
     if (bind) bind(*q);
     Status s = Status::Ok();
     for (;;) {
@@ -162,4 +162,4 @@ void StateDb::Loop() {
   mu_.unlock();
 }
 
-}  // namespace alertd::router
+}  // namespace alertd::storage

@@ -1,0 +1,376 @@
+#include "storage/router_stores.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "storage/codec.h"
+
+namespace alertd::storage {
+namespace {
+
+int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+Time FromNanos(int64_t n) { return Time(Duration(n)); }
+
+// Matchers as Alertmanager's API shows them: [{"name","value","isRegex","isEqual"}].
+std::string MatchersToJson(const Matchers& ms) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& m : ms) {
+    arr.push_back({{"name", m.name()},
+                   {"value", m.value()},
+                   {"isRegex", m.is_regex()},
+                   {"isEqual", m.is_equal()}});
+  }
+  return arr.dump();
+}
+
+Result<Matchers> MatchersFromJson(std::string_view json) {
+  try {
+    auto arr = nlohmann::json::parse(json);
+    Matchers out;
+    for (const auto& j : arr) {
+      const bool re = j.value("isRegex", false);
+      const bool eq = j.value("isEqual", true);
+      MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
+                       : (eq ? MatchType::kEqual : MatchType::kNotEqual);
+      auto m =
+          Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
+      if (!m.ok()) return m.status();
+      out.push_back(std::move(*m));
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("matchers: ") + e.what());
+  }
+}
+
+// Fingerprint lists of the notification log: 8 little-endian bytes each.
+std::string Pack(const std::vector<uint64_t>& v) {
+  std::string out(v.size() * 8, '\0');
+  for (size_t i = 0; i < v.size(); ++i) {
+    for (int b = 0; b < 8; ++b) out[i * 8 + b] = static_cast<char>((v[i] >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
+std::vector<uint64_t> Unpack(std::string_view s) {
+  std::vector<uint64_t> out(s.size() / 8);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint64_t x = 0;
+    for (int b = 0; b < 8; ++b)
+      x |= static_cast<uint64_t>(static_cast<unsigned char>(s[i * 8 + b])) << (8 * b);
+    out[i] = x;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Runs `sql` once per element of `rows`, `bind` setting its parameters.
+template <typename T, typename Bind>
+Status RunEach(StateDb::Conn& c, const std::string& sql, const std::vector<T>& rows, Bind bind) {
+  auto st = c.Stmt(sql);
+  if (!st.ok()) return st.status();
+  Statement* s = *st;
+  for (const auto& row : rows) {
+    s->Reset();
+    bind(*s, row);
+    if (Status r = s->Run(); !r.ok()) return r;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+SqliteRouterStores::SqliteRouterStores(std::unique_ptr<Database> db, size_t max_queued)
+    : db_(std::move(db), max_queued) {}
+
+SqliteRouterStores::~SqliteRouterStores() { Close(); }
+
+RouterStores SqliteRouterStores::stores() { return RouterStores{this, this, this, this, this}; }
+
+// ---------------------------------------------------------------- silences
+
+Result<std::vector<Silence>> SqliteRouterStores::LoadSilences() {
+  std::vector<Silence> out;
+  Status s = db_.Query(
+      "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences "
+      "ORDER BY id",
+      [&out](const Statement& q) -> Status {
+        Silence sil;
+        sil.id = std::string(q.ColumnText(0));
+        auto ms = MatchersFromJson(q.ColumnText(1));
+        if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
+        sil.matchers = std::move(*ms);
+        sil.starts_at = FromNanos(q.ColumnInt64(2));
+        sil.ends_at = FromNanos(q.ColumnInt64(3));
+        sil.updated_at = FromNanos(q.ColumnInt64(4));
+        sil.created_by = std::string(q.ColumnText(5));
+        sil.comment = std::string(q.ColumnText(6));
+        out.push_back(std::move(sil));
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutSilences(std::vector<Silence> rows, StoreDone done) {
+  db_.Write(
+      [rows = std::move(rows)](StateDb::Conn& c) {
+        return RunEach(c,
+                       "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, "
+                       "updated_at, created_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       rows, [](Statement& s, const Silence& sil) {
+                         s.BindText(1, sil.id);
+                         s.BindText(2, MatchersToJson(sil.matchers));
+                         s.BindInt64(3, ToNanos(sil.starts_at));
+                         s.BindInt64(4, ToNanos(sil.ends_at));
+                         s.BindInt64(5, ToNanos(sil.updated_at));
+                         s.BindText(6, sil.created_by);
+                         s.BindText(7, sil.comment);
+                       });
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::DeleteSilences(std::vector<std::string> ids, StoreDone done) {
+  db_.Write(
+      [ids = std::move(ids)](StateDb::Conn& c) {
+        return RunEach(c, "DELETE FROM silences WHERE id = ?", ids,
+                       [](Statement& s, const std::string& id) { s.BindText(1, id); });
+      },
+      std::move(done));
+}
+
+// ---------------------------------------------------------------- notification log
+
+Result<std::vector<std::pair<NflogKey, NflogEntry>>> SqliteRouterStores::LoadNflog(Time now) {
+  std::vector<std::pair<NflogKey, NflogEntry>> out;
+  Status s = db_.Query(
+      "SELECT group_key, receiver, integration, idx, firing, resolved, logged_at, expires_at "
+      "FROM nflog WHERE expires_at > ?",
+      [&out](const Statement& q) -> Status {
+        NflogKey k{std::string(q.ColumnText(0)), std::string(q.ColumnText(1)),
+                   std::string(q.ColumnText(2)), static_cast<int>(q.ColumnInt64(3))};
+        NflogEntry e;
+        e.group_key = k.group_key;
+        e.firing = Unpack(q.ColumnBlob(4));
+        e.resolved = Unpack(q.ColumnBlob(5));
+        e.logged_at = FromNanos(q.ColumnInt64(6));
+        e.expires_at = FromNanos(q.ColumnInt64(7));
+        out.emplace_back(std::move(k), std::move(e));
+        return Status::Ok();
+      },
+      [now](Statement& q) { q.BindInt64(1, ToNanos(now)); });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutNflog(NflogKey key, NflogEntry e, StoreDone done) {
+  db_.Write(
+      [key = std::move(key), f = Pack(e.firing), r = Pack(e.resolved),
+       logged = ToNanos(e.logged_at), exp = ToNanos(e.expires_at)](StateDb::Conn& c) -> Status {
+        // An upsert updates the row in place (INSERT OR REPLACE deletes and re-inserts it).
+        static const std::string kSql =
+            "INSERT INTO nflog (group_key, receiver, integration, idx, firing, resolved, "
+            "logged_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (group_key, receiver, integration, idx) DO UPDATE SET "
+            "firing = excluded.firing, resolved = excluded.resolved, "
+            "logged_at = excluded.logged_at, expires_at = excluded.expires_at";
+        auto st = c.Stmt(kSql);
+        if (!st.ok()) return st.status();
+        Statement* s = *st;
+        s->BindText(1, key.group_key);
+        s->BindText(2, key.receiver);
+        s->BindText(3, key.integration);
+        s->BindInt64(4, key.index);
+        s->BindBlob(5, f);
+        s->BindBlob(6, r);
+        s->BindInt64(7, logged);
+        s->BindInt64(8, exp);
+        return s->Run();
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::DeleteExpiredNflog(Time now, StoreDone done) {
+  db_.Write(
+      [n = ToNanos(now)](StateDb::Conn& c) -> Status {
+        auto st = c.Stmt("DELETE FROM nflog WHERE expires_at <= ?");
+        if (!st.ok()) return st.status();
+        (*st)->BindInt64(1, n);
+        return (*st)->Run();
+      },
+      std::move(done));
+}
+
+// ---------------------------------------------------------------- acknowledgements
+
+Result<std::vector<Ack>> SqliteRouterStores::LoadAcks() {
+  std::vector<Ack> out;
+  Status s = db_.Query(
+      "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
+      "ended_at, end_reason, token FROM acks ORDER BY id",
+      [&out](const Statement& q) -> Status {
+        Ack a;
+        a.id = q.ColumnInt64(0);
+        a.fingerprint = static_cast<uint64_t>(q.ColumnInt64(1));
+        auto labels = DecodeLabelSet(q.ColumnBlob(2));
+        if (!labels.ok()) return labels.status().WithPrefix("ack " + std::to_string(a.id));
+        a.labels = std::move(*labels);
+        a.starts_at = FromNanos(q.ColumnInt64(3));
+        a.by = std::string(q.ColumnText(4));
+        a.comment = std::string(q.ColumnText(5));
+        a.at = FromNanos(q.ColumnInt64(6));
+        a.expires_at = FromNanos(q.ColumnInt64(7));
+        a.ended_at = FromNanos(q.ColumnInt64(8));
+        a.end_reason = std::string(q.ColumnText(9));
+        a.token = std::string(q.ColumnText(10));
+        out.push_back(std::move(a));
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutAcks(std::vector<Ack> rows, StoreDone done) {
+  db_.Write(
+      [rows = std::move(rows)](StateDb::Conn& c) {
+        return RunEach(c,
+                       "INSERT OR REPLACE INTO acks (id, fingerprint, labels, starts_at, "
+                       "acked_by, comment, acked_at, expires_at, ended_at, end_reason, token) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       rows, [](Statement& s, const Ack& a) {
+                         s.BindInt64(1, a.id);
+                         s.BindInt64(2, static_cast<int64_t>(a.fingerprint));
+                         s.BindBlob(3, EncodeLabelSet(a.labels));
+                         s.BindInt64(4, ToNanos(a.starts_at));
+                         s.BindText(5, a.by);
+                         s.BindText(6, a.comment);
+                         s.BindInt64(7, ToNanos(a.at));
+                         s.BindInt64(8, ToNanos(a.expires_at));
+                         s.BindInt64(9, ToNanos(a.ended_at));
+                         s.BindText(10, a.end_reason);
+                         s.BindText(11, a.token);
+                       });
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::DeleteAcks(std::vector<int64_t> ids, StoreDone done) {
+  db_.Write(
+      [ids = std::move(ids)](StateDb::Conn& c) {
+        return RunEach(c, "DELETE FROM acks WHERE id = ?", ids,
+                       [](Statement& s, int64_t id) { s.BindInt64(1, id); });
+      },
+      std::move(done));
+}
+
+// ---------------------------------------------------------------- escalations
+
+Result<std::vector<EscalationState>> SqliteRouterStores::LoadEscalations() {
+  std::vector<EscalationState> out;
+  Status s = db_.Query(
+      "SELECT route_id, group_key, policy, started_at, round, round_start, next_step, notified "
+      "FROM escalations",
+      [&out](const Statement& q) -> Status {
+        EscalationState e;
+        e.route_key = std::string(q.ColumnText(0));
+        e.group_key = std::string(q.ColumnText(1));
+        e.policy = std::string(q.ColumnText(2));
+        e.started_at = FromNanos(q.ColumnInt64(3));
+        e.round = static_cast<int>(q.ColumnInt64(4));
+        e.round_start = FromNanos(q.ColumnInt64(5));
+        e.next_step = static_cast<int>(q.ColumnInt64(6));
+        try {
+          e.notified = nlohmann::json::parse(q.ColumnText(7)).get<std::vector<std::string>>();
+        } catch (const std::exception& ex) {
+          return Status::Internal("escalation " + e.group_key + ": notified: " + ex.what());
+        }
+        out.push_back(std::move(e));
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutEscalation(EscalationState st, StoreDone done) {
+  db_.Write(
+      [st = std::move(st)](StateDb::Conn& c) -> Status {
+        auto q = c.Stmt(
+            "INSERT OR REPLACE INTO escalations (route_id, group_key, policy, started_at, round, "
+            "round_start, next_step, notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q.ok()) return q.status();
+        (*q)->BindText(1, st.route_key);
+        (*q)->BindText(2, st.group_key);
+        (*q)->BindText(3, st.policy);
+        (*q)->BindInt64(4, ToNanos(st.started_at));
+        (*q)->BindInt64(5, st.round);
+        (*q)->BindInt64(6, ToNanos(st.round_start));
+        (*q)->BindInt64(7, st.next_step);
+        (*q)->BindText(8, nlohmann::json(st.notified).dump());
+        return (*q)->Run();
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::DeleteEscalation(std::string route_key, std::string group_key,
+                                          StoreDone done) {
+  db_.Write(
+      [route_key = std::move(route_key), group_key = std::move(group_key)](StateDb::Conn& c) {
+        auto q = c.Stmt("DELETE FROM escalations WHERE route_id = ? AND group_key = ?");
+        if (!q.ok()) return q.status();
+        (*q)->BindText(1, route_key);
+        (*q)->BindText(2, group_key);
+        return (*q)->Run();
+      },
+      std::move(done));
+}
+
+// ---------------------------------------------------------------- aggregation-group timers
+
+Result<std::vector<GroupTimer>> SqliteRouterStores::LoadGroupTimers() {
+  std::vector<GroupTimer> out;
+  Status s = db_.Query(
+      "SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups",
+      [&out](const Statement& q) -> Status {
+        out.push_back(GroupTimer{std::string(q.ColumnText(0)), std::string(q.ColumnText(1)),
+                                 FromNanos(q.ColumnInt64(2)), q.ColumnInt64(3) != 0});
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutGroupTimer(GroupTimer t, StoreDone done) {
+  db_.Write(
+      [t = std::move(t)](StateDb::Conn& c) -> Status {
+        // An upsert updates the row in place; INSERT OR REPLACE deleted and re-inserted it (and
+        // its primary-key index entry), twice the B-tree work for the first tick's write.
+        static const std::string kSql =
+            "INSERT INTO aggregation_groups (route_id, group_key, next_flush, has_flushed) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (route_id, group_key) DO UPDATE SET "
+            "next_flush = excluded.next_flush, has_flushed = excluded.has_flushed";
+        auto st = c.Stmt(kSql);
+        if (!st.ok()) return st.status();
+        (*st)->BindText(1, t.route_id);
+        (*st)->BindText(2, t.group_key);
+        (*st)->BindInt64(3, ToNanos(t.next_flush));
+        (*st)->BindInt64(4, t.has_flushed ? 1 : 0);
+        return (*st)->Run();
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::DeleteGroupTimer(std::string route_id, std::string group_key,
+                                          StoreDone done) {
+  db_.Write(
+      [route_id = std::move(route_id), group_key = std::move(group_key)](StateDb::Conn& c) {
+        auto st = c.Stmt("DELETE FROM aggregation_groups WHERE route_id = ? AND group_key = ?");
+        if (!st.ok()) return st.status();
+        (*st)->BindText(1, route_id);
+        (*st)->BindText(2, group_key);
+        return (*st)->Run();
+      },
+      std::move(done));
+}
+
+}  // namespace alertd::storage

@@ -1,0 +1,65 @@
+// The router's stores (core/router_state.h) on SQLite: every statement on the tables
+// `silences`, `nflog`, `acks`, `escalations` and `aggregation_groups` (created by
+// storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
+// (storage/state_db.h), so writes of all five stores commit in the order queued, in group
+// commits of one transaction each, every call in its own savepoint; loads run on that thread
+// too, after the writes queued before them.
+//
+// Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "core/queue_stats.h"
+#include "core/result.h"
+#include "core/router_state.h"
+#include "storage/db.h"
+#include "storage/state_db.h"
+
+namespace alertd::storage {
+
+class SqliteRouterStores final : public SilenceStore,
+                                 public NotificationLogStore,
+                                 public AckStore,
+                                 public EscalationStore,
+                                 public GroupTimerStore {
+ public:
+  // Takes the database (with AllMigrations() applied) and starts its writer thread.
+  explicit SqliteRouterStores(std::unique_ptr<Database> db,
+                              size_t max_queued = StateDb::kDefaultMaxQueued);
+  ~SqliteRouterStores() override;  // Close()
+
+  // All five, for RouterDeps.
+  RouterStores stores();
+  // Commits everything queued and stops the writer; later writes fail with Unavailable.
+  void Close() { db_.Close(); }
+  // The writer queue, for /metrics.
+  const QueueStats& queue() const { return db_.queue(); }
+  // The writer itself: tests hold it or look at the tables.
+  StateDb& state_db() { return db_; }
+
+  Result<std::vector<Silence>> LoadSilences() override;
+  void PutSilences(std::vector<Silence> rows, StoreDone done) override;
+  void DeleteSilences(std::vector<std::string> ids, StoreDone done) override;
+
+  Result<std::vector<std::pair<NflogKey, NflogEntry>>> LoadNflog(Time now) override;
+  void PutNflog(NflogKey key, NflogEntry entry, StoreDone done) override;
+  void DeleteExpiredNflog(Time now, StoreDone done) override;
+
+  Result<std::vector<Ack>> LoadAcks() override;
+  void PutAcks(std::vector<Ack> rows, StoreDone done) override;
+  void DeleteAcks(std::vector<int64_t> ids, StoreDone done) override;
+
+  Result<std::vector<EscalationState>> LoadEscalations() override;
+  void PutEscalation(EscalationState st, StoreDone done) override;
+  void DeleteEscalation(std::string route_key, std::string group_key, StoreDone done) override;
+
+  Result<std::vector<GroupTimer>> LoadGroupTimers() override;
+  void PutGroupTimer(GroupTimer t, StoreDone done) override;
+  void DeleteGroupTimer(std::string route_id, std::string group_key, StoreDone done) override;
+
+ private:
+  StateDb db_;
+};
+
+}  // namespace alertd::storage

@@ -1,0 +1,265 @@
+// The router's stores (core/router_state.h) in memory, for unit tests of the router's logic
+// without a database. Faithful to the interfaces' contract: writes are applied and their
+// `done` run on the fake's own writer thread, in the order queued; a Load runs after the
+// writes queued before it. Tests can hold the writer (Hold/Release: what is queued meanwhile
+// waits, as behind a slow fsync) and make writes fail (FailWrites: nothing of a failed call is
+// applied, as a rolled-back savepoint). Reopen() forgets nothing: the maps are what a
+// database would have committed.
+//
+// Thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "core/router_state.h"
+
+namespace alertd::testing {
+
+class MemoryRouterStores final : public SilenceStore,
+                                 public NotificationLogStore,
+                                 public AckStore,
+                                 public EscalationStore,
+                                 public GroupTimerStore {
+ public:
+  MemoryRouterStores() : thread_([this] { Loop(); }) {}
+  ~MemoryRouterStores() override {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+      held_ = false;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  RouterStores stores() { return RouterStores{this, this, this, this, this}; }
+
+  // Holds the writer (after what is queued now) until Release(); returns once it is held.
+  void Hold() {
+    std::promise<void> holding;
+    auto f = holding.get_future();
+    {
+      std::lock_guard l(mu_);
+      held_ = true;
+      queue_.push_back([this, &holding] {
+        holding.set_value();
+        std::unique_lock w(mu_);
+        cv_.wait(w, [this] { return !held_; });
+        return Status::Ok();
+      });
+      done_.push_back(nullptr);
+    }
+    cv_.notify_all();
+    f.wait();
+  }
+  void Release() {
+    {
+      std::lock_guard l(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+  // While true, every write fails with Unavailable and changes nothing.
+  void FailWrites(bool fail) {
+    std::lock_guard l(mu_);
+    fail_ = fail;
+  }
+  // Writes that were applied (not failed), for tests that count them.
+  size_t writes() const {
+    std::lock_guard l(mu_);
+    return writes_;
+  }
+
+  Result<std::vector<Silence>> LoadSilences() override {
+    return Read<std::vector<Silence>>([this] {
+      std::vector<Silence> out;
+      for (const auto& [id, s] : silences_) out.push_back(s);
+      return out;
+    });
+  }
+  void PutSilences(std::vector<Silence> rows, StoreDone done) override {
+    Write(
+        [this, rows = std::move(rows)] {
+          for (const auto& s : rows) silences_[s.id] = s;
+        },
+        std::move(done));
+  }
+  void DeleteSilences(std::vector<std::string> ids, StoreDone done) override {
+    Write(
+        [this, ids = std::move(ids)] {
+          for (const auto& id : ids) silences_.erase(id);
+        },
+        std::move(done));
+  }
+
+  Result<std::vector<std::pair<NflogKey, NflogEntry>>> LoadNflog(Time now) override {
+    return Read<std::vector<std::pair<NflogKey, NflogEntry>>>([this, now] {
+      std::vector<std::pair<NflogKey, NflogEntry>> out;
+      for (const auto& [k, v] : nflog_) {
+        if (v.second.expires_at > now) out.push_back(v);
+      }
+      return out;
+    });
+  }
+  void PutNflog(NflogKey key, NflogEntry entry, StoreDone done) override {
+    Write(
+        [this, key = std::move(key), entry = std::move(entry)] {
+          nflog_[key.String()] = {key, entry};
+        },
+        std::move(done));
+  }
+  void DeleteExpiredNflog(Time now, StoreDone done) override {
+    Write(
+        [this, now] {
+          std::erase_if(nflog_,
+                        [now](const auto& kv) { return kv.second.second.expires_at <= now; });
+        },
+        std::move(done));
+  }
+
+  Result<std::vector<Ack>> LoadAcks() override {
+    return Read<std::vector<Ack>>([this] {
+      std::vector<Ack> out;
+      for (const auto& [id, a] : acks_) out.push_back(a);
+      return out;
+    });
+  }
+  void PutAcks(std::vector<Ack> rows, StoreDone done) override {
+    Write(
+        [this, rows = std::move(rows)] {
+          for (const auto& a : rows) acks_[a.id] = a;
+        },
+        std::move(done));
+  }
+  void DeleteAcks(std::vector<int64_t> ids, StoreDone done) override {
+    Write(
+        [this, ids = std::move(ids)] {
+          for (int64_t id : ids) acks_.erase(id);
+        },
+        std::move(done));
+  }
+
+  Result<std::vector<EscalationState>> LoadEscalations() override {
+    return Read<std::vector<EscalationState>>([this] {
+      std::vector<EscalationState> out;
+      for (const auto& [k, e] : escalations_) out.push_back(e);
+      return out;
+    });
+  }
+  void PutEscalation(EscalationState st, StoreDone done) override {
+    Write(
+        [this, st = std::move(st)] {
+          escalations_[{st.route_key, st.group_key}] = st;
+        },
+        std::move(done));
+  }
+  void DeleteEscalation(std::string route_key, std::string group_key, StoreDone done) override {
+    Write([this, k = std::make_pair(std::move(route_key),
+                                    std::move(group_key))] { escalations_.erase(k); },
+          std::move(done));
+  }
+
+  Result<std::vector<GroupTimer>> LoadGroupTimers() override {
+    return Read<std::vector<GroupTimer>>([this] {
+      std::vector<GroupTimer> out;
+      for (const auto& [k, t] : timers_) out.push_back(t);
+      return out;
+    });
+  }
+  void PutGroupTimer(GroupTimer t, StoreDone done) override {
+    Write([this, t = std::move(t)] { timers_[{t.route_id, t.group_key}] = t; }, std::move(done));
+  }
+  void DeleteGroupTimer(std::string route_id, std::string group_key, StoreDone done) override {
+    Write(
+        [this, k = std::make_pair(std::move(route_id), std::move(group_key))] { timers_.erase(k); },
+        std::move(done));
+  }
+
+ private:
+  using Op = std::function<Status()>;
+
+  void Write(std::function<void()> apply, StoreDone done) {
+    Enqueue(
+        [this, apply = std::move(apply)] {
+          // Runs on the writer thread, the only one touching the maps.
+          bool fail;
+          {
+            std::lock_guard l(mu_);
+            fail = fail_;
+          }
+          if (fail) return Status::Unavailable("memory store: writes fail");
+          apply();
+          std::lock_guard l(mu_);
+          ++writes_;
+          return Status::Ok();
+        },
+        std::move(done));
+  }
+
+  template <typename T>
+  Result<T> Read(std::function<T()> read) {
+    std::promise<T> p;
+    auto f = p.get_future();
+    Enqueue(
+        [&p, &read] {
+          p.set_value(read());
+          return Status::Ok();
+        },
+        nullptr);
+    return f.get();
+  }
+
+  void Enqueue(Op op, StoreDone done) {
+    {
+      std::lock_guard l(mu_);
+      queue_.push_back(std::move(op));
+      done_.push_back(std::move(done));
+    }
+    cv_.notify_all();
+  }
+
+  void Loop() {
+    std::unique_lock l(mu_);
+    while (true) {
+      cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_ and drained
+      Op op = std::move(queue_.front());
+      StoreDone done = std::move(done_.front());
+      queue_.pop_front();
+      done_.pop_front();
+      l.unlock();
+      Status s = op();
+      if (done) done(s);
+      l.lock();
+    }
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Op> queue_;
+  std::deque<StoreDone> done_;
+  bool stop_ = false;
+  bool held_ = false;  // Hold() was called and not released: the writer waits in its op
+  bool fail_ = false;
+  size_t writes_ = 0;
+  // Writer thread only.
+  std::map<std::string, Silence> silences_;
+  std::map<std::string, std::pair<NflogKey, NflogEntry>> nflog_;
+  std::map<int64_t, Ack> acks_;
+  std::map<std::pair<std::string, std::string>, EscalationState> escalations_;
+  std::map<std::pair<std::string, std::string>, GroupTimer> timers_;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
+}  // namespace alertd::testing

@@ -1,0 +1,280 @@
+// The router's stores (core/router_state.h), one suite run against every implementation:
+// SQLite (storage/router_stores.h) and the in-memory one the router's unit tests use
+// (tests/fakes/router_stores.h). What one backend does, the others must do too: round trips,
+// replace by key, deletes of several rows at once, expiry, write order, and what is left after
+// a reopen.
+#include "storage/router_stores.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/db.h"
+#include "tests/fakes/router_stores.h"
+#include "tests/support/process.h"
+
+namespace alertd::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+Time T(int s) { return Time(std::chrono::seconds(1'700'000'000 + s)); }
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual RouterStores stores() = 0;
+  // Closes and opens the store again on the same data (what a restart sees).
+  virtual void Reopen() = 0;
+};
+
+class SqliteBackend final : public Backend {
+ public:
+  SqliteBackend() : dir_(MakeTempDir("router-stores")) { Open(); }
+  ~SqliteBackend() override {
+    db_.reset();
+    RemoveTree(dir_);
+  }
+  std::string name() const override { return "sqlite"; }
+  RouterStores stores() override { return db_->stores(); }
+  void Reopen() override {
+    db_.reset();
+    Open();
+  }
+
+ private:
+  void Open() {
+    auto db = storage::Database::Open(dir_ + "/alertd.db");
+    REQUIRE(db.ok());
+    db_ = std::make_unique<storage::SqliteRouterStores>(std::move(*db));
+  }
+  std::string dir_;
+  std::unique_ptr<storage::SqliteRouterStores> db_;
+};
+
+class MemoryBackend final : public Backend {
+ public:
+  std::string name() const override { return "memory"; }
+  RouterStores stores() override { return db_.stores(); }
+  void Reopen() override {}
+
+ private:
+  MemoryRouterStores db_;
+};
+
+std::vector<std::unique_ptr<Backend>> Backends() {
+  std::vector<std::unique_ptr<Backend>> out;
+  out.push_back(std::make_unique<SqliteBackend>());
+  out.push_back(std::make_unique<MemoryBackend>());
+  return out;
+}
+
+// Waits for one write and returns its status.
+template <typename F>
+Status Wait(F&& start) {
+  return AwaitStore([&](StoreDone done) { start(std::move(done)); });
+}
+
+Silence MakeSilence(const std::string& id, int start) {
+  Silence s;
+  s.id = id;
+  s.matchers = *ParseMatchers(R"({alertname="A", job=~"x|y", env!="dev"})");
+  s.starts_at = T(start);
+  s.ends_at = T(start + 3600);
+  s.updated_at = T(start);
+  s.created_by = "alice";
+  s.comment = "maintenance of " + id;
+  return s;
+}
+
+Ack MakeAck(int64_t id, uint64_t fp) {
+  Ack a;
+  a.id = id;
+  a.fingerprint = fp;
+  a.labels.Set("alertname", "A" + std::to_string(id));
+  a.labels.Set("nul", std::string("a\0b", 3));
+  a.starts_at = T(1);
+  a.by = "bob";
+  a.token = "ops";
+  a.comment = "on it";
+  a.at = T(2);
+  a.expires_at = T(100);
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("silences round-trip, are replaced by id and deleted several at a time") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    SilenceStore* s = b->stores().silences;
+    REQUIRE(Wait([&](StoreDone d) {
+              s->PutSilences({MakeSilence("a", 0), MakeSilence("b", 10), MakeSilence("c", 20)},
+                             std::move(d));
+            }).ok());
+    Silence changed = MakeSilence("b", 10);
+    changed.comment = "longer";
+    changed.ends_at = T(9000);
+    REQUIRE(Wait([&](StoreDone d) { s->PutSilences({changed}, std::move(d)); }).ok());
+    auto loaded = s->LoadSilences();
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded->size() == 3);
+    std::map<std::string, Silence> by_id;
+    for (auto& x : *loaded) by_id[x.id] = x;
+    CHECK(by_id["a"] == MakeSilence("a", 0));
+    CHECK(by_id["b"] == changed);
+    CHECK(MatchersString(by_id["c"].matchers) == R"({alertname="A",env!="dev",job=~"x|y"})");
+
+    // Two ids in one delete: both go.
+    REQUIRE(Wait([&](StoreDone d) { s->DeleteSilences({"a", "c"}, std::move(d)); }).ok());
+    b->Reopen();
+    s = b->stores().silences;
+    loaded = s->LoadSilences();
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded->size() == 1);
+    CHECK((*loaded)[0] == changed);
+  }
+}
+
+TEST_CASE("notification log entries are upserted, loaded while unexpired and deleted on expiry") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    NotificationLogStore* s = b->stores().nflog;
+    NflogKey k1{"{}:{alertname=\"A\"}", "team", "webhook", 0};
+    NflogKey k2{"{}:{alertname=\"B\"}", "team", "slack", 1};
+    NflogEntry e1{k1.group_key, {1, 2, 0xffffffffffffffffULL}, {9}, T(0), T(100)};
+    NflogEntry e2{k2.group_key, {5}, {}, T(0), T(50)};
+    s->PutNflog(k1, NflogEntry{k1.group_key, {7}, {}, T(0), T(10)});
+    s->PutNflog(k2, e2);
+    REQUIRE(Wait([&](StoreDone d) { s->PutNflog(k1, e1, std::move(d)); }).ok());
+    auto loaded = s->LoadNflog(T(20));
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded->size() == 2);
+    for (const auto& [k, e] : *loaded) CHECK(e == (k == k1 ? e1 : e2));
+    // Only the unexpired ones are loaded; DeleteExpired removes the expired for good.
+    loaded = s->LoadNflog(T(50));
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded->size() == 1);
+    CHECK((*loaded)[0].first == k1);
+    REQUIRE(Wait([&](StoreDone d) { s->DeleteExpiredNflog(T(60), std::move(d)); }).ok());
+    b->Reopen();
+    loaded = b->stores().nflog->LoadNflog(T(0));
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded->size() == 1);
+    CHECK((*loaded)[0].second == e1);
+  }
+}
+
+TEST_CASE("acks round-trip with every field, in id order, and are deleted by id") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    AckStore* s = b->stores().acks;
+    Ack ended = MakeAck(2, 0xfedcba9876543210ULL);
+    ended.ended_at = T(50);
+    ended.end_reason = "deleted";
+    REQUIRE(Wait([&](StoreDone d) {
+              s->PutAcks({MakeAck(3, 3), ended, MakeAck(1, 1), MakeAck(4, 4)}, std::move(d));
+            }).ok());
+    REQUIRE(Wait([&](StoreDone d) { s->DeleteAcks({1, 4}, std::move(d)); }).ok());
+    b->Reopen();
+    auto loaded = b->stores().acks->LoadAcks();
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded->size() == 2);
+    CHECK((*loaded)[0] == ended);
+    CHECK((*loaded)[1] == MakeAck(3, 3));
+  }
+}
+
+TEST_CASE("escalation states and group timers are replaced by key and deleted") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    RouterStores st = b->stores();
+    EscalationState e{"{}/0", "{}:{a=\"1\"}", "oncall", T(0), 1, T(30), 2, {"lead", "team"}};
+    EscalationState other{"{}/1", "{}:{a=\"1\"}", "oncall", T(0), 0, T(0), 0, {}};
+    st.escalations->PutEscalation(EscalationState{e.route_key, e.group_key, "old"});
+    st.escalations->PutEscalation(e);
+    REQUIRE(Wait([&](StoreDone d) { st.escalations->PutEscalation(other, std::move(d)); }).ok());
+    REQUIRE(Wait([&](StoreDone d) {
+              st.escalations->DeleteEscalation(other.route_key, other.group_key, std::move(d));
+            }).ok());
+
+    GroupTimer t1{"{}", "{}:{a=\"1\"}", T(30), false};
+    GroupTimer t2{"{}/0", "{}:{a=\"1\"}", T(60), true};
+    st.group_timers->PutGroupTimer(t1);
+    st.group_timers->PutGroupTimer(t2);
+    t1.next_flush = T(90);
+    t1.has_flushed = true;
+    st.group_timers->PutGroupTimer(t1);
+    REQUIRE(Wait([&](StoreDone d) {
+              st.group_timers->DeleteGroupTimer(t2.route_id, t2.group_key, std::move(d));
+            }).ok());
+    b->Reopen();
+    st = b->stores();
+    auto es = st.escalations->LoadEscalations();
+    REQUIRE(es.ok());
+    REQUIRE(es->size() == 1);
+    CHECK((*es)[0] == e);
+    auto ts = st.group_timers->LoadGroupTimers();
+    REQUIRE(ts.ok());
+    REQUIRE(ts->size() == 1);
+    CHECK((*ts)[0] == t1);
+  }
+}
+
+TEST_CASE("writes apply in the order queued across stores, and a load sees earlier writes") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    RouterStores st = b->stores();
+    std::atomic<int> order{0};
+    std::vector<int> seen(200, -1);
+    for (int i = 0; i < 200; ++i) {
+      auto done = [&, i](Status s) {
+        CHECK(s.ok());
+        seen[i] = order.fetch_add(1);
+      };
+      if (i % 2 == 0) {
+        st.silences->PutSilences({MakeSilence("s" + std::to_string(i), i)}, done);
+      } else {
+        st.acks->PutAcks({MakeAck(i, i)}, done);
+      }
+    }
+    st.silences->DeleteSilences({"s0"});
+    // No wait for the writes: the loads come after them.
+    auto silences = st.silences->LoadSilences();
+    auto acks = st.acks->LoadAcks();
+    REQUIRE(silences.ok());
+    REQUIRE(acks.ok());
+    CHECK(silences->size() == 99);
+    CHECK(acks->size() == 100);
+    // Every `done` ran once, in the order of the writes.
+    for (int i = 0; i < 200; ++i) CHECK(seen[i] == i);
+  }
+}
+
+TEST_CASE("the SQLite stores refuse writes after Close and lose none queued before it") {
+  const std::string dir = MakeTempDir("router-stores-close");
+  {
+    auto db = storage::Database::Open(dir + "/alertd.db");
+    REQUIRE(db.ok());
+    storage::SqliteRouterStores st(std::move(*db));
+    for (int i = 0; i < 50; ++i) st.PutSilences({MakeSilence("s" + std::to_string(i), i)}, {});
+    st.Close();
+    Status late =
+        Wait([&](StoreDone d) { st.PutSilences({MakeSilence("late", 0)}, std::move(d)); });
+    CHECK(late.code() == Status::Code::kUnavailable);
+  }
+  auto db = storage::Database::Open(dir + "/alertd.db");
+  REQUIRE(db.ok());
+  storage::SqliteRouterStores st(std::move(*db));
+  auto loaded = st.LoadSilences();
+  REQUIRE(loaded.ok());
+  CHECK(loaded->size() == 50);
+  RemoveTree(dir);
+}
+
+}  // namespace alertd::testing
