@@ -177,7 +177,12 @@ class BatchWriter {
         if (s.ok()) s = conn_->Commit();
         if (!s.ok()) conn_->Rollback();
       }
-      if (!s.ok()) spdlog::error("{}: commit failed: {}", what_, s.message());
+      // An unreachable database is logged when it goes and when it comes back, not per batch.
+      if (!s.ok() && (s.code() != Status::Code::kUnavailable || !down_)) {
+        spdlog::error("{}: commit failed: {}", what_, s.message());
+      }
+      if (s.ok() && down_) spdlog::info("{}: the database is reachable again", what_);
+      down_ = !s.ok() && s.code() == Status::Code::kUnavailable;
       for (size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].done) batch[i].done(s.ok() ? results[i] : s);
       }
@@ -190,6 +195,7 @@ class BatchWriter {
   const size_t max_queued_;
   const std::string what_;
   std::unique_ptr<Conn> conn_;
+  bool down_ = false;  // writer thread only: the last batch found the database unreachable
   Mutex mu_;  // the queue only; never held while an operation runs
   CondVar cv_;
   CondVar room_cv_;  // the writer took a batch

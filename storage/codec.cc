@@ -1,5 +1,7 @@
 #include "storage/codec.h"
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace alertd::storage {
@@ -177,6 +179,67 @@ Result<LogRecord> DecodeLogRecord(std::string_view* in) {
       break;
   }
   return r;
+}
+
+std::string EncodeMatchers(const Matchers& ms) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& m : ms) {
+    arr.push_back({{"name", m.name()},
+                   {"value", m.value()},
+                   {"isRegex", m.is_regex()},
+                   {"isEqual", m.is_equal()}});
+  }
+  return arr.dump();
+}
+
+Result<Matchers> DecodeMatchers(std::string_view json) {
+  try {
+    auto arr = nlohmann::json::parse(json);
+    Matchers out;
+    for (const auto& j : arr) {
+      const bool re = j.value("isRegex", false);
+      const bool eq = j.value("isEqual", true);
+      MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
+                       : (eq ? MatchType::kEqual : MatchType::kNotEqual);
+      auto m =
+          Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
+      if (!m.ok()) return m.status();
+      out.push_back(std::move(*m));
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("matchers: ") + e.what());
+  }
+}
+
+std::string EncodeFingerprints(const std::vector<uint64_t>& v) {
+  std::string out(v.size() * 8, '\0');
+  for (size_t i = 0; i < v.size(); ++i) {
+    for (int b = 0; b < 8; ++b) out[i * 8 + b] = static_cast<char>((v[i] >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
+std::vector<uint64_t> DecodeFingerprints(std::string_view s) {
+  std::vector<uint64_t> out(s.size() / 8);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint64_t x = 0;
+    for (int b = 0; b < 8; ++b)
+      x |= static_cast<uint64_t>(static_cast<unsigned char>(s[i * 8 + b])) << (8 * b);
+    out[i] = x;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string EncodeNames(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
+
+Result<std::vector<std::string>> DecodeNames(std::string_view json) {
+  try {
+    return nlohmann::json::parse(json).get<std::vector<std::string>>();
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("names: ") + e.what());
+  }
 }
 
 }  // namespace alertd::storage

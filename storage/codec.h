@@ -7,9 +7,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/alert.h"
 #include "core/labels.h"
+#include "core/matcher.h"
 #include "core/result.h"
 
 namespace alertd::storage {
@@ -43,5 +45,16 @@ struct LogRecord {
 
 // Decodes the next record of `*in` and advances past it. Fails on truncated or malformed input.
 Result<LogRecord> DecodeLogRecord(std::string_view* in);
+
+// The columns of the router's state that are not label sets, shared by both backends:
+// silence matchers as Alertmanager's API shows them ([{"name","value","isRegex","isEqual"}]),
+// fingerprint lists of the notification log (8 little-endian bytes each; decoded sorted), and
+// name lists (escalation receivers notified) as a JSON array.
+std::string EncodeMatchers(const Matchers& ms);
+Result<Matchers> DecodeMatchers(std::string_view json);
+std::string EncodeFingerprints(const std::vector<uint64_t>& v);
+std::vector<uint64_t> DecodeFingerprints(std::string_view s);
+std::string EncodeNames(const std::vector<std::string>& names);
+Result<std::vector<std::string>> DecodeNames(std::string_view json);
 
 }  // namespace alertd::storage

@@ -1,7 +1,6 @@
 #include "storage/router_stores.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "storage/codec.h"
 
@@ -10,59 +9,6 @@ namespace {
 
 int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
 Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
-// Matchers as Alertmanager's API shows them: [{"name","value","isRegex","isEqual"}].
-std::string MatchersToJson(const Matchers& ms) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& m : ms) {
-    arr.push_back({{"name", m.name()},
-                   {"value", m.value()},
-                   {"isRegex", m.is_regex()},
-                   {"isEqual", m.is_equal()}});
-  }
-  return arr.dump();
-}
-
-Result<Matchers> MatchersFromJson(std::string_view json) {
-  try {
-    auto arr = nlohmann::json::parse(json);
-    Matchers out;
-    for (const auto& j : arr) {
-      const bool re = j.value("isRegex", false);
-      const bool eq = j.value("isEqual", true);
-      MatchType t = re ? (eq ? MatchType::kRegexMatch : MatchType::kRegexNoMatch)
-                       : (eq ? MatchType::kEqual : MatchType::kNotEqual);
-      auto m =
-          Matcher::Create(t, j.at("name").get<std::string>(), j.at("value").get<std::string>());
-      if (!m.ok()) return m.status();
-      out.push_back(std::move(*m));
-    }
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(std::string("matchers: ") + e.what());
-  }
-}
-
-// Fingerprint lists of the notification log: 8 little-endian bytes each.
-std::string Pack(const std::vector<uint64_t>& v) {
-  std::string out(v.size() * 8, '\0');
-  for (size_t i = 0; i < v.size(); ++i) {
-    for (int b = 0; b < 8; ++b) out[i * 8 + b] = static_cast<char>((v[i] >> (8 * b)) & 0xff);
-  }
-  return out;
-}
-
-std::vector<uint64_t> Unpack(std::string_view s) {
-  std::vector<uint64_t> out(s.size() / 8);
-  for (size_t i = 0; i < out.size(); ++i) {
-    uint64_t x = 0;
-    for (int b = 0; b < 8; ++b)
-      x |= static_cast<uint64_t>(static_cast<unsigned char>(s[i * 8 + b])) << (8 * b);
-    out[i] = x;
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // Runs `sql` once per element of `rows`, `bind` setting its parameters.
 template <typename T, typename Bind>
@@ -85,8 +31,6 @@ SqliteRouterStores::SqliteRouterStores(std::unique_ptr<Database> db, size_t max_
 
 SqliteRouterStores::~SqliteRouterStores() { Close(); }
 
-RouterStores SqliteRouterStores::stores() { return RouterStores{this, this, this, this, this}; }
-
 // ---------------------------------------------------------------- silences
 
 Result<std::vector<Silence>> SqliteRouterStores::LoadSilences() {
@@ -97,7 +41,7 @@ Result<std::vector<Silence>> SqliteRouterStores::LoadSilences() {
       [&out](const Statement& q) -> Status {
         Silence sil;
         sil.id = std::string(q.ColumnText(0));
-        auto ms = MatchersFromJson(q.ColumnText(1));
+        auto ms = DecodeMatchers(q.ColumnText(1));
         if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
         sil.matchers = std::move(*ms);
         sil.starts_at = FromNanos(q.ColumnInt64(2));
@@ -120,7 +64,7 @@ void SqliteRouterStores::PutSilences(std::vector<Silence> rows, StoreDone done) 
                        "updated_at, created_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        rows, [](Statement& s, const Silence& sil) {
                          s.BindText(1, sil.id);
-                         s.BindText(2, MatchersToJson(sil.matchers));
+                         s.BindText(2, EncodeMatchers(sil.matchers));
                          s.BindInt64(3, ToNanos(sil.starts_at));
                          s.BindInt64(4, ToNanos(sil.ends_at));
                          s.BindInt64(5, ToNanos(sil.updated_at));
@@ -152,8 +96,8 @@ Result<std::vector<std::pair<NflogKey, NflogEntry>>> SqliteRouterStores::LoadNfl
                    std::string(q.ColumnText(2)), static_cast<int>(q.ColumnInt64(3))};
         NflogEntry e;
         e.group_key = k.group_key;
-        e.firing = Unpack(q.ColumnBlob(4));
-        e.resolved = Unpack(q.ColumnBlob(5));
+        e.firing = DecodeFingerprints(q.ColumnBlob(4));
+        e.resolved = DecodeFingerprints(q.ColumnBlob(5));
         e.logged_at = FromNanos(q.ColumnInt64(6));
         e.expires_at = FromNanos(q.ColumnInt64(7));
         out.emplace_back(std::move(k), std::move(e));
@@ -166,7 +110,7 @@ Result<std::vector<std::pair<NflogKey, NflogEntry>>> SqliteRouterStores::LoadNfl
 
 void SqliteRouterStores::PutNflog(NflogKey key, NflogEntry e, StoreDone done) {
   db_.Write(
-      [key = std::move(key), f = Pack(e.firing), r = Pack(e.resolved),
+      [key = std::move(key), f = EncodeFingerprints(e.firing), r = EncodeFingerprints(e.resolved),
        logged = ToNanos(e.logged_at), exp = ToNanos(e.expires_at)](StateDb::Conn& c) -> Status {
         // An upsert updates the row in place (INSERT OR REPLACE deletes and re-inserts it).
         static const std::string kSql =
@@ -280,11 +224,9 @@ Result<std::vector<EscalationState>> SqliteRouterStores::LoadEscalations() {
         e.round = static_cast<int>(q.ColumnInt64(4));
         e.round_start = FromNanos(q.ColumnInt64(5));
         e.next_step = static_cast<int>(q.ColumnInt64(6));
-        try {
-          e.notified = nlohmann::json::parse(q.ColumnText(7)).get<std::vector<std::string>>();
-        } catch (const std::exception& ex) {
-          return Status::Internal("escalation " + e.group_key + ": notified: " + ex.what());
-        }
+        auto notified = DecodeNames(q.ColumnText(7));
+        if (!notified.ok()) return notified.status().WithPrefix("escalation " + e.group_key);
+        e.notified = std::move(*notified);
         out.push_back(std::move(e));
         return Status::Ok();
       });
@@ -306,7 +248,7 @@ void SqliteRouterStores::PutEscalation(EscalationState st, StoreDone done) {
         (*q)->BindInt64(5, st.round);
         (*q)->BindInt64(6, ToNanos(st.round_start));
         (*q)->BindInt64(7, st.next_step);
-        (*q)->BindText(8, nlohmann::json(st.notified).dump());
+        (*q)->BindText(8, EncodeNames(st.notified));
         return (*q)->Run();
       },
       std::move(done));

@@ -18,23 +18,30 @@
 
 namespace alertd::storage {
 
-class SqliteRouterStores final : public SilenceStore,
-                                 public NotificationLogStore,
-                                 public AckStore,
-                                 public EscalationStore,
-                                 public GroupTimerStore {
+// The five stores on one database: SQLite below, PostgreSQL in storage/pg_router_stores.h.
+class RouterStateBackend : public SilenceStore,
+                           public NotificationLogStore,
+                           public AckStore,
+                           public EscalationStore,
+                           public GroupTimerStore {
+ public:
+  // All five, for RouterDeps.
+  RouterStores stores() { return RouterStores{this, this, this, this, this}; }
+  // The writer queue, for /metrics.
+  virtual const QueueStats& queue() const = 0;
+  // Commits everything queued and stops the writer; later writes fail with Unavailable.
+  virtual void Close() = 0;
+};
+
+class SqliteRouterStores final : public RouterStateBackend {
  public:
   // Takes the database (with AllMigrations() applied) and starts its writer thread.
   explicit SqliteRouterStores(std::unique_ptr<Database> db,
                               size_t max_queued = StateDb::kDefaultMaxQueued);
   ~SqliteRouterStores() override;  // Close()
 
-  // All five, for RouterDeps.
-  RouterStores stores();
-  // Commits everything queued and stops the writer; later writes fail with Unavailable.
-  void Close() { db_.Close(); }
-  // The writer queue, for /metrics.
-  const QueueStats& queue() const { return db_.queue(); }
+  const QueueStats& queue() const override { return db_.queue(); }
+  void Close() override { db_.Close(); }
   // The writer itself: tests hold it or look at the tables.
   StateDb& state_db() { return db_; }
 

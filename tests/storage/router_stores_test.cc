@@ -1,5 +1,6 @@
 // The router's stores (core/router_state.h), one suite run against every implementation:
-// SQLite (storage/router_stores.h) and the in-memory one the router's unit tests use
+// SQLite (storage/router_stores.h), PostgreSQL (storage/pg_router_stores.h, on a real server
+// started for this binary) and the in-memory one the router's unit tests use
 // (tests/fakes/router_stores.h). What one backend does, the others must do too: round trips,
 // replace by key, deletes of several rows at once, expiry, write order, and what is left after
 // a reopen.
@@ -14,7 +15,9 @@
 #include <vector>
 
 #include "storage/db.h"
+#include "storage/pg_router_stores.h"
 #include "tests/fakes/router_stores.h"
+#include "tests/support/postgres.h"
 #include "tests/support/process.h"
 
 namespace alertd::testing {
@@ -57,6 +60,33 @@ class SqliteBackend final : public Backend {
   std::unique_ptr<storage::SqliteRouterStores> db_;
 };
 
+// One server for the whole binary, a new database per backend instance.
+PostgresServer& Server() {
+  static PostgresServer server;
+  return server;
+}
+
+class PostgresBackend final : public Backend {
+ public:
+  PostgresBackend() : target_{Server().NewDatabase(), PostgresServer::kPassword} { Open(); }
+  std::string name() const override { return "postgresql"; }
+  RouterStores stores() override { return db_->stores(); }
+  void Reopen() override {
+    db_.reset();
+    Open();
+  }
+
+ private:
+  void Open() {
+    auto db = storage::OpenPgRouterStores(target_);
+    INFO(db.status().message());
+    REQUIRE(db.ok());
+    db_ = std::move(*db);
+  }
+  storage::PgTarget target_;
+  std::unique_ptr<storage::RouterStateBackend> db_;
+};
+
 class MemoryBackend final : public Backend {
  public:
   std::string name() const override { return "memory"; }
@@ -70,6 +100,7 @@ class MemoryBackend final : public Backend {
 std::vector<std::unique_ptr<Backend>> Backends() {
   std::vector<std::unique_ptr<Backend>> out;
   out.push_back(std::make_unique<SqliteBackend>());
+  out.push_back(std::make_unique<PostgresBackend>());
   out.push_back(std::make_unique<MemoryBackend>());
   return out;
 }
@@ -275,6 +306,60 @@ TEST_CASE("the SQLite stores refuse writes after Close and lose none queued befo
   REQUIRE(loaded.ok());
   CHECK(loaded->size() == 50);
   RemoveTree(dir);
+}
+
+TEST_CASE("a PostgreSQL schema newer than this alertd is refused, naming both versions") {
+  const std::string dsn = Server().NewDatabase();
+  storage::PgTarget target{dsn, PostgresServer::kPassword};
+  { REQUIRE(storage::OpenPgRouterStores(target).ok()); }
+  Server().Psql("INSERT INTO alertd_schema (version) VALUES (99)",
+                dsn.substr(dsn.find("dbname=") + 7, dsn.find(" user=") - dsn.find("dbname=") - 7));
+  auto again = storage::OpenPgRouterStores(target);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().message().find("schema version 99") != std::string::npos);
+  CHECK(again.status().message().find("up to version 1") != std::string::npos);
+}
+
+TEST_CASE("a wrong PostgreSQL password is refused without the password in the error") {
+  auto db = storage::OpenPgRouterStores({Server().dsn(), "not-the-Password-123"});
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.status().code() == Status::Code::kUnavailable);
+  CHECK(db.status().message().find("password authentication failed") != std::string::npos);
+  CHECK(db.status().message().find("not-the-Password-123") == std::string::npos);
+}
+
+TEST_CASE("with PostgreSQL down, writes fail at once; the store reconnects when it is back") {
+  storage::PgTarget target{Server().NewDatabase(), PostgresServer::kPassword};
+  auto opened = storage::OpenPgRouterStores(target);
+  REQUIRE(opened.ok());
+  auto& db = **opened;
+  REQUIRE(Wait([&](StoreDone d) { db.PutSilences({MakeSilence("before", 0)}, std::move(d)); })
+              .ok());
+  Server().Stop();
+  const auto t0 = std::chrono::steady_clock::now();
+  Status down = Wait([&](StoreDone d) { db.PutSilences({MakeSilence("lost", 0)}, std::move(d)); });
+  CHECK(down.code() == Status::Code::kUnavailable);
+  CHECK(down.message().find(PostgresServer::kPassword) == std::string::npos);
+  // Later writes fail fast too (the reconnection waits for its back-off, not each write).
+  for (int i = 0; i < 20; ++i) {
+    CHECK(Wait([&](StoreDone d) { db.PutSilences({MakeSilence("lost", 0)}, std::move(d)); })
+              .code() == Status::Code::kUnavailable);
+  }
+  CHECK(std::chrono::steady_clock::now() - t0 < 20s);
+  Server().Start();
+  // Back within the back-off (1 s, doubling): a write succeeds again without a restart.
+  REQUIRE(WaitFor(
+      [&] {
+        return Wait([&](StoreDone d) {
+                 db.PutSilences({MakeSilence("after", 0)}, std::move(d));
+               }).ok();
+      },
+      60s));
+  auto loaded = db.LoadSilences();
+  REQUIRE(loaded.ok());
+  std::vector<std::string> ids;
+  for (const auto& s : *loaded) ids.push_back(s.id);
+  CHECK(ids == std::vector<std::string>{"after", "before"});
 }
 
 }  // namespace alertd::testing

@@ -1,0 +1,350 @@
+#include "storage/pg.h"
+
+#include <endian.h>
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+namespace alertd::storage {
+namespace {
+
+// PostgreSQL type OIDs (pg_type.dat), for binary parameters.
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kTextOid = 25;
+
+// libpq's messages end with a newline; errors read better on one line.
+std::string OneLine(const char* msg) {
+  std::string s = msg ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+}  // namespace
+
+PgParam PgParam::Int(int64_t v) {
+  PgParam p;
+  p.type = kInt8Oid;
+  const uint64_t be = htobe64(static_cast<uint64_t>(v));
+  p.bytes.assign(reinterpret_cast<const char*>(&be), 8);
+  return p;
+}
+PgParam PgParam::Text(std::string_view v) {
+  PgParam p;
+  p.type = kTextOid;
+  p.bytes.assign(v);
+  return p;
+}
+PgParam PgParam::Bytes(std::string_view v) {
+  PgParam p;
+  p.type = kByteaOid;
+  p.bytes.assign(v);
+  return p;
+}
+PgParam PgParam::Bool(bool v) {
+  PgParam p;
+  p.type = kBoolOid;
+  p.bytes.assign(1, v ? '\1' : '\0');
+  return p;
+}
+
+PgResult::~PgResult() {
+  if (r_) PQclear(r_);
+}
+PgResult& PgResult::operator=(PgResult&& o) noexcept {
+  if (this != &o) {
+    if (r_) PQclear(r_);
+    r_ = o.r_;
+    o.r_ = nullptr;
+  }
+  return *this;
+}
+int PgResult::rows() const { return r_ ? PQntuples(r_) : 0; }
+bool PgResult::IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+int64_t PgResult::Int(int row, int col) const {
+  const char* v = PQgetvalue(r_, row, col);
+  switch (PQgetlength(r_, row, col)) {
+    case 8: {
+      uint64_t x;
+      std::memcpy(&x, v, 8);
+      return static_cast<int64_t>(be64toh(x));
+    }
+    case 4: {
+      uint32_t x;
+      std::memcpy(&x, v, 4);
+      return static_cast<int32_t>(be32toh(x));
+    }
+    case 2: {
+      uint16_t x;
+      std::memcpy(&x, v, 2);
+      return static_cast<int16_t>(be16toh(x));
+    }
+    default:
+      return 0;
+  }
+}
+std::string_view PgResult::Bytes(int row, int col) const {
+  return std::string_view(PQgetvalue(r_, row, col),
+                          static_cast<size_t>(PQgetlength(r_, row, col)));
+}
+bool PgResult::Bool(int row, int col) const {
+  return PQgetlength(r_, row, col) == 1 && PQgetvalue(r_, row, col)[0] != 0;
+}
+
+Result<std::unique_ptr<PgConn>> PgConn::Connect(const PgTarget& target, std::string what) {
+  // The password goes beside the DSN (PQconnectdbParams with expand_dbname), so it is never
+  // part of a string that could be logged.
+  // Defaults first: the DSN's own settings (expanded at `dbname`) override them.
+  std::vector<const char*> keys = {"connect_timeout", "application_name", "dbname"};
+  std::vector<const char*> values = {"10", "alertd", target.dsn.c_str()};
+  if (!target.password.empty()) {
+    keys.push_back("password");
+    values.push_back(target.password.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  pg_conn* c = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  if (!c) return Status::Unavailable(what + ": PostgreSQL: out of memory");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = OneLine(PQerrorMessage(c));
+    PQfinish(c);
+    return Status::Unavailable(fmt::format("{}: PostgreSQL: {}", what, msg));
+  }
+  // Server notices ("relation already exists, skipping") are not alertd's to print.
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<PgConn>(new PgConn(c, target, std::move(what)));
+}
+
+PgConn::~PgConn() {
+  if (c_) PQfinish(c_);
+}
+
+bool PgConn::connected() const { return c_ && PQstatus(c_) == CONNECTION_OK; }
+
+Status PgConn::Error(std::string_view doing, pg_result* r) const {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = OneLine(r ? PQresultErrorMessage(r) : PQerrorMessage(c_));
+  if (msg.empty()) msg = OneLine(PQerrorMessage(c_));
+  std::string text = fmt::format("{}: PostgreSQL: {}: {}", what_, doing, msg);
+  // Class 08 is a connection exception; a dead connection gives no SQLSTATE at all.
+  if (!connected() || !state || std::string_view(state).substr(0, 2) == "08") {
+    return Status::Unavailable(std::move(text));
+  }
+  if (std::string_view(state).substr(0, 2) == "23") return Status::Conflict(std::move(text));
+  return Status::Internal(std::move(text));
+}
+
+Status PgConn::Exec(std::string_view sql) {
+  pg_result* r = PQexec(c_, std::string(sql).c_str());
+  const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  Status out = Status::Ok();
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) out = Error("exec", r);
+  if (r) PQclear(r);
+  return out;
+}
+
+Result<PgResult> PgConn::Query(const std::string& sql, const std::vector<PgParam>& params) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    const std::string name = "s" + std::to_string(prepared_.size() + 1);
+    std::vector<Oid> types;
+    for (const auto& p : params) types.push_back(p.type);
+    pg_result* r = PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.size()),
+                             types.data());
+    const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    Status err = ok ? Status::Ok() : Error("prepare", r);
+    if (r) PQclear(r);
+    if (!ok) return err;
+    it = prepared_.emplace(sql, name).first;
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (const auto& p : params) {
+    values.push_back(p.null ? nullptr : p.bytes.data());
+    lengths.push_back(static_cast<int>(p.bytes.size()));
+    formats.push_back(1);
+  }
+  pg_result* r = PQexecPrepared(c_, it->second.c_str(), static_cast<int>(params.size()),
+                                values.data(), lengths.data(), formats.data(),
+                                /*resultFormat=*/1);
+  const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    Status err = Error("query", r);
+    if (r) PQclear(r);
+    return err;
+  }
+  return PgResult(r);
+}
+
+Status PgConn::Ready() {
+  if (connected()) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_attempt_) {
+    return Status::Unavailable(fmt::format("{}: PostgreSQL is unreachable", what_));
+  }
+  PQreset(c_);
+  if (connected()) {
+    prepared_.clear();  // prepared statements belong to the old session
+    backoff_ = std::chrono::milliseconds(1000);
+    next_attempt_ = {};
+    return Status::Ok();
+  }
+  next_attempt_ = now + backoff_;
+  backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, std::chrono::seconds(30));
+  return Status::Unavailable(
+      fmt::format("{}: PostgreSQL is unreachable: {}", what_, OneLine(PQerrorMessage(c_))));
+}
+
+// ---------------------------------------------------------------- schema
+
+namespace {
+
+struct PgMigration {
+  int version;
+  std::string_view name;
+  std::string_view sql;
+};
+
+// Append only, as storage/migrations.cc. The tables are SQLite's with PostgreSQL's types:
+// fingerprints and Unix-nanosecond times as BIGINT (INT64_MIN: not set), label sets as BYTEA in
+// storage/codec.h's form.
+const std::vector<PgMigration>& PgMigrations() {
+  static const std::vector<PgMigration> kMigrations = {
+      {1, "schema",
+       R"sql(
+CREATE TABLE alerts (
+  fingerprint   BIGINT PRIMARY KEY,
+  labels        BYTEA  NOT NULL,
+  annotations   BYTEA  NOT NULL,
+  starts_at     BIGINT NOT NULL,
+  ends_at       BIGINT NOT NULL,
+  updated_at    BIGINT NOT NULL,
+  generator_url TEXT   NOT NULL,
+  timeout       BOOLEAN NOT NULL
+);
+CREATE TABLE silences (
+  id         TEXT   PRIMARY KEY,
+  matchers   TEXT   NOT NULL,
+  starts_at  BIGINT NOT NULL,
+  ends_at    BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  created_by TEXT   NOT NULL,
+  comment    TEXT   NOT NULL
+);
+CREATE TABLE nflog (
+  group_key   TEXT    NOT NULL,
+  receiver    TEXT    NOT NULL,
+  integration TEXT    NOT NULL,
+  idx         INTEGER NOT NULL,
+  firing      BYTEA   NOT NULL,
+  resolved    BYTEA   NOT NULL,
+  logged_at   BIGINT  NOT NULL,
+  expires_at  BIGINT  NOT NULL,
+  PRIMARY KEY (group_key, receiver, integration, idx)
+);
+CREATE TABLE aggregation_groups (
+  route_id    TEXT    NOT NULL,
+  group_key   TEXT    NOT NULL,
+  next_flush  BIGINT  NOT NULL,
+  has_flushed BOOLEAN NOT NULL,
+  PRIMARY KEY (route_id, group_key)
+);
+CREATE TABLE rule_alerts (
+  group_key         TEXT     NOT NULL,
+  rule_key          TEXT     NOT NULL,
+  fingerprint       BIGINT   NOT NULL,
+  labels            BYTEA    NOT NULL,
+  annotations       BYTEA    NOT NULL,
+  state             SMALLINT NOT NULL,
+  value             TEXT     NOT NULL,
+  active_at         BIGINT   NOT NULL,
+  fired_at          BIGINT   NOT NULL,
+  resolved_at       BIGINT   NOT NULL,
+  last_sent_at      BIGINT   NOT NULL,
+  valid_until       BIGINT   NOT NULL,
+  keep_firing_since BIGINT   NOT NULL,
+  PRIMARY KEY (group_key, rule_key, fingerprint)
+);
+CREATE TABLE acks (
+  id          BIGINT PRIMARY KEY,
+  fingerprint BIGINT NOT NULL,
+  labels      BYTEA  NOT NULL,
+  starts_at   BIGINT NOT NULL,
+  acked_by    TEXT   NOT NULL,
+  comment     TEXT   NOT NULL,
+  acked_at    BIGINT NOT NULL,
+  expires_at  BIGINT NOT NULL,
+  ended_at    BIGINT NOT NULL,
+  end_reason  TEXT   NOT NULL,
+  token       TEXT   NOT NULL
+);
+CREATE INDEX acks_fingerprint ON acks(fingerprint);
+CREATE TABLE escalations (
+  route_id    TEXT    NOT NULL,
+  group_key   TEXT    NOT NULL,
+  policy      TEXT    NOT NULL,
+  started_at  BIGINT  NOT NULL,
+  round       INTEGER NOT NULL,
+  round_start BIGINT  NOT NULL,
+  next_step   INTEGER NOT NULL,
+  notified    TEXT    NOT NULL,
+  PRIMARY KEY (route_id, group_key)
+);
+)sql"},
+  };
+  return kMigrations;
+}
+
+// Serializes migrations of several alertd processes starting at once (any constant will do;
+// this one is "alertd" in ASCII).
+constexpr const char* kMigrationLock = "SELECT pg_advisory_lock(107116114116100)";
+constexpr const char* kMigrationUnlock = "SELECT pg_advisory_unlock(107116114116100)";
+
+}  // namespace
+
+Status MigratePostgres(PgConn& conn) {
+  if (Status s = conn.Exec(kMigrationLock); !s.ok()) return s;
+  auto unlock = [&conn](Status s) {
+    (void)conn.Exec(kMigrationUnlock);
+    return s;
+  };
+  if (Status s = conn.Exec("CREATE TABLE IF NOT EXISTS alertd_schema (version INTEGER NOT NULL)");
+      !s.ok()) {
+    return unlock(s);
+  }
+  auto cur = conn.Query("SELECT COALESCE(MAX(version), 0)::BIGINT FROM alertd_schema");
+  if (!cur.ok()) return unlock(cur.status());
+  const int64_t have = cur->Int(0, 0);
+  const auto& all = PgMigrations();
+  const int latest = all.back().version;
+  if (have > latest) {
+    return unlock(Status::InvalidArgument(
+        fmt::format("the PostgreSQL database has schema version {}, written by a newer alertd "
+                    "(this one knows up to version {})",
+                    have, latest)));
+  }
+  for (const auto& m : all) {
+    if (m.version <= have) continue;
+    Status s = conn.Begin();
+    if (s.ok()) s = conn.Exec(m.sql);
+    if (s.ok()) {
+      auto r = conn.Query("INSERT INTO alertd_schema (version) VALUES ($1)",
+                          {PgParam::Int(m.version)});
+      if (!r.ok()) s = r.status();
+    }
+    if (s.ok()) s = conn.Commit();
+    if (!s.ok()) {
+      conn.Rollback();
+      return unlock(s.WithPrefix(fmt::format("migration {} ({})", m.version, m.name)));
+    }
+  }
+  return unlock(Status::Ok());
+}
+
+}  // namespace alertd::storage

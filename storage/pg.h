@@ -1,0 +1,111 @@
+// A PostgreSQL connection through libpq, for the stores of the PostgreSQL backend
+// (storage.postgres.dsn): connecting with a libpq connection string or URI and a password
+// kept apart from it, parameterized statements prepared once per connection, binary
+// parameters and results (no text escaping of label sets or fingerprints), transactions, and
+// reconnection with back-off when the server goes away. <libpq-fe.h> stays in storage/pg.cc.
+//
+// Errors never carry the DSN or the password: only libpq's message, which names neither.
+//
+// A PgConn is NOT thread-safe: each store uses its own from one thread (its writer).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace alertd::storage {
+
+// Where PostgreSQL is: `dsn` as libpq takes it (key=value pairs or a postgresql:// URI);
+// `password` (may be empty) is passed beside it, never written into it.
+struct PgTarget {
+  std::string dsn;
+  std::string password;
+};
+
+// One statement parameter in binary form.
+struct PgParam {
+  unsigned int type = 0;  // the PostgreSQL type OID
+  std::string bytes;
+  bool null = false;
+  static PgParam Int(int64_t v);
+  static PgParam Text(std::string_view v);
+  static PgParam Bytes(std::string_view v);
+  static PgParam Bool(bool v);
+};
+
+// A query's rows, columns in binary form. Move-only.
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* r) : r_(r) {}
+  ~PgResult();
+  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  PgResult& operator=(PgResult&& o) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+
+  int rows() const;
+  bool IsNull(int row, int col) const;
+  // BIGINT/INTEGER/SMALLINT columns.
+  int64_t Int(int row, int col) const;
+  // TEXT and BYTEA columns: the bytes.
+  std::string_view Bytes(int row, int col) const;
+  bool Bool(int row, int col) const;
+
+ private:
+  pg_result* r_ = nullptr;
+};
+
+class PgConn {
+ public:
+  // Connects (fails with Unavailable and libpq's reason when the server cannot be reached or
+  // refuses the login). `what` names the store in errors ("router state").
+  static Result<std::unique_ptr<PgConn>> Connect(const PgTarget& target, std::string what);
+  ~PgConn();
+  PgConn(const PgConn&) = delete;
+  PgConn& operator=(const PgConn&) = delete;
+
+  // Runs SQL text (possibly several statements) without parameters or results.
+  Status Exec(std::string_view sql);
+  // Runs one statement with parameters ($1, $2, ...), prepared on first use on this
+  // connection. Fails with Unavailable when the connection is lost, InvalidArgument or
+  // Internal for the server's refusal (constraint, syntax).
+  Result<PgResult> Query(const std::string& sql, const std::vector<PgParam>& params = {});
+
+  Status Begin() { return Exec("BEGIN"); }
+  Status Commit() { return Exec("COMMIT"); }
+  void Rollback() { (void)Exec("ROLLBACK"); }
+  // OK when connected; otherwise tries to reconnect, at most once per back-off interval
+  // (1 s doubling to 30 s), and fails with Unavailable until it succeeds.
+  Status Ready();
+  bool connected() const;
+
+ private:
+  PgConn(pg_conn* c, PgTarget target, std::string what)
+      : c_(c), target_(std::move(target)), what_(std::move(what)) {}
+  Status Error(std::string_view doing, pg_result* r = nullptr) const;
+
+  pg_conn* c_;
+  PgTarget target_;
+  std::string what_;
+  std::map<std::string, std::string> prepared_;  // SQL -> statement name
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{1000};
+};
+
+// The schema of the PostgreSQL backend, versioned as SQLite's (storage/db.h): migrations in
+// order, each in its own transaction recording its version in alertd_schema. Refuses a
+// database whose version is newer than this alertd knows, naming both versions. Safe to run
+// from several alertd processes at once (an advisory lock serializes them).
+Status MigratePostgres(PgConn& conn);
+
+}  // namespace alertd::storage

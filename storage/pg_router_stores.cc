@@ -1,0 +1,330 @@
+#include "storage/pg_router_stores.h"
+
+#include "storage/batch_writer.h"
+#include "storage/codec.h"
+
+namespace alertd::storage {
+namespace {
+
+int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+Time FromNanos(int64_t n) { return Time(Duration(n)); }
+
+using PgWriter = BatchWriter<PgConn>;
+
+// Runs `sql` once per element of `rows` with the parameters `params` gives.
+template <typename T, typename Params>
+Status RunEach(PgConn& c, const std::string& sql, const std::vector<T>& rows, Params params) {
+  for (const auto& row : rows) {
+    auto r = c.Query(sql, params(row));
+    if (!r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
+class PgRouterStores final : public RouterStateBackend {
+ public:
+  PgRouterStores(std::unique_ptr<PgConn> conn, size_t max_queued)
+      : w_(std::move(conn), "router state", max_queued) {}
+  ~PgRouterStores() override { Close(); }
+
+  const QueueStats& queue() const override { return w_.queue(); }
+  void Close() override { w_.Close(); }
+
+  // A load: `sql` with `params` on the writer thread, `row` called for each result row.
+  template <typename F>
+  Status Load(const std::string& sql, std::vector<PgParam> params, F row) {
+    return w_.Read([&](PgConn& c) -> Status {
+      auto r = c.Query(sql, params);
+      if (!r.ok()) return r.status();
+      for (int i = 0; i < r->rows(); ++i) {
+        if (Status s = row(*r, i); !s.ok()) return s;
+      }
+      return Status::Ok();
+    });
+  }
+
+  // ---------------------------------------------------------------- silences
+
+  Result<std::vector<Silence>> LoadSilences() override {
+    std::vector<Silence> out;
+    Status s = Load(
+        "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences "
+        "ORDER BY id",
+        {}, [&out](const PgResult& r, int i) -> Status {
+          Silence sil;
+          sil.id = std::string(r.Bytes(i, 0));
+          auto ms = DecodeMatchers(r.Bytes(i, 1));
+          if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
+          sil.matchers = std::move(*ms);
+          sil.starts_at = FromNanos(r.Int(i, 2));
+          sil.ends_at = FromNanos(r.Int(i, 3));
+          sil.updated_at = FromNanos(r.Int(i, 4));
+          sil.created_by = std::string(r.Bytes(i, 5));
+          sil.comment = std::string(r.Bytes(i, 6));
+          out.push_back(std::move(sil));
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutSilences(std::vector<Silence> rows, StoreDone done) override {
+    w_.Write(
+        [rows = std::move(rows)](PgConn& c) {
+          return RunEach(c,
+                         "INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, "
+                         "created_by, comment) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                         "ON CONFLICT (id) DO UPDATE SET matchers = EXCLUDED.matchers, "
+                         "starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, "
+                         "updated_at = EXCLUDED.updated_at, created_by = EXCLUDED.created_by, "
+                         "comment = EXCLUDED.comment",
+                         rows, [](const Silence& s) {
+                           return std::vector<PgParam>{
+                               PgParam::Text(s.id), PgParam::Text(EncodeMatchers(s.matchers)),
+                               PgParam::Int(ToNanos(s.starts_at)),
+                               PgParam::Int(ToNanos(s.ends_at)),
+                               PgParam::Int(ToNanos(s.updated_at)), PgParam::Text(s.created_by),
+                               PgParam::Text(s.comment)};
+                         });
+        },
+        std::move(done));
+  }
+  void DeleteSilences(std::vector<std::string> ids, StoreDone done) override {
+    w_.Write(
+        [ids = std::move(ids)](PgConn& c) {
+          return RunEach(c, "DELETE FROM silences WHERE id = $1", ids, [](const std::string& id) {
+            return std::vector<PgParam>{PgParam::Text(id)};
+          });
+        },
+        std::move(done));
+  }
+
+  // ---------------------------------------------------------------- notification log
+
+  Result<std::vector<std::pair<NflogKey, NflogEntry>>> LoadNflog(Time now) override {
+    std::vector<std::pair<NflogKey, NflogEntry>> out;
+    Status s = Load(
+        "SELECT group_key, receiver, integration, idx::BIGINT, firing, resolved, logged_at, "
+        "expires_at FROM nflog WHERE expires_at > $1",
+        {PgParam::Int(ToNanos(now))}, [&out](const PgResult& r, int i) -> Status {
+          NflogKey k{std::string(r.Bytes(i, 0)), std::string(r.Bytes(i, 1)),
+                     std::string(r.Bytes(i, 2)), static_cast<int>(r.Int(i, 3))};
+          NflogEntry e;
+          e.group_key = k.group_key;
+          e.firing = DecodeFingerprints(r.Bytes(i, 4));
+          e.resolved = DecodeFingerprints(r.Bytes(i, 5));
+          e.logged_at = FromNanos(r.Int(i, 6));
+          e.expires_at = FromNanos(r.Int(i, 7));
+          out.emplace_back(std::move(k), std::move(e));
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutNflog(NflogKey key, NflogEntry e, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Text(key.group_key), PgParam::Text(key.receiver),
+                                       PgParam::Text(key.integration), PgParam::Int(key.index),
+                                       PgParam::Bytes(EncodeFingerprints(e.firing)),
+                                       PgParam::Bytes(EncodeFingerprints(e.resolved)),
+                                       PgParam::Int(ToNanos(e.logged_at)),
+                                       PgParam::Int(ToNanos(e.expires_at))}](PgConn& c) {
+          return c
+              .Query(
+                  "INSERT INTO nflog (group_key, receiver, integration, idx, firing, resolved, "
+                  "logged_at, expires_at) VALUES ($1, $2, $3, $4::BIGINT::INTEGER, $5, $6, $7, "
+                  "$8) ON CONFLICT (group_key, receiver, integration, idx) DO UPDATE SET "
+                  "firing = EXCLUDED.firing, resolved = EXCLUDED.resolved, "
+                  "logged_at = EXCLUDED.logged_at, expires_at = EXCLUDED.expires_at",
+                  params)
+              .status();
+        },
+        std::move(done));
+  }
+  void DeleteExpiredNflog(Time now, StoreDone done) override {
+    w_.Write(
+        [n = ToNanos(now)](PgConn& c) {
+          return c.Query("DELETE FROM nflog WHERE expires_at <= $1", {PgParam::Int(n)}).status();
+        },
+        std::move(done));
+  }
+
+  // ---------------------------------------------------------------- acknowledgements
+
+  Result<std::vector<Ack>> LoadAcks() override {
+    std::vector<Ack> out;
+    Status s = Load(
+        "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
+        "ended_at, end_reason, token FROM acks ORDER BY id",
+        {}, [&out](const PgResult& r, int i) -> Status {
+          Ack a;
+          a.id = r.Int(i, 0);
+          a.fingerprint = static_cast<uint64_t>(r.Int(i, 1));
+          auto labels = DecodeLabelSet(r.Bytes(i, 2));
+          if (!labels.ok()) return labels.status().WithPrefix("ack " + std::to_string(a.id));
+          a.labels = std::move(*labels);
+          a.starts_at = FromNanos(r.Int(i, 3));
+          a.by = std::string(r.Bytes(i, 4));
+          a.comment = std::string(r.Bytes(i, 5));
+          a.at = FromNanos(r.Int(i, 6));
+          a.expires_at = FromNanos(r.Int(i, 7));
+          a.ended_at = FromNanos(r.Int(i, 8));
+          a.end_reason = std::string(r.Bytes(i, 9));
+          a.token = std::string(r.Bytes(i, 10));
+          out.push_back(std::move(a));
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutAcks(std::vector<Ack> rows, StoreDone done) override {
+    w_.Write(
+        [rows = std::move(rows)](PgConn& c) {
+          return RunEach(
+              c,
+              "INSERT INTO acks (id, fingerprint, labels, starts_at, acked_by, comment, acked_at, "
+              "expires_at, ended_at, end_reason, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+              "$9, $10, $11) ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, "
+              "labels = EXCLUDED.labels, starts_at = EXCLUDED.starts_at, "
+              "acked_by = EXCLUDED.acked_by, comment = EXCLUDED.comment, "
+              "acked_at = EXCLUDED.acked_at, expires_at = EXCLUDED.expires_at, "
+              "ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason, "
+              "token = EXCLUDED.token",
+              rows, [](const Ack& a) {
+                return std::vector<PgParam>{PgParam::Int(a.id),
+                                            PgParam::Int(static_cast<int64_t>(a.fingerprint)),
+                                            PgParam::Bytes(EncodeLabelSet(a.labels)),
+                                            PgParam::Int(ToNanos(a.starts_at)),
+                                            PgParam::Text(a.by),
+                                            PgParam::Text(a.comment),
+                                            PgParam::Int(ToNanos(a.at)),
+                                            PgParam::Int(ToNanos(a.expires_at)),
+                                            PgParam::Int(ToNanos(a.ended_at)),
+                                            PgParam::Text(a.end_reason),
+                                            PgParam::Text(a.token)};
+              });
+        },
+        std::move(done));
+  }
+  void DeleteAcks(std::vector<int64_t> ids, StoreDone done) override {
+    w_.Write(
+        [ids = std::move(ids)](PgConn& c) {
+          return RunEach(c, "DELETE FROM acks WHERE id = $1", ids,
+                         [](int64_t id) { return std::vector<PgParam>{PgParam::Int(id)}; });
+        },
+        std::move(done));
+  }
+
+  // ---------------------------------------------------------------- escalations
+
+  Result<std::vector<EscalationState>> LoadEscalations() override {
+    std::vector<EscalationState> out;
+    Status s = Load(
+        "SELECT route_id, group_key, policy, started_at, round::BIGINT, round_start, "
+        "next_step::BIGINT, notified FROM escalations",
+        {}, [&out](const PgResult& r, int i) -> Status {
+          EscalationState e;
+          e.route_key = std::string(r.Bytes(i, 0));
+          e.group_key = std::string(r.Bytes(i, 1));
+          e.policy = std::string(r.Bytes(i, 2));
+          e.started_at = FromNanos(r.Int(i, 3));
+          e.round = static_cast<int>(r.Int(i, 4));
+          e.round_start = FromNanos(r.Int(i, 5));
+          e.next_step = static_cast<int>(r.Int(i, 6));
+          auto notified = DecodeNames(r.Bytes(i, 7));
+          if (!notified.ok()) return notified.status().WithPrefix("escalation " + e.group_key);
+          e.notified = std::move(*notified);
+          out.push_back(std::move(e));
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutEscalation(EscalationState st, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Text(st.route_key), PgParam::Text(st.group_key),
+                                       PgParam::Text(st.policy),
+                                       PgParam::Int(ToNanos(st.started_at)),
+                                       PgParam::Int(st.round),
+                                       PgParam::Int(ToNanos(st.round_start)),
+                                       PgParam::Int(st.next_step),
+                                       PgParam::Text(EncodeNames(st.notified))}](PgConn& c) {
+          return c
+              .Query(
+                  "INSERT INTO escalations (route_id, group_key, policy, started_at, round, "
+                  "round_start, next_step, notified) VALUES ($1, $2, $3, $4, "
+                  "$5::BIGINT::INTEGER, $6, $7::BIGINT::INTEGER, $8) "
+                  "ON CONFLICT (route_id, group_key) DO UPDATE SET policy = EXCLUDED.policy, "
+                  "started_at = EXCLUDED.started_at, round = EXCLUDED.round, "
+                  "round_start = EXCLUDED.round_start, next_step = EXCLUDED.next_step, "
+                  "notified = EXCLUDED.notified",
+                  params)
+              .status();
+        },
+        std::move(done));
+  }
+  void DeleteEscalation(std::string route_key, std::string group_key, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Text(route_key), PgParam::Text(group_key)}](
+            PgConn& c) {
+          return c.Query("DELETE FROM escalations WHERE route_id = $1 AND group_key = $2", params)
+              .status();
+        },
+        std::move(done));
+  }
+
+  // ---------------------------------------------------------------- aggregation-group timers
+
+  Result<std::vector<GroupTimer>> LoadGroupTimers() override {
+    std::vector<GroupTimer> out;
+    Status s = Load("SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups",
+                    {}, [&out](const PgResult& r, int i) -> Status {
+                      out.push_back(GroupTimer{std::string(r.Bytes(i, 0)),
+                                               std::string(r.Bytes(i, 1)),
+                                               FromNanos(r.Int(i, 2)), r.Bool(i, 3)});
+                      return Status::Ok();
+                    });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutGroupTimer(GroupTimer t, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Text(t.route_id), PgParam::Text(t.group_key),
+                                       PgParam::Int(ToNanos(t.next_flush)),
+                                       PgParam::Bool(t.has_flushed)}](PgConn& c) {
+          return c
+              .Query(
+                  "INSERT INTO aggregation_groups (route_id, group_key, next_flush, has_flushed) "
+                  "VALUES ($1, $2, $3, $4) ON CONFLICT (route_id, group_key) DO UPDATE SET "
+                  "next_flush = EXCLUDED.next_flush, has_flushed = EXCLUDED.has_flushed",
+                  params)
+              .status();
+        },
+        std::move(done));
+  }
+  void DeleteGroupTimer(std::string route_id, std::string group_key, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Text(route_id), PgParam::Text(group_key)}](
+            PgConn& c) {
+          return c
+              .Query("DELETE FROM aggregation_groups WHERE route_id = $1 AND group_key = $2",
+                     params)
+              .status();
+        },
+        std::move(done));
+  }
+
+ private:
+  PgWriter w_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RouterStateBackend>> OpenPgRouterStores(const PgTarget& target,
+                                                               size_t max_queued) {
+  auto conn = PgConn::Connect(target, "router state");
+  if (!conn.ok()) return conn.status();
+  if (Status s = MigratePostgres(**conn); !s.ok()) return s;
+  return std::unique_ptr<RouterStateBackend>(new PgRouterStores(std::move(*conn), max_queued));
+}
+
+}  // namespace alertd::storage

@@ -1,0 +1,25 @@
+// The router's stores (core/router_state.h) on PostgreSQL (storage.postgres.dsn): the same
+// tables as on SQLite (storage/pg.cc's schema), written by one BatchWriter thread over one
+// connection (group commit, a savepoint per call, order kept across the five stores), loads
+// on that thread after the writes queued before them.
+//
+// When PostgreSQL is unreachable, writes fail at once with Unavailable (the API answers 503,
+// the router keeps what it holds in memory and goes on notifying), and the writer reconnects
+// with back-off before each later batch.
+//
+// Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "core/result.h"
+#include "storage/pg.h"
+#include "storage/router_stores.h"
+
+namespace alertd::storage {
+
+// Connects to `target`, brings the schema up to date (MigratePostgres) and starts the writer.
+Result<std::unique_ptr<RouterStateBackend>> OpenPgRouterStores(
+    const PgTarget& target, size_t max_queued = BatchWriter<PgConn>::kDefaultMaxQueued);
+
+}  // namespace alertd::storage
