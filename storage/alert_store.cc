@@ -265,9 +265,9 @@ class SqliteAlertStore final : public AlertStore {
       case LogRecordKind::kEnds: {
         auto it = index_.find(fp);
         if (it == index_.end()) {
-          return Status::Internal(fmt::format(
-              "{}: alert log row {} updates alert {:016x}, which is not stored", db_->path(),
-              seq, fp));
+          return Status::Internal(
+              fmt::format("{}: alert log row {} updates alert {:016x}, which is not stored",
+                          db_->path(), seq, fp));
         }
         auto a = std::make_shared<Alert>(*it->second);
         a->ends_at = rec.alert.ends_at;
@@ -499,8 +499,8 @@ class SqliteAlertStore final : public AlertStore {
   }
 
   bool CompactionDue() const {
-    const size_t threshold = std::max(opts_.compact_min_records,
-                                      opts_.compact_records_per_alert * dirty_.size());
+    const size_t threshold =
+        std::max(opts_.compact_min_records, opts_.compact_records_per_alert * dirty_.size());
     return records_since_pass_ > 0 && records_since_pass_ >= threshold;
   }
 

@@ -61,12 +61,12 @@ struct AlertStoreOptions {
 
 // What the store has done since it opened, for tests and /metrics.
 struct AlertStoreStats {
-  uint64_t log_rows_written = 0;     // group commits
-  uint64_t full_records = 0;         // whole alerts appended to the log
-  uint64_t ends_records = 0;         // endsAt-only updates appended to the log
-  uint64_t compactions = 0;          // completed compaction passes
-  uint64_t compacted_alerts = 0;     // rows written to `alerts` by compaction
-  uint64_t replayed_records = 0;     // log records applied at start
+  uint64_t log_rows_written = 0;  // group commits
+  uint64_t full_records = 0;      // whole alerts appended to the log
+  uint64_t ends_records = 0;      // endsAt-only updates appended to the log
+  uint64_t compactions = 0;       // completed compaction passes
+  uint64_t compacted_alerts = 0;  // rows written to `alerts` by compaction
+  uint64_t replayed_records = 0;  // log records applied at start
 };
 
 class AlertStore : public AlertSink {
@@ -92,7 +92,8 @@ class AlertStore : public AlertSink {
   virtual size_t Size() const = 0;
 
   // Registers a listener for alerts changed by a committed Put (as merged); it runs before the
-  // Put returns (or its PutAsync callback runs). Returns an id for Unsubscribe. Listeners added later do not see earlier changes: read List() first.
+  // Put returns (or its PutAsync callback runs). Returns an id for Unsubscribe. Listeners added
+  // later do not see earlier changes: read List() first.
   virtual int Subscribe(Listener listener) = 0;
   virtual void Unsubscribe(int id) = 0;
 

@@ -50,8 +50,7 @@ class BatchWriter {
   static constexpr size_t kDefaultMaxQueued = 100000;
 
   // `what` names the database in errors and logs ("router state").
-  BatchWriter(std::unique_ptr<Conn> conn, std::string what,
-              size_t max_queued = kDefaultMaxQueued)
+  BatchWriter(std::unique_ptr<Conn> conn, std::string what, size_t max_queued = kDefaultMaxQueued)
       : max_queued_(std::max<size_t>(1, max_queued)),
         what_(std::move(what)),
         conn_(std::move(conn)),
@@ -196,7 +195,7 @@ class BatchWriter {
   const std::string what_;
   std::unique_ptr<Conn> conn_;
   bool down_ = false;  // writer thread only: the last batch found the database unreachable
-  Mutex mu_;  // the queue only; never held while an operation runs
+  Mutex mu_;           // the queue only; never held while an operation runs
   CondVar cv_;
   CondVar room_cv_;  // the writer took a batch
   std::deque<Item> queue_ GUARDED_BY(mu_);

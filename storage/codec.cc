@@ -1,6 +1,10 @@
 #include "storage/codec.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -60,7 +64,8 @@ void PutFixed64(std::string* out, uint64_t v) {
 bool GetFixed64(std::string_view* in, uint64_t* v) {
   if (in->size() < 8) return false;
   uint64_t r = 0;
-  for (int i = 0; i < 8; ++i) r |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    r |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
   in->remove_prefix(8);
   *v = r;
   return true;
@@ -232,7 +237,9 @@ std::vector<uint64_t> DecodeFingerprints(std::string_view s) {
   return out;
 }
 
-std::string EncodeNames(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
+std::string EncodeNames(const std::vector<std::string>& names) {
+  return nlohmann::json(names).dump();
+}
 
 Result<std::vector<std::string>> DecodeNames(std::string_view json) {
   try {
@@ -240,6 +247,20 @@ Result<std::vector<std::string>> DecodeNames(std::string_view json) {
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("names: ") + e.what());
   }
+}
+
+std::string EncodeValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+double DecodeValue(std::string_view s) {
+  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "+Inf") return std::numeric_limits<double>::infinity();
+  if (s == "-Inf") return -std::numeric_limits<double>::infinity();
+  return std::strtod(std::string(s).c_str(), nullptr);
 }
 
 }  // namespace alertd::storage

@@ -57,4 +57,9 @@ std::vector<uint64_t> DecodeFingerprints(std::string_view s);
 std::string EncodeNames(const std::vector<std::string>& names);
 Result<std::vector<std::string>> DecodeNames(std::string_view json);
 
+// Sample values of rule state as text: the shortest representation that reads back as the
+// same double, NaN and infinities included ("NaN", "+Inf", "-Inf").
+std::string EncodeValue(double v);
+double DecodeValue(std::string_view s);
+
 }  // namespace alertd::storage

@@ -89,8 +89,7 @@ int64_t PgResult::Int(int row, int col) const {
   }
 }
 std::string_view PgResult::Bytes(int row, int col) const {
-  return std::string_view(PQgetvalue(r_, row, col),
-                          static_cast<size_t>(PQgetlength(r_, row, col)));
+  return std::string_view(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
 }
 bool PgResult::Bool(int row, int col) const {
   return PQgetlength(r_, row, col) == 1 && PQgetvalue(r_, row, col)[0] != 0;
@@ -155,8 +154,8 @@ Result<PgResult> PgConn::Query(const std::string& sql, const std::vector<PgParam
     const std::string name = "s" + std::to_string(prepared_.size() + 1);
     std::vector<Oid> types;
     for (const auto& p : params) types.push_back(p.type);
-    pg_result* r = PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.size()),
-                             types.data());
+    pg_result* r =
+        PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), types.data());
     const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     Status err = ok ? Status::Ok() : Error("prepare", r);
     if (r) PQclear(r);
@@ -334,8 +333,8 @@ Status MigratePostgres(PgConn& conn) {
     Status s = conn.Begin();
     if (s.ok()) s = conn.Exec(m.sql);
     if (s.ok()) {
-      auto r = conn.Query("INSERT INTO alertd_schema (version) VALUES ($1)",
-                          {PgParam::Int(m.version)});
+      auto r =
+          conn.Query("INSERT INTO alertd_schema (version) VALUES ($1)", {PgParam::Int(m.version)});
       if (!r.ok()) s = r.status();
     }
     if (s.ok()) s = conn.Commit();

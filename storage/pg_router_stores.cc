@@ -1,7 +1,6 @@
-#include "storage/pg_router_stores.h"
-
 #include "storage/batch_writer.h"
 #include "storage/codec.h"
+#include "storage/pg_stores.h"
 
 namespace alertd::storage {
 namespace {
@@ -49,7 +48,7 @@ class PgRouterStores final : public RouterStateBackend {
     std::vector<Silence> out;
     Status s = Load(
         "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences "
-        "ORDER BY id",
+        "ORDER BY id COLLATE \"C\"",
         {}, [&out](const PgResult& r, int i) -> Status {
           Silence sil;
           sil.id = std::string(r.Bytes(i, 0));
@@ -78,12 +77,13 @@ class PgRouterStores final : public RouterStateBackend {
                          "updated_at = EXCLUDED.updated_at, created_by = EXCLUDED.created_by, "
                          "comment = EXCLUDED.comment",
                          rows, [](const Silence& s) {
-                           return std::vector<PgParam>{
-                               PgParam::Text(s.id), PgParam::Text(EncodeMatchers(s.matchers)),
-                               PgParam::Int(ToNanos(s.starts_at)),
-                               PgParam::Int(ToNanos(s.ends_at)),
-                               PgParam::Int(ToNanos(s.updated_at)), PgParam::Text(s.created_by),
-                               PgParam::Text(s.comment)};
+                           return std::vector<PgParam>{PgParam::Text(s.id),
+                                                       PgParam::Text(EncodeMatchers(s.matchers)),
+                                                       PgParam::Int(ToNanos(s.starts_at)),
+                                                       PgParam::Int(ToNanos(s.ends_at)),
+                                                       PgParam::Int(ToNanos(s.updated_at)),
+                                                       PgParam::Text(s.created_by),
+                                                       PgParam::Text(s.comment)};
                          });
         },
         std::move(done));
@@ -241,13 +241,12 @@ class PgRouterStores final : public RouterStateBackend {
   }
   void PutEscalation(EscalationState st, StoreDone done) override {
     w_.Write(
-        [params = std::vector<PgParam>{PgParam::Text(st.route_key), PgParam::Text(st.group_key),
-                                       PgParam::Text(st.policy),
-                                       PgParam::Int(ToNanos(st.started_at)),
-                                       PgParam::Int(st.round),
-                                       PgParam::Int(ToNanos(st.round_start)),
-                                       PgParam::Int(st.next_step),
-                                       PgParam::Text(EncodeNames(st.notified))}](PgConn& c) {
+        [params =
+             std::vector<PgParam>{PgParam::Text(st.route_key), PgParam::Text(st.group_key),
+                                  PgParam::Text(st.policy), PgParam::Int(ToNanos(st.started_at)),
+                                  PgParam::Int(st.round), PgParam::Int(ToNanos(st.round_start)),
+                                  PgParam::Int(st.next_step),
+                                  PgParam::Text(EncodeNames(st.notified))}](PgConn& c) {
           return c
               .Query(
                   "INSERT INTO escalations (route_id, group_key, policy, started_at, round, "
@@ -264,8 +263,8 @@ class PgRouterStores final : public RouterStateBackend {
   }
   void DeleteEscalation(std::string route_key, std::string group_key, StoreDone done) override {
     w_.Write(
-        [params = std::vector<PgParam>{PgParam::Text(route_key), PgParam::Text(group_key)}](
-            PgConn& c) {
+        [params =
+             std::vector<PgParam>{PgParam::Text(route_key), PgParam::Text(group_key)}](PgConn& c) {
           return c.Query("DELETE FROM escalations WHERE route_id = $1 AND group_key = $2", params)
               .status();
         },
@@ -276,13 +275,13 @@ class PgRouterStores final : public RouterStateBackend {
 
   Result<std::vector<GroupTimer>> LoadGroupTimers() override {
     std::vector<GroupTimer> out;
-    Status s = Load("SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups",
-                    {}, [&out](const PgResult& r, int i) -> Status {
-                      out.push_back(GroupTimer{std::string(r.Bytes(i, 0)),
-                                               std::string(r.Bytes(i, 1)),
-                                               FromNanos(r.Int(i, 2)), r.Bool(i, 3)});
-                      return Status::Ok();
-                    });
+    Status s =
+        Load("SELECT route_id, group_key, next_flush, has_flushed FROM aggregation_groups", {},
+             [&out](const PgResult& r, int i) -> Status {
+               out.push_back(GroupTimer{std::string(r.Bytes(i, 0)), std::string(r.Bytes(i, 1)),
+                                        FromNanos(r.Int(i, 2)), r.Bool(i, 3)});
+               return Status::Ok();
+             });
     if (!s.ok()) return s;
     return out;
   }
@@ -303,8 +302,8 @@ class PgRouterStores final : public RouterStateBackend {
   }
   void DeleteGroupTimer(std::string route_id, std::string group_key, StoreDone done) override {
     w_.Write(
-        [params = std::vector<PgParam>{PgParam::Text(route_id), PgParam::Text(group_key)}](
-            PgConn& c) {
+        [params =
+             std::vector<PgParam>{PgParam::Text(route_id), PgParam::Text(group_key)}](PgConn& c) {
           return c
               .Query("DELETE FROM aggregation_groups WHERE route_id = $1 AND group_key = $2",
                      params)

@@ -2,10 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
-#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -16,22 +12,6 @@ namespace {
 
 int64_t TimeToInt(Time t) { return t.time_since_epoch().count(); }
 Time IntToTime(int64_t v) { return Time(Duration(v)); }
-
-// Values are kept as text: the Statement API has no REAL binding, and text round-trips every
-// double (shortest representation), NaN and infinities included.
-std::string ValueToText(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
-}
-double TextToValue(std::string_view s) {
-  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  if (s == "+Inf") return std::numeric_limits<double>::infinity();
-  if (s == "-Inf") return -std::numeric_limits<double>::infinity();
-  return std::strtod(std::string(s).c_str(), nullptr);
-}
 
 class SqliteRuleStateStore final : public RuleStateStore {
  public:
@@ -62,7 +42,7 @@ class SqliteRuleStateStore final : public RuleStateStore {
       r.state = s == 2   ? RuleAlertRecord::State::kFiring
                 : s == 1 ? RuleAlertRecord::State::kPending
                          : RuleAlertRecord::State::kInactive;
-      r.value = TextToValue(st->ColumnText(5));
+      r.value = DecodeValue(st->ColumnText(5));
       r.active_at = IntToTime(st->ColumnInt64(6));
       r.fired_at = IntToTime(st->ColumnInt64(7));
       r.resolved_at = IntToTime(st->ColumnInt64(8));
@@ -111,8 +91,7 @@ class SqliteRuleStateStore final : public RuleStateStore {
   }
 
  private:
-  Status ReplaceLocked(const std::string& group_key,
-                       const std::vector<RuleAlertRecord>& records) {
+  Status ReplaceLocked(const std::string& group_key, const std::vector<RuleAlertRecord>& records) {
     if (!del_.has_value()) {
       auto d = db_->Prepare("DELETE FROM rule_alerts WHERE group_key = ?");
       if (!d.ok()) return d.status();
@@ -140,7 +119,7 @@ class SqliteRuleStateStore final : public RuleStateStore {
       ins_->BindBlob(4, labels);
       ins_->BindBlob(5, annotations);
       ins_->BindInt64(6, static_cast<int64_t>(r.state));
-      ins_->BindText(7, ValueToText(r.value));
+      ins_->BindText(7, EncodeValue(r.value));
       ins_->BindInt64(8, TimeToInt(r.active_at));
       ins_->BindInt64(9, TimeToInt(r.fired_at));
       ins_->BindInt64(10, TimeToInt(r.resolved_at));
@@ -155,9 +134,9 @@ class SqliteRuleStateStore final : public RuleStateStore {
   }
 
   std::mutex mu_;
-  std::unique_ptr<Database> db_;    // GUARDED_BY(mu_)
-  std::optional<Statement> del_;    // GUARDED_BY(mu_)
-  std::optional<Statement> ins_;    // GUARDED_BY(mu_)
+  std::unique_ptr<Database> db_;  // GUARDED_BY(mu_)
+  std::optional<Statement> del_;  // GUARDED_BY(mu_)
+  std::optional<Statement> ins_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace

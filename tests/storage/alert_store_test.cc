@@ -342,8 +342,8 @@ int64_t CountRows(const std::string& path, const std::string& table) {
 std::vector<Alert> Round(int n, Time starts, Time ends, Time updated, const std::string& summary) {
   std::vector<Alert> out;
   for (int i = 0; i < n; ++i) {
-    out.push_back(MakeAlert({{"alertname", "Log"}, {"i", std::to_string(i)}}, starts, ends,
-                            updated, summary));
+    out.push_back(MakeAlert({{"alertname", "Log"}, {"i", std::to_string(i)}}, starts, ends, updated,
+                            summary));
   }
   return out;
 }
@@ -483,9 +483,9 @@ TEST_CASE("garbage-collected alerts do not come back from the log, compacted or 
       auto store = OpenStore(path, &clock, opts);
       CHECK(store->Size() == 1);
       // The same alert fires again after its deletion: a new incident, kept after restart.
-      REQUIRE(store->Put({MakeAlert({{"alertname", "Log"}, {"i", "4"}}, kT0 + 2h, kT0 + 3h,
-                                    kT0 + 2h)})
-                  .ok());
+      REQUIRE(
+          store->Put({MakeAlert({{"alertname", "Log"}, {"i", "4"}}, kT0 + 2h, kT0 + 3h, kT0 + 2h)})
+              .ok());
       REQUIRE(store->Compact().ok());
     }
     auto store = OpenStore(path, &clock, opts);
@@ -507,8 +507,9 @@ TEST_CASE("background compaction interleaves with puts, and a restart mid-pass l
     auto store = OpenStore(path, &clock, opts);
     for (int r = 0; r < 30; ++r) {
       // Alternate resends with changes, so both kinds of record are compacted.
-      REQUIRE(store->Put(Round(40, kT0, kT0 + 5min + r * 1s, kT0 + r * 1s,
-                               r % 5 == 0 ? "v" + std::to_string(r) : "v0"))
+      REQUIRE(store
+                  ->Put(Round(40, kT0, kT0 + 5min + r * 1s, kT0 + r * 1s,
+                              r % 5 == 0 ? "v" + std::to_string(r) : "v0"))
                   .ok());
     }
     const auto st = store->Stats();

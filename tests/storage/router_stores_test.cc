@@ -1,5 +1,5 @@
 // The router's stores (core/router_state.h), one suite run against every implementation:
-// SQLite (storage/router_stores.h), PostgreSQL (storage/pg_router_stores.h, on a real server
+// SQLite (storage/router_stores.h), PostgreSQL (storage/pg_stores.h, on a real server
 // started for this binary) and the in-memory one the router's unit tests use
 // (tests/fakes/router_stores.h). What one backend does, the others must do too: round trips,
 // replace by key, deletes of several rows at once, expiry, write order, and what is left after
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "storage/db.h"
-#include "storage/pg_router_stores.h"
+#include "storage/pg_stores.h"
 #include "tests/fakes/router_stores.h"
 #include "tests/support/postgres.h"
 #include "tests/support/process.h"
@@ -60,11 +60,7 @@ class SqliteBackend final : public Backend {
   std::unique_ptr<storage::SqliteRouterStores> db_;
 };
 
-// One server for the whole binary, a new database per backend instance.
-PostgresServer& Server() {
-  static PostgresServer server;
-  return server;
-}
+PostgresServer& Server() { return SharedPostgres(); }
 
 class PostgresBackend final : public Backend {
  public:
@@ -333,8 +329,8 @@ TEST_CASE("with PostgreSQL down, writes fail at once; the store reconnects when 
   auto opened = storage::OpenPgRouterStores(target);
   REQUIRE(opened.ok());
   auto& db = **opened;
-  REQUIRE(Wait([&](StoreDone d) { db.PutSilences({MakeSilence("before", 0)}, std::move(d)); })
-              .ok());
+  REQUIRE(
+      Wait([&](StoreDone d) { db.PutSilences({MakeSilence("before", 0)}, std::move(d)); }).ok());
   Server().Stop();
   const auto t0 = std::chrono::steady_clock::now();
   Status down = Wait([&](StoreDone d) { db.PutSilences({MakeSilence("lost", 0)}, std::move(d)); });
@@ -342,17 +338,17 @@ TEST_CASE("with PostgreSQL down, writes fail at once; the store reconnects when 
   CHECK(down.message().find(PostgresServer::kPassword) == std::string::npos);
   // Later writes fail fast too (the reconnection waits for its back-off, not each write).
   for (int i = 0; i < 20; ++i) {
-    CHECK(Wait([&](StoreDone d) { db.PutSilences({MakeSilence("lost", 0)}, std::move(d)); })
-              .code() == Status::Code::kUnavailable);
+    CHECK(Wait([&](StoreDone d) {
+            db.PutSilences({MakeSilence("lost", 0)}, std::move(d));
+          }).code() == Status::Code::kUnavailable);
   }
   CHECK(std::chrono::steady_clock::now() - t0 < 20s);
   Server().Start();
   // Back within the back-off (1 s, doubling): a write succeeds again without a restart.
   REQUIRE(WaitFor(
       [&] {
-        return Wait([&](StoreDone d) {
-                 db.PutSilences({MakeSilence("after", 0)}, std::move(d));
-               }).ok();
+        return Wait([&](StoreDone d) { db.PutSilences({MakeSilence("after", 0)}, std::move(d)); })
+            .ok();
       },
       60s));
   auto loaded = db.LoadSilences();

@@ -1,11 +1,16 @@
 // The rule engine's state table: records round-trip exactly (NaN and zero times included),
 // groups are replaced atomically, and removed groups are dropped.
+#include "storage/rule_state_store.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
+#include <memory>
 
 #include "storage/db.h"
-#include "storage/rule_state_store.h"
+#include "storage/pg_stores.h"
+#include "tests/support/postgres.h"
 #include "tests/support/process.h"
 
 namespace {
@@ -31,33 +36,57 @@ RuleAlertRecord Record(const std::string& group, const std::string& inst, double
 }
 
 TEST_CASE("rule state store round-trips, replaces per group, retains groups") {
+  // Each backend: a way to open the store again on the same data.
   const std::string dir = alertd::testing::MakeTempDir("alertd-rulestate");
-  const std::string path = dir + "/state.db";
-  {
-    auto db = storage::Database::Open(path);
-    REQUIRE(db.ok());
-    auto store = storage::OpenRuleStateStore(std::move(*db));
-    REQUIRE(store.ok());
-    REQUIRE((*store)->ReplaceGroup("f;g1", {Record("f;g1", "a", 1.5), Record("f;g1", "b", 2)}).ok());
-    REQUIRE((*store)->ReplaceGroup("f;g2", {Record("f;g2", "c", std::nan(""))}).ok());
-    REQUIRE((*store)->ReplaceGroup("f;g1", {Record("f;g1", "b", 3)}).ok());
+  const storage::PgTarget pg{alertd::testing::SharedPostgres().NewDatabase(),
+                             alertd::testing::PostgresServer::kPassword};
+  const std::vector<std::pair<std::string, std::function<std::unique_ptr<RuleStateStore>()>>>
+      backends = {
+          {"sqlite",
+           [&] {
+             auto db = storage::Database::Open(dir + "/state.db");
+             REQUIRE(db.ok());
+             auto store = storage::OpenRuleStateStore(std::move(*db));
+             REQUIRE(store.ok());
+             return std::move(*store);
+           }},
+          {"postgresql",
+           [&] {
+             auto store = storage::OpenPgRuleStateStore(pg);
+             INFO(store.status().message());
+             REQUIRE(store.ok());
+             return std::move(*store);
+           }},
+      };
+  for (const auto& [name, open] : backends) {
+    CAPTURE(name);
+    {
+      auto store = open();
+      REQUIRE(store->ReplaceGroup("f;g1", {Record("f;g1", "a", 1.5), Record("f;g1", "b", 2)}).ok());
+      REQUIRE(store->ReplaceGroup("f;g2", {Record("f;g2", "c", std::nan(""))}).ok());
+      REQUIRE(store->ReplaceGroup("f;g3\"", {Record("f;g3\"", "d", -1)}).ok());
+      REQUIRE(store->ReplaceGroup("f;g1", {Record("f;g1", "b", 3)}).ok());
+    }
+    auto store = open();
+    auto all = store->LoadAll();
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 3);
+    CHECK((*all)[0] == Record("f;g1", "b", 3));
+    CHECK((*all)[1].group_key == "f;g2");
+    CHECK(std::isnan((*all)[1].value));
+    CHECK(IsZero((*all)[1].resolved_at));
+    CHECK((*all)[2] == Record("f;g3\"", "d", -1));
+    // A kept key with a quote and a backslash is matched exactly.
+    REQUIRE(store->RetainGroups({"f;g2", "f;g3\""}).ok());
+    all = store->LoadAll();
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 2);
+    CHECK((*all)[0].group_key == "f;g2");
+    REQUIRE(store->RetainGroups({}).ok());
+    all = store->LoadAll();
+    REQUIRE(all.ok());
+    CHECK(all->empty());
   }
-  auto db = storage::Database::Open(path);
-  REQUIRE(db.ok());
-  auto store = storage::OpenRuleStateStore(std::move(*db));
-  REQUIRE(store.ok());
-  auto all = (*store)->LoadAll();
-  REQUIRE(all.ok());
-  REQUIRE(all->size() == 2);
-  CHECK((*all)[0] == Record("f;g1", "b", 3));
-  CHECK((*all)[1].group_key == "f;g2");
-  CHECK(std::isnan((*all)[1].value));
-  CHECK(IsZero((*all)[1].resolved_at));
-  REQUIRE((*store)->RetainGroups({"f;g2"}).ok());
-  all = (*store)->LoadAll();
-  REQUIRE(all.ok());
-  REQUIRE(all->size() == 1);
-  CHECK((*all)[0].group_key == "f;g2");
   alertd::testing::RemoveTree(dir);
 }
 

@@ -27,12 +27,13 @@ PostgresServer::PostgresServer() {
   std::string out;
   if (geteuid() == 0) REQUIRE(RunCommand({"chown", "postgres:postgres", dir_}, &out) == 0);
   WriteFile(dir_ + "/pwfile", kPassword);
-  if (geteuid() == 0) REQUIRE(RunCommand({"chown", "postgres:postgres", dir_ + "/pwfile"}, &out) == 0);
-  const int rc = RunCommand(AsPostgres({std::string(kBin) + "initdb", "-D", dir_ + "/data",
-                                        "-U", "postgres", "--auth-local=trust",
-                                        "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync",
-                                        "--pwfile=" + dir_ + "/pwfile"}),
-                            &out);
+  if (geteuid() == 0)
+    REQUIRE(RunCommand({"chown", "postgres:postgres", dir_ + "/pwfile"}, &out) == 0);
+  const int rc =
+      RunCommand(AsPostgres({std::string(kBin) + "initdb", "-D", dir_ + "/data", "-U", "postgres",
+                             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                             "--no-sync", "--pwfile=" + dir_ + "/pwfile"}),
+                 &out);
   INFO(out);
   REQUIRE(rc == 0);
   port_ = FreePort();
@@ -50,10 +51,9 @@ void PostgresServer::Start() {
   // fsync off: the tests crash alertd, never the machine; a fast shutdown still writes
   // everything out.
   server_ = Process::Start(
-      AsPostgres({std::string(kBin) + "postgres", "-D", dir_ + "/data", "-p",
-                  std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
-                  "unix_socket_directories=" + dir_, "-c", "fsync=off", "-c",
-                  "max_connections=200"}),
+      AsPostgres({std::string(kBin) + "postgres", "-D", dir_ + "/data", "-p", std::to_string(port_),
+                  "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir_, "-c",
+                  "fsync=off", "-c", "max_connections=200"}),
       dir_ + "/server.log");
   REQUIRE(server_.started());
   const bool ready = WaitFor(
@@ -79,10 +79,10 @@ std::string PostgresServer::dsn() const {
 
 std::string PostgresServer::Psql(const std::string& sql, const std::string& db) {
   std::string out;
-  const int rc = RunCommand(AsPostgres({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                                        "-h", dir_, "-p", std::to_string(port_), "-U",
-                                        "postgres", "-d", db, "-c", sql}),
-                            &out);
+  const int rc =
+      RunCommand(AsPostgres({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", dir_,
+                             "-p", std::to_string(port_), "-U", "postgres", "-d", db, "-c", sql}),
+                 &out);
   INFO(sql);
   INFO(out);
   REQUIRE(rc == 0);
@@ -93,6 +93,11 @@ std::string PostgresServer::NewDatabase() {
   const std::string name = "alertd_" + std::to_string(++databases_);
   Psql("CREATE DATABASE " + name + " OWNER alertd", "postgres");
   return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + name + " user=alertd";
+}
+
+PostgresServer& SharedPostgres() {
+  static PostgresServer server;
+  return server;
 }
 
 }  // namespace alertd::testing

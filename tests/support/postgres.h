@@ -45,4 +45,7 @@ class PostgresServer {
   Process server_;
 };
 
+// One server for a whole test binary, started on first use (tests take a NewDatabase each).
+PostgresServer& SharedPostgres();
+
 }  // namespace alertd::testing

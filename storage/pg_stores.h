@@ -1,4 +1,7 @@
-// The router's stores (core/router_state.h) on PostgreSQL (storage.postgres.dsn): the same
+// The PostgreSQL backend (storage.postgres.dsn): the stores of core/router_state.h and
+// core/rule_state_store.h on the same tables as SQLite's (storage/pg.cc's schema).
+//
+// The router's stores: the same
 // tables as on SQLite (storage/pg.cc's schema), written by one BatchWriter thread over one
 // connection (group commit, a savepoint per call, order kept across the five stores), loads
 // on that thread after the writes queued before them.
@@ -13,6 +16,7 @@
 #include <memory>
 
 #include "core/result.h"
+#include "core/rule_state_store.h"
 #include "storage/pg.h"
 #include "storage/router_stores.h"
 
@@ -21,5 +25,10 @@ namespace alertd::storage {
 // Connects to `target`, brings the schema up to date (MigratePostgres) and starts the writer.
 Result<std::unique_ptr<RouterStateBackend>> OpenPgRouterStores(
     const PgTarget& target, size_t max_queued = BatchWriter<PgConn>::kDefaultMaxQueued);
+
+// The rule engine's state: one connection of its own, each call one transaction. Fails with
+// Unavailable while PostgreSQL is unreachable (the rule engine keeps evaluating from memory and
+// writes again at its next evaluation).
+Result<std::unique_ptr<RuleStateStore>> OpenPgRuleStateStore(const PgTarget& target);
 
 }  // namespace alertd::storage
