@@ -212,7 +212,7 @@ int RunDaemon(const DaemonOptions& opts) {
     }
   }
 
-  const std::string db_path = cfg->storage.path;
+  const std::string db_path = storage::DatabaseFile(cfg->storage.path);
   if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--listen,--web.listen-address", opts.listen,
                  "listen address, overrides server.listen");
-  app.add_option("--storage", opts.storage_path, "SQLite database path, overrides storage.path");
+  app.add_option("--storage", opts.storage_path, "SQLite database file (or a directory: DIR/alertd.db), overrides storage.path");
   std::string storage_dir;
   app.add_option("--storage.path", storage_dir,
                  "Alertmanager's data directory flag: the database is DIR/alertd.db")

@@ -3,7 +3,17 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+
 namespace alertd::storage {
+
+std::string DatabaseFile(const std::string& path) {
+  std::error_code ec;
+  if (!path.empty() && std::filesystem::is_directory(path, ec)) {
+    return (std::filesystem::path(path) / "alertd.db").string();
+  }
+  return path;
+}
 
 // ---------------------------------------------------------------- Statement
 

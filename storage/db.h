@@ -35,6 +35,10 @@ struct Migration {
 // their tables here as new versions.
 const std::vector<Migration>& AllMigrations();
 
+// The database file `path` names: `path` itself, or `path`/alertd.db when `path` is an
+// existing directory (what Alertmanager users pass as a data directory).
+std::string DatabaseFile(const std::string& path);
+
 // Bytes SQLite holds in the heap across every connection of the process (page caches,
 // schemas, statements): sqlite3_memory_used.
 int64_t SqliteMemoryUsed();

@@ -470,6 +470,18 @@ TEST_CASE("Alertmanager's flag names start alertd as they start Alertmanager") {
     CHECK(std::filesystem::exists(dir + "/data/alertd.db"));
   }
   {
+    // --storage given an existing directory, as Alertmanager users pass --storage.path.
+    const int port = FreePort();
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    std::filesystem::create_directories(dir + "/existing");
+    Process p = Process::Start({kAlertdBinary, "--config.file=" + dir + "/alertmanager.yml",
+                                "--storage=" + dir + "/existing",
+                                "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                               dir + "/dir.log");
+    REQUIRE_MESSAGE(WaitHttpReady(url + "/-/ready", 20s), p.Log());
+    CHECK(std::filesystem::exists(dir + "/existing/alertd.db"));
+  }
+  {
     // --storage and --storage.path name the same thing: both at once is refused.
     Process p = Process::Start({kAlertdBinary, "--config.file=" + dir + "/alertmanager.yml",
                                 "--storage.path=" + dir + "/data", "--storage=" + dir + "/x.db"},
