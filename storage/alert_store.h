@@ -1,20 +1,14 @@
 // The alert store: every alert alertd knows, deduplicated by fingerprint and merged with
-// Alertmanager's rule (core::MergeAlert), held in memory for fast reads and persisted to
-// SQLite for restarts. Both the API (received alerts) and the rule engine write here through
-// core::AlertSink; the router subscribes to the alerts that changed.
+// Alertmanager's rule (core::MergeAlert), held in memory for fast reads and persisted for
+// restarts, on SQLite (OpenAlertStore; storage/sqlite_alert_log.cc: an append-only log with
+// compaction) or PostgreSQL (OpenPgAlertStore, storage/pg_stores.h). Both the API (received
+// alerts) and the rule engine write here through core::AlertSink; the router subscribes to
+// the alerts that changed.
 //
 // Writes go through one writer thread that commits everything queued since its previous
 // commit in one transaction (group commit), so concurrent Puts share one fsync. Put returns,
 // and PutAsync calls back, only once its alerts are committed: after that they survive a
 // crash or kill -9 (and with Synchronous::kFull a power loss).
-//
-// A commit appends one row to the alert_log table holding that commit's alerts as records
-// (storage/codec.h); a resend that only moves endsAt, as Prometheus sends every minute, is a
-// 25-byte record. Writing every alert into its own row of `alerts` instead would rewrite one
-// B-tree page at a random position per alert, which made SQLite the bottleneck of
-// ingestion. In the background, between commits, compaction copies the alerts the log
-// changed into `alerts` in small transactions and then deletes the log rows it covered; at
-// start the store loads `alerts` and replays the log on top.
 //
 // The queue of alerts waiting for a commit is bounded (max_pending_alerts): a producer that
 // finds it full waits for the writer (delay; alerts are never dropped).
@@ -113,8 +107,8 @@ class AlertStore : public AlertSink {
   virtual void Close() = 0;
 };
 
-// Opens the alert store over `db` (which must have the alerts table, i.e. AllMigrations()),
-// loading every stored alert into memory. `clock` must outlive the store.
+// Opens the alert store over SQLite `db` (which must have the alerts table, i.e.
+// AllMigrations()), loading every stored alert into memory. `clock` must outlive the store.
 Result<std::unique_ptr<AlertStore>> OpenAlertStore(std::unique_ptr<Database> db, const Clock* clock,
                                                    const AlertStoreOptions& opts = {});
 

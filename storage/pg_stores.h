@@ -15,8 +15,10 @@
 
 #include <memory>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "core/rule_state_store.h"
+#include "storage/alert_store.h"
 #include "storage/pg.h"
 #include "storage/router_stores.h"
 
@@ -25,6 +27,13 @@ namespace alertd::storage {
 // Connects to `target`, brings the schema up to date (MigratePostgres) and starts the writer.
 Result<std::unique_ptr<RouterStateBackend>> OpenPgRouterStores(
     const PgTarget& target, size_t max_queued = BatchWriter<PgConn>::kDefaultMaxQueued);
+
+// The alert store (storage/alert_store.h) on table `alerts`: every alert in memory as on
+// SQLite, each group commit one transaction of multi-row upserts. While PostgreSQL is
+// unreachable, Puts fail with Unavailable (the API answers 503) and the alerts stay queued
+// for the next commit. `clock` must outlive the store.
+Result<std::unique_ptr<AlertStore>> OpenPgAlertStore(const PgTarget& target, const Clock* clock,
+                                                     const AlertStoreOptions& opts = {});
 
 // The rule engine's state: one connection of its own, each call one transaction. Fails with
 // Unavailable while PostgreSQL is unreachable (the rule engine keeps evaluating from memory and

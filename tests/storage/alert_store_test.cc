@@ -6,11 +6,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
 #include "storage/codec.h"
 #include "storage/db.h"
+#include "storage/pg_stores.h"
+#include "tests/support/postgres.h"
 #include "tests/support/process.h"
 
 using namespace alertd;
@@ -62,6 +65,29 @@ std::unique_ptr<AlertStore> OpenStore(const std::string& path, const Clock* cloc
   auto store = OpenAlertStore(std::move(*db), clock, opts);
   REQUIRE_MESSAGE(store.ok(), store.status().message());
   return std::move(*store);
+}
+
+// The backends the store's behaviour must not depend on: SQLite at a file of `dir`, and a
+// fresh database on the test binary's PostgreSQL. `open` opens the store again on the same
+// data.
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<AlertStore>(const Clock*, AlertStoreOptions)> open;
+};
+
+std::vector<Backend> Backends(const TempDir& dir, const std::string& file) {
+  const std::string path = dir.File(file);
+  const PgTarget pg{testing::SharedPostgres().NewDatabase(), testing::PostgresServer::kPassword};
+  return {
+      {"sqlite",
+       [path](const Clock* clock, AlertStoreOptions opts) { return OpenStore(path, clock, opts); }},
+      {"postgresql",
+       [pg](const Clock* clock, AlertStoreOptions opts) {
+         auto store = OpenPgAlertStore(pg, clock, opts);
+         REQUIRE_MESSAGE(store.ok(), store.status().message());
+         return std::move(*store);
+       }},
+  };
 }
 
 }  // namespace
@@ -201,110 +227,119 @@ TEST_CASE("a corrupt or foreign file gives a clear error and is never modified")
 
 TEST_CASE("alert store merges by fingerprint as Alertmanager does and persists across restarts") {
   TempDir dir;
-  ManualClock clock(kT0);
-  const std::string path = dir.File("alerts.db");
-  LabelSet ls{{"alertname", "HighLatency"}, {"job", "api"}};
-  {
-    auto store = OpenStore(path, &clock);
-    // First firing, then a resend with a later endsAt and new annotations, then an older
-    // startsAt from another replica: the earliest startsAt and the newest update win.
-    REQUIRE(store->Put({MakeAlert(ls, kT0, kT0 + 4min, kT0, "first")}).ok());
-    clock.Advance(1min);
-    REQUIRE(store->Put({MakeAlert(ls, kT0 + 30s, kT0 + 5min, kT0 + 1min, "second")}).ok());
-    clock.Advance(1min);
-    REQUIRE(store->Put({MakeAlert(ls, kT0 - 1min, kT0 + 3min, kT0 + 2min, "third")}).ok());
+  for (const auto& b : Backends(dir, "alerts.db")) {
+    CAPTURE(b.name);
+    ManualClock clock(kT0);
+    LabelSet ls{{"alertname", "HighLatency"}, {"job", "api"}};
+    {
+      auto store = b.open(&clock, {});
+      // First firing, then a resend with a later endsAt and new annotations, then an older
+      // startsAt from another replica: the earliest startsAt and the newest update win.
+      REQUIRE(store->Put({MakeAlert(ls, kT0, kT0 + 4min, kT0, "first")}).ok());
+      clock.Advance(1min);
+      REQUIRE(store->Put({MakeAlert(ls, kT0 + 30s, kT0 + 5min, kT0 + 1min, "second")}).ok());
+      clock.Advance(1min);
+      REQUIRE(store->Put({MakeAlert(ls, kT0 - 1min, kT0 + 3min, kT0 + 2min, "third")}).ok());
+      auto a = store->Get(ls.Fingerprint());
+      REQUIRE(a);
+      CHECK(a->starts_at == kT0 - 1min);
+      CHECK(a->ends_at == kT0 + 5min);  // later non-timeout endsAt of the older update wins
+      CHECK(a->annotations.Get("summary") == "third");
+      CHECK(store->Size() == 1);
+    }
+    auto store = b.open(&clock, {});
+    REQUIRE(store->Size() == 1);
     auto a = store->Get(ls.Fingerprint());
     REQUIRE(a);
     CHECK(a->starts_at == kT0 - 1min);
-    CHECK(a->ends_at == kT0 + 5min);  // later non-timeout endsAt of the older update wins
+    CHECK(a->ends_at == kT0 + 5min);
+    CHECK(a->updated_at == kT0 + 2min);
     CHECK(a->annotations.Get("summary") == "third");
-    CHECK(store->Size() == 1);
+    CHECK(a->generator_url == "http://prom/graph");
+    CHECK(a->labels == ls);
   }
-  auto store = OpenStore(path, &clock);
-  REQUIRE(store->Size() == 1);
-  auto a = store->Get(ls.Fingerprint());
-  REQUIRE(a);
-  CHECK(a->starts_at == kT0 - 1min);
-  CHECK(a->ends_at == kT0 + 5min);
-  CHECK(a->updated_at == kT0 + 2min);
-  CHECK(a->annotations.Get("summary") == "third");
-  CHECK(a->generator_url == "http://prom/graph");
-  CHECK(a->labels == ls);
 }
 
 TEST_CASE("a resolved alert that fires again is a new incident (replaced, not merged)") {
   TempDir dir;
-  ManualClock clock(kT0);
-  auto store = OpenStore(dir.File("a.db"), &clock);
-  LabelSet ls{{"alertname", "Flap"}};
-  REQUIRE(store->Put({MakeAlert(ls, kT0, kT0 + 1min, kT0)}).ok());
-  clock.Advance(10min);
-  REQUIRE(store->Put({MakeAlert(ls, kT0 + 10min, kT0 + 14min, kT0 + 10min)}).ok());
-  auto a = store->Get(ls.Fingerprint());
-  CHECK(a->starts_at == kT0 + 10min);
+  for (const auto& b : Backends(dir, "a.db")) {
+    CAPTURE(b.name);
+    ManualClock clock(kT0);
+    auto store = b.open(&clock, {});
+    LabelSet ls{{"alertname", "Flap"}};
+    REQUIRE(store->Put({MakeAlert(ls, kT0, kT0 + 1min, kT0)}).ok());
+    clock.Advance(10min);
+    REQUIRE(store->Put({MakeAlert(ls, kT0 + 10min, kT0 + 14min, kT0 + 10min)}).ok());
+    auto a = store->Get(ls.Fingerprint());
+    CHECK(a->starts_at == kT0 + 10min);
+  }
 }
 
 TEST_CASE("list is sorted by fingerprint; garbage collection drops old resolved alerts") {
   TempDir dir;
-  ManualClock clock(kT0);
-  AlertStoreOptions opts;
-  opts.retention = 1h;
-  const std::string path = dir.File("gc.db");
-  {
-    auto store = OpenStore(path, &clock, opts);
-    std::vector<Alert> batch;
-    for (int i = 0; i < 50; ++i) {
-      batch.push_back(MakeAlert({{"alertname", "A"}, {"i", std::to_string(i)}}, kT0,
-                                i % 2 ? kT0 + 10min : kT0 + 3h, kT0));
-    }
-    REQUIRE(store->Put(batch).ok());
-    auto all = store->List();
-    REQUIRE(all.size() == 50);
-    for (size_t i = 1; i < all.size(); ++i)
-      CHECK(all[i - 1]->Fingerprint() < all[i]->Fingerprint());
+  for (const auto& b : Backends(dir, "gc.db")) {
+    CAPTURE(b.name);
+    ManualClock clock(kT0);
+    AlertStoreOptions opts;
+    opts.retention = 1h;
+    {
+      auto store = b.open(&clock, opts);
+      std::vector<Alert> batch;
+      for (int i = 0; i < 50; ++i) {
+        batch.push_back(MakeAlert({{"alertname", "A"}, {"i", std::to_string(i)}}, kT0,
+                                  i % 2 ? kT0 + 10min : kT0 + 3h, kT0));
+      }
+      REQUIRE(store->Put(batch).ok());
+      auto all = store->List();
+      REQUIRE(all.size() == 50);
+      for (size_t i = 1; i < all.size(); ++i)
+        CHECK(all[i - 1]->Fingerprint() < all[i]->Fingerprint());
 
-    clock.Advance(30min);  // odd ones resolved 20 minutes ago: within retention
-    CHECK(*store->CollectGarbage() == 0);
-    clock.Advance(1h);  // now resolved 80 minutes ago
-    CHECK(*store->CollectGarbage() == 25);
-    CHECK(store->Size() == 25);
+      clock.Advance(30min);  // odd ones resolved 20 minutes ago: within retention
+      CHECK(*store->CollectGarbage() == 0);
+      clock.Advance(1h);  // now resolved 80 minutes ago
+      CHECK(*store->CollectGarbage() == 25);
+      CHECK(store->Size() == 25);
+    }
+    auto store = b.open(&clock, opts);
+    CHECK(store->Size() == 25);  // the deletions were committed
   }
-  auto store = OpenStore(path, &clock, opts);
-  CHECK(store->Size() == 25);  // the deletions were committed
 }
 
 TEST_CASE("concurrent puts are all committed, listeners see every change after commit") {
   TempDir dir;
-  ManualClock clock(kT0);
-  const std::string path = dir.File("c.db");
-  std::atomic<size_t> seen{0};
-  {
-    auto store = OpenStore(path, &clock);
-    store->Subscribe([&](const std::vector<AlertPtr>& changed) { seen += changed.size(); });
-    std::vector<std::thread> threads;
-    std::atomic<int> failures{0};
-    for (int t = 0; t < 8; ++t) {
-      threads.emplace_back([&, t] {
-        for (int r = 0; r < 25; ++r) {
-          std::vector<Alert> batch;
-          for (int i = 0; i < 10; ++i) {
-            batch.push_back(MakeAlert(
-                {{"alertname", "C"}, {"t", std::to_string(t)}, {"i", std::to_string(r * 10 + i)}},
-                kT0, kT0 + 1h, kT0));
+  for (const auto& b : Backends(dir, "c.db")) {
+    CAPTURE(b.name);
+    ManualClock clock(kT0);
+    std::atomic<size_t> seen{0};
+    {
+      auto store = b.open(&clock, {});
+      store->Subscribe([&](const std::vector<AlertPtr>& changed) { seen += changed.size(); });
+      std::vector<std::thread> threads;
+      std::atomic<int> failures{0};
+      for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+          for (int r = 0; r < 25; ++r) {
+            std::vector<Alert> batch;
+            for (int i = 0; i < 10; ++i) {
+              batch.push_back(MakeAlert(
+                  {{"alertname", "C"}, {"t", std::to_string(t)}, {"i", std::to_string(r * 10 + i)}},
+                  kT0, kT0 + 1h, kT0));
+            }
+            if (!store->Put(std::move(batch)).ok()) ++failures;
           }
-          if (!store->Put(std::move(batch)).ok()) ++failures;
-        }
-      });
+        });
+      }
+      for (auto& th : threads) th.join();
+      CHECK(failures == 0);
+      CHECK(store->Size() == 2000);
+      CHECK(seen == 2000);
+      store->Close();
+      CHECK_FALSE(store->Put({MakeAlert({{"alertname", "late"}}, kT0, kT0 + 1h, kT0)}).ok());
     }
-    for (auto& th : threads) th.join();
-    CHECK(failures == 0);
+    auto store = b.open(&clock, {});
     CHECK(store->Size() == 2000);
-    CHECK(seen == 2000);
-    store->Close();
-    CHECK_FALSE(store->Put({MakeAlert({{"alertname", "late"}}, kT0, kT0 + 1h, kT0)}).ok());
   }
-  auto store = OpenStore(path, &clock);
-  CHECK(store->Size() == 2000);
 }
 
 TEST_CASE("a failed commit is reported to the caller") {
@@ -574,4 +609,29 @@ TEST_CASE("a full alert store queue delays producers; every alert is stored") {
   REQUIRE(testing::WaitFor([&] { return committed == 3; }, 10s));
   CHECK(s.Size() == 3);
   s.Close();
+}
+
+TEST_CASE("PostgreSQL down: puts fail with Unavailable, and the alerts go with the next commit") {
+  ManualClock clock(kT0);
+  const PgTarget pg{testing::SharedPostgres().NewDatabase(), testing::PostgresServer::kPassword};
+  auto opened = OpenPgAlertStore(pg, &clock);
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  REQUIRE(store.Put({MakeAlert({{"alertname", "Before"}}, kT0, kT0 + 1h, kT0)}).ok());
+  testing::SharedPostgres().Stop();
+  Status down = store.Put({MakeAlert({{"alertname", "During"}}, kT0, kT0 + 1h, kT0)});
+  CHECK(down.code() == Status::Code::kUnavailable);
+  // Still served from memory meanwhile.
+  CHECK(store.Size() == 2);
+  testing::SharedPostgres().Start();
+  REQUIRE(testing::WaitFor(
+      [&] { return store.Put({MakeAlert({{"alertname", "After"}}, kT0, kT0 + 1h, kT0)}).ok(); },
+      60s));
+  store.Close();
+  auto again = OpenPgAlertStore(pg, &clock);
+  REQUIRE(again.ok());
+  std::vector<std::string> names;
+  for (const auto& a : (*again)->List()) names.emplace_back(a->labels.Get("alertname"));
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"After", "Before", "During"});
 }

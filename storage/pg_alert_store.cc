@@ -1,0 +1,142 @@
+// The alert store's PostgreSQL persistence (storage/alert_persistence.h): table `alerts`, one
+// row per fingerprint. A group commit is one transaction whose upserts go as multi-row INSERT
+// ... ON CONFLICT statements of up to kRowsPerStatement alerts, so a batch of thousands of
+// alerts costs a few round trips, not one per alert; garbage-collected alerts are deleted in
+// the same transaction. PostgreSQL has no single-writer page problem to work around, so there
+// is no log and no compaction.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "storage/alert_persistence.h"
+#include "storage/codec.h"
+#include "storage/pg_stores.h"
+
+namespace alertd::storage {
+namespace {
+
+int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+Time FromNanos(int64_t n) { return Time(Duration(n)); }
+
+// Eight parameters per row: 256 rows stay far below PostgreSQL's 65,535 parameters.
+constexpr size_t kRowsPerStatement = 256;
+
+std::string UpsertSql(size_t rows) {
+  std::string sql =
+      "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, "
+      "generator_url, timeout) VALUES ";
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t p = i * 8;
+    sql += fmt::format("{}(${},${},${},${},${},${},${},${})", i ? "," : "", p + 1, p + 2, p + 3,
+                       p + 4, p + 5, p + 6, p + 7, p + 8);
+  }
+  sql +=
+      " ON CONFLICT (fingerprint) DO UPDATE SET labels = EXCLUDED.labels, "
+      "annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at, "
+      "ends_at = EXCLUDED.ends_at, updated_at = EXCLUDED.updated_at, "
+      "generator_url = EXCLUDED.generator_url, timeout = EXCLUDED.timeout";
+  return sql;
+}
+
+class PgAlertRows final : public AlertPersistence {
+ public:
+  explicit PgAlertRows(std::unique_ptr<PgConn> conn) : c_(std::move(conn)) {}
+
+  Status Load(std::unordered_map<uint64_t, AlertPtr>* index) override {
+    auto r = c_->Query(
+        "SELECT fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, "
+        "timeout FROM alerts");
+    if (!r.ok()) return r.status().WithPrefix("loading alerts");
+    for (int i = 0; i < r->rows(); ++i) {
+      const auto fp = static_cast<uint64_t>(r->Int(i, 0));
+      auto labels = DecodeLabelSet(r->Bytes(i, 1));
+      auto annotations = DecodeLabelSet(r->Bytes(i, 2));
+      if (!labels.ok() || !annotations.ok()) {
+        return Status::Internal(fmt::format("PostgreSQL: alert {:016x} is corrupt", fp));
+      }
+      auto a = std::make_shared<Alert>();
+      a->labels = std::move(*labels);
+      a->annotations = std::move(*annotations);
+      a->starts_at = FromNanos(r->Int(i, 3));
+      a->ends_at = FromNanos(r->Int(i, 4));
+      a->updated_at = FromNanos(r->Int(i, 5));
+      a->generator_url = std::string(r->Bytes(i, 6));
+      a->timeout = r->Bool(i, 7);
+      (*index)[fp] = std::move(a);
+    }
+    return Status::Ok();
+  }
+
+  Status Commit(const std::vector<Change>& changes,
+                const std::unordered_set<uint64_t>& deletes) override {
+    if (Status s = c_->Ready(); !s.ok()) return s;
+    if (Status s = c_->Begin(); !s.ok()) return s;
+    auto fail = [&](Status s) {
+      c_->Rollback();
+      return s;
+    };
+    std::vector<PgParam> params;
+    for (size_t start = 0; start < changes.size(); start += kRowsPerStatement) {
+      const size_t n = std::min(kRowsPerStatement, changes.size() - start);
+      params.clear();
+      params.reserve(n * 8);
+      for (size_t i = start; i < start + n; ++i) {
+        const Alert& a = *changes[i].alert;
+        params.push_back(PgParam::Int(static_cast<int64_t>(changes[i].fingerprint)));
+        params.push_back(PgParam::Bytes(EncodeLabelSet(a.labels)));
+        params.push_back(PgParam::Bytes(EncodeLabelSet(a.annotations)));
+        params.push_back(PgParam::Int(ToNanos(a.starts_at)));
+        params.push_back(PgParam::Int(ToNanos(a.ends_at)));
+        params.push_back(PgParam::Int(ToNanos(a.updated_at)));
+        params.push_back(PgParam::Text(a.generator_url));
+        params.push_back(PgParam::Bool(a.timeout));
+      }
+      auto r = c_->Query(UpsertSql(n), params);
+      if (!r.ok()) return fail(r.status());
+    }
+    if (!deletes.empty()) {
+      // The fingerprints as one bigint[] parameter in PostgreSQL's array literal syntax.
+      std::string arr = "{";
+      for (uint64_t fp : deletes) {
+        if (arr.size() > 1) arr += ',';
+        arr += std::to_string(static_cast<int64_t>(fp));
+      }
+      arr += '}';
+      auto r = c_->Query("DELETE FROM alerts WHERE fingerprint = ANY ($1::TEXT::BIGINT[])",
+                         {PgParam::Text(arr)});
+      if (!r.ok()) return fail(r.status());
+    }
+    if (Status s = c_->Commit(); !s.ok()) return fail(s);
+    std::lock_guard l(stats_mu_);
+    ++commits_;
+    rows_ += changes.size();
+    return Status::Ok();
+  }
+
+  void AddStats(AlertStoreStats* out) const override {
+    std::lock_guard l(stats_mu_);
+    out->log_rows_written += commits_;  // group commits
+    out->full_records += rows_;
+  }
+
+  void Close() override { c_.reset(); }
+
+ private:
+  std::unique_ptr<PgConn> c_;
+  mutable std::mutex stats_mu_;
+  uint64_t commits_ = 0;
+  uint64_t rows_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AlertStore>> OpenPgAlertStore(const PgTarget& target, const Clock* clock,
+                                                     const AlertStoreOptions& opts) {
+  auto conn = PgConn::Connect(target, "alert store");
+  if (!conn.ok()) return conn.status();
+  if (Status s = MigratePostgres(**conn); !s.ok()) return s;
+  return OpenAlertStoreOn(std::make_unique<PgAlertRows>(std::move(*conn)), clock, opts);
+}
+
+}  // namespace alertd::storage
