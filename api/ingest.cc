@@ -379,7 +379,11 @@ void IngestAlerts(storage::AlertStore* store, PreparedAlerts prepared, Responder
     errors += e;
   }
   auto finish = [respond = std::move(respond), errors = std::move(errors)](Status s) {
-    if (!s.ok()) return respond(Response::Error(500, "storing alerts failed: " + s.message()));
+    // Unavailable: the database is unreachable (PostgreSQL down); Prometheus retries a 503.
+    if (!s.ok()) {
+      return respond(Response::Error(s.code() == Status::Code::kUnavailable ? 503 : 500,
+                                     "storing alerts failed: " + s.message()));
+    }
     if (!errors.empty()) return respond(Response::Error(400, errors));
     respond(Response::Json(200, ""));
   };

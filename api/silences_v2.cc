@@ -184,6 +184,7 @@ Response PostSilence(const ApiContext& ctx, const Request& req) {
   if (!id.ok()) {
     const int code = id.status().code() == Status::Code::kNotFound          ? 404
                      : id.status().code() == Status::Code::kInvalidArgument ? 400
+                     : id.status().code() == Status::Code::kUnavailable     ? 503
                                                                             : 500;
     return JsonStringResponse(code, id.status().message());
   }
@@ -229,7 +230,9 @@ Response GetSilence(const ApiContext& ctx, const Request& req) {
 Response DeleteSilence(const ApiContext& ctx, const Request& req) {
   Status s = ctx.silences->Expire(req.path_params.at("id"));
   if (s.code() == Status::Code::kNotFound) return Response::Json(404, "");
-  if (!s.ok()) return JsonStringResponse(500, s.message());
+  if (!s.ok()) {
+    return JsonStringResponse(s.code() == Status::Code::kUnavailable ? 503 : 500, s.message());
+  }
   return Response::Json(200, "");
 }
 

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -34,6 +35,7 @@
 #include "storage/alert_store.h"
 #include "storage/db.h"
 #include "storage/db_lock.h"
+#include "storage/pg_stores.h"
 #include "storage/router_stores.h"
 #include "storage/rule_state_store.h"
 
@@ -165,6 +167,84 @@ router::IntegrationFactory MakeIntegrationFactory(notifiers::NotificationMetrics
       };
 }
 
+// Where alertd's state lives: SQLite (storage.path) or PostgreSQL (storage.postgres), with the
+// lock that keeps a second alertd off the same database held for as long as this lives.
+struct State {
+  std::unique_ptr<storage::DatabaseLock> sqlite_lock;
+  std::unique_ptr<storage::PgConn> pg_lock;
+  std::unique_ptr<storage::AlertStore> alerts;
+  std::unique_ptr<storage::RouterStateBackend> router;
+  // The rule engine's store, opened only when rules run.
+  std::function<Result<std::unique_ptr<RuleStateStore>>()> open_rule_state;
+  std::string where;  // for the log: the file, or the PostgreSQL host and database
+};
+
+Result<State> OpenState(const config::Config& cfg, const Clock* clock,
+                        HistogramFamily* commit_latency) {
+  State st;
+  storage::AlertStoreOptions store_opts;
+  store_opts.retention = cfg.storage.retention;
+  if (!cfg.storage.postgres.dsn.empty()) {
+    storage::PgTarget target{cfg.storage.postgres.dsn, ""};
+    if (!cfg.storage.postgres.password_file.empty()) {
+      std::ifstream in(cfg.storage.postgres.password_file);
+      if (!in) {
+        return Status::InvalidArgument("storage.postgres.password_file: cannot read " +
+                                       cfg.storage.postgres.password_file);
+      }
+      std::getline(in, target.password);
+    }
+    auto lock = storage::LockPostgres(target);
+    if (!lock.ok()) return lock.status();
+    st.pg_lock = std::move(*lock);
+    auto alerts = storage::OpenPgAlertStore(target, clock, store_opts);
+    if (!alerts.ok()) return alerts.status();
+    st.alerts = std::move(*alerts);
+    auto router = storage::OpenPgRouterStores(target);
+    if (!router.ok()) return router.status();
+    st.router = std::move(*router);
+    st.open_rule_state = [target] { return storage::OpenPgRuleStateStore(target); };
+    st.where = "PostgreSQL";
+    return st;
+  }
+
+  const std::string db_path = storage::DatabaseFile(cfg.storage.path);
+  if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return Status::InvalidArgument("cannot create directory " + parent.string() + ": " +
+                                     ec.message());
+    }
+  }
+  // One alertd per database (see storage/db_lock.h).
+  auto lock = storage::LockDatabase(db_path);
+  if (!lock.ok()) return lock.status();
+  st.sqlite_lock = std::move(*lock);
+  // Each store on a connection of its own (WAL lets them share the file).
+  auto open = [&](const char* store) -> Result<std::unique_ptr<storage::Database>> {
+    auto db = storage::Database::Open(db_path);
+    if (!db.ok()) return db.status();
+    (*db)->ObserveCommits(&commit_latency->WithLabels({store}));
+    return db;
+  };
+  auto db = open("alerts");
+  if (!db.ok()) return db.status();
+  auto alerts = storage::OpenAlertStore(std::move(*db), clock, store_opts);
+  if (!alerts.ok()) return alerts.status();
+  st.alerts = std::move(*alerts);
+  auto router_db = open("router");
+  if (!router_db.ok()) return router_db.status();
+  st.router = std::make_unique<storage::SqliteRouterStores>(std::move(*router_db));
+  st.open_rule_state = [open]() -> Result<std::unique_ptr<RuleStateStore>> {
+    auto db = open("rules");
+    if (!db.ok()) return db.status();
+    return storage::OpenRuleStateStore(std::move(*db));
+  };
+  st.where = db_path;
+  return st;
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& opts) {
@@ -212,35 +292,13 @@ int RunDaemon(const DaemonOptions& opts) {
     }
   }
 
-  const std::string db_path = storage::DatabaseFile(cfg->storage.path);
-  if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      spdlog::error("storage: cannot create directory {}: {}", parent.string(), ec.message());
-      return 1;
-    }
-  }
-  // One alertd per database: held until RunDaemon returns (see storage/db_lock.h).
-  auto db_lock = storage::LockDatabase(db_path);
-  if (!db_lock.ok()) {
-    spdlog::error("storage: {}", db_lock.status().message());
+  auto state = OpenState(*cfg, &clock, &commit_latency);
+  if (!state.ok()) {
+    spdlog::error("storage: {}", state.status().message());
     return 1;
   }
-  auto db = storage::Database::Open(db_path);
-  if (!db.ok()) {
-    spdlog::error("storage: {}", db.status().message());
-    return 1;
-  }
-  (*db)->ObserveCommits(&commit_latency.WithLabels({"alerts"}));
-  storage::AlertStoreOptions store_opts;
-  store_opts.retention = cfg->storage.retention;
-  auto store = storage::OpenAlertStore(std::move(*db), &clock, store_opts);
-  if (!store.ok()) {
-    spdlog::error("storage: {}", store.status().message());
-    return 1;
-  }
-  spdlog::info("storage: {} opened, {} alerts loaded", db_path, (*store)->Size());
+  std::unique_ptr<storage::AlertStore>* store = &state->alerts;
+  spdlog::info("storage: {} opened, {} alerts loaded", state->where, (*store)->Size());
 
   // The rule engine: runs whenever a datasource is configured (a reload may add rules later).
   std::unique_ptr<rules_engine::QueryClient> query_client;
@@ -253,13 +311,7 @@ int RunDaemon(const DaemonOptions& opts) {
       return 1;
     }
     query_client = std::move(*qc);
-    auto state_db = storage::Database::Open(db_path);
-    if (!state_db.ok()) {
-      spdlog::error("storage: {}", state_db.status().message());
-      return 1;
-    }
-    (*state_db)->ObserveCommits(&commit_latency.WithLabels({"rules"}));
-    auto rs = storage::OpenRuleStateStore(std::move(*state_db));
+    auto rs = state->open_rule_state();
     if (!rs.ok()) {
       spdlog::error("storage: {}", rs.status().message());
       return 1;
@@ -286,13 +338,7 @@ int RunDaemon(const DaemonOptions& opts) {
   // The router: groups, silences, inhibition, the notification log, deliveries. Its state
   // lives in the same database, on its own connection.
   auto scheduler = NewThreadScheduler(&clock);
-  auto router_db = storage::Database::Open(db_path);
-  if (!router_db.ok()) {
-    spdlog::error("storage: {}", router_db.status().message());
-    return 1;
-  }
-  (*router_db)->ObserveCommits(&commit_latency.WithLabels({"router"}));
-  storage::SqliteRouterStores router_state(std::move(*router_db));
+  storage::RouterStateBackend& router_state = *state->router;
   notifiers::NotificationMetrics notification_metrics;
   router::RouterDeps rdeps;
   rdeps.clock = &clock;
@@ -439,6 +485,8 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   ctx.alerts = store->get();
   ctx.clock = &clock;
+  // Not ready while the database is unreachable (PostgreSQL down): writes would get 503.
+  ctx.ready = [&router_state] { return router_state.reachable(); };
   ctx.config = [&holder] { return holder.Get(); };
   // The router outlives the server; the provider does not own it.
   ctx.status = std::shared_ptr<api::AlertStatusProvider>(router_ptr.get(), [](auto*) {});

@@ -268,9 +268,18 @@ struct EvaluationConfig {
   Duration for_grace_period = 10min;
 };
 
+// storage.postgres: every store on PostgreSQL instead of SQLite (storage/pg_stores.h).
+struct PostgresConfig {
+  std::string dsn;            // libpq connection string or URI; empty: SQLite. A secret (it
+                              // may hold a password).
+  std::string password_file;  // read at start, passed beside the DSN; relative to the config
+};
+
 struct StorageConfig {
-  std::string path = "data/alertd.db";  // relative to the working directory
+  std::string path = "data/alertd.db";  // relative to the working directory; a directory:
+                                        // DIR/alertd.db. Unused with postgres.dsn.
   Duration retention = 24h;  // resolved alerts are kept this long, then removed
+  PostgresConfig postgres;
 };
 
 // What a bearer token may do (`server.auth.tokens[].roles`): `read` (every GET), `alerts`

@@ -167,6 +167,14 @@ class Loader {
       MapReader s(c_, n, "storage");
       s.String("path", &cfg.storage.path);
       s.Duration("retention", &cfg.storage.retention);
+      s.Field("postgres", [&](const YAML::Node& pn) {
+        MapReader p(c_, pn, "storage.postgres");
+        p.String("dsn", &cfg.storage.postgres.dsn);
+        p.String("password_file", &cfg.storage.postgres.password_file);
+        p.Finish();
+        if (cfg.storage.postgres.dsn.empty()) c_.Error(pn, "storage.postgres: dsn is required");
+        cfg.storage.postgres.password_file = ResolvePath(dir_, cfg.storage.postgres.password_file);
+      });
       s.Finish();
     });
     m.Field("server", [&](const YAML::Node& n) { ReadServer(n, &cfg.server); });

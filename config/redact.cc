@@ -22,6 +22,8 @@ struct SecretKey {
 constexpr SecretKey kSecretKeys[] = {
     // server.auth
     {"tokens", "token"},
+    // storage (a DSN may carry a password)
+    {"postgres", "dsn"},
     // http_config, wherever it appears (datasource: inline; receivers: under http_config)
     {"basic_auth", "password"},
     {"authorization", "credentials"},

@@ -61,7 +61,7 @@ Result<std::vector<Ack>> Acknowledgements::Add(
     rows.insert(rows.end(), made.begin(), made.end());
     Status s =
         AwaitStore([&](StoreDone done) { store_->PutAcks(std::move(rows), std::move(done)); });
-    if (!s.ok()) return Status::Internal("persisting acknowledgements: " + s.message());
+    if (!s.ok()) return s.WithPrefix("persisting acknowledgements");
   }
   MutexLock l(mu_);
   for (auto& r : replaced) {
@@ -90,7 +90,7 @@ Result<Ack> Acknowledgements::End(uint64_t fingerprint, const std::string& reaso
   a.end_reason = reason;
   if (store_) {
     Status s = AwaitStore([&](StoreDone done) { store_->PutAcks({a}, std::move(done)); });
-    if (!s.ok()) return Status::Internal("persisting acknowledgement: " + s.message());
+    if (!s.ok()) return s.WithPrefix("persisting acknowledgement");
   }
   MutexLock l(mu_);
   auto it = current_.find(fingerprint);

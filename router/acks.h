@@ -42,12 +42,14 @@ class AckService {
  public:
   virtual ~AckService() = default;
   // Acknowledges the alert with this fingerprint, replacing its current ack if any. Errors:
-  // NotFound (no such alert), Conflict (the alert is resolved), Internal (not persisted).
+  // NotFound (no such alert), Conflict (the alert is resolved), Internal or Unavailable (not
+  // persisted; Unavailable: the database is unreachable).
   virtual Result<Ack> Acknowledge(uint64_t fingerprint, const AckRequest& req) = 0;
   // Takes the current ack back. NotFound when the alert is not acknowledged.
   virtual Result<Ack> Unacknowledge(uint64_t fingerprint) = 0;
   // Acknowledges every firing alert whose labels match `matchers` now (not a standing rule).
-  // Returns the acks made, by fingerprint. Internal when they could not be persisted.
+  // Returns the acks made, by fingerprint. Internal or Unavailable when they could not be
+  // persisted.
   virtual Result<std::vector<Ack>> AcknowledgeMatching(const Matchers& matchers,
                                                        const AckRequest& req) = 0;
   // Current acks (sorted by fingerprint), and with `history` the ended ones too (newest

@@ -13,6 +13,7 @@
 // Conn is what an operation sees; it provides
 //   Status Begin(); Status Exec(std::string_view sql); Status Commit(); void Rollback();
 //   Status Ready();  // before each batch: OK, or why the database cannot be used now
+//   Status Ping();   // when idle for kPingInterval: whether the database still answers
 // When Ready() fails (a lost PostgreSQL connection that could not be re-established), the
 // batch's operations fail with its error at once instead of waiting: callers answer 503 and
 // keep what they hold in memory.
@@ -24,6 +25,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <future>
@@ -48,6 +51,9 @@ class BatchWriter {
 
   // Operations queued at most before Write waits (see above).
   static constexpr size_t kDefaultMaxQueued = 100000;
+  // An idle writer checks the database this often, so reachable() notices an outage before
+  // the next write does.
+  static constexpr std::chrono::seconds kPingInterval{5};
 
   // `what` names the database in errors and logs ("router state").
   BatchWriter(std::unique_ptr<Conn> conn, std::string what, size_t max_queued = kDefaultMaxQueued)
@@ -116,6 +122,8 @@ class BatchWriter {
     thread_.join();
   }
   const QueueStats& queue() const { return stats_; }
+  // Whether the last batch, load or idle check reached the database (/-/ready).
+  bool reachable() const { return reachable_.load(std::memory_order_relaxed); }
 
  private:
   struct Item {
@@ -124,13 +132,28 @@ class BatchWriter {
     bool read = false;
   };
 
+  // Records whether `s` reached the database. An unreachable database is logged when it goes
+  // and when it comes back, not per batch.
+  void Note(const Status& s) {
+    const bool up = s.ok() || s.code() != Status::Code::kUnavailable;
+    const bool was = reachable_.exchange(up, std::memory_order_relaxed);
+    if (up && !was) spdlog::info("{}: the database is reachable again", what_);
+    if (!up && was) spdlog::error("{}: {}", what_, s.message());
+  }
+
   void Loop() EXCLUDES(mu_) {
     mu_.lock();
     for (;;) {
-      cv_.Wait(mu_, [this] {
+      const bool woken = cv_.WaitFor(mu_, kPingInterval, [this] {
         mu_.AssertHeld();
         return closed_ || !queue_.empty();
       });
+      if (!woken) {
+        mu_.unlock();
+        Note(conn_->Ping());
+        mu_.lock();
+        continue;
+      }
       if (queue_.empty()) {
         if (closed_) break;
         continue;
@@ -142,6 +165,7 @@ class BatchWriter {
         room_cv_.NotifyAll();
         mu_.unlock();
         Status ready = conn_->Ready();
+        Note(ready);
         it.done(ready.ok() ? it.op(*conn_) : ready);
         mu_.lock();
         continue;
@@ -176,12 +200,10 @@ class BatchWriter {
         if (s.ok()) s = conn_->Commit();
         if (!s.ok()) conn_->Rollback();
       }
-      // An unreachable database is logged when it goes and when it comes back, not per batch.
-      if (!s.ok() && (s.code() != Status::Code::kUnavailable || !down_)) {
+      if (!s.ok() && s.code() != Status::Code::kUnavailable) {
         spdlog::error("{}: commit failed: {}", what_, s.message());
       }
-      if (s.ok() && down_) spdlog::info("{}: the database is reachable again", what_);
-      down_ = !s.ok() && s.code() == Status::Code::kUnavailable;
+      Note(s);
       for (size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].done) batch[i].done(s.ok() ? results[i] : s);
       }
@@ -194,8 +216,8 @@ class BatchWriter {
   const size_t max_queued_;
   const std::string what_;
   std::unique_ptr<Conn> conn_;
-  bool down_ = false;  // writer thread only: the last batch found the database unreachable
-  Mutex mu_;           // the queue only; never held while an operation runs
+  std::atomic<bool> reachable_{true};
+  Mutex mu_;  // the queue only; never held while an operation runs
   CondVar cv_;
   CondVar room_cv_;  // the writer took a batch
   std::deque<Item> queue_ GUARDED_BY(mu_);

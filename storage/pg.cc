@@ -200,6 +200,11 @@ Status PgConn::Ready() {
       fmt::format("{}: PostgreSQL is unreachable: {}", what_, OneLine(PQerrorMessage(c_))));
 }
 
+Status PgConn::Ping() {
+  if (Status s = Ready(); !s.ok()) return s;
+  return Exec("SELECT 1");
+}
+
 // ---------------------------------------------------------------- schema
 
 namespace {
@@ -306,6 +311,19 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_lock(107116114116100)
 constexpr const char* kMigrationUnlock = "SELECT pg_advisory_unlock(107116114116100)";
 
 }  // namespace
+
+Result<std::unique_ptr<PgConn>> LockPostgres(const PgTarget& target) {
+  auto conn = PgConn::Connect(target, "storage lock");
+  if (!conn.ok()) return conn.status();
+  // A key of its own (the migration lock's plus one).
+  auto r = (*conn)->Query("SELECT pg_try_advisory_lock(107116114116101)");
+  if (!r.ok()) return r.status();
+  if (!r->Bool(0, 0)) {
+    return Status::Conflict(
+        "another alertd is using this PostgreSQL database; one alertd per database");
+  }
+  return std::move(*conn);
+}
 
 Status MigratePostgres(PgConn& conn) {
   if (Status s = conn.Exec(kMigrationLock); !s.ok()) return s;

@@ -88,6 +88,8 @@ class PgConn {
   // (1 s doubling to 30 s), and fails with Unavailable until it succeeds.
   Status Ready();
   bool connected() const;
+  // Ready(), then a round trip (SELECT 1): whether the server still answers.
+  Status Ping();
 
  private:
   PgConn(pg_conn* c, PgTarget target, std::string what)
@@ -101,6 +103,11 @@ class PgConn {
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{1000};
 };
+
+// One alertd per PostgreSQL database (as storage/db_lock.h is for SQLite files): connects and
+// takes a session-level advisory lock, held until the returned connection is destroyed.
+// Fails with Conflict when another alertd holds it.
+Result<std::unique_ptr<PgConn>> LockPostgres(const PgTarget& target);
 
 // The schema of the PostgreSQL backend, versioned as SQLite's (storage/db.h): migrations in
 // order, each in its own transaction recording its version in alertd_schema. Refuses a

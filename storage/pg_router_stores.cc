@@ -28,6 +28,7 @@ class PgRouterStores final : public RouterStateBackend {
 
   const QueueStats& queue() const override { return w_.queue(); }
   void Close() override { w_.Close(); }
+  bool reachable() const override { return w_.reachable(); }
 
   // A load: `sql` with `params` on the writer thread, `row` called for each result row.
   template <typename F>

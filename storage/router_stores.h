@@ -31,6 +31,8 @@ class RouterStateBackend : public SilenceStore,
   virtual const QueueStats& queue() const = 0;
   // Commits everything queued and stops the writer; later writes fail with Unavailable.
   virtual void Close() = 0;
+  // Whether the database answered the last write or check (/-/ready).
+  virtual bool reachable() const = 0;
 };
 
 class SqliteRouterStores final : public RouterStateBackend {
@@ -42,6 +44,7 @@ class SqliteRouterStores final : public RouterStateBackend {
 
   const QueueStats& queue() const override { return db_.queue(); }
   void Close() override { db_.Close(); }
+  bool reachable() const override { return db_.reachable(); }
   // The writer itself: tests hold it or look at the tables.
   StateDb& state_db() { return db_; }
 

@@ -33,6 +33,7 @@ class SqliteConn {
   Status Commit() { return db_->Commit(); }
   void Rollback() { db_->Rollback(); }
   Status Ready() { return Status::Ok(); }  // a file is always there
+  Status Ping() { return Status::Ok(); }
 
  private:
   std::unique_ptr<Database> db_;
