@@ -65,6 +65,11 @@ TEST_CASE("status: no secret of the configuration appears in /api/v2/status") {
        r + "    slack_configs:\n      - api_url_file: slack-url\n",
        {"FROM-FILE-Ee1"},
        "slack-url"},
+      {"storage.postgres dsn",
+       r + "storage:\n  postgres:\n    dsn: 'host=db user=alertd password=pg-dsn-Dd9'\n"
+           "    password_file: pg-password-file\n",
+       {"pg-dsn-Dd9", "host=db"},
+       "pg-password-file"},
       {"pagerduty routing_key",
        r + "    pagerduty_configs: [{routing_key: routing-Rr4, severity: critical}]\n",
        {"routing-Rr4"},

@@ -378,6 +378,14 @@ TEST_CASE("alertd's own keys are validated with positions") {
        "route: {receiver: a}\nreceivers: [{name: a}]\nintegrations:\n"
        "  pagerduty_webhook_secret_file: /nonexistent/pd.secret\n",
        "cannot read pagerduty_webhook_secret_file /nonexistent/pd.secret", 4},
+      {"postgres without a dsn",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nstorage:\n  postgres:\n"
+       "    password_file: pw\n",
+       "storage.postgres: dsn is required", 5},
+      {"unknown postgres key",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nstorage:\n  postgres:\n"
+       "    dsn: host=db\n    sslmode: require\n",
+       "sslmode", 6},
       {"unknown integrations key",
        "route: {receiver: a}\nreceivers: [{name: a}]\nintegrations:\n  opsgenie_secret: x\n",
        "opsgenie_secret", 4},
