@@ -308,7 +308,16 @@ void Escalations::StepCommitted(const Key& k, uint64_t incarnation, int step,
                 "escalation: {}: step {} not sent: {}", k.second, step + 1, why);
     e.deliveries_done->fetch_add(receivers.size());
   };
-  if (!s.ok()) return dropped("not persisted: " + s.message());
+  // An unreachable database (PostgreSQL down) must not silence a page: the step goes out
+  // unpersisted, and a crash before the database returns may send it once more. Any other
+  // failure to persist drops it, as sending it could not be recorded anywhere.
+  if (!s.ok() && s.code() != Status::Code::kUnavailable) {
+    return dropped("not persisted: " + s.message());
+  }
+  if (!s.ok()) {
+    spdlog::warn("escalation: {}: step {} sent without being persisted: {}", k.second, step + 1,
+                 s.message());
+  }
   // What needs a person now, not when the step fell due: alerts may have resolved or been
   // acknowledged while the commit waited.
   auto alerts = host_->Escalatable(k.first, k.second, clock_->Now());

@@ -15,7 +15,8 @@
 // alerts change and by maintenance) fires it at once when there is something again. The
 // state of each group (first notification, round, next step, receivers notified) is persisted
 // (an EscalationStore, core/router_state.h) before a step's notification leaves, so after a crash
-// the next step fires at its original time and no step is sent twice. A step whose commit completes
+// the next step fires at its original time and no step is sent twice (while the database is
+// unreachable a step goes out unpersisted: paging beats a possible repeat). A step whose commit completes
 // after its escalation ended is dropped; one whose group has nothing left to escalate by then is
 // dropped too.
 //
