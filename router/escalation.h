@@ -16,9 +16,9 @@
 // state of each group (first notification, round, next step, receivers notified) is persisted
 // (an EscalationStore, core/router_state.h) before a step's notification leaves, so after a crash
 // the next step fires at its original time and no step is sent twice (while the database is
-// unreachable a step goes out unpersisted: paging beats a possible repeat). A step whose commit completes
-// after its escalation ended is dropped; one whose group has nothing left to escalate by then is
-// dropped too.
+// unreachable a step goes out unpersisted: paging beats a possible repeat). A step whose commit
+// completes after its escalation ended is dropped; one whose group has nothing left to escalate by
+// then is dropped too.
 //
 // Escalations are keyed by the route's Alertmanager key (RouteNode::key, stored in the
 // table's route_id column) and the group key, so a reload that renumbers routes keeps them;
