@@ -49,6 +49,7 @@ struct ManagerDeps {
   QueryClient* query = nullptr;     // required
   AlertSink* sink = nullptr;        // may be null
   RuleStateStore* state = nullptr;  // may be null
+  SampleSink* samples = nullptr;    // may be null: no remote_write (see GroupDeps::samples)
   const Clock* clock = nullptr;     // required
 };
 
