@@ -268,6 +268,30 @@ struct EvaluationConfig {
   Duration for_grace_period = 10min;
 };
 
+// `remote_write:` entries, with Prometheus's field names and defaults (config.RemoteWriteConfig,
+// 2.42), where recording rule results and the ALERTS / ALERTS_FOR_STATE series go.
+struct RemoteWriteQueueConfig {
+  // Samples the durable queue holds (beyond it the oldest are dropped and counted). Prometheus
+  // uses `capacity` for each shard's in-memory buffer (default 2500) and relies on its WAL for
+  // outages; alertd has no WAL, so the on-disk queue is what rides out an outage.
+  size_t capacity = 1000000;
+  size_t max_samples_per_send = 500;  // samples per WriteRequest
+  Duration batch_send_deadline = 5s;  // a smaller batch is sent after this wait
+  Duration min_backoff = 30ms;        // first retry delay, doubled up to max_backoff
+  Duration max_backoff = 5s;
+};
+
+struct RemoteWriteConfig {
+  std::string url;                // required: http:// or https://
+  std::string name;               // unique; default: a hash of the entry, as Prometheus
+  Duration remote_timeout = 30s;  // per request
+  // basic_auth, authorization / bearer_token(_file), tls_config, proxy_url, follow_redirects,
+  // enable_http2 inline; `headers` are sent with every request (values are secrets).
+  HTTPClientConfig http_config;
+  RemoteWriteQueueConfig queue_config;
+  Position pos;
+};
+
 struct StorageConfig {
   std::string path = "data/alertd.db";  // relative to the working directory
   Duration retention = 24h;  // resolved alerts are kept this long, then removed
@@ -387,6 +411,7 @@ struct Config {
   EvaluationConfig evaluation;
   std::vector<std::string> rule_files;  // resolved paths (globs expanded, relative to config)
   std::vector<RuleGroup> rule_groups;
+  std::vector<RemoteWriteConfig> remote_write;
   StorageConfig storage;
   ServerConfig server;
   IntegrationsConfig integrations;

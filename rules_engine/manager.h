@@ -49,8 +49,8 @@ struct ManagerDeps {
   QueryClient* query = nullptr;     // required
   AlertSink* sink = nullptr;        // may be null
   RuleStateStore* state = nullptr;  // may be null
-  SampleSink* samples = nullptr;    // may be null: no remote_write (see GroupDeps::samples)
   const Clock* clock = nullptr;     // required
+  SampleSink* samples = nullptr;    // may be null: no remote_write (see GroupDeps::samples)
 };
 
 class RuleManager {
