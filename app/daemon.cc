@@ -264,7 +264,8 @@ int RunDaemon(const DaemonOptions& opts) {
   std::unique_ptr<remote_write::RemoteWriter> remote_writer;
   if (!cfg->remote_write.empty()) {
     auto w = remote_write::RemoteWriter::Create(
-        cfg->remote_write, remote_write::QueuePathFor(db_path), "alertd/0.1.0");
+        cfg->remote_write, remote_write::QueuePathFor(db_path), "alertd/0.1.0",
+        cfg->evaluation.external_labels);
     if (!w.ok()) {
       spdlog::error("remote_write: {}", w.status().message());
       return 1;

@@ -218,7 +218,8 @@ class QueueManager {
 
 class RemoteWriterImpl : public RemoteWriter {
  public:
-  RemoteWriterImpl(std::unique_ptr<DurableQueue> queue) : queue_(std::move(queue)) {}
+  RemoteWriterImpl(std::unique_ptr<DurableQueue> queue, LabelSet external_labels)
+      : queue_(std::move(queue)), external_labels_(std::move(external_labels)) {}
   ~RemoteWriterImpl() override { Stop(); }
 
   void Add(config::RemoteWriteConfig cfg, std::unique_ptr<notifiers::HttpClient> client) {
@@ -231,7 +232,10 @@ class RemoteWriterImpl : public RemoteWriter {
     std::vector<QueuedSample> encoded;
     encoded.reserve(samples.size());
     int64_t highest = 0;
-    for (const auto& s : samples) {
+    for (auto& s : samples) {
+      for (const auto& l : external_labels_) {
+        if (!s.labels.Has(l.name)) s.labels.Set(l.name, l.value);
+      }
       QueuedSample q;
       q.ts_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(s.ts.time_since_epoch()).count();
@@ -286,6 +290,7 @@ class RemoteWriterImpl : public RemoteWriter {
 
  private:
   std::unique_ptr<DurableQueue> queue_;
+  const LabelSet external_labels_;
   std::vector<std::unique_ptr<QueueManager>> managers_;
   std::atomic<int64_t> highest_ms_{0};
 };
@@ -294,7 +299,7 @@ class RemoteWriterImpl : public RemoteWriter {
 
 Result<std::unique_ptr<RemoteWriter>> RemoteWriter::Create(
     const std::vector<config::RemoteWriteConfig>& entries, const std::string& queue_path,
-    const std::string& user_agent) {
+    const std::string& user_agent, const LabelSet& external_labels) {
   std::vector<std::unique_ptr<notifiers::HttpClient>> clients;
   for (const auto& e : entries) {
     auto c = notifiers::HttpClient::Create(e.http_config, user_agent);
@@ -303,7 +308,7 @@ Result<std::unique_ptr<RemoteWriter>> RemoteWriter::Create(
   }
   auto q = DurableQueue::Open(queue_path);
   if (!q.ok()) return q.status();
-  auto w = std::make_unique<RemoteWriterImpl>(std::move(*q));
+  auto w = std::make_unique<RemoteWriterImpl>(std::move(*q), external_labels);
   for (size_t i = 0; i < entries.size(); ++i) w->Add(entries[i], std::move(clients[i]));
   return std::unique_ptr<RemoteWriter>(std::move(w));
 }

@@ -23,11 +23,12 @@ namespace alertd::remote_write {
 class RemoteWriter : public SampleSink {
  public:
   // Builds the HTTP clients and opens the queue file at `queue_path` (samples left from a
-  // previous run are sent first). Fails when a client cannot be built (a credentials file is
+  // previous run are sent first). `external_labels` are added to every series that lacks
+  // them, as Prometheus's remote write does. Fails when a client cannot be built (a credentials file is
   // unreadable) or the queue file cannot be opened. Sending starts at once.
   static Result<std::unique_ptr<RemoteWriter>> Create(
       const std::vector<config::RemoteWriteConfig>& entries, const std::string& queue_path,
-      const std::string& user_agent);
+      const std::string& user_agent, const LabelSet& external_labels = {});
   ~RemoteWriter() override = default;
 
   // Encodes each sample once and queues it for every entry. Queue errors are logged and the
