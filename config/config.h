@@ -18,6 +18,7 @@
 #include "core/duration.h"
 #include "core/labels.h"
 #include "core/matcher.h"
+#include "core/relabel.h"
 #include "core/result.h"
 
 namespace alertd::config {
@@ -266,6 +267,9 @@ struct EvaluationConfig {
   std::string external_url;  // for generatorURL and $externalURL; default http://<listen>
   Duration resend_delay = 1min;  // Prometheus --rules.alert.resend-delay
   Duration for_grace_period = 10min;
+  // Prometheus's alerting.alert_relabel_configs: applied to every alert sent, after the
+  // external labels are added; an alert dropped (or left without labels) is not sent.
+  RelabelConfigs alert_relabel_configs;
 };
 
 // `remote_write:` entries, with Prometheus's field names and defaults (config.RemoteWriteConfig,

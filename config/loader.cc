@@ -867,6 +867,11 @@ class Loader {
     m.String("external_url", &e->external_url);
     m.Duration("resend_delay", &e->resend_delay);
     m.Duration("for_grace_period", &e->for_grace_period);
+    m.Field("alert_relabel_configs", [&](const YAML::Node& v) {
+      if (auto r = internal::ReadRelabelConfigs(c_, v, "alert_relabel_configs")) {
+        e->alert_relabel_configs = std::move(*r);
+      }
+    });
     m.Finish();
     while (!e->external_url.empty() && e->external_url.back() == '/') e->external_url.pop_back();
   }
