@@ -292,6 +292,9 @@ struct RemoteWriteConfig {
   // basic_auth, authorization / bearer_token(_file), tls_config, proxy_url, follow_redirects,
   // enable_http2 inline; `headers` are sent with every request (values are secrets).
   HTTPClientConfig http_config;
+  // Applied to every series before it is queued, after the external labels (Prometheus's
+  // order); a series they drop is counted in prometheus_remote_storage_samples_dropped_total.
+  RelabelConfigs write_relabel_configs;
   RemoteWriteQueueConfig queue_config;
   Position pos;
 };

@@ -805,7 +805,9 @@ class Loader {
     m.String("name", &rw.name);
     ReadPositiveDuration(m, "remote_timeout", "remote_write", &rw.remote_timeout);
     m.Field("write_relabel_configs", [&](const YAML::Node& v) {
-      c_.Error(v, "remote_write: write_relabel_configs is not supported by this alertd version");
+      if (auto r = internal::ReadRelabelConfigs(c_, v, "write_relabel_configs")) {
+        rw.write_relabel_configs = std::move(*r);
+      }
     });
     m.Field("queue_config", [&](const YAML::Node& v) {
       MapReader q(c_, v, "remote_write queue_config");

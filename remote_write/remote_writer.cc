@@ -45,6 +45,27 @@ class QueueManager {
   }
   ~QueueManager() { Stop(); }
 
+  bool relabels() const { return !cfg_.write_relabel_configs.empty(); }
+
+  // Applies write_relabel_configs to `samples`, encodes those kept and queues them.
+  void RelabelAndEnqueue(const std::vector<Sample>& samples) {
+    std::vector<QueuedSample> kept;
+    kept.reserve(samples.size());
+    for (const auto& s : samples) {
+      Sample r = s;
+      if (!Relabel(cfg_.write_relabel_configs, &r.labels) || r.labels.empty()) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      kept.push_back(QueuedSample{0,
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      r.ts.time_since_epoch())
+                                      .count(),
+                                  EncodeTimeSeries(r)});
+    }
+    if (!kept.empty()) Enqueue(kept);
+  }
+
   void Enqueue(const std::vector<QueuedSample>& samples) {
     auto dropped = queue_->Append(cfg_.name, samples, cfg_.queue_config.capacity);
     if (!dropped.ok()) {
@@ -244,7 +265,13 @@ class RemoteWriterImpl : public RemoteWriter {
       encoded.push_back(std::move(q));
     }
     StoreMax(&highest_ms_, highest);
-    for (auto& m : managers_) m->Enqueue(encoded);
+    for (auto& m : managers_) {
+      if (m->relabels()) {
+        m->RelabelAndEnqueue(samples);
+      } else {
+        m->Enqueue(encoded);
+      }
+    }
   }
 
   void Stop() override {
@@ -271,7 +298,8 @@ class RemoteWriterImpl : public RemoteWriter {
          "Total number of samples which failed on send to remote storage but were retried "
          "because the send error was recoverable."},
         {"samples_dropped_total", "counter",
-         "Total number of samples which were dropped because the queue was at capacity."},
+         "Total number of samples which were dropped by write_relabel_configs or because the "
+         "queue was at capacity."},
         {"bytes_total", "counter",
          "The total number of bytes of data (not metadata) sent by the queue after "
          "compression."},

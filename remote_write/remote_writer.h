@@ -4,7 +4,7 @@
 // queue manager does with one shard: batches of up to max_samples_per_send, sent when full or
 // after batch_send_deadline; 5xx, 429 and transport errors retried with exponential back-off
 // from min_backoff to max_backoff (the batch stays queued, so a restart resumes it); other
-// 4xx answers drop the batch, counted as failed. Metrics as Prometheus names them
+// 4xx answers drop the batch, counted as failed. write_relabel_configs apply before queueing. Metrics as Prometheus names them
 // (prometheus_remote_storage_*, labels remote_name and url without userinfo).
 //
 // Thread-safe: Append may be called from many threads; Stop from one.

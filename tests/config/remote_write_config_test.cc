@@ -25,6 +25,8 @@ TEST_CASE("remote_write entries load with Prometheus's fields and defaults") {
       "    basic_auth: {username: u, password: p}\n"
       "    queue_config: {capacity: 42, max_samples_per_send: 7, batch_send_deadline: 2s,\n"
       "                   min_backoff: 10ms, max_backoff: 1s}\n"
+      "    write_relabel_configs:\n"
+      "      - {source_labels: [__name__], regex: 'ALERTS.*', action: drop}\n"
       "  - url: https://other/write\n");
   REQUIRE_MESSAGE(r.ok(), r.ErrorText());
   REQUIRE(r.config->remote_write.size() == 2);
@@ -40,6 +42,7 @@ TEST_CASE("remote_write entries load with Prometheus's fields and defaults") {
   CHECK(a.queue_config.batch_send_deadline == 2s);
   CHECK(a.queue_config.min_backoff == 10ms);
   CHECK(a.queue_config.max_backoff == 1s);
+  CHECK(a.write_relabel_configs.size() == 1);
   const auto& b = r.config->remote_write[1];
   CHECK(b.remote_timeout == 30s);
   CHECK(b.queue_config.max_samples_per_send == 500);
@@ -72,9 +75,9 @@ TEST_CASE("bad remote_write entries are refused with file:line:col") {
       {"duplicate names",
        "remote_write:\n  - {url: http://a, name: x}\n  - {url: http://b, name: x}\n",
        "alertd.yml:5:5: remote_write: found multiple remote write configs with name \"x\""},
-      {"relabelling not available",
-       "remote_write:\n  - url: http://rw\n    write_relabel_configs: [{action: drop}]\n",
-       "write_relabel_configs is not supported"},
+      {"bad relabelling",
+       "remote_write:\n  - url: http://rw\n    write_relabel_configs: [{action: nope}]\n",
+       "alertd.yml:5:"},
       {"not a list", "remote_write: {url: http://rw}\n", "remote_write: expected a list"},
   };
   for (const auto& row : rows) {

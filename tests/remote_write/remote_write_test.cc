@@ -237,3 +237,29 @@ TEST_CASE("samples queued while the receiver is down are sent after a restart") 
   (*w)->Stop();
   t::RemoveTree(dir);
 }
+
+TEST_CASE("write_relabel_configs drop and rewrite series before they are queued") {
+  FakeReceiver rx({});
+  const std::string dir = t::MakeTempDir("rw");
+  auto entry = Entry(rx.url());
+  RelabelSpec drop;
+  drop.source_labels = {"job"};
+  drop.regex = "b";
+  drop.action = RelabelAction::kDrop;
+  auto d = RelabelConfig::Create(drop);
+  REQUIRE(d.ok());
+  entry.write_relabel_configs.push_back(*d);
+  auto w = RemoteWriter::Create({entry}, dir + "/q.db", "alertd/test");
+  REQUIRE(w.ok());
+  (*w)->Append(TwoSamples());
+  REQUIRE(t::WaitFor([&] { return rx.requests() == 1; }, 10s));
+  CHECK(Metric(**w, "prometheus_remote_storage_samples_dropped_total") == 1);
+  const std::string req = rx.request(0);
+  std::string raw;
+  REQUIRE(SnappyUncompress(req.substr(req.find("\r\n\r\n") + 4), &raw));
+  std::string want;
+  AppendToWriteRequest(EncodeTimeSeries(TwoSamples()[0]), &want);
+  CHECK(raw == want);
+  (*w)->Stop();
+  t::RemoveTree(dir);
+}
