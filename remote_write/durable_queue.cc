@@ -46,8 +46,7 @@ Result<int64_t> DurableQueue::Count(const std::string& queue) {
 }
 
 Result<uint64_t> DurableQueue::Append(const std::string& queue,
-                                      const std::vector<QueuedSample>& samples,
-                                      size_t capacity) {
+                                      const std::vector<QueuedSample>& samples, size_t capacity) {
   std::lock_guard l(mu_);
   auto count = Count(queue);
   if (!count.ok()) return count.status();
@@ -57,8 +56,8 @@ Result<uint64_t> DurableQueue::Append(const std::string& queue,
     pending_.erase(queue);
     return s;
   };
-  auto ins = db_->Prepare(
-      "INSERT INTO remote_write_samples (queue, ts_ms, series) VALUES (?, ?, ?)");
+  auto ins =
+      db_->Prepare("INSERT INTO remote_write_samples (queue, ts_ms, series) VALUES (?, ?, ?)");
   if (!ins.ok()) return fail(ins.status());
   for (const auto& s : samples) {
     ins->BindText(1, queue);

@@ -44,7 +44,7 @@ class DurableQueue {
 
  private:
   explicit DurableQueue(std::unique_ptr<storage::Database> db) : db_(std::move(db)) {}
-  Result<int64_t> Changes();  // REQUIRES: mu_ held
+  Result<int64_t> Changes();                        // REQUIRES: mu_ held
   Result<int64_t> Count(const std::string& queue);  // REQUIRES: mu_ held
 
   std::mutex mu_;

@@ -57,11 +57,9 @@ class QueueManager {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      kept.push_back(QueuedSample{0,
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      r.ts.time_since_epoch())
-                                      .count(),
-                                  EncodeTimeSeries(r)});
+      kept.push_back(QueuedSample{
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(r.ts.time_since_epoch()).count(),
+          EncodeTimeSeries(r)});
     }
     if (!kept.empty()) Enqueue(kept);
   }
@@ -96,14 +94,16 @@ class QueueManager {
     auto v = [](const std::atomic<uint64_t>& a) {
       return static_cast<double>(a.load(std::memory_order_relaxed));
     };
-    if (f == "samples_total") AppendSample(out, "prometheus_remote_storage_samples_total", lbs, v(sent_));
+    if (f == "samples_total")
+      AppendSample(out, "prometheus_remote_storage_samples_total", lbs, v(sent_));
     if (f == "samples_failed_total")
       AppendSample(out, "prometheus_remote_storage_samples_failed_total", lbs, v(failed_));
     if (f == "samples_retried_total")
       AppendSample(out, "prometheus_remote_storage_samples_retried_total", lbs, v(retried_));
     if (f == "samples_dropped_total")
       AppendSample(out, "prometheus_remote_storage_samples_dropped_total", lbs, v(dropped_));
-    if (f == "bytes_total") AppendSample(out, "prometheus_remote_storage_bytes_total", lbs, v(bytes_));
+    if (f == "bytes_total")
+      AppendSample(out, "prometheus_remote_storage_bytes_total", lbs, v(bytes_));
     if (f == "samples_pending")
       AppendSample(out, "prometheus_remote_storage_samples_pending", lbs,
                    static_cast<double>(queue_->Pending(cfg_.name)));
@@ -117,12 +117,17 @@ class QueueManager {
       std::string base = fmt::format("remote_name=\"{}\",url=\"{}\"", EscapeLabelValue(cfg_.name),
                                      EscapeLabelValue(url_label_));
       for (size_t i = 0; i < s.bounds.size(); ++i) {
-        *out += fmt::format("prometheus_remote_storage_sent_batch_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
-                            base, FormatSampleValue(s.bounds[i]), s.cumulative[i]);
+        *out += fmt::format(
+            "prometheus_remote_storage_sent_batch_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
+            base, FormatSampleValue(s.bounds[i]), s.cumulative[i]);
       }
-      *out += fmt::format("prometheus_remote_storage_sent_batch_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", base, count);
-      *out += fmt::format("prometheus_remote_storage_sent_batch_duration_seconds_sum{{{}}} {}\n", base, FormatSampleValue(s.sum));
-      *out += fmt::format("prometheus_remote_storage_sent_batch_duration_seconds_count{{{}}} {}\n", base, count);
+      *out += fmt::format(
+          "prometheus_remote_storage_sent_batch_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
+          base, count);
+      *out += fmt::format("prometheus_remote_storage_sent_batch_duration_seconds_sum{{{}}} {}\n",
+                          base, FormatSampleValue(s.sum));
+      *out += fmt::format("prometheus_remote_storage_sent_batch_duration_seconds_count{{{}}} {}\n",
+                          base, count);
     }
   }
 
@@ -169,8 +174,7 @@ class QueueManager {
     const auto& qc = cfg_.queue_config;
     auto batch = queue_->Peek(cfg_.name, qc.max_samples_per_send);
     if (!batch.ok()) {
-      spdlog::warn("remote_write {:?}: reading the queue: {}", cfg_.name,
-                   batch.status().message());
+      spdlog::warn("remote_write {:?}: reading the queue: {}", cfg_.name, batch.status().message());
       return !WaitFor(qc.max_backoff, false);
     }
     if (batch->empty()) return true;
@@ -216,7 +220,8 @@ class QueueManager {
       backoff = std::min(backoff * 2, qc.max_backoff);
     }
     Status st = queue_->RemoveThrough(cfg_.name, batch->back().seq);
-    if (!st.ok()) spdlog::warn("remote_write {:?}: updating the queue: {}", cfg_.name, st.message());
+    if (!st.ok())
+      spdlog::warn("remote_write {:?}: updating the queue: {}", cfg_.name, st.message());
     return true;
   }
 
@@ -307,8 +312,10 @@ class RemoteWriterImpl : public RemoteWriter {
         {"queue_highest_sent_timestamp_seconds", "gauge",
          "Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, "
          "in seconds since epoch."},
-        {"shards", "gauge", "The number of shards used for parallel sending to the remote storage."},
-        {"sent_batch_duration_seconds", "histogram", "Duration of send calls to the remote storage."},
+        {"shards", "gauge",
+         "The number of shards used for parallel sending to the remote storage."},
+        {"sent_batch_duration_seconds", "histogram",
+         "Duration of send calls to the remote storage."},
     };
     for (const auto& f : kFamilies) {
       AppendFamilyHeader(out, std::string("prometheus_remote_storage_") + f.key, f.type, f.help);

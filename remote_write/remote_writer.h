@@ -4,8 +4,9 @@
 // queue manager does with one shard: batches of up to max_samples_per_send, sent when full or
 // after batch_send_deadline; 5xx, 429 and transport errors retried with exponential back-off
 // from min_backoff to max_backoff (the batch stays queued, so a restart resumes it); other
-// 4xx answers drop the batch, counted as failed. write_relabel_configs apply before queueing. Metrics as Prometheus names them
-// (prometheus_remote_storage_*, labels remote_name and url without userinfo).
+// 4xx answers drop the batch, counted as failed. write_relabel_configs apply before queueing.
+// Metrics as Prometheus names them (prometheus_remote_storage_*, labels remote_name and url without
+// userinfo).
 //
 // Thread-safe: Append may be called from many threads; Stop from one.
 #pragma once
@@ -24,8 +25,8 @@ class RemoteWriter : public SampleSink {
  public:
   // Builds the HTTP clients and opens the queue file at `queue_path` (samples left from a
   // previous run are sent first). `external_labels` are added to every series that lacks
-  // them, as Prometheus's remote write does. Fails when a client cannot be built (a credentials file is
-  // unreadable) or the queue file cannot be opened. Sending starts at once.
+  // them, as Prometheus's remote write does. Fails when a client cannot be built (a credentials
+  // file is unreadable) or the queue file cannot be opened. Sending starts at once.
   static Result<std::unique_ptr<RemoteWriter>> Create(
       const std::vector<config::RemoteWriteConfig>& entries, const std::string& queue_path,
       const std::string& user_agent, const LabelSet& external_labels = {});

@@ -45,8 +45,10 @@ constexpr const char* kRules = R"(groups:
 std::string Escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c)) out.push_back(static_cast<char>(c));
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c))
+      out.push_back(static_cast<char>(c));
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out;
 }
@@ -106,7 +108,8 @@ scrape_configs:
   - job_name: test
     static_configs:
       - targets: ['127.0.0.1:{}']
-)", exporter_port);
+)",
+                                         exporter_port);
   t::WriteFile(dir + "/ref.yml", scrape + "rule_files: ['" + rules + "']\n");
   t::WriteFile(dir + "/rx.yml", scrape);
   auto start_prom = [&](const std::string& name, int port, bool receiver) {
@@ -140,9 +143,10 @@ route:
   receiver: none
 receivers:
   - name: none
-)", rx_url, rules, rx_url, dir, alertd_port));
-  auto alertd = t::Process::Start({t::kAlertdBinary, "--config", dir + "/alertd.yml"},
-                                  dir + "/alertd.log");
+)",
+                                                rx_url, rules, rx_url, dir, alertd_port));
+  auto alertd =
+      t::Process::Start({t::kAlertdBinary, "--config", dir + "/alertd.yml"}, dir + "/alertd.log");
   const std::string alertd_url = fmt::format("http://127.0.0.1:{}", alertd_port);
   REQUIRE_MESSAGE(t::WaitHttpReady(alertd_url + "/-/ready", 30s), alertd.Log());
 
@@ -168,8 +172,9 @@ receivers:
         return common.size() >= 3;
       },
       60s, 500ms);
-  REQUIRE_MESSAGE(converged, "reference:\n" << a.size() << " timestamps; receiver: " << b.size()
-                                            << "\n" << alertd.Log());
+  REQUIRE_MESSAGE(converged, "reference:\n"
+                                 << a.size() << " timestamps; receiver: " << b.size() << "\n"
+                                 << alertd.Log());
   for (int64_t ts : common) {
     INFO("evaluation at " << ts << "\nreference:\n"
                           << Dump(a[ts]) << "alertd via remote write:\n"
@@ -202,8 +207,8 @@ receivers:
       auto active_at = alertd::ParseRFC3339(al["activeAt"].get<std::string>());
       REQUIRE(active_at.ok());
       CHECK(fb[labels] ==
-            static_cast<double>(std::chrono::floor<std::chrono::seconds>(
-                                    active_at->time_since_epoch()).count()));
+            static_cast<double>(
+                std::chrono::floor<std::chrono::seconds>(active_at->time_since_epoch()).count()));
       CHECK(v > 0);
     }
     CHECK(matched);
@@ -252,9 +257,10 @@ route:
   receiver: none
 receivers:
   - name: none
-)", t::FreePort(), dir, dir, port));
-  auto alertd = t::Process::Start({t::kAlertdBinary, "--config", dir + "/alertd.yml"},
-                                  dir + "/alertd.log");
+)",
+                                                t::FreePort(), dir, dir, port));
+  auto alertd =
+      t::Process::Start({t::kAlertdBinary, "--config", dir + "/alertd.yml"}, dir + "/alertd.log");
   const std::string url = fmt::format("http://127.0.0.1:{}", port);
   REQUIRE_MESSAGE(t::WaitHttpReady(url + "/-/ready", 30s), alertd.Log());
   json rule;

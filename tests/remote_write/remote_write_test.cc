@@ -132,10 +132,11 @@ std::vector<Sample> TwoSamples() {
 
 TEST_CASE("a sample encodes as a prompb.TimeSeries and survives snappy") {
   // Label{name: "__name__", value: "a"}, Sample{value: 1.0, timestamp: 1000}.
-  const std::string want("\x0a\x0d\x0a\x08__name__\x12\x01"
-                         "a"
-                         "\x12\x0c\x09\x00\x00\x00\x00\x00\x00\xf0\x3f\x10\xe8\x07",
-                         29);
+  const std::string want(
+      "\x0a\x0d\x0a\x08__name__\x12\x01"
+      "a"
+      "\x12\x0c\x09\x00\x00\x00\x00\x00\x00\xf0\x3f\x10\xe8\x07",
+      29);
   const std::string got = EncodeTimeSeries(Sample{LabelSet{{"__name__", "a"}}, 1, Time(1000ms)});
   CHECK(got == want);
   std::string req;
@@ -182,7 +183,11 @@ TEST_CASE("5xx and 429 are retried with back-off, then delivered; the headers ar
   auto w = RemoteWriter::Create({Entry(rx.url())}, dir + "/q.db", "alertd/test");
   REQUIRE(w.ok());
   (*w)->Append(TwoSamples());
-  REQUIRE(t::WaitFor([&] { return rx.requests() == 3 && Metric(**w, "prometheus_remote_storage_samples_pending") == 0; }, 10s));
+  REQUIRE(t::WaitFor(
+      [&] {
+        return rx.requests() == 3 && Metric(**w, "prometheus_remote_storage_samples_pending") == 0;
+      },
+      10s));
   CHECK(Metric(**w, "prometheus_remote_storage_samples_retried_total") == 4);
   CHECK(Metric(**w, "prometheus_remote_storage_samples_failed_total") == 0);
   CHECK(Metric(**w, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds") == 1);
@@ -208,7 +213,8 @@ TEST_CASE("a 4xx answer drops the batch and counts it as failed, without retryin
   auto w = RemoteWriter::Create({Entry(rx.url())}, dir + "/q.db", "alertd/test");
   REQUIRE(w.ok());
   (*w)->Append(TwoSamples());
-  REQUIRE(t::WaitFor([&] { return Metric(**w, "prometheus_remote_storage_samples_failed_total") == 2; }, 10s));
+  REQUIRE(t::WaitFor(
+      [&] { return Metric(**w, "prometheus_remote_storage_samples_failed_total") == 2; }, 10s));
   CHECK(Metric(**w, "prometheus_remote_storage_samples_retried_total") == 0);
   CHECK(Metric(**w, "prometheus_remote_storage_samples_pending") == 0);
   CHECK(rx.requests() == 1);
@@ -224,7 +230,8 @@ TEST_CASE("samples queued while the receiver is down are sent after a restart") 
     auto w = RemoteWriter::Create({entry}, dir + "/q.db", "alertd/test");
     REQUIRE(w.ok());
     (*w)->Append(TwoSamples());
-    REQUIRE(t::WaitFor([&] { return Metric(**w, "prometheus_remote_storage_samples_retried_total") >= 2; }, 10s));
+    REQUIRE(t::WaitFor(
+        [&] { return Metric(**w, "prometheus_remote_storage_samples_retried_total") >= 2; }, 10s));
     CHECK(Metric(**w, "prometheus_remote_storage_samples_pending") == 2);
   }
   FakeReceiver rx({});
@@ -232,7 +239,8 @@ TEST_CASE("samples queued while the receiver is down are sent after a restart") 
   auto w = RemoteWriter::Create({entry}, dir + "/q.db", "alertd/test");
   REQUIRE(w.ok());
   CHECK(Metric(**w, "prometheus_remote_storage_samples_pending") == 2);
-  REQUIRE(t::WaitFor([&] { return Metric(**w, "prometheus_remote_storage_samples_pending") == 0; }, 10s));
+  REQUIRE(t::WaitFor([&] { return Metric(**w, "prometheus_remote_storage_samples_pending") == 0; },
+                     10s));
   CHECK(rx.requests() == 1);
   (*w)->Stop();
   t::RemoveTree(dir);

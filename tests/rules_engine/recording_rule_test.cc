@@ -77,8 +77,10 @@ TEST_CASE("a recording rule's samples carry its name and labels, ALERTS follow t
   const Sample* pending = Find(b1, "ALERTS", "alertstate", "pending");
   REQUIRE(pending);
   CHECK(pending->value == 1);
-  CHECK(pending->labels == LabelSet{{"__name__", "ALERTS"}, {"alertname", "Down"},
-                                    {"alertstate", "pending"}, {"job", "api"},
+  CHECK(pending->labels == LabelSet{{"__name__", "ALERTS"},
+                                    {"alertname", "Down"},
+                                    {"alertstate", "pending"},
+                                    {"job", "api"},
                                     {"severity", "page"}});
   const Sample* fs = Find(b1, "ALERTS_FOR_STATE");
   REQUIRE(fs);
