@@ -5,6 +5,7 @@
 #include "app/daemon.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -29,6 +30,7 @@
 #include "core/secret_text.h"
 #include "notifiers/metrics.h"
 #include "notifiers/registry.h"
+#include "remote_write/remote_writer.h"
 #include "router/router.h"
 #include "rules_engine/manager.h"
 #include "rules_engine/query_client.h"
@@ -245,6 +247,21 @@ Result<State> OpenState(const config::Config& cfg, const Clock* clock,
   return st;
 }
 
+// Recording rules without a remote_write have nowhere to write: said once at start, naming
+// them (the rules themselves report it as their health error).
+void WarnRecordingRulesWithoutRemoteWrite(const std::vector<config::RuleGroup>& groups) {
+  std::vector<std::string> names;
+  for (const auto& g : groups) {
+    for (const auto& r : g.rules) {
+      if (!r.record.empty()) names.push_back(fmt::format("{}/{}", g.name, r.record));
+    }
+  }
+  if (names.empty()) return;
+  spdlog::warn("rules: {} recording rules are not evaluated because no remote_write is "
+               "configured: {}",
+               names.size(), fmt::join(names, ", "));
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& opts) {
@@ -300,6 +317,28 @@ int RunDaemon(const DaemonOptions& opts) {
   std::unique_ptr<storage::AlertStore>* store = &state->alerts;
   spdlog::info("storage: {} opened, {} alerts loaded", state->where, (*store)->Size());
 
+  // Remote write: where recording rule results and ALERTS series go, through a durable queue
+  // beside the SQLite database. The queue belongs to this process alone, so it stays in
+  // storage.path's directory also when the stores are on PostgreSQL.
+  std::unique_ptr<remote_write::RemoteWriter> remote_writer;
+  if (!cfg->remote_write.empty()) {
+    const std::string db_path = storage::DatabaseFile(cfg->storage.path);
+    if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(parent, ec);  // a failure shows when the queue opens
+    }
+    auto w = remote_write::RemoteWriter::Create(
+        cfg->remote_write, remote_write::QueuePathFor(db_path), "alertd/0.1.0",
+        cfg->evaluation.external_labels);
+    if (!w.ok()) {
+      spdlog::error("remote_write: {}", w.status().message());
+      return 1;
+    }
+    remote_writer = std::move(*w);
+    registry.AddCollector(
+        [w = remote_writer.get()](std::string* out) { w->AppendMetrics(out); });
+  }
+
   // The rule engine: runs whenever a datasource is configured (a reload may add rules later).
   std::unique_ptr<rules_engine::QueryClient> query_client;
   std::unique_ptr<RuleStateStore> rule_state;
@@ -317,9 +356,11 @@ int RunDaemon(const DaemonOptions& opts) {
       return 1;
     }
     rule_state = std::move(*rs);
+    auto groups = pending_rules.Take(cfg.get());
+    if (!remote_writer) WarnRecordingRulesWithoutRemoteWrite(groups);
     auto m = rules_engine::RuleManager::Create(
-        pending_rules.Take(cfg.get()), rules_engine::ManagerOptionsFromConfig(*cfg),
-        {query_client.get(), store->get(), rule_state.get(), &clock});
+        std::move(groups), rules_engine::ManagerOptionsFromConfig(*cfg),
+        {query_client.get(), store->get(), rule_state.get(), &clock, remote_writer.get()});
     if (!m.ok()) {
       spdlog::error("rules: {}", m.status().message());
       return 1;
@@ -556,9 +597,10 @@ int RunDaemon(const DaemonOptions& opts) {
     break;
   }
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
-  (*server)->Stop();         // finishes requests in flight, which may still be waiting on the store
-  ingest_pool.reset();       // parses still queued (a request cut at the grace period) finish
-  router_ptr.reset();        // stops timers, finishes deliveries in flight
+  if (remote_writer) remote_writer->Stop();  // what is not sent yet stays queued on disk
+  (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
+  ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
+  router_ptr.reset();  // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();
   (*store)->Close();

@@ -18,6 +18,7 @@
 #include "core/duration.h"
 #include "core/labels.h"
 #include "core/matcher.h"
+#include "core/relabel.h"
 #include "core/result.h"
 
 namespace alertd::config {
@@ -266,6 +267,36 @@ struct EvaluationConfig {
   std::string external_url;  // for generatorURL and $externalURL; default http://<listen>
   Duration resend_delay = 1min;  // Prometheus --rules.alert.resend-delay
   Duration for_grace_period = 10min;
+  // Prometheus's alerting.alert_relabel_configs: applied to every alert sent, after the
+  // external labels are added; an alert dropped (or left without labels) is not sent.
+  RelabelConfigs alert_relabel_configs;
+};
+
+// `remote_write:` entries, with Prometheus's field names and defaults (config.RemoteWriteConfig,
+// 2.42), where recording rule results and the ALERTS / ALERTS_FOR_STATE series go.
+struct RemoteWriteQueueConfig {
+  // Samples the durable queue holds (beyond it the oldest are dropped and counted). Prometheus
+  // uses `capacity` for each shard's in-memory buffer (default 2500) and relies on its WAL for
+  // outages; alertd has no WAL, so the on-disk queue is what rides out an outage.
+  size_t capacity = 1000000;
+  size_t max_samples_per_send = 500;  // samples per WriteRequest
+  Duration batch_send_deadline = 5s;  // a smaller batch is sent after this wait
+  Duration min_backoff = 30ms;        // first retry delay, doubled up to max_backoff
+  Duration max_backoff = 5s;
+};
+
+struct RemoteWriteConfig {
+  std::string url;                // required: http:// or https://
+  std::string name;               // unique; default: a hash of the entry, as Prometheus
+  Duration remote_timeout = 30s;  // per request
+  // basic_auth, authorization / bearer_token(_file), tls_config, proxy_url, follow_redirects,
+  // enable_http2 inline; `headers` are sent with every request (values are secrets).
+  HTTPClientConfig http_config;
+  // Applied to every series before it is queued, after the external labels (Prometheus's
+  // order); a series they drop is counted in prometheus_remote_storage_samples_dropped_total.
+  RelabelConfigs write_relabel_configs;
+  RemoteWriteQueueConfig queue_config;
+  Position pos;
 };
 
 // storage.postgres: every store on PostgreSQL instead of SQLite (storage/pg_stores.h).
@@ -396,6 +427,7 @@ struct Config {
   EvaluationConfig evaluation;
   std::vector<std::string> rule_files;  // resolved paths (globs expanded, relative to config)
   std::vector<RuleGroup> rule_groups;
+  std::vector<RemoteWriteConfig> remote_write;
   StorageConfig storage;
   ServerConfig server;
   IntegrationsConfig integrations;

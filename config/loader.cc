@@ -1,6 +1,7 @@
 // alertd.yml → Config. Alertmanager's keys keep Alertmanager's meaning and defaults
 // (config/config.go, config/notifiers.go upstream); alertd's keys are documented in
 // config/config.h. Every error carries file:line:col.
+#include <fmt/format.h>
 #include <glob.h>
 
 #include <cctype>
@@ -162,6 +163,12 @@ class Loader {
           cfg.rule_files.push_back(p);
         }
       }
+    });
+    m.Field("remote_write", [&](const YAML::Node& n) {
+      ReadList(n, "remote_write", [&](const YAML::Node& r) {
+        cfg.remote_write.push_back(ReadRemoteWrite(r));
+      });
+      CheckRemoteWriteNames(n, &cfg.remote_write);
     });
     m.Field("storage", [&](const YAML::Node& n) {
       MapReader s(c_, n, "storage");
@@ -785,6 +792,72 @@ class Loader {
     while (!d->url.empty() && d->url.back() == '/') d->url.pop_back();
   }
 
+  // Reads the duration `key` of `m` into *out, refusing values <= 0.
+  void ReadPositiveDuration(MapReader& m, const std::string& key, const std::string& what,
+                            Duration* out) {
+    m.Field(key, [&](const YAML::Node& v) {
+      if (auto d = internal::AsDuration(c_, v, key)) {
+        if (*d <= Duration(0))
+          c_.Error(v, what + ": " + key + " must be greater than 0");
+        else
+          *out = *d;
+      }
+    });
+  }
+
+  RemoteWriteConfig ReadRemoteWrite(const YAML::Node& n) {
+    RemoteWriteConfig rw;
+    rw.pos = c_.Pos(n);
+    MapReader m(c_, n, "remote_write");
+    m.String("url", &rw.url);
+    m.String("name", &rw.name);
+    ReadPositiveDuration(m, "remote_timeout", "remote_write", &rw.remote_timeout);
+    m.Field("write_relabel_configs", [&](const YAML::Node& v) {
+      if (auto r = internal::ReadRelabelConfigs(c_, v, "write_relabel_configs")) {
+        rw.write_relabel_configs = std::move(*r);
+      }
+    });
+    m.Field("queue_config", [&](const YAML::Node& v) {
+      MapReader q(c_, v, "remote_write queue_config");
+      auto& qc = rw.queue_config;
+      ReadPositive(q, "capacity", "remote_write queue_config", 1, &qc.capacity);
+      ReadPositive(q, "max_samples_per_send", "remote_write queue_config", 1,
+                   &qc.max_samples_per_send);
+      ReadPositiveDuration(q, "batch_send_deadline", "remote_write queue_config",
+                           &qc.batch_send_deadline);
+      ReadPositiveDuration(q, "min_backoff", "remote_write queue_config", &qc.min_backoff);
+      ReadPositiveDuration(q, "max_backoff", "remote_write queue_config", &qc.max_backoff);
+      q.Finish();
+      if (qc.max_backoff < qc.min_backoff)
+        c_.Error(v, "remote_write queue_config: max_backoff must not be less than min_backoff");
+    });
+    ReadHTTPFields(m, &rw.http_config, "remote_write", true);
+    m.Finish();
+    if (m.ok()) {
+      if (rw.url.empty())
+        c_.Error(n, "remote_write: url is required");
+      else if (rw.url.rfind("http://", 0) != 0 && rw.url.rfind("https://", 0) != 0)
+        // Not quoted: the URL may carry a password.
+        c_.Error(n["url"], "remote_write: url must start with http:// or https://");
+    }
+    return rw;
+  }
+
+  // Names must be unique; an unnamed entry gets the first 6 hex digits of a hash of its URL
+  // (Prometheus hashes the whole entry; the URL is what identifies the receiver here).
+  void CheckRemoteWriteNames(const YAML::Node& n, std::vector<RemoteWriteConfig>* rws) {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < rws->size(); ++i) {
+      auto& rw = (*rws)[i];
+      if (rw.name.empty()) {
+        rw.name = fmt::format("{:016x}", LabelSet{{"url", rw.url}}.Fingerprint()).substr(0, 6);
+      }
+      if (!seen.insert(rw.name).second)
+        c_.Error(n[i], "remote_write: found multiple remote write configs with name \"" +
+                           rw.name + "\"; names must be unique");
+    }
+  }
+
   void ReadEvaluation(const YAML::Node& n, EvaluationConfig* e) {
     MapReader m(c_, n, "evaluation");
     m.Field("interval", [&](const YAML::Node& v) {
@@ -804,6 +877,11 @@ class Loader {
     m.String("external_url", &e->external_url);
     m.Duration("resend_delay", &e->resend_delay);
     m.Duration("for_grace_period", &e->for_grace_period);
+    m.Field("alert_relabel_configs", [&](const YAML::Node& v) {
+      if (auto r = internal::ReadRelabelConfigs(c_, v, "alert_relabel_configs")) {
+        e->alert_relabel_configs = std::move(*r);
+      }
+    });
     m.Finish();
     while (!e->external_url.empty() && e->external_url.back() == '/') e->external_url.pop_back();
   }

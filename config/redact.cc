@@ -30,6 +30,7 @@ constexpr SecretKey kSecretKeys[] = {
     {"", "bearer_token"},
     {"oauth2", "client_secret"},
     {"datasource", "headers"},
+    {"remote_write", "headers"},
     {"", "proxy_connect_header"},
     // global
     {"global", "smtp_auth_password"},

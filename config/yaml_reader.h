@@ -69,4 +69,10 @@ class MapReader {
   std::set<std::string> claimed_;
 };
 
+// Reads a `*_relabel_configs` list of Prometheus relabel_config entries (with Prometheus's
+// defaults and validation; `what` names the list in errors, e.g. "alert_relabel_configs").
+// Every invalid entry is reported at its node; nullopt when any is.
+std::optional<RelabelConfigs> ReadRelabelConfigs(const Ctx& c, const YAML::Node& n,
+                                                 const std::string& what);
+
 }  // namespace alertd::config::internal

@@ -1,5 +1,8 @@
 #include "core/utf8.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 namespace alertd {
 
 size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
@@ -65,6 +68,58 @@ void AppendUtf8(std::string* out, uint32_t cp) {
     out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
+}
+
+}  // namespace alertd
+
+namespace alertd {
+namespace {
+
+// The C.UTF-8 locale, created once; towlower_l/towupper_l with it need no global setlocale.
+locale_t Utf8Locale() {
+  static const locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  return loc;
+}
+
+template <typename Map>
+std::string MapRunes(std::string_view s, Map map) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      out.push_back(static_cast<char>(map(b)));
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8(s, i, &cp);
+    if (n == 0) {
+      cp = 0xFFFD;
+      n = 1;
+    }
+    AppendUtf8(&out, map(cp));
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string GoToLower(std::string_view s) {
+  const locale_t loc = Utf8Locale();
+  return MapRunes(s, [loc](uint32_t c) -> uint32_t {
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    return loc ? static_cast<uint32_t>(towlower_l(static_cast<wint_t>(c), loc)) : c;
+  });
+}
+
+std::string GoToUpper(std::string_view s) {
+  const locale_t loc = Utf8Locale();
+  return MapRunes(s, [loc](uint32_t c) -> uint32_t {
+    if (c < 0x80) return (c >= 'a' && c <= 'z') ? c - 32 : c;
+    return loc ? static_cast<uint32_t>(towupper_l(static_cast<wint_t>(c), loc)) : c;
+  });
 }
 
 }  // namespace alertd

@@ -22,4 +22,10 @@ bool IsValidUtf8(std::string_view s);
 // utf8.AppendRune does.
 void AppendUtf8(std::string* out, uint32_t cp);
 
+// Go's strings.ToLower / strings.ToUpper: Unicode simple case mapping of every code point (the
+// C library's C.UTF-8 tables, which follow UnicodeData as Go's unicode package does), invalid
+// UTF-8 bytes replaced by U+FFFD as strings.Map does.
+std::string GoToLower(std::string_view s);
+std::string GoToUpper(std::string_view s);
+
 }  // namespace alertd

@@ -356,6 +356,27 @@ std::vector<Alert> AlertingRule::CollectAlertsToSend(Time ts, Time now, Duration
   return out;
 }
 
+void AlertingRule::AppendAlertSeries(Time ts, std::vector<Sample>* out) const {
+  const std::string rule_name(name());
+  std::lock_guard l(mu_);
+  for (const auto& [lbs, a] : active_) {
+    if (a.state == AlertState::kInactive) continue;
+    LabelSet base = labels_;
+    for (const auto& lb : lbs) base.Set(lb.name, lb.value);
+    base.Set("alertname", rule_name);
+    LabelSet alerts = base;
+    alerts.Set("__name__", "ALERTS");
+    alerts.Set("alertstate", AlertStateString(a.state));
+    alerts.ShrinkToFit();
+    out->push_back(Sample{std::move(alerts), 1, ts});
+    base.Set("__name__", "ALERTS_FOR_STATE");
+    base.ShrinkToFit();
+    const double active_since = static_cast<double>(
+        std::chrono::floor<std::chrono::seconds>(a.active_at.time_since_epoch()).count());
+    out->push_back(Sample{std::move(base), active_since, ts});
+  }
+}
+
 std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& group_key) {
   std::vector<RuleAlertRecord> out;
   const std::string key = rule_key();

@@ -21,6 +21,7 @@
 #include "core/alert.h"
 #include "core/result.h"
 #include "core/rule_state_store.h"
+#include "core/sample_sink.h"
 #include "rules_engine/query_client.h"
 #include "templating/rule_template.h"
 
@@ -130,6 +131,12 @@ class AlertingRule {
   // Takes over the alerts of the same rule from before a reload (Prometheus copyState).
   void CopyStateFrom(AlertingRule& old);
 
+  // Appends the ALERTS{alertstate} = 1 and ALERTS_FOR_STATE = activeAt (Unix seconds) samples
+  // of every pending and firing alert at `ts`, as Prometheus 2.42's AlertingRule.Eval returns
+  // them (labels: the rule's label texts, overridden by the alert's labels, then __name__,
+  // alertname and alertstate). Call after a successful Eval.
+  void AppendAlertSeries(Time ts, std::vector<Sample>* out) const;
+
   RuleSnapshot Snapshot() const;
   // Adds this rule's pending and firing alerts to `counts`.
   void CountAlerts(AlertCounts* counts) const;
@@ -172,13 +179,5 @@ class AlertingRule {
   Time last_evaluation_ = kZeroTime;          // GUARDED_BY(mu_)
 };
 
-// A recording rule. alertd lists recording rules (they live in the same files) but does not
-// write their results anywhere: it has no time-series storage, so evaluating them would only
-// spend queries. Their health is reported as "unknown".
-struct RecordingRule {
-  std::string name;
-  std::string query;  // normalised
-  LabelSet labels;
-};
 
 }  // namespace alertd::rules_engine

@@ -131,11 +131,7 @@ Result<std::unique_ptr<Group>> Group::Create(const config::RuleGroup& cfg,
       }
       e.alerting = std::move(*ar);
     } else {
-      e.recording = std::make_unique<RecordingRule>();
-      e.recording->name = r.record;
-      auto parsed = promql::ParseExpr(r.expr);
-      e.recording->query = parsed.ok() ? promql::ToString(**parsed) : r.expr;
-      for (const auto& [k, v] : r.labels) e.recording->labels.Set(k, v);
+      e.recording = RecordingRule::Create(r);
     }
     g->rules_.push_back(std::move(e));
   }
@@ -156,11 +152,30 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
   std::vector<Alert> to_send;
   uint64_t evaluations = 0, failures = 0;
   bool dirty = false;
+  std::vector<Sample> samples;
   for (auto& e : rules_) {
-    if (!e.alerting) continue;
+    if (e.recording) {
+      if (!deps.samples) {
+        e.recording->SetNotEvaluated(kNoRemoteWriteError);
+        continue;
+      }
+      if (deps.abandon && deps.abandon()) break;
+      ++evaluations;
+      Status st = e.recording->Eval(ts, ctx, deps.clock->Now(), &samples);
+      if (!st.ok()) {
+        ++failures;
+        spdlog::debug("rule group {:?}: rule {:?}: {}", name_, e.recording->name(), st.message());
+      }
+      continue;
+    }
     if (deps.abandon && deps.abandon()) break;
     ++evaluations;
     Status st = e.alerting->Eval(ts, ctx, deps.clock->Now());
+    if (st.ok() && deps.samples) {
+      const size_t from = samples.size();
+      e.alerting->AppendAlertSeries(ts, &samples);
+      e.alert_series.Update(ts, &samples, from);
+    }
     if (!st.ok()) {
       ++failures;
       spdlog::debug("rule group {:?}: rule {:?}: {}", name_, e.alerting->name(), st.message());
@@ -172,6 +187,10 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
     }
     dirty = dirty || e.alerting->dirty();
   }
+  // Prometheus appends each rule's samples as the rule finishes; one batch per group costs one
+  // queue transaction instead of one per rule, and the receiver sees them at the same time
+  // either way (a later rule reads an earlier one's result only from the datasource).
+  if (deps.samples && !samples.empty()) deps.samples->Append(std::move(samples));
   if (deps.sink && !to_send.empty()) {
     Status st = deps.sink->Put(std::move(to_send));
     if (!st.ok()) spdlog::warn("rule group {:?}: storing alerts: {}", name_, st.message());
@@ -250,12 +269,7 @@ GroupSnapshot Group::Snapshot() const {
     if (e.alerting) {
       s.rules.push_back(e.alerting->Snapshot());
     } else {
-      RuleSnapshot r;
-      r.alerting = false;
-      r.name = e.recording->name;
-      r.query = e.recording->query;
-      r.labels = e.recording->labels;
-      s.rules.push_back(std::move(r));
+      s.rules.push_back(e.recording->Snapshot());
     }
   }
   return s;

@@ -20,7 +20,9 @@
 #include "core/alert_sink.h"
 #include "core/clock.h"
 #include "core/rule_state_store.h"
+#include "core/sample_sink.h"
 #include "rules_engine/alerting_rule.h"
+#include "rules_engine/recording_rule.h"
 
 namespace alertd::rules_engine {
 
@@ -41,6 +43,10 @@ struct GroupDeps {
   QueryClient* query = nullptr;        // required
   AlertSink* sink = nullptr;           // where alerts go; may be null (nothing is sent)
   RuleStateStore* state = nullptr;     // may be null (state is not persisted)
+  // Where recording rule results and ALERTS / ALERTS_FOR_STATE go (remote write). Null: no
+  // remote_write is configured; recording rules are then not evaluated and report
+  // kNoRemoteWriteError, and no ALERTS series are produced.
+  SampleSink* samples = nullptr;
   const Clock* clock = nullptr;        // required: wall time for durations and updatedAt
   LabelSet external_labels;            // added to sent alerts when absent
   std::string external_url;            // generatorURL and $externalURL
@@ -111,6 +117,7 @@ class Group {
   struct Entry {
     std::unique_ptr<AlertingRule> alerting;   // null for a recording rule
     std::unique_ptr<RecordingRule> recording;  // null for an alerting rule
+    StaleSeries alert_series;                  // the ALERTS series of an alerting rule
   };
 
   std::string name_, file_, key_;

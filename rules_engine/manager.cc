@@ -96,6 +96,7 @@ GroupDeps RuleManager::MakeGroupDeps() const {
   d.query = deps_.query;
   d.sink = deps_.sink;
   d.state = deps_.state;
+  d.samples = deps_.samples;
   d.clock = deps_.clock;
   d.external_labels = opts_.external_labels;
   d.external_url = opts_.external_url;

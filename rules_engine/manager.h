@@ -50,6 +50,7 @@ struct ManagerDeps {
   AlertSink* sink = nullptr;        // may be null
   RuleStateStore* state = nullptr;  // may be null
   const Clock* clock = nullptr;     // required
+  SampleSink* samples = nullptr;    // may be null: no remote_write (see GroupDeps::samples)
 };
 
 class RuleManager {

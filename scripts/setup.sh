@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev libcurl4-openssl-dev libsqlite3-dev
   libfmt-dev libspdlog-dev libre2-dev libhowardhinnant-date-dev libcli11-dev doctest-dev
-  libssl-dev libsimdjson-dev libpq-dev
+  libssl-dev libsimdjson-dev libpq-dev libsnappy-dev
   # the clang build and libFuzzer (scripts/fuzz.sh)
   clang-14 clang libclang-rt-14-dev
   # reference peers and test tools
