@@ -25,7 +25,7 @@
 #include "api/api.h"
 #include "core/json_string.h"
 #include "core/scheduler.h"
-#include "notifiers/http_client.h"
+#include "notifiers/http_result.h"
 #include "notifiers/slack/slack.h"
 
 namespace alertd::api {

@@ -12,7 +12,7 @@
 
 #include "core/metrics.h"
 #include "core/secret_text.h"
-#include "notifiers/http_client.h"
+#include "notifiers/http_result.h"
 #include "notifiers/notifier.h"
 #include "remote_write/durable_queue.h"
 #include "remote_write/write_request.h"

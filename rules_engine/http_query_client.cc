@@ -1,21 +1,18 @@
-// The libcurl-backed QueryClient. Each in-flight slot owns one CURL easy handle; a handle keeps
-// its connection alive between requests, so a slot reuses one socket and the slot count
-// (datasource.max_concurrent_queries) bounds both queries in flight and open sockets. A
-// caller that finds every slot busy waits for one, within its query's timeout.
-#include <curl/curl.h>
+// The HTTP QueryClient, over the shared client (net/http_client.h). A query takes one of
+// datasource.max_concurrent_queries slots for its request; the client keeps one live
+// connection per request in flight, so the slot count bounds both queries in flight and open
+// sockets. A caller that finds every slot busy waits for one, within its query's timeout.
 #include <fmt/format.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/secret_text.h"
+#include "net/http_client.h"
 #include "rules_engine/query_client.h"
 
 namespace alertd::rules_engine {
@@ -24,65 +21,6 @@ namespace {
 // Queries longer than this go as a form POST (Prometheus accepts both; URLs over ~8 KiB are
 // refused by many proxies).
 constexpr size_t kMaxGetQueryBytes = 2048;
-
-// A credentials file, re-read when its modification time or size changes (Prometheus re-reads
-// such files on every request; a stat is cheaper than a read at thousands of queries a cycle).
-class SecretFile {
- public:
-  explicit SecretFile(std::string path) : path_(std::move(path)) {}
-  Result<std::string> Get() {
-    struct stat st {};
-    if (stat(path_.c_str(), &st) != 0) {
-      return Status::Unavailable(fmt::format("unable to read file {}", path_));
-    }
-    std::lock_guard l(mu_);
-    if (loaded_ && st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec &&
-        st.st_size == size_) {
-      return value_;
-    }
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) return Status::Unavailable(fmt::format("unable to read file {}", path_));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    value_ = ss.str();
-    // Prometheus trims surrounding whitespace of secrets read from files.
-    while (!value_.empty() && (value_.back() == '\n' || value_.back() == '\r' ||
-                               value_.back() == ' ' || value_.back() == '\t')) {
-      value_.pop_back();
-    }
-    mtime_ = st.st_mtim;
-    size_ = st.st_size;
-    loaded_ = true;
-    return value_;
-  }
-
- private:
-  std::string path_;
-  std::mutex mu_;
-  bool loaded_ = false;       // GUARDED_BY(mu_)
-  struct timespec mtime_ {};  // GUARDED_BY(mu_)
-  off_t size_ = 0;            // GUARDED_BY(mu_)
-  std::string value_;         // GUARDED_BY(mu_)
-};
-
-// A response body as it arrives, capped at datasource.max_response_bytes (decompressed: a
-// small gzip body may inflate to gigabytes).
-struct BodySink {
-  std::string body;
-  size_t max = 0;
-  bool over = false;
-};
-
-size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
-  auto* sink = static_cast<BodySink*>(userdata);
-  const size_t n = size * nmemb;
-  if (sink->body.size() + n > sink->max) {
-    sink->over = true;
-    return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
-  }
-  sink->body.append(ptr, n);
-  return n;
-}
 
 std::string FormatQueryTime(Time ts) {
   const int64_t ms = ToUnixMillis(ts);
@@ -104,14 +42,6 @@ std::string Base64(std::string_view s) {
   return out;
 }
 
-std::string PercentDecoded(std::string_view s) {
-  int n = 0;
-  char* d = curl_easy_unescape(nullptr, s.data(), static_cast<int>(s.size()), &n);
-  std::string out = d ? std::string(d, static_cast<size_t>(n)) : std::string(s);
-  curl_free(d);
-  return out;
-}
-
 // Adds the forms in which credentials for basic auth as `user`:`password` can show up in
 // text: the password itself, "user:password" and the Authorization header's base64 of it.
 void AddBasicAuthSecrets(std::string_view user, std::string_view password,
@@ -130,7 +60,7 @@ void AddUserinfoSecrets(std::string_view url, std::vector<std::string>* out) {
   const size_t colon = info.find(':');
   if (colon == std::string_view::npos) return;  // a user name alone is no secret
   AddBasicAuthSecrets(info.substr(0, colon), info.substr(colon + 1), out);
-  AddBasicAuthSecrets(PercentDecoded(info.substr(0, colon)), PercentDecoded(info.substr(colon + 1)),
+  AddBasicAuthSecrets(net::PercentDecode(info.substr(0, colon)), net::PercentDecode(info.substr(colon + 1)),
                       out);
 }
 
@@ -151,23 +81,16 @@ class HttpQueryClient final : public QueryClient {
     }
     if (hc.authorization) secrets_.push_back(hc.authorization->credentials);
     for (const auto& [name, value] : hc.headers) secrets_.push_back(value);
-    if (hc.basic_auth && !hc.basic_auth->password_file.empty()) {
-      password_file_ = std::make_unique<SecretFile>(hc.basic_auth->password_file);
-    }
-    if (hc.basic_auth && !hc.basic_auth->username_file.empty()) {
-      username_file_ = std::make_unique<SecretFile>(hc.basic_auth->username_file);
-    }
-    if (hc.authorization && !hc.authorization->credentials_file.empty()) {
-      credentials_file_ = std::make_unique<SecretFile>(hc.authorization->credentials_file);
-    }
     const int slots = std::max(1, cfg_.max_concurrent_queries);
-    for (int i = 0; i < slots; ++i) free_.push_back(nullptr);  // handles are created lazily
+    free_ = slots;
   }
 
-  ~HttpQueryClient() override {
-    for (CURL* h : free_) {
-      if (h) curl_easy_cleanup(h);
-    }
+  // Creates the transport; fails when a secret file cannot be read.
+  Status Init() {
+    auto c = net::HttpClient::Create(cfg_.http_config, "alertd/0.1");
+    if (!c.ok()) return c.status();
+    http_ = std::move(*c);
+    return Status::Ok();
   }
 
   Result<QueryResult> Query(std::string_view expr, Time ts) override {
@@ -176,8 +99,7 @@ class HttpQueryClient final : public QueryClient {
     // so stopping or reloading the rule engine never waits longer than one timeout.
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + cfg_.timeout;
-    CURL* h = nullptr;
-    if (!Acquire(deadline, &h)) {
+    if (!Acquire(deadline)) {
       return Status::Timeout(fmt::format(
           "query \"{}\": no free query slot within the timeout ({}): all {} "
           "(datasource.max_concurrent_queries) are in use",
@@ -186,8 +108,8 @@ class HttpQueryClient final : public QueryClient {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     std::vector<std::string> file_secrets;
-    auto res = Do(h, expr, ts, std::max(left, std::chrono::milliseconds(1)), &file_secrets);
-    Release(h);
+    auto res = Do(expr, ts, std::max(left, std::chrono::milliseconds(1)), &file_secrets);
+    Release();
     if (res.ok()) return res;
     // Every error this client returns (transport, HTTP, the server's own message) goes
     // through here on its way to logs and /api/v1/rules lastError.
@@ -196,159 +118,72 @@ class HttpQueryClient final : public QueryClient {
   }
 
  private:
-  // Takes a free slot's handle into *h; false when none came free by `deadline` (no deadline
-  // when the timeout is not positive, which the loader refuses).
-  bool Acquire(std::chrono::steady_clock::time_point deadline, CURL** h) {
+  // Takes a free slot; false when none came free by `deadline` (no deadline when the timeout
+  // is not positive, which the loader refuses).
+  bool Acquire(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock l(mu_);
-    const auto free = [&] { return !free_.empty(); };
+    const auto free = [&] { return free_ > 0; };
     if (cfg_.timeout.count() > 0) {
       if (!cv_.wait_until(l, deadline, free)) return false;
     } else {
       cv_.wait(l, free);
     }
-    CURL* handle = free_.back();
-    free_.pop_back();
-    l.unlock();
-    *h = handle ? handle : curl_easy_init();
+    --free_;
     return true;
   }
-  void Release(CURL* h) {
+  void Release() {
     {
       std::lock_guard l(mu_);
-      free_.push_back(h);
+      ++free_;
     }
     cv_.notify_one();
   }
 
-  std::string Escape(CURL* h, std::string_view s) {
-    char* e = curl_easy_escape(h, s.data(), static_cast<int>(s.size()));
-    std::string out = e ? e : "";
-    curl_free(e);
-    return out;
-  }
-
-  // One query on handle `h`; `left`: what remains of the query's timeout. Secrets read from
-  // files for it are added to `file_secrets`.
-  Result<QueryResult> Do(CURL* h, std::string_view expr, Time ts, std::chrono::milliseconds left,
+  // One query; `left`: what remains of the query's timeout. Secrets read from files for it
+  // are added to `file_secrets`.
+  Result<QueryResult> Do(std::string_view expr, Time ts, std::chrono::milliseconds left,
                          std::vector<std::string>* file_secrets) {
-    if (!h) return Status::Internal("curl_easy_init failed");
-    curl_easy_reset(h);  // keeps the connection cache
-    const auto& hc = cfg_.http_config;
-    std::string params = "query=" + Escape(h, expr) + "&time=" + FormatQueryTime(ts);
+    std::string params = "query=" + net::PercentEncode(expr) + "&time=" + FormatQueryTime(ts);
     if (cfg_.timeout.count() > 0) params += "&timeout=" + FormatTimeoutParam(cfg_.timeout);
     const bool post = params.size() > kMaxGetQueryBytes;
-    std::string url = post ? endpoint_ : endpoint_ + "?" + params;
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    net::HttpRequest req;
+    req.method = post ? "POST" : "GET";
+    req.url = post ? endpoint_ : endpoint_ + "?" + params;
     if (post) {
-      curl_easy_setopt(h, CURLOPT_POST, 1L);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, params.c_str());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(params.size()));
+      req.content_type = "application/x-www-form-urlencoded";
+      req.body = std::move(params);
     }
-    BodySink body;
-    body.max = cfg_.max_response_bytes;
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    // Refuses at once a response whose Content-Length is over the cap.
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-                     static_cast<curl_off_t>(cfg_.max_response_bytes));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip when the server offers it
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "alertd/0.1");
-    if (cfg_.timeout.count() > 0)
-      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, hc.follow_redirects ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
-                     hc.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
-    if (!hc.proxy_url.empty()) curl_easy_setopt(h, CURLOPT_PROXY, hc.proxy_url.c_str());
-    const auto& tls = hc.tls_config;
-    if (!tls.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
-    if (!tls.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, tls.cert_file.c_str());
-    if (!tls.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, tls.key_file.c_str());
-    if (tls.insecure_skip_verify) {
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (tls.min_version == "TLS13") {
-      curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_3);
-    } else if (tls.min_version == "TLS12") {
-      curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-    } else if (tls.min_version == "TLS11") {
-      curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_1);
-    }
-
-    std::string username, password;
-    if (hc.basic_auth) {
-      username = hc.basic_auth->username;
-      password = hc.basic_auth->password;
-      if (username_file_) {
-        auto u = username_file_->Get();
-        if (!u.ok()) return u.status();
-        username = *u;
-      }
-      if (password_file_) {
-        auto p = password_file_->Get();
-        if (!p.ok()) return p.status();
-        password = *p;
-      }
-      if (username_file_ || password_file_) AddBasicAuthSecrets(username, password, file_secrets);
-      curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-      curl_easy_setopt(h, CURLOPT_USERNAME, username.c_str());
-      curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
-    }
-    struct curl_slist* headers = nullptr;
-    if (post) {
-      headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
-    }
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (hc.authorization) {
-      std::string cred = hc.authorization->credentials;
-      if (credentials_file_) {
-        auto c = credentials_file_->Get();
-        if (!c.ok()) {
-          curl_slist_free_all(headers);
-          return c.status();
-        }
-        cred = *c;
-        file_secrets->push_back(cred);
-      }
-      const std::string line = "Authorization: " + hc.authorization->type + " " + cred;
-      headers = curl_slist_append(headers, line.c_str());
-    }
-    for (const auto& [name, value] : hc.headers) {
-      const std::string line = name + ": " + value;
-      headers = curl_slist_append(headers, line.c_str());
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-
-    const CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(headers);
+    req.headers.emplace_back("Accept", "application/json");
+    req.timeout = cfg_.timeout.count() > 0 ? Duration(left) : Duration::zero();
+    req.max_response_bytes = cfg_.max_response_bytes;
+    req.accept_compressed = true;  // gzip when the server offers it
+    req.secrets_out = file_secrets;
+    const net::HttpResponse resp = http_->Do(req);
     const char* verb = post ? "Post" : "Get";
-    if (body.over || rc == CURLE_FILESIZE_EXCEEDED) {
+    if (resp.too_large) {
       return Status::Unavailable(
           fmt::format("{} \"{}\": response larger than datasource.max_response_bytes ({} bytes)",
                       verb, shown_endpoint_, cfg_.max_response_bytes));
     }
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
+    if (resp.transport.code() == Status::Code::kTimeout) {
       return Status::Timeout(fmt::format("{} \"{}\": context deadline exceeded ({})", verb,
-                                         shown_endpoint_, curl_easy_strerror(rc)));
+                                         shown_endpoint_, resp.transport.message()));
     }
-    if (rc != CURLE_OK) {
+    if (!resp.transport.ok()) {
       return Status::Unavailable(
-          fmt::format("{} \"{}\": {}", verb, shown_endpoint_, curl_easy_strerror(rc)));
+          fmt::format("{} \"{}\": {}", verb, shown_endpoint_, resp.transport.message()));
     }
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    return ParseQueryResponse(status, body.body);
+    return ParseQueryResponse(resp.status, resp.body);
   }
 
   const config::DatasourceConfig cfg_;
   std::string endpoint_;
   std::string shown_endpoint_;        // endpoint_ without userinfo, for messages
   std::vector<std::string> secrets_;  // credentials of the configuration, never in messages
-  std::unique_ptr<SecretFile> username_file_, password_file_, credentials_file_;
+  std::unique_ptr<net::HttpClient> http_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<CURL*> free_;  // GUARDED_BY(mu_); nullptr: a slot whose handle is not made yet
+  int free_ = 0;  // GUARDED_BY(mu_): slots not in use
 };
 
 std::string Truncate(std::string_view s, size_t n) {
@@ -455,9 +290,9 @@ Result<QueryResult> ParseQueryResponse(long http_status, std::string_view body) 
 
 Result<std::unique_ptr<QueryClient>> NewHttpQueryClient(const config::DatasourceConfig& cfg) {
   if (cfg.url.empty()) return Status::InvalidArgument("datasource.url is empty");
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return std::unique_ptr<QueryClient>(std::make_unique<HttpQueryClient>(cfg));
+  auto client = std::make_unique<HttpQueryClient>(cfg);
+  if (Status s = client->Init(); !s.ok()) return s;
+  return std::unique_ptr<QueryClient>(std::move(client));
 }
 
 }  // namespace alertd::rules_engine

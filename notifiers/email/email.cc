@@ -9,7 +9,7 @@
 #include <random>
 
 #include "notifiers/common.h"
-#include "notifiers/http_client.h"
+#include "notifiers/http_result.h"
 #include "templating/template.h"
 
 namespace alertd::notifiers {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notifiers/common.h"
-#include "notifiers/http_client.h"
+#include "notifiers/http_result.h"
 
 namespace alertd::notifiers {
 namespace {

@@ -1,7 +1,7 @@
 #include "notifiers/webhook/webhook.h"
 
 #include "notifiers/common.h"
-#include "notifiers/http_client.h"
+#include "notifiers/http_result.h"
 
 namespace alertd::notifiers {
 namespace {

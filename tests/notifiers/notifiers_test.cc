@@ -8,7 +8,7 @@
 
 #include "notifiers/common.h"
 #include "notifiers/email/email.h"
-#include "notifiers/http_client.h"
+#include "notifiers/http_result.h"
 #include "notifiers/metrics.h"
 #include "notifiers/pagerduty/pagerduty.h"
 #include "notifiers/registry.h"

@@ -1,4 +1,4 @@
-#include "notifiers/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 
@@ -8,9 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "notifiers/notifier.h"
 
-namespace alertd::notifiers {
+namespace alertd::net {
 
 void EnsureCurlInitialized() {
   static std::once_flag once;
@@ -32,11 +31,14 @@ Result<std::string> ReadSecretFile(const std::string& path) {
 
 struct HttpClient::Settings {
   std::string user_agent;
-  // Authentication, resolved from inline values or files at construction.
+  // Authentication: inline values, or files read at every request.
   bool basic_auth = false;
-  std::string username;
-  std::string password;
-  std::string authorization_header;  // "Authorization: <type> <credentials>" or empty
+  std::string username, username_file;
+  std::string password, password_file;
+  bool authorization = false;
+  std::string authorization_type;
+  std::string credentials, credentials_file;
+  std::vector<std::string> headers;  // "Name: value" lines of http_config headers
   std::string proxy_url;
   config::TLSConfig tls;
   bool follow_redirects = true;
@@ -61,30 +63,23 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const config::HTTPClientC
   if (cfg.basic_auth) {
     s->basic_auth = true;
     s->username = cfg.basic_auth->username;
-    if (!cfg.basic_auth->username_file.empty()) {
-      auto u = ReadSecretFile(cfg.basic_auth->username_file);
-      if (!u.ok()) return u.status().WithPrefix("http_config basic_auth");
-      s->username = *u;
-    }
+    s->username_file = cfg.basic_auth->username_file;
     s->password = cfg.basic_auth->password;
-    if (!cfg.basic_auth->password_file.empty()) {
-      auto p = ReadSecretFile(cfg.basic_auth->password_file);
-      if (!p.ok()) return p.status().WithPrefix("http_config basic_auth");
-      s->password = *p;
-    }
+    s->password_file = cfg.basic_auth->password_file;
   }
   if (cfg.authorization) {
-    std::string credentials = cfg.authorization->credentials;
-    if (!cfg.authorization->credentials_file.empty()) {
-      auto c = ReadSecretFile(cfg.authorization->credentials_file);
-      if (!c.ok()) return c.status().WithPrefix("http_config authorization");
-      credentials = *c;
-    }
-    const std::string type =
+    s->authorization = true;
+    s->authorization_type =
         cfg.authorization->type.empty() ? std::string("Bearer") : cfg.authorization->type;
-    if (!credentials.empty())
-      s->authorization_header = "Authorization: " + type + " " + credentials;
+    s->credentials = cfg.authorization->credentials;
+    s->credentials_file = cfg.authorization->credentials_file;
   }
+  for (const std::string* f : {&s->username_file, &s->password_file, &s->credentials_file}) {
+    if (f->empty()) continue;
+    auto r = ReadSecretFile(*f);
+    if (!r.ok()) return r.status().WithPrefix("http_config");
+  }
+  for (const auto& [name, value] : cfg.headers) s->headers.push_back(name + ": " + value);
   s->proxy_url = cfg.proxy_url;
   s->tls = cfg.tls_config;
   for (const std::string* f : {&s->tls.ca_file, &s->tls.cert_file, &s->tls.key_file}) {
@@ -122,11 +117,25 @@ void HttpClient::Release(std::unique_ptr<Handle> h) {
 
 namespace {
 
+struct BodySink {
+  std::string body;
+  size_t max = 0;  // HttpRequest::max_response_bytes
+  bool over = false;
+};
+
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
+  auto* sink = static_cast<BodySink*>(user);
   const size_t len = size * n;
-  if (out->size() < kMaxResponseBody) {
-    out->append(data, std::min(len, kMaxResponseBody - out->size()));
+  if (sink->max > 0) {
+    if (sink->body.size() + len > sink->max) {
+      sink->over = true;
+      return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
+    }
+    sink->body.append(data, len);
+    return len;
+  }
+  if (sink->body.size() < kMaxResponseBody) {
+    sink->body.append(data, std::min(len, kMaxResponseBody - sink->body.size()));
   }
   return len;  // the rest is drained and dropped so the connection stays reusable
 }
@@ -183,9 +192,20 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_USERAGENT, settings_->user_agent.c_str());
   const long timeout_ms =
-      std::max<long>(1, std::chrono::duration_cast<std::chrono::milliseconds>(req.timeout).count());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+      req.timeout.count() <= 0
+          ? 0
+          : std::max<long>(
+                1, std::chrono::duration_cast<std::chrono::milliseconds>(req.timeout).count());
+  if (timeout_ms > 0) {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  }
+  if (req.accept_compressed) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+  if (req.max_response_bytes > 0) {
+    // Refuses at once a response whose Content-Length is over the cap.
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(req.max_response_bytes));
+  }
   if (req.method == "POST") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
@@ -211,16 +231,55 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
   headers = curl_slist_append(headers, "Expect:");
   for (const auto& [k, v] : req.headers)
     headers = curl_slist_append(headers, (k + ": " + v).c_str());
-  if (!settings_->authorization_header.empty()) {
-    headers = curl_slist_append(headers, settings_->authorization_header.c_str());
+  for (const std::string& line : settings_->headers)
+    headers = curl_slist_append(headers, line.c_str());
+  // Secret files are read at every request, as Prometheus's and Alertmanager's clients do.
+  auto secret = [&](const std::string& inline_value, const std::string& file,
+                    std::string* out) -> bool {
+    if (file.empty()) {
+      *out = inline_value;
+      return true;
+    }
+    auto r = ReadSecretFile(file);
+    if (!r.ok()) {
+      resp.transport = Status::Unavailable(r.status().message());
+      return false;
+    }
+    *out = *r;
+    return true;
+  };
+  std::string username, password, credentials;
+  if (settings_->basic_auth && (!secret(settings_->username, settings_->username_file, &username) ||
+                                !secret(settings_->password, settings_->password_file, &password))) {
+    curl_slist_free_all(headers);
+    Release(std::move(h));
+    return resp;
+  }
+  if (settings_->authorization &&
+      !secret(settings_->credentials, settings_->credentials_file, &credentials)) {
+    curl_slist_free_all(headers);
+    Release(std::move(h));
+    return resp;
+  }
+  std::string authorization_line;
+  if (settings_->authorization && !credentials.empty()) {
+    authorization_line = "Authorization: " + settings_->authorization_type + " " + credentials;
+    headers = curl_slist_append(headers, authorization_line.c_str());
   }
   if (settings_->basic_auth) {
     curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c, CURLOPT_USERNAME, settings_->username.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, settings_->password.c_str());
+    curl_easy_setopt(c, CURLOPT_USERNAME, username.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
   }
-  if (!settings_->proxy_url.empty())
-    curl_easy_setopt(c, CURLOPT_PROXY, settings_->proxy_url.c_str());
+  if (req.secrets_out != nullptr) {
+    for (const std::string* v : {&password, &credentials}) {
+      if (!v->empty()) req.secrets_out->push_back(*v);
+    }
+    if (!password.empty()) req.secrets_out->push_back(username + ":" + password);
+  }
+  // An empty CURLOPT_PROXY turns off libcurl's own use of http_proxy / https_proxy /
+  // all_proxy from the environment, which Prometheus's and Alertmanager's clients ignore too.
+  curl_easy_setopt(c, CURLOPT_PROXY, settings_->proxy_url.c_str());
 
   const config::TLSConfig& tls = settings_->tls;
   if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
@@ -265,11 +324,19 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
     }
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  BodySink sink;
+  sink.max = req.max_response_bytes;
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 
   const CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_OK) {
+  resp.body = std::move(sink.body);
+  if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
+    resp.too_large = true;
+    resp.body.clear();
+    resp.transport = Status::Unavailable("response larger than " +
+                                         std::to_string(req.max_response_bytes) + " bytes");
+  } else if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
     char* ct = nullptr;
     curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
@@ -296,29 +363,19 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
   return resp;
 }
 
-NotifyResult CheckHttpResponse(const HttpResponse& r, std::span<const long> extra_retry_codes) {
-  NotifyResult out;
-  if (!r.transport.ok()) {
-    out.status = r.transport;
-    // A URL that cannot work is not worth retrying; every other transport failure is.
-    out.retryable = r.transport.code() != Status::Code::kInvalidArgument;
-    return out;
-  }
-  out.http_status = r.status;
-  if (r.status / 100 == 2) return out;
-  out.retryable = r.status / 100 == 5 || r.status == 429 ||
-                  std::find(extra_retry_codes.begin(), extra_retry_codes.end(), r.status) !=
-                      extra_retry_codes.end();
-  std::string msg = "unexpected status code " + std::to_string(r.status);
-  if (!r.body.empty()) {
-    constexpr size_t kMaxDetail = 512;
-    std::string detail = r.body.substr(0, kMaxDetail);
-    while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
-    if (r.body.size() > kMaxDetail) detail += "...";
-    msg += ": " + detail;
-  }
-  out.status = out.retryable ? Status::Unavailable(msg) : Status::InvalidArgument(msg);
+std::string PercentEncode(std::string_view s) {
+  char* e = curl_easy_escape(nullptr, s.data(), static_cast<int>(s.size()));
+  std::string out = e ? e : "";
+  curl_free(e);
   return out;
 }
 
-}  // namespace alertd::notifiers
+std::string PercentDecode(std::string_view s) {
+  int n = 0;
+  char* d = curl_easy_unescape(nullptr, s.data(), static_cast<int>(s.size()), &n);
+  std::string out = d ? std::string(d, static_cast<size_t>(n)) : std::string(s);
+  curl_free(d);
+  return out;
+}
+
+}  // namespace alertd::net
