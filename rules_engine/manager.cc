@@ -34,6 +34,8 @@ ManagerOptions ManagerOptionsFromConfig(const config::Config& cfg) {
   o.default_interval = cfg.evaluation.interval;
   o.external_labels = cfg.evaluation.external_labels;
   o.external_url = cfg.evaluation.external_url;
+  // Unset: the datasource, whose /graph the generatorURL opens (alertd serves no /graph).
+  if (o.external_url.empty()) o.external_url = cfg.datasource.url;
   if (o.external_url.empty()) o.external_url = "http://" + cfg.server.listen;
   o.resend_delay = cfg.evaluation.resend_delay;
   o.alert_relabel_configs = cfg.evaluation.alert_relabel_configs;

@@ -76,3 +76,18 @@ TEST_CASE("alert_relabel_configs apply after external labels; dropped alerts are
 
 }  // namespace
 }  // namespace alertd::rules_engine
+
+namespace alertd::rules_engine {
+namespace {
+
+TEST_CASE("generatorURL defaults to the datasource's /graph when external_url is unset") {
+  config::Config cfg;
+  cfg.server.listen = "127.0.0.1:9093";
+  cfg.datasource.url = "http://prom:9090";
+  CHECK(ManagerOptionsFromConfig(cfg).external_url == "http://prom:9090");
+  cfg.evaluation.external_url = "https://alerts.example.com";
+  CHECK(ManagerOptionsFromConfig(cfg).external_url == "https://alerts.example.com");
+}
+
+}  // namespace
+}  // namespace alertd::rules_engine
