@@ -1,5 +1,7 @@
 #include "rules_engine/manager.h"
 
+#include "core/secret_text.h"
+
 #include "core/metrics.h"
 
 #include <fmt/format.h>
@@ -35,7 +37,8 @@ ManagerOptions ManagerOptionsFromConfig(const config::Config& cfg) {
   o.external_labels = cfg.evaluation.external_labels;
   o.external_url = cfg.evaluation.external_url;
   // Unset: the datasource, whose /graph the generatorURL opens (alertd serves no /graph).
-  if (o.external_url.empty()) o.external_url = cfg.datasource.url;
+  // Its user:password, if any, stays out of the link.
+  if (o.external_url.empty()) o.external_url = StripUrlUserinfo(cfg.datasource.url);
   if (o.external_url.empty()) o.external_url = "http://" + cfg.server.listen;
   o.resend_delay = cfg.evaluation.resend_delay;
   o.alert_relabel_configs = cfg.evaluation.alert_relabel_configs;

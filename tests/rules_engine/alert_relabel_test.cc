@@ -85,6 +85,8 @@ TEST_CASE("generatorURL defaults to the datasource's /graph when external_url is
   cfg.server.listen = "127.0.0.1:9093";
   cfg.datasource.url = "http://prom:9090";
   CHECK(ManagerOptionsFromConfig(cfg).external_url == "http://prom:9090");
+  cfg.datasource.url = "http://user:secret@prom:9090";
+  CHECK(ManagerOptionsFromConfig(cfg).external_url == "http://prom:9090");
   cfg.evaluation.external_url = "https://alerts.example.com";
   CHECK(ManagerOptionsFromConfig(cfg).external_url == "https://alerts.example.com");
 }
