@@ -183,7 +183,10 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
       auto alerts = e.alerting->CollectAlertsToSend(ts, deps.clock->Now(), deps.resend_delay,
                                                     interval_, deps.external_labels,
                                                     deps.external_url);
-      for (auto& a : alerts) to_send.push_back(std::move(a));
+      for (auto& a : alerts) {
+        if (!Relabel(deps.alert_relabel_configs, &a.labels) || a.labels.empty()) continue;
+        to_send.push_back(std::move(a));
+      }
     }
     dirty = dirty || e.alerting->dirty();
   }

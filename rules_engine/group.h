@@ -19,6 +19,7 @@
 #include "core/alert.h"
 #include "core/alert_sink.h"
 #include "core/clock.h"
+#include "core/relabel.h"
 #include "core/rule_state_store.h"
 #include "core/sample_sink.h"
 #include "rules_engine/alerting_rule.h"
@@ -51,6 +52,9 @@ struct GroupDeps {
   LabelSet external_labels;            // added to sent alerts when absent
   std::string external_url;            // generatorURL and $externalURL
   Duration resend_delay = std::chrono::minutes(1);
+  // Applied to each alert sent, after external_labels, as Prometheus's notifier does: an
+  // alert a step drops, or that is left without labels, is not sent.
+  RelabelConfigs alert_relabel_configs;
   // Polled before each rule; once true the evaluation stops, leaving the rules not reached
   // as they were (the manager sets it when it stops or swaps groups, so neither waits for
   // the queries of a whole group against a hung datasource). Unset: never.

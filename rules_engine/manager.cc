@@ -1,5 +1,7 @@
 #include "rules_engine/manager.h"
 
+#include "core/secret_text.h"
+
 #include "core/metrics.h"
 
 #include <fmt/format.h>
@@ -34,8 +36,12 @@ ManagerOptions ManagerOptionsFromConfig(const config::Config& cfg) {
   o.default_interval = cfg.evaluation.interval;
   o.external_labels = cfg.evaluation.external_labels;
   o.external_url = cfg.evaluation.external_url;
+  // Unset: the datasource, whose /graph the generatorURL opens (alertd serves no /graph).
+  // Its user:password, if any, stays out of the link.
+  if (o.external_url.empty()) o.external_url = StripUrlUserinfo(cfg.datasource.url);
   if (o.external_url.empty()) o.external_url = "http://" + cfg.server.listen;
   o.resend_delay = cfg.evaluation.resend_delay;
+  o.alert_relabel_configs = cfg.evaluation.alert_relabel_configs;
   // Enough workers to keep every query slot busy; more would only wait on the client.
   o.workers = std::max(1, std::min(cfg.datasource.max_concurrent_queries, 64));
   return o;
@@ -101,6 +107,7 @@ GroupDeps RuleManager::MakeGroupDeps() const {
   d.external_labels = opts_.external_labels;
   d.external_url = opts_.external_url;
   d.resend_delay = opts_.resend_delay;
+  d.alert_relabel_configs = opts_.alert_relabel_configs;
   d.abandon = [this] { return abandon_.load(); };
   return d;
 }
@@ -304,6 +311,7 @@ Status RuleManager::Swap(std::vector<std::shared_ptr<Group>> built, const Manage
   opts_.external_labels = opts.external_labels;
   opts_.external_url = opts.external_url;
   opts_.resend_delay = opts.resend_delay;
+  opts_.alert_relabel_configs = opts.alert_relabel_configs;
   paused_ = false;
   l.unlock();
   cv_.notify_all();

@@ -37,6 +37,7 @@ struct ManagerOptions {
   LabelSet external_labels;                             // evaluation.external_labels
   std::string external_url;                             // evaluation.external_url
   Duration resend_delay = std::chrono::minutes(1);      // evaluation.resend_delay
+  RelabelConfigs alert_relabel_configs;                 // evaluation.alert_relabel_configs
   // Threads evaluating groups concurrently. 0: RunDue evaluates inline (tests). Queries in
   // flight are bounded by the QueryClient itself.
   int workers = 4;
