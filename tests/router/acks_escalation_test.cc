@@ -3,6 +3,7 @@
 // delivered, PagerDuty acknowledge events, send_acknowledged notices) and escalation timing
 // (steps counted from the first notification, repeat rounds, acks stopping and resuming it,
 // resolves, re-fires, and a restart on the same database).
+#include <map>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -143,16 +144,12 @@ class Harness {
                                    std::make_unique<RecordingNotifier>(&log, &clock, start_, kind,
                                                                        send_resolved, wants_ack)});
       };
-      for (size_t i = 0; i < rc.webhook_configs.size(); ++i) {
-        add("webhook", int(i), rc.webhook_configs[i].send_resolved,
-            rc.webhook_configs[i].send_acknowledged);
-      }
-      for (size_t i = 0; i < rc.slack_configs.size(); ++i) {
-        add("slack", int(i), rc.slack_configs[i].send_resolved,
-            rc.slack_configs[i].send_acknowledged);
-      }
-      for (size_t i = 0; i < rc.pagerduty_configs.size(); ++i) {
-        add("pagerduty", int(i), rc.pagerduty_configs[i].send_resolved, true);
+      std::map<std::string, int> index;
+      for (const auto& nc : rc.notifiers) {
+        const std::string kind(nc->kind());
+        if (kind != "webhook" && kind != "slack" && kind != "pagerduty") continue;
+        add(nc->kind() == "webhook" ? "webhook" : nc->kind() == "slack" ? "slack" : "pagerduty",
+            index[kind]++, nc->resolved(), nc->acknowledged());
       }
       return out;
     };
