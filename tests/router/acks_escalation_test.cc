@@ -3,7 +3,6 @@
 // delivered, PagerDuty acknowledge events, send_acknowledged notices) and escalation timing
 // (steps counted from the first notification, repeat rounds, acks stopping and resuming it,
 // resolves, re-fires, and a restart on the same database).
-#include <map>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -144,12 +143,12 @@ class Harness {
                                    std::make_unique<RecordingNotifier>(&log, &clock, start_, kind,
                                                                        send_resolved, wants_ack)});
       };
-      std::map<std::string, int> index;
-      for (const auto& nc : rc.notifiers) {
-        const std::string kind(nc->kind());
-        if (kind != "webhook" && kind != "slack" && kind != "pagerduty") continue;
-        add(nc->kind() == "webhook" ? "webhook" : nc->kind() == "slack" ? "slack" : "pagerduty",
-            index[kind]++, nc->resolved(), nc->acknowledged());
+      // The fakes in the order the expectations list them: webhook, slack, pagerduty.
+      for (const char* kind : {"webhook", "slack", "pagerduty"}) {
+        int i = 0;
+        for (const auto& nc : rc.notifiers) {
+          if (nc->kind() == kind) add(kind, i++, nc->resolved(), nc->acknowledged());
+        }
       }
       return out;
     };
