@@ -31,9 +31,7 @@ int RunCheckConfig(const std::string& path) {
     for (const auto& r : g.rules) alerting += r.alert.empty() ? 0 : 1;
   }
   size_t integrations = 0;
-  for (const auto& r : c.receivers)
-    integrations += r.slack_configs.size() + r.email_configs.size() + r.webhook_configs.size() +
-                    r.pagerduty_configs.size();
+  for (const auto& r : c.receivers) integrations += r.notifiers.size();
   std::cout << "SUCCESS: " << path << " is valid\n"
             << "  rule files:          " << c.rule_files.size() << "\n"
             << "  rule groups:         " << c.rule_groups.size() << "\n"

@@ -10,11 +10,13 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config/notifier_config.h"
 #include "core/duration.h"
 #include "core/labels.h"
 #include "core/matcher.h"
@@ -86,120 +88,21 @@ struct GlobalConfig {
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
 };
 
-struct SlackConfirmation {
-  std::string text, title, ok_text, dismiss_text;
-};
-struct SlackAction {
-  std::string type, text, url, style, name, value;
-  std::optional<SlackConfirmation> confirm;
-};
-struct SlackField {
-  std::string title, value;
-  std::optional<bool> short_;  // `short`; defaults to short_fields
-};
-
-struct SlackConfig {
-  bool send_resolved = false;
-  HTTPClientConfig http_config;
-  std::string api_url;  // secret; default global.slack_api_url
-  std::string api_url_file;
-  std::string channel;
-  std::string username = R"({{ template "slack.default.username" . }})";
-  std::string color = R"({{ if eq .Status "firing" }}danger{{ else }}good{{ end }})";
-  std::string title = R"({{ template "slack.default.title" . }})";
-  std::string title_link = R"({{ template "slack.default.titlelink" . }})";
-  std::string pretext = R"({{ template "slack.default.pretext" . }})";
-  std::string text = R"({{ template "slack.default.text" . }})";
-  std::string footer = R"({{ template "slack.default.footer" . }})";
-  std::string fallback = R"({{ template "slack.default.fallback" . }})";
-  std::string callback_id = R"({{ template "slack.default.callbackid" . }})";
-  std::string icon_emoji = R"({{ template "slack.default.iconemoji" . }})";
-  std::string icon_url = R"({{ template "slack.default.iconurl" . }})";
-  std::string image_url;
-  std::string thumb_url;
-  bool short_fields = false;
-  std::vector<SlackField> fields;
-  bool link_names = false;
-  std::vector<std::string> mrkdwn_in = {"fallback", "pretext", "text"};
-  std::vector<SlackAction> actions;
-  bool send_acknowledged = false;  // alertd: also notify "acknowledged by X"
-  // alertd: add an "Acknowledge" button (a Block Kit `actions` block) to notifications with
-  // firing alerts; a click comes back to POST /api/v1/integrations/slack (needs
-  // integrations.slack_signing_secret and a Slack app with interactivity pointing there).
-  bool ack_button = false;
-};
-
-struct EmailConfig {
-  bool send_resolved = false;
-  std::vector<std::string> to_list;  // parsed from `to` (comma-separated addresses)
-  std::string to;
-  std::string from;       // default global.smtp_from
-  std::string hello;      // default global.smtp_hello
-  std::string smarthost;  // default global.smtp_smarthost
-  std::string auth_username;
-  std::string auth_password;  // secret
-  std::string auth_password_file;
-  std::string auth_secret;  // secret
-  std::string auth_identity;
-  std::map<std::string, std::string> headers;  // Subject, To, From defaulted as Alertmanager does
-  std::string html = R"({{ template "email.default.html" . }})";
-  std::string text;
-  std::optional<bool> require_tls;  // default global.smtp_require_tls
-  TLSConfig tls_config;
-  bool send_acknowledged = false;
-};
-
-struct WebhookConfig {
-  bool send_resolved = true;
-  HTTPClientConfig http_config;
-  std::string url;  // secret
-  std::string url_file;
-  uint64_t max_alerts = 0;  // 0: all
-  Duration timeout = 0s;    // 0: no per-request limit beyond the flush deadline
-  bool send_acknowledged = false;
-};
-
-struct PagerdutyImage {
-  std::string src, alt, href;
-};
-struct PagerdutyLink {
-  std::string href, text;
-};
-
-struct PagerdutyConfig {
-  bool send_resolved = true;
-  HTTPClientConfig http_config;
-  std::string service_key;  // secret; Events API v1
-  std::string service_key_file;
-  std::string routing_key;  // secret; Events API v2
-  std::string routing_key_file;
-  std::string url;  // default global.pagerduty_url
-  std::string client = R"({{ template "pagerduty.default.client" . }})";
-  std::string client_url = R"({{ template "pagerduty.default.clientURL" . }})";
-  std::string description = R"({{ template "pagerduty.default.description" .}})";
-  std::string severity = "error";
-  std::string class_;
-  std::string component;
-  std::string group;
-  std::string source;  // default: client
-  std::map<std::string, std::string> details = {
-      {"firing", R"({{ template "pagerduty.default.instances" .Alerts.Firing }})"},
-      {"resolved", R"({{ template "pagerduty.default.instances" .Alerts.Resolved }})"},
-      {"num_firing", "{{ .Alerts.Firing | len }}"},
-      {"num_resolved", "{{ .Alerts.Resolved | len }}"},
-  };
-  std::vector<PagerdutyImage> images;
-  std::vector<PagerdutyLink> links;
-  bool send_acknowledged = false;
-};
-
 struct Receiver {
   std::string name;
-  std::vector<SlackConfig> slack_configs;
-  std::vector<EmailConfig> email_configs;
-  std::vector<WebhookConfig> webhook_configs;
-  std::vector<PagerdutyConfig> pagerduty_configs;
+  // Its integrations (config/notifier_config.h), grouped by kind in NotifierKinds() order,
+  // each kind in config order.
+  std::vector<std::shared_ptr<const NotifierConfig>> notifiers;
   Position pos;
+
+  // The integrations of type T (a notifiers/<name>/ config type), in config order.
+  template <typename T>
+  std::vector<const T*> Of() const {
+    std::vector<const T*> out;
+    for (const auto& n : notifiers)
+      if (const auto* t = dynamic_cast<const T*>(n.get())) out.push_back(t);
+    return out;
+  }
 };
 
 // A node of the routing tree. After loading, every option is resolved: values a node does

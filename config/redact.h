@@ -3,8 +3,8 @@
 // marshal to) and the userinfo of every URL removed. Internal to config/: the loader computes
 // it once per load into Config::redacted_yaml.
 //
-// Which keys hold secrets is the one table kSecretKeys in config/redact.cc: an integration
-// that adds a secret key adds a line there. `*_file` keys name files, not secrets, and stay.
+// Which keys hold secrets: the table kSecretKeys in config/redact.cc, plus the secret_keys each
+// implemented integration declares in its NotifierKind (config/notifier_config.h). `*_file` keys name files, not secrets, and stay.
 //
 // Thread-compatible: RedactedYaml modifies the document it is given.
 #pragma once

@@ -1,12 +1,11 @@
 #include "notifiers/registry.h"
 
 #include <chrono>
+#include <map>
+#include <string>
 
-#include "notifiers/email/email.h"
+#include "notifiers/integrations.h"
 #include "notifiers/metrics.h"
-#include "notifiers/pagerduty/pagerduty.h"
-#include "notifiers/slack/slack.h"
-#include "notifiers/webhook/webhook.h"
 
 namespace alertd::notifiers {
 namespace {
@@ -31,23 +30,16 @@ class InstrumentedNotifier final : public Notifier {
   std::shared_ptr<IntegrationMetrics> metrics_;
 };
 
-template <typename Cfg, typename Factory>
-Status AddAll(const config::Receiver& r, const std::vector<Cfg>& cfgs, const char* kind,
-              Factory factory, const Deps& deps, std::vector<Integration>* out) {
-  for (size_t i = 0; i < cfgs.size(); ++i) {
-    auto n = factory(cfgs[i], deps);
-    if (!n.ok()) {
-      return n.status().WithPrefix("receiver \"" + r.name + "\" " + kind + "[" + std::to_string(i) +
-                                   "]");
-    }
-    std::unique_ptr<Notifier> notifier = std::move(*n);
-    if (deps.metrics != nullptr) {
-      notifier = std::make_unique<InstrumentedNotifier>(std::move(notifier),
-                                                        deps.metrics->For(kind, r.name));
-    }
-    out->push_back(Integration{r.name, static_cast<int>(i), std::move(notifier)});
+// Builds the notifier of `cfg` if it is a T (the first T of the list that matches).
+template <typename T, typename... Rest>
+Result<std::unique_ptr<Notifier>> Build(NotifierList<T, Rest...>, const config::NotifierConfig& cfg,
+                                        const Deps& deps) {
+  if (const auto* t = dynamic_cast<const T*>(&cfg)) return NewNotifier(*t, deps);
+  if constexpr (sizeof...(Rest) > 0) {
+    return Build(NotifierList<Rest...>{}, cfg, deps);
+  } else {
+    return Status::Internal("integration \"" + std::string(cfg.kind()) + "\" is not built by alertd");
   }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -63,12 +55,21 @@ Result<std::shared_ptr<const templating::TemplateSet>> LoadTemplates(const confi
 
 Result<std::vector<Integration>> BuildIntegrations(const config::Receiver& r, const Deps& deps) {
   std::vector<Integration> out;
-  // The list of integrations alertd knows. A new one adds a line here.
-  Status s = AddAll(r, r.slack_configs, "slack", NewSlackNotifier, deps, &out);
-  if (s.ok()) s = AddAll(r, r.email_configs, "email", NewEmailNotifier, deps, &out);
-  if (s.ok()) s = AddAll(r, r.webhook_configs, "webhook", NewWebhookNotifier, deps, &out);
-  if (s.ok()) s = AddAll(r, r.pagerduty_configs, "pagerduty", NewPagerdutyNotifier, deps, &out);
-  if (!s.ok()) return s;
+  std::map<std::string, int, std::less<>> index;  // position within its kind
+  for (const auto& cfg : r.notifiers) {
+    const std::string kind(cfg->kind());
+    const int i = index[kind]++;
+    auto n = Build(AllNotifiers{}, *cfg, deps);
+    if (!n.ok()) {
+      return n.status().WithPrefix("receiver \"" + r.name + "\" " + kind + "[" + std::to_string(i) + "]");
+    }
+    std::unique_ptr<Notifier> notifier = std::move(*n);
+    if (deps.metrics != nullptr) {
+      notifier = std::make_unique<InstrumentedNotifier>(std::move(notifier),
+                                                        deps.metrics->For(kind, r.name));
+    }
+    out.push_back(Integration{r.name, i, std::move(notifier)});
+  }
   return out;
 }
 

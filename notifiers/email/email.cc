@@ -190,7 +190,7 @@ size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
 
 class EmailNotifier final : public Notifier {
  public:
-  EmailNotifier(const config::EmailConfig& cfg, const Deps& deps, std::string password,
+  EmailNotifier(const EmailConfig& cfg, const Deps& deps, std::string password,
                 std::string host, std::string port, std::string hostname)
       : cfg_(cfg),
         deps_(deps),
@@ -401,7 +401,7 @@ class EmailNotifier final : public Notifier {
     return out;
   }
 
-  const config::EmailConfig cfg_;
+  const EmailConfig cfg_;
   const Deps deps_;
   const std::string password_;  // secret
   const std::string host_;
@@ -412,7 +412,7 @@ class EmailNotifier final : public Notifier {
 
 }  // namespace
 
-Result<std::unique_ptr<Notifier>> NewEmailNotifier(const config::EmailConfig& cfg,
+Result<std::unique_ptr<Notifier>> NewNotifier(const EmailConfig& cfg,
                                                    const Deps& deps) {
   if (!deps.templates) return Status::InvalidArgument("email: no templates");
   EnsureCurlInitialized();

@@ -33,13 +33,42 @@
 #include <string>
 
 #include "config/config.h"
+#include "config/notifier_config.h"
 #include "core/result.h"
 #include "notifiers/deps.h"
 #include "notifiers/notifier.h"
 
 namespace alertd::notifiers {
 
-Result<std::unique_ptr<Notifier>> NewEmailNotifier(const config::EmailConfig& cfg,
+// `email_configs` entries. Defaults are Alertmanager's (notify/email and config/notifiers.go
+// upstream) unless marked alertd.
+struct EmailConfig final : config::NotifierConfig {
+  static const config::NotifierKind kKind;  // "email"; read by notifiers/email/config.cc
+  std::string_view kind() const override { return "email"; }
+  bool resolved() const override { return send_resolved; }
+  bool acknowledged() const override { return send_acknowledged; }
+
+  bool send_resolved = false;
+  std::vector<std::string> to_list;  // parsed from `to` (comma-separated addresses)
+  std::string to;
+  std::string from;       // default global.smtp_from
+  std::string hello;      // default global.smtp_hello
+  std::string smarthost;  // default global.smtp_smarthost
+  std::string auth_username;
+  std::string auth_password;  // secret
+  std::string auth_password_file;
+  std::string auth_secret;  // secret
+  std::string auth_identity;
+  std::map<std::string, std::string> headers;  // Subject, To, From defaulted as Alertmanager does
+  std::string html = R"({{ template "email.default.html" . }})";
+  std::string text;
+  std::optional<bool> require_tls;  // default global.smtp_require_tls
+  config::TLSConfig tls_config;
+  bool send_acknowledged = false;
+};
+
+
+Result<std::unique_ptr<Notifier>> NewNotifier(const EmailConfig& cfg,
                                                    const Deps& deps);
 
 namespace internal {

@@ -19,7 +19,7 @@ constexpr const char* kTruncatedDetails =
     "512kB";
 constexpr long kV1RetryCodes[] = {403};
 
-bool IsV1(const config::PagerdutyConfig& cfg) {
+bool IsV1(const PagerdutyConfig& cfg) {
   return !cfg.service_key.empty() || !cfg.service_key_file.empty();
 }
 
@@ -43,7 +43,7 @@ struct Built {
 };
 
 // Every template text of the config (and the key), for internal::CompiledFields.
-void AddFieldTexts(const config::PagerdutyConfig& cfg, const std::string& key,
+void AddFieldTexts(const PagerdutyConfig& cfg, const std::string& key,
                    internal::CompiledFields& f) {
   for (const auto& [k, v] : cfg.details) f.Add(v);
   for (const std::string* s : {&cfg.description, &key, &cfg.client, &cfg.client_url, &cfg.source,
@@ -60,7 +60,7 @@ void AddFieldTexts(const config::PagerdutyConfig& cfg, const std::string& key,
 }
 
 // `fields` (may be null) holds the config's texts already compiled.
-Built Build(const config::PagerdutyConfig& cfg, const Deps& deps,
+Built Build(const PagerdutyConfig& cfg, const Deps& deps,
             const internal::CompiledFields* fields, const Notification& n, const std::string& key) {
   Built out;
   const auto data = internal::MakeTemplateData(n, n.alerts);
@@ -157,7 +157,7 @@ Built Build(const config::PagerdutyConfig& cfg, const Deps& deps,
 
 class PagerdutyNotifier final : public Notifier {
  public:
-  PagerdutyNotifier(const config::PagerdutyConfig& cfg, const Deps& deps, std::string key,
+  PagerdutyNotifier(const PagerdutyConfig& cfg, const Deps& deps, std::string key,
                     std::unique_ptr<HttpClient> client)
       : cfg_(cfg),
         deps_(deps),
@@ -187,7 +187,7 @@ class PagerdutyNotifier final : public Notifier {
   }
 
  private:
-  const config::PagerdutyConfig cfg_;
+  const PagerdutyConfig cfg_;
   const Deps deps_;
   const std::string key_;  // routing or service key; secret
   std::unique_ptr<HttpClient> client_;
@@ -196,12 +196,12 @@ class PagerdutyNotifier final : public Notifier {
 
 }  // namespace
 
-std::string PagerdutyPayload(const config::PagerdutyConfig& cfg, const Deps& deps,
+std::string PagerdutyPayload(const PagerdutyConfig& cfg, const Deps& deps,
                              const Notification& n, const std::string& key) {
   return Build(cfg, deps, nullptr, n, key).body;
 }
 
-Result<std::unique_ptr<Notifier>> NewPagerdutyNotifier(const config::PagerdutyConfig& cfg,
+Result<std::unique_ptr<Notifier>> NewNotifier(const PagerdutyConfig& cfg,
                                                        const Deps& deps) {
   if (!deps.templates) return Status::InvalidArgument("pagerduty: no templates");
   std::string key = IsV1(cfg) ? cfg.service_key : cfg.routing_key;

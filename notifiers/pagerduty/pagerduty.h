@@ -28,17 +28,60 @@
 #include <memory>
 
 #include "config/config.h"
+#include "config/notifier_config.h"
 #include "core/result.h"
 #include "notifiers/deps.h"
 #include "notifiers/notifier.h"
 
 namespace alertd::notifiers {
 
-Result<std::unique_ptr<Notifier>> NewPagerdutyNotifier(const config::PagerdutyConfig& cfg,
+// `pagerduty_configs` entries. Defaults are Alertmanager's (notify/pagerduty and config/notifiers.go
+// upstream) unless marked alertd.
+struct PagerdutyImage {
+  std::string src, alt, href;
+};
+struct PagerdutyLink {
+  std::string href, text;
+};
+
+struct PagerdutyConfig final : config::NotifierConfig {
+  static const config::NotifierKind kKind;  // "pagerduty"; read by notifiers/pagerduty/config.cc
+  std::string_view kind() const override { return "pagerduty"; }
+  bool resolved() const override { return send_resolved; }
+  bool acknowledged() const override { return true; }  // PagerDuty is always told (acknowledge)
+
+  bool send_resolved = true;
+  config::HTTPClientConfig http_config;
+  std::string service_key;  // secret; Events API v1
+  std::string service_key_file;
+  std::string routing_key;  // secret; Events API v2
+  std::string routing_key_file;
+  std::string url;  // default global.pagerduty_url
+  std::string client = R"({{ template "pagerduty.default.client" . }})";
+  std::string client_url = R"({{ template "pagerduty.default.clientURL" . }})";
+  std::string description = R"({{ template "pagerduty.default.description" .}})";
+  std::string severity = "error";
+  std::string class_;
+  std::string component;
+  std::string group;
+  std::string source;  // default: client
+  std::map<std::string, std::string> details = {
+      {"firing", R"({{ template "pagerduty.default.instances" .Alerts.Firing }})"},
+      {"resolved", R"({{ template "pagerduty.default.instances" .Alerts.Resolved }})"},
+      {"num_firing", "{{ .Alerts.Firing | len }}"},
+      {"num_resolved", "{{ .Alerts.Resolved | len }}"},
+  };
+  std::vector<PagerdutyImage> images;
+  std::vector<PagerdutyLink> links;
+  bool send_acknowledged = false;
+};
+
+
+Result<std::unique_ptr<Notifier>> NewNotifier(const PagerdutyConfig& cfg,
                                                        const Deps& deps);
 
 // The JSON body for `n` with `key` as the routing (or service) key; for tests.
-std::string PagerdutyPayload(const config::PagerdutyConfig& cfg, const Deps& deps,
+std::string PagerdutyPayload(const PagerdutyConfig& cfg, const Deps& deps,
                              const Notification& n, const std::string& key);
 
 }  // namespace alertd::notifiers

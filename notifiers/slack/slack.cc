@@ -21,7 +21,7 @@ void SetNonEmpty(Json& j, const char* key, std::string v) {
 }
 
 // Every template text of the config, for internal::CompiledFields.
-void AddFieldTexts(const config::SlackConfig& cfg, internal::CompiledFields& f) {
+void AddFieldTexts(const SlackConfig& cfg, internal::CompiledFields& f) {
   for (const std::string* s :
        {&cfg.title, &cfg.title_link, &cfg.pretext, &cfg.text, &cfg.fallback, &cfg.callback_id,
         &cfg.image_url, &cfg.thumb_url, &cfg.footer, &cfg.color, &cfg.channel, &cfg.username,
@@ -44,7 +44,7 @@ void AddFieldTexts(const config::SlackConfig& cfg, internal::CompiledFields& f) 
 }
 
 // `fields` (may be null) holds the config's texts already compiled.
-std::string BuildPayload(const config::SlackConfig& cfg, const Deps& deps,
+std::string BuildPayload(const SlackConfig& cfg, const Deps& deps,
                          const internal::CompiledFields* fields, const Notification& n,
                          int* template_errors) {
   const auto data = internal::MakeTemplateData(n, n.alerts);
@@ -165,7 +165,7 @@ NotifyResult CheckSlackBody(const HttpResponse& r) {
 
 class SlackNotifier final : public Notifier {
  public:
-  SlackNotifier(const config::SlackConfig& cfg, const Deps& deps, std::string url,
+  SlackNotifier(const SlackConfig& cfg, const Deps& deps, std::string url,
                 std::unique_ptr<HttpClient> client)
       : cfg_(cfg),
         deps_(deps),
@@ -195,7 +195,7 @@ class SlackNotifier final : public Notifier {
   }
 
  private:
-  const config::SlackConfig cfg_;
+  const SlackConfig cfg_;
   const Deps deps_;
   const std::string url_;  // secret: never logged
   std::unique_ptr<HttpClient> client_;
@@ -204,11 +204,11 @@ class SlackNotifier final : public Notifier {
 
 }  // namespace
 
-std::string SlackPayload(const config::SlackConfig& cfg, const Deps& deps, const Notification& n) {
+std::string SlackPayload(const SlackConfig& cfg, const Deps& deps, const Notification& n) {
   return BuildPayload(cfg, deps, nullptr, n, nullptr);
 }
 
-Result<std::unique_ptr<Notifier>> NewSlackNotifier(const config::SlackConfig& cfg,
+Result<std::unique_ptr<Notifier>> NewNotifier(const SlackConfig& cfg,
                                                    const Deps& deps) {
   if (!deps.templates) return Status::InvalidArgument("slack: no templates");
   std::string url = cfg.api_url;

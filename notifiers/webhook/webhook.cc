@@ -11,7 +11,7 @@ using internal::AppendJsonString;
 
 class WebhookNotifier final : public Notifier {
  public:
-  WebhookNotifier(const config::WebhookConfig& cfg, const Deps& deps, std::string url,
+  WebhookNotifier(const WebhookConfig& cfg, const Deps& deps, std::string url,
                   std::unique_ptr<HttpClient> client)
       : cfg_(cfg),
         deps_(deps),
@@ -55,7 +55,7 @@ class WebhookNotifier final : public Notifier {
   }
 
  private:
-  const config::WebhookConfig cfg_;
+  const WebhookConfig cfg_;
   const Deps deps_;
   const std::string url_;  // secret: never logged
   std::unique_ptr<HttpClient> client_;
@@ -133,7 +133,7 @@ std::string WebhookPayload(const Notification& n, uint64_t max_alerts) {
   return out;
 }
 
-Result<std::unique_ptr<Notifier>> NewWebhookNotifier(const config::WebhookConfig& cfg,
+Result<std::unique_ptr<Notifier>> NewNotifier(const WebhookConfig& cfg,
                                                      const Deps& deps) {
   if (!deps.templates) return Status::InvalidArgument("webhook: no templates");
   std::string url = cfg.url;

@@ -19,16 +19,35 @@
 #include <memory>
 
 #include "config/config.h"
+#include "config/notifier_config.h"
 #include "core/result.h"
 #include "notifiers/deps.h"
 #include "notifiers/notifier.h"
 
 namespace alertd::notifiers {
 
-Result<std::unique_ptr<Notifier>> NewWebhookNotifier(const config::WebhookConfig& cfg,
+// `webhook_configs` entries. Defaults are Alertmanager's (notify/webhook and config/notifiers.go
+// upstream) unless marked alertd.
+struct WebhookConfig final : config::NotifierConfig {
+  static const config::NotifierKind kKind;  // "webhook"; read by notifiers/webhook/config.cc
+  std::string_view kind() const override { return "webhook"; }
+  bool resolved() const override { return send_resolved; }
+  bool acknowledged() const override { return send_acknowledged; }
+
+  bool send_resolved = true;
+  config::HTTPClientConfig http_config;
+  std::string url;  // secret
+  std::string url_file;
+  uint64_t max_alerts = 0;  // 0: all
+  Duration timeout = std::chrono::seconds(0);    // 0: no per-request limit beyond the flush deadline
+  bool send_acknowledged = false;
+};
+
+
+Result<std::unique_ptr<Notifier>> NewNotifier(const WebhookConfig& cfg,
                                                      const Deps& deps);
 
-// The JSON body NewWebhookNotifier's notifier sends (also used by tests and `alertd test`).
+// The JSON body NewNotifier(WebhookConfig) sends (also used by tests and `alertd test`).
 std::string WebhookPayload(const Notification& n, uint64_t max_alerts);
 
 }  // namespace alertd::notifiers

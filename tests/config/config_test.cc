@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "notifiers/integrations.h"
 #include "tests/support/process.h"
 
 using namespace alertd;
@@ -36,10 +37,10 @@ TEST_CASE("the example configuration loads") {
   CHECK(c.route.routes[0].escalation == "critical");
   CHECK(c.route.routes[0].continue_);
   CHECK(c.route.routes[1].escalation.empty());
-  CHECK(c.FindReceiver("team-slack")->slack_configs[0].send_resolved);
+  CHECK(c.FindReceiver("team-slack")->Of<notifiers::SlackConfig>()[0]->send_resolved);
   CHECK(c.escalation_policies[0].steps[0].after == 2min);
   // Email defaults from global.
-  const auto& email = c.FindReceiver("managers-email")->email_configs[0];
+  const auto& email = *c.FindReceiver("managers-email")->Of<notifiers::EmailConfig>()[0];
   CHECK(email.smarthost == "127.0.0.1:12525");
   CHECK(email.from == "alertd@example.org");
   CHECK(email.require_tls == false);
@@ -85,7 +86,7 @@ receivers:
   CHECK(leaf->repeat_interval == 1h);
   CHECK(leaf->group_interval == 5min);
   CHECK(MatchersString(leaf->matchers) == R"({env=~"prod.*",instance!="x"})");
-  const auto& wh = c.FindReceiver("b")->webhook_configs[0];
+  const auto& wh = *c.FindReceiver("b")->Of<notifiers::WebhookConfig>()[0];
   CHECK(wh.send_resolved);
   CHECK(wh.max_alerts == 0);
 }
@@ -496,13 +497,13 @@ TEST_CASE("integration secrets load inline or from files relative to the config,
   CHECK(in.pagerduty_webhook_secret == "pd-secret-from-file");
   CHECK(in.pagerduty_webhook_secret_file == dir + "/pd.secret");
   CHECK(in.slack_signing_secret == "slack-inline");
-  CHECK(res.config->receivers[0].slack_configs[0].ack_button);
+  CHECK(res.config->receivers[0].Of<notifiers::SlackConfig>()[0]->ack_button);
   // Unset: both empty, and ack_button defaults to false.
   auto plain = Load("route: {receiver: a}\nreceivers:\n  - name: a\n    slack_configs: "
                     "[{api_url: 'http://127.0.0.1:1/x'}]\n");
   REQUIRE(plain.ok());
   CHECK(plain.config->integrations.pagerduty_webhook_secret.empty());
   CHECK(plain.config->integrations.slack_signing_secret.empty());
-  CHECK_FALSE(plain.config->receivers[0].slack_configs[0].ack_button);
+  CHECK_FALSE(plain.config->receivers[0].Of<notifiers::SlackConfig>()[0]->ack_button);
   t::RemoveTree(dir);
 }

@@ -102,10 +102,10 @@ receivers:
   t::WriteFile(smtp.dir() + "/password", "s3cret\n");
   const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
   REQUIRE(cfg.receivers.size() == 1);
-  REQUIRE(cfg.receivers[0].email_configs.size() == 1);
-  const config::EmailConfig& ec = cfg.receivers[0].email_configs[0];
+  REQUIRE(cfg.receivers[0].Of<EmailConfig>().size() == 1);
+  const EmailConfig& ec = *cfg.receivers[0].Of<EmailConfig>()[0];
   CHECK(ec.require_tls.value_or(false));  // global smtp_require_tls default
-  auto notifier = NewEmailNotifier(ec, deps);
+  auto notifier = NewNotifier(ec, deps);
   REQUIRE(notifier.ok());
   CHECK((*notifier)->integration() == "email");
   CHECK_FALSE((*notifier)->send_resolved());
@@ -166,10 +166,10 @@ receivers:
           std::string::npos);
   }
   SUBCASE("a wrong password is a retryable failure that names no secret") {
-    config::EmailConfig wrong = ec;
+    EmailConfig wrong = ec;
     wrong.auth_password_file.clear();
     wrong.auth_password = "not-the-password";
-    auto w = NewEmailNotifier(wrong, deps);
+    auto w = NewNotifier(wrong, deps);
     REQUIRE(w.ok());
     NotifyResult wr = (*w)->Notify(n);
     CHECK_FALSE(wr.status.ok());
@@ -177,9 +177,9 @@ receivers:
     CHECK(wr.status.message().find("not-the-password") == std::string::npos);
   }
   SUBCASE("an untrusted certificate fails the STARTTLS handshake") {
-    config::EmailConfig untrusted = ec;
+    EmailConfig untrusted = ec;
     untrusted.tls_config.ca_file.clear();
-    auto u = NewEmailNotifier(untrusted, deps);
+    auto u = NewNotifier(untrusted, deps);
     REQUIRE(u.ok());
     NotifyResult ur = (*u)->Notify(n);
     CHECK_FALSE(ur.status.ok());
@@ -238,7 +238,7 @@ receivers:
                            "\n";
   const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
   REQUIRE(cfg.receivers.size() == 1);
-  REQUIRE(cfg.receivers[0].email_configs.size() == 1);
+  REQUIRE(cfg.receivers[0].Of<EmailConfig>().size() == 1);
 
   // alertd: one alert whose label carries every character html/template escapes.
   Notification n;
@@ -251,7 +251,7 @@ receivers:
       {{"alertname", "DiskFull"}, {"instance", "a"}, {"note", note}},
       {{"summary", "disk a > 90% full"}}, testsupport::T("2024-01-01T00:00:00Z")));
   Deps deps = testsupport::TestDeps();
-  auto notifier = NewEmailNotifier(cfg.receivers[0].email_configs[0], deps);
+  auto notifier = NewNotifier(*cfg.receivers[0].Of<EmailConfig>()[0], deps);
   REQUIRE(notifier.ok());
   NotifyResult r = (*notifier)->Notify(n);
   INFO(r.status.ToString());

@@ -225,10 +225,10 @@ TEST_CASE("webhook delivery: retries, final 4xx, timeout, secrets and metrics") 
   auto build = [&](const std::string& url, Duration timeout) {
     config::Receiver r;
     r.name = "team";
-    config::WebhookConfig w;
+    WebhookConfig w;
     w.url = url;
     w.timeout = timeout;
-    r.webhook_configs.push_back(w);
+    r.notifiers.push_back(std::make_shared<WebhookConfig>(w));
     auto ints = BuildIntegrations(r, deps);
     REQUIRE(ints.ok());
     REQUIRE(ints->size() == 1);
@@ -315,9 +315,9 @@ TEST_CASE("webhook delivery: retries, final 4xx, timeout, secrets and metrics") 
     alertd::testing::WriteFile(file, sink.url() + "/ok/first\n");
     config::Receiver r;
     r.name = "team";
-    config::WebhookConfig w;
+    WebhookConfig w;
     w.url_file = file;
-    r.webhook_configs.push_back(w);
+    r.notifiers.push_back(std::make_shared<WebhookConfig>(w));
     auto first = BuildIntegrations(r, deps);
     REQUIRE(first.ok());
     alertd::testing::WriteFile(file, sink.url() + "/ok/second\n");
@@ -329,7 +329,7 @@ TEST_CASE("webhook delivery: retries, final 4xx, timeout, secrets and metrics") 
     CHECK(sink.RequestsTo("/ok/second").size() == 1);
     // An unreadable file fails the build, naming the file but nothing secret.
     w.url_file = sink.dir() + "/missing";
-    r.webhook_configs = {w};
+    r.notifiers = {std::make_shared<WebhookConfig>(w)};
     auto bad = BuildIntegrations(r, deps);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.status().message().find("receiver \"team\" webhook[0]") != std::string::npos);
@@ -340,11 +340,11 @@ TEST_CASE("http_config: basic auth and bearer token from a file") {
   HttpSink sink;
   Deps deps = TestDeps();
   const Notification n = DiskFullNotification("team", kNow);
-  config::WebhookConfig w;
+  WebhookConfig w;
   w.url = sink.url() + "/ok/auth";
   SUBCASE("basic_auth") {
     w.http_config.basic_auth = config::BasicAuth{"user", "", "pa55", ""};
-    auto notifier = NewWebhookNotifier(w, deps);
+    auto notifier = NewNotifier(w, deps);
     REQUIRE(notifier.ok());
     CHECK((*notifier)->Notify(n).status.ok());
     auto reqs = sink.RequestsTo("/ok/auth");
@@ -354,7 +354,7 @@ TEST_CASE("http_config: basic auth and bearer token from a file") {
   SUBCASE("bearer_token_file") {
     alertd::testing::WriteFile(sink.dir() + "/token", "tok-123\n");
     w.http_config.authorization = config::Authorization{"Bearer", "", sink.dir() + "/token"};
-    auto notifier = NewWebhookNotifier(w, deps);
+    auto notifier = NewNotifier(w, deps);
     REQUIRE(notifier.ok());
     CHECK((*notifier)->Notify(n).status.ok());
     auto reqs = sink.RequestsTo("/ok/auth");
@@ -366,12 +366,12 @@ TEST_CASE("http_config: basic auth and bearer token from a file") {
 TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanager's shape") {
   HttpSink sink;
   Deps deps = TestDeps();
-  config::SlackConfig s;
+  SlackConfig s;
   s.api_url = sink.url() + "/slack/x";
   s.channel = "#alerts";
   s.fields.push_back({"Severity", "{{ .CommonLabels.severity }}", std::nullopt});
   s.actions.push_back({"button", "Runbook", "{{ .CommonAnnotations.runbook }}", "", "", "", {}});
-  auto notifier = NewSlackNotifier(s, deps);
+  auto notifier = NewNotifier(s, deps);
   REQUIRE(notifier.ok());
   Notification n = DiskFullNotification("team", kNow);
   NotifyResult r = (*notifier)->Notify(n);
@@ -400,7 +400,7 @@ TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanage
   CHECK_FALSE(att.contains("pretext"));
 
   SUBCASE("title truncated to 1024 runes") {
-    config::SlackConfig long_title = s;
+    SlackConfig long_title = s;
     long_title.title = std::string(1100, 'x');
     json p = json::parse(SlackPayload(long_title, deps, n));
     CHECK(p["attachments"][0]["title"] == std::string(1023, 'x') + "\xE2\x80\xA6");
@@ -424,9 +424,9 @@ TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanage
     CHECK(a["attachments"][0]["text"] == "looking");
   }
   SUBCASE("ack_button adds an Acknowledge button naming the group, for firing alerts only") {
-    config::SlackConfig with_button = s;
+    SlackConfig with_button = s;
     with_button.ack_button = true;
-    auto b = NewSlackNotifier(with_button, deps);
+    auto b = NewNotifier(with_button, deps);
     REQUIRE(b.ok());
     REQUIRE((*b)->Notify(n).status.ok());
     auto sent = sink.RequestsTo("/slack/x");
@@ -459,9 +459,9 @@ TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanage
     CHECK_FALSE(json::parse(SlackPayload(with_button, deps, ack)).contains("blocks"));
   }
   SUBCASE("an error answer from Slack is final") {
-    config::SlackConfig bad = s;
+    SlackConfig bad = s;
     bad.api_url = sink.url() + "/bad/slack";
-    auto b = NewSlackNotifier(bad, deps);
+    auto b = NewNotifier(bad, deps);
     REQUIRE(b.ok());
     NotifyResult br = (*b)->Notify(n);
     CHECK_FALSE(br.status.ok());
@@ -473,13 +473,13 @@ TEST_CASE("slack: payload passes the sink's schema check and matches Alertmanage
 TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 schema") {
   HttpSink sink;
   Deps deps = TestDeps();
-  config::PagerdutyConfig p;
+  PagerdutyConfig p;
   p.routing_key = "rk-123";
   p.url = sink.url() + "/pd/x";
   p.images.push_back({"http://img/x.png", "graph", ""});
   p.links.push_back({"{{ .CommonAnnotations.runbook }}", "runbook"});
   p.links.push_back({"", "dropped: empty href"});
-  auto notifier = NewPagerdutyNotifier(p, deps);
+  auto notifier = NewNotifier(p, deps);
   REQUIRE(notifier.ok());
   CHECK((*notifier)->wants_acknowledge());
   Notification firing = DiskFullNotification("team", kNow);
@@ -534,16 +534,16 @@ TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 sc
   CHECK(first["payload"]["custom_details"]["num_resolved"] == "0");
 
   SUBCASE("400 from PagerDuty is final, 429 is retried") {
-    config::PagerdutyConfig bad = p;
+    PagerdutyConfig bad = p;
     bad.url = sink.url() + "/bad/pd";
-    auto b = NewPagerdutyNotifier(bad, deps);
+    auto b = NewNotifier(bad, deps);
     REQUIRE(b.ok());
     NotifyResult br = (*b)->Notify(firing);
     CHECK_FALSE(br.retryable);
     CHECK(br.status.message().find("Event object is invalid") != std::string::npos);
   }
   SUBCASE("oversized custom details are replaced") {
-    config::PagerdutyConfig big = p;
+    PagerdutyConfig big = p;
     big.details["huge"] = std::string(600000, 'x');
     json b = json::parse(PagerdutyPayload(big, deps, firing, "rk"));
     CHECK(b["payload"]["custom_details"] ==
@@ -552,7 +552,7 @@ TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 sc
                 "the maximum size of 512kB"}});
   }
   SUBCASE("v1 with service_key") {
-    config::PagerdutyConfig v1 = p;
+    PagerdutyConfig v1 = p;
     v1.routing_key.clear();
     v1.service_key = "sk-1";
     json b = json::parse(PagerdutyPayload(v1, deps, firing, "sk-1"));
@@ -570,7 +570,7 @@ TEST_CASE("pagerduty: trigger, resolve and acknowledge pass the Events API v2 sc
 TEST_CASE("acknowledged firing alerts keep a notification firing: status, event_action, "
           "truncatedAlerts") {
   Deps deps = TestDeps();
-  config::PagerdutyConfig p;
+  PagerdutyConfig p;
   p.routing_key = "rk-123";
   p.url = "http://127.0.0.1:1/unused";
   // b resolved; a still fires but is acknowledged, so it is not listed.
@@ -617,7 +617,7 @@ TEST_CASE("templates: files from the config's `templates:` override the defaults
   REQUIRE(set.ok());
   Deps deps = testsupport::TestDeps();
   deps.templates = *set;
-  config::SlackConfig s;
+  SlackConfig s;
   s.text = R"({{ template "my.text" . }})";
   json p = json::parse(SlackPayload(s, deps, testsupport::DiskFullNotification("r", kNow)));
   CHECK(p["attachments"][0]["title"] == "custom firing");

@@ -144,16 +144,12 @@ class Harness {
                                    std::make_unique<RecordingNotifier>(&log, &clock, start_, kind,
                                                                        send_resolved, wants_ack)});
       };
-      for (size_t i = 0; i < rc.webhook_configs.size(); ++i) {
-        add("webhook", int(i), rc.webhook_configs[i].send_resolved,
-            rc.webhook_configs[i].send_acknowledged);
-      }
-      for (size_t i = 0; i < rc.slack_configs.size(); ++i) {
-        add("slack", int(i), rc.slack_configs[i].send_resolved,
-            rc.slack_configs[i].send_acknowledged);
-      }
-      for (size_t i = 0; i < rc.pagerduty_configs.size(); ++i) {
-        add("pagerduty", int(i), rc.pagerduty_configs[i].send_resolved, true);
+      // The fakes in the order the expectations list them: webhook, slack, pagerduty.
+      for (const char* kind : {"webhook", "slack", "pagerduty"}) {
+        int i = 0;
+        for (const auto& nc : rc.notifiers) {
+          if (nc->kind() == kind) add(kind, i++, nc->resolved(), nc->acknowledged());
+        }
       }
       return out;
     };

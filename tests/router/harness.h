@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/scheduler.h"
 #include "notifiers/notifier.h"
+#include "notifiers/webhook/webhook.h"
 #include "router/router.h"
 #include "storage/router_stores.h"
 #include "tests/fakes/fake_scheduler.h"
@@ -126,10 +127,11 @@ class RouterHarness {
                             const config::Receiver& rc,
                             const config::Config&) -> Result<std::vector<notifiers::Integration>> {
       std::vector<notifiers::Integration> out;
-      for (size_t i = 0; i < rc.webhook_configs.size(); ++i) {
+      const auto webhooks = rc.Of<notifiers::WebhookConfig>();
+      for (size_t i = 0; i < webhooks.size(); ++i) {
         out.push_back(notifiers::Integration{
             rc.name, static_cast<int>(i),
-            std::make_unique<FakeNotifier>(&rec, &clock, rc.webhook_configs[i].send_resolved,
+            std::make_unique<FakeNotifier>(&rec, &clock, webhooks[i]->send_resolved,
                                            static_cast<int>(i))});
       }
       return out;
