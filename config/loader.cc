@@ -186,7 +186,7 @@ class Loader final : public internal::NotifierReader {
         p.String("password_file", &cfg.storage.postgres.password_file);
         p.Finish();
         if (cfg.storage.postgres.dsn.empty()) c_.Error(pn, "storage.postgres: dsn is required");
-        cfg.storage.postgres.password_file = ResolvePath(dir_, cfg.storage.postgres.password_file);
+        cfg.storage.postgres.password_file = ResolvePath(cfg.storage.postgres.password_file);
       });
       s.Finish();
     });
