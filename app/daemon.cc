@@ -224,7 +224,9 @@ Result<State> OpenState(const config::Config& cfg, const Clock* clock,
   if (!lock.ok()) return lock.status();
   st.sqlite_lock = std::move(*lock);
   // Each store on a connection of its own (WAL lets them share the file).
-  auto open = [&](const char* store) -> Result<std::unique_ptr<storage::Database>> {
+  // By value: open_rule_state calls it after OpenState returns.
+  auto open = [db_path,
+               commit_latency](const char* store) -> Result<std::unique_ptr<storage::Database>> {
     auto db = storage::Database::Open(db_path);
     if (!db.ok()) return db.status();
     (*db)->ObserveCommits(&commit_latency->WithLabels({store}));
@@ -257,9 +259,10 @@ void WarnRecordingRulesWithoutRemoteWrite(const std::vector<config::RuleGroup>& 
     }
   }
   if (names.empty()) return;
-  spdlog::warn("rules: {} recording rules are not evaluated because no remote_write is "
-               "configured: {}",
-               names.size(), fmt::join(names, ", "));
+  spdlog::warn(
+      "rules: {} recording rules are not evaluated because no remote_write is "
+      "configured: {}",
+      names.size(), fmt::join(names, ", "));
 }
 
 }  // namespace
@@ -327,16 +330,15 @@ int RunDaemon(const DaemonOptions& opts) {
       std::error_code ec;
       std::filesystem::create_directories(parent, ec);  // a failure shows when the queue opens
     }
-    auto w = remote_write::RemoteWriter::Create(
-        cfg->remote_write, remote_write::QueuePathFor(db_path), "alertd/0.1.0",
-        cfg->evaluation.external_labels);
+    auto w =
+        remote_write::RemoteWriter::Create(cfg->remote_write, remote_write::QueuePathFor(db_path),
+                                           "alertd/0.1.0", cfg->evaluation.external_labels);
     if (!w.ok()) {
       spdlog::error("remote_write: {}", w.status().message());
       return 1;
     }
     remote_writer = std::move(*w);
-    registry.AddCollector(
-        [w = remote_writer.get()](std::string* out) { w->AppendMetrics(out); });
+    registry.AddCollector([w = remote_writer.get()](std::string* out) { w->AppendMetrics(out); });
   }
 
   // The rule engine: runs whenever a datasource is configured (a reload may add rules later).
@@ -598,9 +600,9 @@ int RunDaemon(const DaemonOptions& opts) {
   }
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   if (remote_writer) remote_writer->Stop();  // what is not sent yet stays queued on disk
-  (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
+  (*server)->Stop();    // finishes requests in flight, which may still be waiting on the store
   ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
-  router_ptr.reset();  // stops timers, finishes deliveries in flight
+  router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();
   (*store)->Close();

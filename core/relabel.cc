@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "core/go_regexp.h"
 #include "core/utf8.h"
 
 namespace alertd {
@@ -31,62 +32,10 @@ bool IsValidRelabelTarget(std::string_view s) {
   return RE2::FullMatch(s, re);
 }
 
-bool IsWordByte(unsigned char c) {
-  // Go's extract accepts Unicode letters and digits too; a group named with non-ASCII letters
-  // is taken as a word here by counting every non-ASCII byte as a letter.
-  return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c >= 0x80;
-}
-
-// Go's regexp.(*Regexp).ExpandString: `$$` is a dollar, `$name`/`${name}` the group named
-// (or numbered) so, empty when it did not take part or does not exist, a malformed `$` is
-// kept as text. Hand-written because RE2's Rewrite knows only `\1`.
 std::string Expand(const RE2& re, std::string_view tmpl, const re2::StringPiece* groups,
                    int ngroups) {
   std::string out;
-  while (!tmpl.empty()) {
-    const size_t d = tmpl.find('$');
-    if (d == std::string_view::npos) break;
-    out.append(tmpl.substr(0, d));
-    tmpl.remove_prefix(d + 1);
-    if (!tmpl.empty() && tmpl[0] == '$') {
-      out.push_back('$');
-      tmpl.remove_prefix(1);
-      continue;
-    }
-    std::string_view s = tmpl;
-    bool brace = false;
-    if (!s.empty() && s[0] == '{') {
-      brace = true;
-      s.remove_prefix(1);
-    }
-    size_t i = 0;
-    while (i < s.size() && IsWordByte(static_cast<unsigned char>(s[i]))) ++i;
-    if (i == 0 || (brace && (i >= s.size() || s[i] != '}'))) {
-      out.push_back('$');  // malformed: the `$` stays as text
-      continue;
-    }
-    const std::string_view name = s.substr(0, i);
-    tmpl = s.substr(i + (brace ? 1 : 0));
-    int num = 0;
-    for (char c : name) {
-      if (c < '0' || c > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (c - '0');
-    }
-    if (name.size() > 1 && name[0] == '0') num = -1;
-    if (num < 0) {
-      const auto& names = re.NamedCapturingGroups();
-      auto it = names.find(std::string(name));
-      if (it != names.end()) num = it->second;
-    }
-    if (num >= 0 && num < ngroups && groups[num].data() != nullptr) {
-      out.append(groups[num].data(), groups[num].size());
-    }
-  }
-  out.append(tmpl);
+  AppendGoExpand(&out, re, tmpl, groups, ngroups);
   return out;
 }
 
@@ -162,8 +111,8 @@ Result<RelabelConfig> RelabelConfig::Create(RelabelSpec spec) {
                                    an + " action");
   }
   if ((a == RelabelAction::kKeepEqual || a == RelabelAction::kDropEqual) &&
-      (spec.regex != def.regex || spec.modulus != def.modulus ||
-       spec.separator != def.separator || spec.replacement != def.replacement)) {
+      (spec.regex != def.regex || spec.modulus != def.modulus || spec.separator != def.separator ||
+       spec.replacement != def.replacement)) {
     return Status::InvalidArgument(
         an + " action requires only 'source_labels' and `target_label`, and no other fields");
   }

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "core/duration.h"
+#include "core/go_regexp.h"
 #include "core/labels.h"
 
 namespace alertd::templating {
@@ -584,58 +585,6 @@ Result<std::unique_ptr<RE2>> Compile(const std::string& pattern) {
   return re;
 }
 
-// regexp.Regexp.Expand's template syntax: $1, ${1}, $name, ${name}, $$.
-void Expand(std::string& out, std::string_view tmpl, const RE2& re,
-            const std::vector<re2::StringPiece>& groups) {
-  const auto& names = re.NamedCapturingGroups();
-  while (!tmpl.empty()) {
-    size_t d = tmpl.find('$');
-    if (d == std::string_view::npos) break;
-    out.append(tmpl.substr(0, d));
-    tmpl.remove_prefix(d + 1);
-    if (!tmpl.empty() && tmpl[0] == '$') {
-      out.push_back('$');
-      tmpl.remove_prefix(1);
-      continue;
-    }
-    std::string_view str = tmpl;
-    bool brace = false;
-    if (!str.empty() && str[0] == '{') {
-      brace = true;
-      str.remove_prefix(1);
-    }
-    size_t i = 0;
-    while (i < str.size() && (std::isalnum(static_cast<unsigned char>(str[i])) || str[i] == '_' ||
-                              static_cast<unsigned char>(str[i]) >= 0x80)) {
-      ++i;
-    }
-    if (i == 0 || (brace && (i >= str.size() || str[i] != '}'))) {
-      out.push_back('$');  // malformed: the $ is literal
-      continue;
-    }
-    std::string name(str.substr(0, i));
-    tmpl = str.substr(i + (brace ? 1 : 0));
-    int num = 0;
-    for (char c : name) {
-      if (c < '0' || c > '9' || num >= 100000000) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (c - '0');
-    }
-    if (name[0] == '0' && name.size() > 1) num = -1;
-    if (num < 0) {
-      auto it = names.find(name);
-      if (it == names.end()) continue;
-      num = it->second;
-    }
-    if (num < static_cast<int>(groups.size()) && groups[num].data() != nullptr) {
-      out.append(groups[num].data(), groups[num].size());
-    }
-  }
-  out.append(tmpl);
-}
-
 // regexp.MustCompile(pattern).ReplaceAllString(text, repl), with Go's rules for empty matches.
 Result<std::string> ReReplaceAll(const std::string& pattern, const std::string& repl,
                                  const std::string& text) {
@@ -652,7 +601,9 @@ Result<std::string> ReReplaceAll(const std::string& pattern, const std::string& 
     const size_t a0 = static_cast<size_t>(groups[0].data() - text.data());
     const size_t a1 = a0 + groups[0].size();
     out.append(text, last_end, a0 - last_end);
-    if (a1 > last_end || a0 == 0) Expand(out, repl, **re, groups);
+    if (a1 > last_end || a0 == 0) {
+      AppendGoExpand(&out, **re, repl, groups.data(), static_cast<int>(groups.size()));
+    }
     last_end = a1;
     size_t width = 0;
     if (search < text.size()) {
