@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 
 namespace alertd::testing {
 namespace {
@@ -22,8 +23,10 @@ std::vector<std::string> PostgresServer::AsPostgres(std::vector<std::string> arg
 }
 
 PostgresServer::PostgresServer() {
-  dir_ = MakeTempDir("alertd-pg");
-  REQUIRE(!dir_.empty());
+  // Under /tmp whatever TMPDIR says: the postgres user must be able to reach it.
+  char tmpl[] = "/tmp/alertd-pg-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  dir_ = tmpl;
   std::string out;
   if (geteuid() == 0) REQUIRE(RunCommand({"chown", "postgres:postgres", dir_}, &out) == 0);
   WriteFile(dir_ + "/pwfile", kPassword);
