@@ -317,8 +317,8 @@ int RunDaemon(const DaemonOptions& opts) {
     spdlog::error("storage: {}", state.status().message());
     return 1;
   }
-  std::unique_ptr<storage::AlertStore>* store = &state->alerts;
-  spdlog::info("storage: {} opened, {} alerts loaded", state->where, (*store)->Size());
+  storage::AlertStore* const store = state->alerts.get();
+  spdlog::info("storage: {} opened, {} alerts loaded", state->where, store->Size());
 
   // Remote write: where recording rule results and ALERTS series go, through a durable queue
   // beside the SQLite database. The queue belongs to this process alone, so it stays in
@@ -362,7 +362,7 @@ int RunDaemon(const DaemonOptions& opts) {
     if (!remote_writer) WarnRecordingRulesWithoutRemoteWrite(groups);
     auto m = rules_engine::RuleManager::Create(
         std::move(groups), rules_engine::ManagerOptionsFromConfig(*cfg),
-        {query_client.get(), store->get(), rule_state.get(), &clock, remote_writer.get()});
+        {query_client.get(), store, rule_state.get(), &clock, remote_writer.get()});
     if (!m.ok()) {
       spdlog::error("rules: {}", m.status().message());
       return 1;
@@ -387,7 +387,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.clock = &clock;
   rdeps.scheduler = scheduler.get();
   rdeps.stores = router_state.stores();
-  rdeps.alerts = store->get();
+  rdeps.alerts = store;
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   router::RouterOptions ropts;
   ropts.external_url = cfg->evaluation.external_url.empty() ? "http://" + cfg->server.listen
@@ -483,8 +483,7 @@ int RunDaemon(const DaemonOptions& opts) {
   }
   registry.AddCollector(
       [m = &notification_metrics](std::string* out) { m->WritePrometheusText(out); });
-  registry.AddCollector(
-      AlertsByStateCollector(store->get(), router_ptr.get(), rules.get(), &clock));
+  registry.AddCollector(AlertsByStateCollector(store, router_ptr.get(), rules.get(), &clock));
   registry.AddCollector(AppendProcessMetrics);
   registry.AddCollector([](std::string* out) {
     AppendFamilyHeader(out, "alertd_sqlite_memory_bytes", "gauge",
@@ -493,7 +492,7 @@ int RunDaemon(const DaemonOptions& opts) {
                  static_cast<double>(storage::SqliteMemoryUsed()));
   });
   // Acknowledgements, escalations and the alert log: counts kept by their owners.
-  registry.AddCollector([r = router_ptr.get(), s = store->get()](std::string* out) {
+  registry.AddCollector([r = router_ptr.get(), s = store](std::string* out) {
     auto single = [out](const char* name, const char* type, const char* help, uint64_t v) {
       AppendFamilyHeader(out, name, type, help);
       *out += fmt::format("{} {}\n", name, v);
@@ -526,7 +525,7 @@ int RunDaemon(const DaemonOptions& opts) {
     single("alertd_alert_log_compacted_alerts_total", "counter",
            "Alerts written to the alerts table by compaction.", st.compacted_alerts);
   });
-  ctx.alerts = store->get();
+  ctx.alerts = store;
   ctx.clock = &clock;
   // Not ready while the database is unreachable (PostgreSQL down): writes would get 503.
   ctx.ready = [&router_state] { return router_state.reachable(); };
@@ -544,14 +543,14 @@ int RunDaemon(const DaemonOptions& opts) {
   ingest_opts.stats = &ingest_queue;
   auto ingest_pool = NewThreadPool(ingest_opts);
   ctx.ingest_executor = ingest_pool.get();
-  registry.AddCollector([&ingest_queue, r = router_ptr.get(), s = store->get(),
-                         db = &router_state](std::string* out) {
-    AppendQueueMetrics(out, {{"ingest", &ingest_queue},
-                             {"alert_store", &s->WriteQueue()},
-                             {"router_state", &db->queue()},
-                             {"notify_flush", &r->flush_queue()},
-                             {"notify_integration", &r->integration_queue()}});
-  });
+  registry.AddCollector(
+      [&ingest_queue, r = router_ptr.get(), s = store, db = &router_state](std::string* out) {
+        AppendQueueMetrics(out, {{"ingest", &ingest_queue},
+                                 {"alert_store", &s->WriteQueue()},
+                                 {"router_state", &db->queue()},
+                                 {"notify_flush", &r->flush_queue()},
+                                 {"notify_integration", &r->integration_queue()}});
+      });
   auto router = std::make_shared<api::Router>();
   api::RegisterApi(*router, ctx);
 
@@ -605,7 +604,7 @@ int RunDaemon(const DaemonOptions& opts) {
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();
-  (*store)->Close();
+  store->Close();
   spdlog::info("alertd stopped");
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/result.h"
+#include "core/time.h"
 
 namespace alertd::storage {
 
@@ -61,5 +62,9 @@ Result<std::vector<std::string>> DecodeNames(std::string_view json);
 // same double, NaN and infinities included ("NaN", "+Inf", "-Inf").
 std::string EncodeValue(double v);
 double DecodeValue(std::string_view s);
+
+// Times as every table stores them: Unix nanoseconds (kZeroTime is INT64_MIN, Go's zero).
+inline int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
+inline Time FromNanos(int64_t n) { return Time(Duration(n)); }
 
 }  // namespace alertd::storage

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <mutex>
 
 #include "storage/alert_persistence.h"
 #include "storage/codec.h"
@@ -15,9 +14,6 @@
 
 namespace alertd::storage {
 namespace {
-
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
 
 // Eight parameters per row: 256 rows stay far below PostgreSQL's 65,535 parameters.
 constexpr size_t kRowsPerStatement = 256;
@@ -107,26 +103,13 @@ class PgAlertRows final : public AlertPersistence {
                          {PgParam::Text(arr)});
       if (!r.ok()) return fail(r.status());
     }
-    if (Status s = c_->Commit(); !s.ok()) return fail(s);
-    std::lock_guard l(stats_mu_);
-    ++commits_;
-    rows_ += changes.size();
-    return Status::Ok();
-  }
-
-  void AddStats(AlertStoreStats* out) const override {
-    std::lock_guard l(stats_mu_);
-    out->log_rows_written += commits_;  // group commits
-    out->full_records += rows_;
+    return c_->Commit();
   }
 
   void Close() override { c_.reset(); }
 
  private:
   std::unique_ptr<PgConn> c_;
-  mutable std::mutex stats_mu_;
-  uint64_t commits_ = 0;
-  uint64_t rows_ = 0;
 };
 
 }  // namespace

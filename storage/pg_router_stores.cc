@@ -5,9 +5,6 @@
 namespace alertd::storage {
 namespace {
 
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
 using PgWriter = BatchWriter<PgConn>;
 
 // Runs `sql` once per element of `rows` with the parameters `params` gives.

@@ -9,9 +9,6 @@
 namespace alertd::storage {
 namespace {
 
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
 class PgRuleStateStore final : public RuleStateStore {
  public:
   explicit PgRuleStateStore(std::unique_ptr<PgConn> conn) : c_(std::move(conn)) {}

@@ -7,9 +7,6 @@
 namespace alertd::storage {
 namespace {
 
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
 // Runs `sql` once per element of `rows`, `bind` setting its parameters.
 template <typename T, typename Bind>
 Status RunEach(StateDb::Conn& c, const std::string& sql, const std::vector<T>& rows, Bind bind) {

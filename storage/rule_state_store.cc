@@ -10,9 +10,6 @@
 namespace alertd::storage {
 namespace {
 
-int64_t TimeToInt(Time t) { return t.time_since_epoch().count(); }
-Time IntToTime(int64_t v) { return Time(Duration(v)); }
-
 class SqliteRuleStateStore final : public RuleStateStore {
  public:
   explicit SqliteRuleStateStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
@@ -43,12 +40,12 @@ class SqliteRuleStateStore final : public RuleStateStore {
                 : s == 1 ? RuleAlertRecord::State::kPending
                          : RuleAlertRecord::State::kInactive;
       r.value = DecodeValue(st->ColumnText(5));
-      r.active_at = IntToTime(st->ColumnInt64(6));
-      r.fired_at = IntToTime(st->ColumnInt64(7));
-      r.resolved_at = IntToTime(st->ColumnInt64(8));
-      r.last_sent_at = IntToTime(st->ColumnInt64(9));
-      r.valid_until = IntToTime(st->ColumnInt64(10));
-      r.keep_firing_since = IntToTime(st->ColumnInt64(11));
+      r.active_at = FromNanos(st->ColumnInt64(6));
+      r.fired_at = FromNanos(st->ColumnInt64(7));
+      r.resolved_at = FromNanos(st->ColumnInt64(8));
+      r.last_sent_at = FromNanos(st->ColumnInt64(9));
+      r.valid_until = FromNanos(st->ColumnInt64(10));
+      r.keep_firing_since = FromNanos(st->ColumnInt64(11));
       out.push_back(std::move(r));
     }
     return out;
@@ -120,12 +117,12 @@ class SqliteRuleStateStore final : public RuleStateStore {
       ins_->BindBlob(5, annotations);
       ins_->BindInt64(6, static_cast<int64_t>(r.state));
       ins_->BindText(7, EncodeValue(r.value));
-      ins_->BindInt64(8, TimeToInt(r.active_at));
-      ins_->BindInt64(9, TimeToInt(r.fired_at));
-      ins_->BindInt64(10, TimeToInt(r.resolved_at));
-      ins_->BindInt64(11, TimeToInt(r.last_sent_at));
-      ins_->BindInt64(12, TimeToInt(r.valid_until));
-      ins_->BindInt64(13, TimeToInt(r.keep_firing_since));
+      ins_->BindInt64(8, ToNanos(r.active_at));
+      ins_->BindInt64(9, ToNanos(r.fired_at));
+      ins_->BindInt64(10, ToNanos(r.resolved_at));
+      ins_->BindInt64(11, ToNanos(r.last_sent_at));
+      ins_->BindInt64(12, ToNanos(r.valid_until));
+      ins_->BindInt64(13, ToNanos(r.keep_firing_since));
       s = ins_->Run();
       ins_->Reset();
       if (!s.ok()) return s;

@@ -18,9 +18,6 @@
 namespace alertd::storage {
 namespace {
 
-int64_t ToNanos(Time t) { return t.time_since_epoch().count(); }
-Time FromNanos(int64_t n) { return Time(Duration(n)); }
-
 class SqliteAlertLog final : public AlertPersistence {
  public:
   SqliteAlertLog(std::unique_ptr<Database> db, const AlertStoreOptions& opts)

@@ -75,11 +75,6 @@ class MemoryRouterStores final : public SilenceStore,
     std::lock_guard l(mu_);
     fail_ = fail;
   }
-  // Writes that were applied (not failed), for tests that count them.
-  size_t writes() const {
-    std::lock_guard l(mu_);
-    return writes_;
-  }
 
   Result<std::vector<Silence>> LoadSilences() override {
     return Read<std::vector<Silence>>([this] {
@@ -200,8 +195,6 @@ class MemoryRouterStores final : public SilenceStore,
           }
           if (fail) return Status::Unavailable("memory store: writes fail");
           apply();
-          std::lock_guard l(mu_);
-          ++writes_;
           return Status::Ok();
         },
         std::move(done));
@@ -252,7 +245,6 @@ class MemoryRouterStores final : public SilenceStore,
   bool stop_ = false;
   bool held_ = false;  // Hold() was called and not released: the writer waits in its op
   bool fail_ = false;
-  size_t writes_ = 0;
   // Writer thread only.
   std::map<std::string, Silence> silences_;
   std::map<std::string, std::pair<NflogKey, NflogEntry>> nflog_;
