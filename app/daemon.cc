@@ -11,7 +11,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -21,6 +20,7 @@
 #include "api/server.h"
 #include "app/logging.h"
 #include "app/reloader.h"
+#include "app/state.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -36,10 +36,7 @@
 #include "rules_engine/query_client.h"
 #include "storage/alert_store.h"
 #include "storage/db.h"
-#include "storage/db_lock.h"
-#include "storage/pg_stores.h"
 #include "storage/router_stores.h"
-#include "storage/rule_state_store.h"
 
 namespace alertd::app {
 namespace {
@@ -169,86 +166,6 @@ router::IntegrationFactory MakeIntegrationFactory(notifiers::NotificationMetrics
       };
 }
 
-// Where alertd's state lives: SQLite (storage.path) or PostgreSQL (storage.postgres), with the
-// lock that keeps a second alertd off the same database held for as long as this lives.
-struct State {
-  std::unique_ptr<storage::DatabaseLock> sqlite_lock;
-  std::unique_ptr<storage::PgConn> pg_lock;
-  std::unique_ptr<storage::AlertStore> alerts;
-  std::unique_ptr<storage::RouterStateBackend> router;
-  // The rule engine's store, opened only when rules run.
-  std::function<Result<std::unique_ptr<RuleStateStore>>()> open_rule_state;
-  std::string where;  // for the log: the file, or the PostgreSQL host and database
-};
-
-Result<State> OpenState(const config::Config& cfg, const Clock* clock,
-                        HistogramFamily* commit_latency) {
-  State st;
-  storage::AlertStoreOptions store_opts;
-  store_opts.retention = cfg.storage.retention;
-  if (!cfg.storage.postgres.dsn.empty()) {
-    storage::PgTarget target{cfg.storage.postgres.dsn, ""};
-    if (!cfg.storage.postgres.password_file.empty()) {
-      std::ifstream in(cfg.storage.postgres.password_file);
-      if (!in) {
-        return Status::InvalidArgument("storage.postgres.password_file: cannot read " +
-                                       cfg.storage.postgres.password_file);
-      }
-      std::getline(in, target.password);
-    }
-    auto lock = storage::LockPostgres(target);
-    if (!lock.ok()) return lock.status();
-    st.pg_lock = std::move(*lock);
-    auto alerts = storage::OpenPgAlertStore(target, clock, store_opts);
-    if (!alerts.ok()) return alerts.status();
-    st.alerts = std::move(*alerts);
-    auto router = storage::OpenPgRouterStores(target);
-    if (!router.ok()) return router.status();
-    st.router = std::move(*router);
-    st.open_rule_state = [target] { return storage::OpenPgRuleStateStore(target); };
-    st.where = "PostgreSQL";
-    return st;
-  }
-
-  const std::string db_path = storage::DatabaseFile(cfg.storage.path);
-  if (auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::InvalidArgument("cannot create directory " + parent.string() + ": " +
-                                     ec.message());
-    }
-  }
-  // One alertd per database (see storage/db_lock.h).
-  auto lock = storage::LockDatabase(db_path);
-  if (!lock.ok()) return lock.status();
-  st.sqlite_lock = std::move(*lock);
-  // Each store on a connection of its own (WAL lets them share the file).
-  // By value: open_rule_state calls it after OpenState returns.
-  auto open = [db_path,
-               commit_latency](const char* store) -> Result<std::unique_ptr<storage::Database>> {
-    auto db = storage::Database::Open(db_path);
-    if (!db.ok()) return db.status();
-    (*db)->ObserveCommits(&commit_latency->WithLabels({store}));
-    return db;
-  };
-  auto db = open("alerts");
-  if (!db.ok()) return db.status();
-  auto alerts = storage::OpenAlertStore(std::move(*db), clock, store_opts);
-  if (!alerts.ok()) return alerts.status();
-  st.alerts = std::move(*alerts);
-  auto router_db = open("router");
-  if (!router_db.ok()) return router_db.status();
-  st.router = std::make_unique<storage::SqliteRouterStores>(std::move(*router_db));
-  st.open_rule_state = [open]() -> Result<std::unique_ptr<RuleStateStore>> {
-    auto db = open("rules");
-    if (!db.ok()) return db.status();
-    return storage::OpenRuleStateStore(std::move(*db));
-  };
-  st.where = db_path;
-  return st;
-}
-
 // Recording rules without a remote_write have nowhere to write: said once at start, naming
 // them (the rules themselves report it as their health error).
 void WarnRecordingRulesWithoutRemoteWrite(const std::vector<config::RuleGroup>& groups) {
@@ -312,7 +229,7 @@ int RunDaemon(const DaemonOptions& opts) {
     }
   }
 
-  auto state = OpenState(*cfg, &clock, &commit_latency);
+  auto state = OpenState(cfg->storage, &clock, &commit_latency);
   if (!state.ok()) {
     spdlog::error("storage: {}", state.status().message());
     return 1;

@@ -2,6 +2,7 @@
 //   alertd --config FILE [--listen ADDR] [--storage PATH] [--log-level L] [--log-format F]
 //                                                           run the daemon
 //   alertd check-config FILE                                validate and summarise, exit 0/1
+//   alertd migrate --from SRC --to DST                      copy the state to another database
 // Alertmanager's flag names are accepted too (--config.file, --web.listen-address,
 // --storage.path, --log.level), so a service definition written for Alertmanager starts alertd
 // unchanged; Alertmanager's cluster flags are accepted and ignored (alertd does not cluster).
@@ -17,6 +18,7 @@
 
 #include "app/check_config.h"
 #include "app/daemon.h"
+#include "app/migrate.h"
 
 int main(int argc, char** argv) {
 #if defined(__GLIBC__)
@@ -57,8 +59,29 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "validate a configuration and its rule files");
   check->add_option("file", check_path, "configuration file")->required();
 
+  alertd::app::MigrateOptions migrate_opts;
+  auto* migrate = app.add_subcommand(
+      "migrate",
+      "copy alertd's state (alerts, rule state, silences, notification log, acks, escalations) "
+      "into an empty database; stop alertd first");
+  migrate
+      ->add_option("--from", migrate_opts.from,
+                   "SQLite file (or directory) or PostgreSQL connection string to copy from")
+      ->required();
+  migrate
+      ->add_option("--to", migrate_opts.to,
+                   "SQLite file (or directory) or PostgreSQL connection string to copy into")
+      ->required();
+  migrate->add_option("--from-password-file", migrate_opts.from_password_file,
+                      "the password of a PostgreSQL --from")
+      ->check(CLI::ExistingFile);
+  migrate->add_option("--to-password-file", migrate_opts.to_password_file,
+                      "the password of a PostgreSQL --to")
+      ->check(CLI::ExistingFile);
+
   CLI11_PARSE(app, argc, argv);
   if (*check) return alertd::app::RunCheckConfig(check_path);
+  if (*migrate) return alertd::app::RunMigrate(migrate_opts);
   if (!storage_dir.empty()) opts.storage_path = storage_dir + "/alertd.db";
   if (opts.config_path.empty()) {
     std::cerr << "alertd: --config FILE is required (see --help)\n";
