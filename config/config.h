@@ -86,6 +86,8 @@ struct GlobalConfig {
   std::string slack_api_url;  // secret
   std::string slack_api_url_file;
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
+  std::string telegram_api_url = "https://api.telegram.org";
+  std::string webex_api_url = "https://webexapis.com/v1/messages";
 };
 
 struct Receiver {

@@ -46,13 +46,11 @@ constexpr SecretKey kSecretKeys[] = {
     {"global", "webex_api_token"},
     // receivers
     {"opsgenie_configs", "api_key"},
-    {"telegram_configs", "bot_token"},
     {"wechat_configs", "api_secret"},
     {"pushover_configs", "user_key"},
     {"pushover_configs", "token"},
     {"victorops_configs", "api_key"},
     {"sigv4", "secret_key"},
-    {"discord_configs", "webhook_url"},
     {"msteams_configs", "webhook_url"},
     {"msteamsv2_configs", "webhook_url"},
     {"rocketchat_configs", "token"},

@@ -57,10 +57,11 @@ void AppendJsonObject(std::string* out, const std::map<std::string, std::string>
   out->push_back('}');
 }
 
-std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated) {
-  if (truncated != nullptr) *truncated = false;
-  // Byte offsets of rune starts (UTF-8 lead bytes; a stray continuation byte counts as one
-  // rune of its own, as Go's []rune conversion does for invalid bytes).
+namespace {
+
+// Byte offsets of the rune starts of `s` (UTF-8 lead bytes; a stray continuation byte counts
+// as one rune of its own, as Go's []rune conversion does for invalid bytes).
+std::vector<size_t> RuneStarts(std::string_view s) {
   std::vector<size_t> starts;
   for (size_t i = 0; i < s.size();) {
     starts.push_back(i);
@@ -75,10 +76,34 @@ std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated) {
       ++j;
     i += j;
   }
+  return starts;
+}
+
+constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // "…", 3 bytes
+
+}  // namespace
+
+std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated) {
+  if (truncated != nullptr) *truncated = false;
+  const std::vector<size_t> starts = RuneStarts(s);
   if (starts.size() <= n) return std::string(s);
   if (truncated != nullptr) *truncated = true;
   if (n <= 3) return std::string(s.substr(0, starts[n]));
-  return std::string(s.substr(0, starts[n - 1])) + "\xE2\x80\xA6";  // "…"
+  return std::string(s.substr(0, starts[n - 1])) + std::string(kEllipsis);
+}
+
+std::string TruncateInBytes(std::string_view s, size_t n, bool* truncated) {
+  if (truncated != nullptr) *truncated = s.size() > n;
+  if (s.size() <= n) return std::string(s);
+  if (n == 3) return std::string(kEllipsis);
+  if (n < 3) return std::string(n, '.');
+  // The longest whole-rune prefix that leaves room for the marker.
+  size_t end = 0;
+  for (size_t start : RuneStarts(s)) {
+    if (start > n - 3) break;
+    end = start;
+  }
+  return std::string(s.substr(0, end)) + std::string(kEllipsis);
 }
 
 }  // namespace alertd::notifiers::internal

@@ -9,9 +9,12 @@
 // a receiver's integrations are built and keyed in.
 #pragma once
 
+#include "notifiers/discord/discord.h"
 #include "notifiers/email/email.h"
 #include "notifiers/pagerduty/pagerduty.h"
 #include "notifiers/slack/slack.h"
+#include "notifiers/telegram/telegram.h"
+#include "notifiers/webex/webex.h"
 #include "notifiers/webhook/webhook.h"
 
 namespace alertd::notifiers {
@@ -19,6 +22,7 @@ namespace alertd::notifiers {
 template <typename... T>
 struct NotifierList {};
 
-using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig>;
+using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
+                                  TelegramConfig, DiscordConfig, WebexConfig>;
 
 }  // namespace alertd::notifiers

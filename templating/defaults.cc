@@ -37,6 +37,24 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 {{- end -}}
 {{- end -}}
 
+{{- /* The firing and the resolved alerts, each list under its heading, with the blank lines
+     Alertmanager's chat defaults have around them. */ -}}
+{{- define "__chat_alert_lists" -}}
+{{ "\n" }}{{ if gt (len .Alerts.Firing) 0 }}{{ "\nAlerts Firing:\n" }}
+{{- template "__text_alert_list" .Alerts.Firing }}{{ "\n" }}{{ end }}
+{{- "\n" }}{{ if gt (len .Alerts.Resolved) 0 }}{{ "\nAlerts Resolved:\n" }}
+{{- template "__text_alert_list" .Alerts.Resolved }}{{ "\n" }}{{ end }}
+{{- "\n" -}}
+{{- end -}}
+
+{{- /* ---- Telegram, Discord, Webex ---- */ -}}
+{{- define "telegram.default.message" }}{{ template "__chat_alert_lists" . }}{{ end -}}
+{{- define "discord.default.title" }}{{ template "__subject" . }}{{ end -}}
+{{- define "discord.default.message" }}{{ template "__chat_alert_lists" . }}{{ end -}}
+{{- define "webex.default.message" -}}
+{{ join " " .CommonAnnotations.SortedPairs.Values }}{{ template "__chat_alert_lists" . }}
+{{- end -}}
+
 {{- /* ---- Slack ---- */ -}}
 {{- define "slack.default.title" }}{{ template "__subject" . }}{{ end -}}
 {{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end -}}

@@ -46,8 +46,6 @@ receivers:
 TEST_CASE("payloads match a real Alertmanager's for the same alerts") {
   testsupport::HttpSink sink;
   const std::string dir = sink.dir();
-  const int am_port = t::FreePort();
-  const std::string am_url = "http://127.0.0.1:" + std::to_string(am_port);
   const std::string route = R"(
 route:
   receiver: team-x
@@ -56,16 +54,8 @@ route:
   group_interval: 1m
   repeat_interval: 1h
 )";
-  t::WriteFile(dir + "/am.yml", route + ReceiverYaml(sink.url(), "am"));
-  t::Process am =
-      t::Process::Start({"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
-                         "--storage.path=" + dir + "/am-data",
-                         "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
-                         "--cluster.listen-address=", "--web.external-url=" + am_url},
-                        dir + "/am.log");
-  const bool ready = t::WaitHttpReady(am_url + "/-/ready", std::chrono::seconds(20));
-  INFO(am.Log());
-  REQUIRE(ready);
+  testsupport::AlertmanagerPeer am(dir, route + ReceiverYaml(sink.url(), "am"));
+  const std::string am_url = am.url();
 
   // Three alerts; max_alerts 2 keeps instance a and b (Alertmanager's order).
   const json alerts = json::parse(R"([
@@ -79,8 +69,7 @@ route:
      "annotations": {"summary": "disk c is full"},
      "startsAt": "2024-01-01T00:00:00Z", "generatorURL": "http://prom/graph?g0.expr=x"}
   ])");
-  auto post = t::HttpPostJson(am_url + "/api/v2/alerts", alerts.dump());
-  REQUIRE(post.status == 200);
+  am.Post(alerts);
   const bool got = t::WaitFor(
       [&] {
         return sink.RequestsTo("/ok/am").size() == 1 && sink.RequestsTo("/slack/am").size() == 1 &&
@@ -101,25 +90,10 @@ route:
   CHECK((*ints)[1].notifier->integration() == "webhook");
   CHECK((*ints)[2].notifier->integration() == "pagerduty");
 
-  Notification n;
-  n.receiver = "team-x";
-  n.group_key = "{}:{alertname=\"DiskFull\"}";
-  n.group_labels = LabelSet{{"alertname", "DiskFull"}};
-  n.now = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
-  n.external_url = am_url;
-  n.notification_reason = "first notification";
-  for (const char* inst : {"a", "b", "c"}) {  // sorted as Alertmanager sorts them
-    for (const auto& a : alerts) {
-      if (a["labels"]["instance"] != inst) continue;
-      LabelSet labels, annotations;
-      for (const auto& [k, v] : a["labels"].items()) labels.Set(k, v.get<std::string>());
-      for (const auto& [k, v] : a["annotations"].items()) annotations.Set(k, v.get<std::string>());
-      auto alert =
-          testsupport::MakeAlert(labels, annotations, testsupport::T("2024-01-01T00:00:00Z"));
-      std::const_pointer_cast<Alert>(alert)->generator_url = a["generatorURL"];
-      n.alerts.push_back(alert);
-    }
-  }
+  // Sorted as Alertmanager sorts them: instance a, b, c.
+  json sorted = json::array({alerts[1], alerts[0], alerts[2]});
+  Notification n = testsupport::NotificationOf(sorted, "team-x", LabelSet{{"alertname", "DiskFull"}},
+                                               am_url);
   for (auto& i : *ints) {
     INFO(i.notifier->integration());
     NotifyResult r = i.notifier->Notify(n);
@@ -159,7 +133,6 @@ route:
   CHECK(wh["truncatedAlerts"] == 1);
   json pd = json::parse(sink.RequestsTo("/pd/am")[0]["body"].get<std::string>());
   CHECK(pd["dedup_key"] == "17c4e445d234645c9e547ff6d32a864af0ebdadcd1902771c24c8d366637ff41");
-  am.Stop();
 }
 
 }  // namespace

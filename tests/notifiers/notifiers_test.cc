@@ -79,6 +79,15 @@ TEST_CASE("helpers: truncation, group key hash, QuoteMeta") {
   CHECK(internal::TruncateInRunes("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 4) ==
         "\xC3\xA9\xC3\xA9\xC3\xA9\xE2\x80\xA6");  // runes, not bytes
   CHECK(internal::TruncateInRunes("abcdef", 2) == "ab");
+  // Bytes (Webex): the marker's 3 bytes count, and no rune is cut in half.
+  CHECK(internal::TruncateInBytes("abcdef", 6, &cut) == "abcdef");
+  CHECK_FALSE(cut);
+  CHECK(internal::TruncateInBytes("abcdefg", 6, &cut) == "abc\xE2\x80\xA6");
+  CHECK(cut);
+  CHECK(internal::TruncateInBytes("a\xC3\xA9\xC3\xA9\xC3\xA9", 6) == "a\xC3\xA9\xE2\x80\xA6");
+  CHECK(internal::TruncateInBytes("a\xC3\xA9\xC3\xA9\xC3\xA9", 5) == "a\xE2\x80\xA6");  // not "a\xC3"
+  CHECK(internal::TruncateInBytes("abcdef", 3) == "\xE2\x80\xA6");
+  CHECK(internal::TruncateInBytes("abcdef", 2) == "..");
   // sha256 of the group key (python3 -c 'import
   // hashlib;print(hashlib.sha256(b"{}:{alertname=\"DiskFull\"}").hexdigest())')
   CHECK(internal::GroupKeyHash("") ==

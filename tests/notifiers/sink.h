@@ -99,6 +99,66 @@ inline Deps TestDeps() {
   return d;
 }
 
+// A real Alertmanager 0.25 (/usr/bin/prometheus-alertmanager) on a free loopback port with
+// the configuration `yaml`, its external URL its own address; stopped by the destructor.
+class AlertmanagerPeer {
+ public:
+  AlertmanagerPeer(const std::string& dir, const std::string& yaml) {
+    const int port = alertd::testing::FreePort();
+    url_ = "http://127.0.0.1:" + std::to_string(port);
+    alertd::testing::WriteFile(dir + "/am.yml", yaml);
+    proc_ = alertd::testing::Process::Start(
+        {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
+         "--storage.path=" + dir + "/am-data",
+         "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address=",
+         "--web.external-url=" + url_},
+        dir + "/am.log");
+    const bool ready = alertd::testing::WaitHttpReady(url_ + "/-/ready", std::chrono::seconds(20));
+    INFO(proc_.Log());
+    REQUIRE(ready);
+  }
+  ~AlertmanagerPeer() { proc_.Stop(); }
+  const std::string& url() const { return url_; }
+  std::string Log() { return proc_.Log(); }
+  // POST /api/v2/alerts; REQUIREs a 200.
+  void Post(const nlohmann::json& alerts) {
+    auto r = alertd::testing::HttpPostJson(url_ + "/api/v2/alerts", alerts.dump());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+
+ private:
+  std::string url_;
+  alertd::testing::Process proc_;
+};
+
+// The notification alertd's router hands `receiver` for `alerts` (Alertmanager API v2 alert
+// objects, in the order the group holds them): the same alerts, group key and external URL
+// an Alertmanager gives its integrations, so the two payloads can be compared.
+inline Notification NotificationOf(const nlohmann::json& alerts, const std::string& receiver,
+                                   const LabelSet& group_labels, const std::string& external_url) {
+  Notification n;
+  n.receiver = receiver;
+  n.group_labels = group_labels;
+  n.group_key = "{}:" + group_labels.String();
+  n.now = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  n.external_url = external_url;
+  n.notification_reason = "first notification";
+  for (const auto& a : alerts) {
+    LabelSet labels, annotations;
+    for (const auto& [k, v] : a["labels"].items()) labels.Set(k, v.get<std::string>());
+    if (a.contains("annotations")) {
+      for (const auto& [k, v] : a["annotations"].items()) annotations.Set(k, v.get<std::string>());
+    }
+    auto alert = MakeAlert(labels, annotations, T(a["startsAt"].get<std::string>().c_str()),
+                           a.contains("endsAt") ? T(a["endsAt"].get<std::string>().c_str())
+                                                : kZeroTime);
+    std::const_pointer_cast<Alert>(alert)->generator_url = a.value("generatorURL", "");
+    n.alerts.push_back(alert);
+  }
+  return n;
+}
+
 // Loads a config text; REQUIREs it to be valid.
 inline config::Config LoadConfig(const std::string& yaml, const std::string& dir) {
   auto r = config::LoadConfigString(yaml, dir + "/alertd.yml");
