@@ -51,8 +51,6 @@ constexpr SecretKey kSecretKeys[] = {
     {"pushover_configs", "token"},
     {"victorops_configs", "api_key"},
     {"sigv4", "secret_key"},
-    {"msteams_configs", "webhook_url"},
-    {"msteamsv2_configs", "webhook_url"},
     {"rocketchat_configs", "token"},
     {"rocketchat_configs", "token_id"},
     {"jira_configs", "api_token"},

@@ -11,6 +11,7 @@
 
 #include "notifiers/discord/discord.h"
 #include "notifiers/email/email.h"
+#include "notifiers/msteams/msteams.h"
 #include "notifiers/pagerduty/pagerduty.h"
 #include "notifiers/slack/slack.h"
 #include "notifiers/telegram/telegram.h"
@@ -23,6 +24,7 @@ template <typename... T>
 struct NotifierList {};
 
 using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
-                                  TelegramConfig, DiscordConfig, WebexConfig>;
+                                  TelegramConfig, DiscordConfig, WebexConfig, MsteamsConfig,
+                                  Msteamsv2Config>;
 
 }  // namespace alertd::notifiers

@@ -55,6 +55,31 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 {{ join " " .CommonAnnotations.SortedPairs.Values }}{{ template "__chat_alert_lists" . }}
 {{- end -}}
 
+{{- /* The same for Microsoft Teams (Alertmanager 0.26+): Markdown headings, each alert's
+     labels and annotations as indented lists between blank lines, and one more blank line
+     after the last alert. */ -}}
+{{- define "__text_alert_list_markdown" -}}
+{{- range . -}}
+{{ "\nLabels:\n" }}{{ range .Labels.SortedPairs }}  - {{ .Name }} = {{ .Value }}{{ "\n" }}{{ end }}
+{{- "\nAnnotations:\n" }}{{ range .Annotations.SortedPairs }}  - {{ .Name }} = {{ .Value }}{{ "\n" }}{{ end }}
+{{- "\nSource: " }}{{ .GeneratorURL }}{{ "\n" }}
+{{- end }}{{ "\n" -}}
+{{- end -}}
+{{- define "__teams_alert_lists" -}}
+{{ "\n" }}{{ if gt (len .Alerts.Firing) 0 }}{{ "\n# Alerts Firing:\n" }}
+{{- template "__text_alert_list_markdown" .Alerts.Firing }}{{ "\n" }}{{ end }}
+{{- "\n" }}{{ if gt (len .Alerts.Resolved) 0 }}{{ "\n# Alerts Resolved:\n" }}
+{{- template "__text_alert_list_markdown" .Alerts.Resolved }}{{ "\n" }}{{ end }}
+{{- "\n" -}}
+{{- end -}}
+
+{{- /* ---- Microsoft Teams ---- */ -}}
+{{- define "msteams.default.summary" }}{{ template "__subject" . }}{{ end -}}
+{{- define "msteams.default.title" }}{{ template "__subject" . }}{{ end -}}
+{{- define "msteams.default.text" }}{{ template "__teams_alert_lists" . }}{{ end -}}
+{{- define "msteamsv2.default.title" }}{{ template "__subject" . }}{{ end -}}
+{{- define "msteamsv2.default.text" }}{{ template "__teams_alert_lists" . }}{{ end -}}
+
 {{- /* ---- Slack ---- */ -}}
 {{- define "slack.default.title" }}{{ template "__subject" . }}{{ end -}}
 {{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end -}}
