@@ -88,6 +88,9 @@ struct GlobalConfig {
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
   std::string telegram_api_url = "https://api.telegram.org";
   std::string webex_api_url = "https://webexapis.com/v1/messages";
+  std::string wechat_api_url = "https://qyapi.weixin.qq.com/cgi-bin/";
+  std::string wechat_api_secret;  // secret
+  std::string wechat_api_corp_id;
 };
 
 struct Receiver {

@@ -327,10 +327,13 @@ class Loader final : public internal::NotifierReader {
     m.String("pagerduty_url", &g->pagerduty_url);
     m.String("telegram_api_url", &g->telegram_api_url);
     m.String("webex_api_url", &g->webex_api_url);
+    m.String("wechat_api_url", &g->wechat_api_url);
+    m.String("wechat_api_secret", &g->wechat_api_secret);
+    m.String("wechat_api_corp_id", &g->wechat_api_corp_id);
     // Keys of integrations alertd does not implement: accepted so that an existing
     // alertmanager.yml loads; a receiver that uses one is refused with a clear message.
-    for (const char* k : {"opsgenie_api_url", "opsgenie_api_key", "opsgenie_api_key_file", "wechat_api_url",
-                          "wechat_api_secret", "wechat_api_corp_id", "victorops_api_url", "victorops_api_key",
+    for (const char* k : {"opsgenie_api_url", "opsgenie_api_key", "opsgenie_api_key_file",
+                          "victorops_api_url", "victorops_api_key",
                           "victorops_api_key_file", "smtp_tls_config"}) {
       m.Field(k, [](const YAML::Node&) {});
     }

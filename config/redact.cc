@@ -46,7 +46,6 @@ constexpr SecretKey kSecretKeys[] = {
     {"global", "webex_api_token"},
     // receivers
     {"opsgenie_configs", "api_key"},
-    {"wechat_configs", "api_secret"},
     {"pushover_configs", "user_key"},
     {"pushover_configs", "token"},
     {"victorops_configs", "api_key"},

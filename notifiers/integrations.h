@@ -16,6 +16,7 @@
 #include "notifiers/slack/slack.h"
 #include "notifiers/telegram/telegram.h"
 #include "notifiers/webex/webex.h"
+#include "notifiers/wechat/wechat.h"
 #include "notifiers/webhook/webhook.h"
 
 namespace alertd::notifiers {
@@ -25,6 +26,6 @@ struct NotifierList {};
 
 using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
                                   TelegramConfig, DiscordConfig, WebexConfig, MsteamsConfig,
-                                  Msteamsv2Config>;
+                                  Msteamsv2Config, WechatConfig>;
 
 }  // namespace alertd::notifiers

@@ -80,6 +80,19 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 {{- define "msteamsv2.default.title" }}{{ template "__subject" . }}{{ end -}}
 {{- define "msteamsv2.default.text" }}{{ template "__teams_alert_lists" . }}{{ end -}}
 
+{{- /* ---- WeChat ---- */ -}}
+{{- define "wechat.default.message" -}}
+{{ template "__subject" . }}{{ "\n" }}{{ join " " .CommonAnnotations.SortedPairs.Values }}{{ "\n" }}
+{{- if gt (len .Alerts.Firing) 0 }}Alerts Firing:{{ "\n" }}{{ template "__text_alert_list" .Alerts.Firing }}{{ end }}
+{{- "\n" }}
+{{- if gt (len .Alerts.Resolved) 0 }}Alerts Resolved:{{ "\n" }}{{ template "__text_alert_list" .Alerts.Resolved }}{{ end }}
+{{- "\nAlertmanagerUrl:\n" }}{{ template "__alertmanagerURL" . }}
+{{- end -}}
+{{- define "wechat.default.to_user" }}{{ end -}}
+{{- define "wechat.default.to_party" }}{{ end -}}
+{{- define "wechat.default.to_tag" }}{{ end -}}
+{{- define "wechat.default.agent_id" }}{{ end -}}
+
 {{- /* ---- Slack ---- */ -}}
 {{- define "slack.default.title" }}{{ template "__subject" . }}{{ end -}}
 {{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end -}}

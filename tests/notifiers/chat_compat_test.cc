@@ -94,7 +94,7 @@ TEST_CASE("Telegram, Discord and Webex payloads match a real Alertmanager's, fir
   // Round 1: firing. Round 2: the same alerts resolved a minute ago.
   const std::string resolved_at = FormatRFC3339(
       std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) - std::chrono::minutes(1));
-  for (const std::string ends_at : {std::string(), resolved_at}) {
+  for (const std::string& ends_at : {std::string(), resolved_at}) {
     const size_t round = ends_at.empty() ? 1 : 2;
     CAPTURE(round);
     am.Post(Alerts(ends_at));
