@@ -46,8 +46,6 @@ constexpr SecretKey kSecretKeys[] = {
     {"global", "webex_api_token"},
     // receivers
     {"opsgenie_configs", "api_key"},
-    {"pushover_configs", "user_key"},
-    {"pushover_configs", "token"},
     {"victorops_configs", "api_key"},
     {"sigv4", "secret_key"},
     {"rocketchat_configs", "token"},

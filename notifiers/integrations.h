@@ -13,6 +13,7 @@
 #include "notifiers/email/email.h"
 #include "notifiers/msteams/msteams.h"
 #include "notifiers/pagerduty/pagerduty.h"
+#include "notifiers/pushover/pushover.h"
 #include "notifiers/slack/slack.h"
 #include "notifiers/telegram/telegram.h"
 #include "notifiers/webex/webex.h"
@@ -26,6 +27,6 @@ struct NotifierList {};
 
 using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
                                   TelegramConfig, DiscordConfig, WebexConfig, MsteamsConfig,
-                                  Msteamsv2Config, WechatConfig>;
+                                  Msteamsv2Config, WechatConfig, PushoverConfig>;
 
 }  // namespace alertd::notifiers

@@ -93,6 +93,13 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 {{- define "wechat.default.to_tag" }}{{ end -}}
 {{- define "wechat.default.agent_id" }}{{ end -}}
 
+{{- /* ---- Pushover ---- */ -}}
+{{- define "pushover.default.title" }}{{ template "__subject" . }}{{ end -}}
+{{- define "pushover.default.message" -}}
+{{ join " " .CommonAnnotations.SortedPairs.Values }}{{ template "__chat_alert_lists" . }}
+{{- end -}}
+{{- define "pushover.default.url" }}{{ template "__alertmanagerURL" . }}{{ end -}}
+
 {{- /* ---- Slack ---- */ -}}
 {{- define "slack.default.title" }}{{ template "__subject" . }}{{ end -}}
 {{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end -}}

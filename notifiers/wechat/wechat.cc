@@ -14,19 +14,10 @@ namespace alertd::notifiers {
 namespace {
 
 using internal::AppendJsonString;
+using internal::QueryEscape;
 
 // How long a fetched access token is used (notify/wechat refreshes it after two hours).
 constexpr auto kTokenLifetime = std::chrono::hours(2);
-
-// Go's url.QueryEscape: RFC 3986 percent-encoding with spaces as "+".
-std::string QueryEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == ' ') out += '+';
-    else out += net::PercentEncode(std::string_view(&c, 1));
-  }
-  return out;
-}
 
 bool IsTokenError(int64_t code) { return code == 42001 || code == 40014 || code == 41001; }
 

@@ -56,6 +56,44 @@ class HttpSink {
   alertd::testing::Process proc_;
 };
 
+// The vendor behind a fixed HTTPS endpoint (fixtures/tls_proxy.py): an HTTP proxy that
+// terminates CONNECT tunnels with its own test CA and answers as the vendor. Point a
+// receiver's http_config at it with HttpConfigYaml().
+class TlsInterceptProxy {
+ public:
+  TlsInterceptProxy() {
+    dir_ = alertd::testing::MakeTempDir("alertd-tls-proxy");
+    port_ = alertd::testing::FreePort();
+    proc_ = alertd::testing::Process::Start(
+        {"/usr/bin/python3",
+         std::string(alertd::testing::kSourceDir) + "/tests/notifiers/fixtures/tls_proxy.py",
+         std::to_string(port_), dir_},
+        dir_ + "/proxy.log");
+    REQUIRE(alertd::testing::WaitHttpReady(url() + "/-/ready", std::chrono::seconds(10)));
+  }
+  ~TlsInterceptProxy() {
+    proc_.Stop(std::chrono::milliseconds(2000));
+    alertd::testing::RemoveTree(dir_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // `http_config:` for one receiver entry, indented by `indent` spaces.
+  std::string HttpConfigYaml(int indent) const {
+    const std::string pad(indent, ' ');
+    return pad + "http_config:\n" + pad + "  proxy_url: " + url() + "\n" + pad +
+           "  tls_config:\n" + pad + "    ca_file: " + dir_ + "/ca.pem\n";
+  }
+  nlohmann::json Requests() const {
+    auto r = alertd::testing::HttpGet(url() + "/_requests");
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_discarded() ? nlohmann::json::array() : j;
+  }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  alertd::testing::Process proc_;
+};
+
 inline Time T(const char* rfc3339) { return *ParseRFC3339(rfc3339); }
 
 inline AlertPtr MakeAlert(LabelSet labels, LabelSet annotations, Time starts,
