@@ -15,6 +15,7 @@
 #include "notifiers/pagerduty/pagerduty.h"
 #include "notifiers/pushover/pushover.h"
 #include "notifiers/slack/slack.h"
+#include "notifiers/sns/sns.h"
 #include "notifiers/telegram/telegram.h"
 #include "notifiers/webex/webex.h"
 #include "notifiers/wechat/wechat.h"
@@ -27,6 +28,6 @@ struct NotifierList {};
 
 using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
                                   TelegramConfig, DiscordConfig, WebexConfig, MsteamsConfig,
-                                  Msteamsv2Config, WechatConfig, PushoverConfig>;
+                                  Msteamsv2Config, WechatConfig, PushoverConfig, SnsConfig>;
 
 }  // namespace alertd::notifiers

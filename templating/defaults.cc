@@ -100,6 +100,12 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 {{- end -}}
 {{- define "pushover.default.url" }}{{ template "__alertmanagerURL" . }}{{ end -}}
 
+{{- /* ---- Amazon SNS ---- */ -}}
+{{- define "sns.default.subject" }}{{ template "__subject" . }}{{ end -}}
+{{- define "sns.default.message" -}}
+{{ join " " .CommonAnnotations.SortedPairs.Values }}{{ template "__chat_alert_lists" . }}
+{{- end -}}
+
 {{- /* ---- Slack ---- */ -}}
 {{- define "slack.default.title" }}{{ template "__subject" . }}{{ end -}}
 {{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end -}}
