@@ -16,7 +16,7 @@ NotifyResult CheckHttpResponse(const HttpResponse& r, std::span<const long> extr
   }
   out.http_status = r.status;
   if (r.status / 100 == 2) return out;
-  out.retryable = r.status / 100 == 5 || r.status == 429 ||
+  out.retryable = r.status / 100 == 5 ||
                   std::find(extra_retry_codes.begin(), extra_retry_codes.end(), r.status) !=
                       extra_retry_codes.end();
   std::string msg = "unexpected status code " + std::to_string(r.status);

@@ -19,7 +19,7 @@ using net::ReadSecretFile;
 
 // Classifies an HTTP delivery attempt as Alertmanager's notify.Retrier does: 2xx is success;
 // otherwise the failure message is "unexpected status code N: <body excerpt>" and the attempt
-// is retryable for 5xx, 429 and any code in `extra_retry_codes` (PagerDuty v1 adds 403); every
+// is retryable for 5xx and any code in `extra_retry_codes` (PagerDuty v2 adds 429, v1 403); every
 // other 4xx (and 1xx/3xx) is final. A transport failure (no response: connection refused,
 // TLS error, timeout) is always retryable. The one place alertd decides this.
 struct NotifyResult;  // notifier.h

@@ -49,7 +49,7 @@ struct Notification {
 
 struct NotifyResult {
   Status status;           // OK when delivered
-  bool retryable = false;  // on failure: 5xx, 429, network errors are; other 4xx are not
+  bool retryable = false;  // on failure: 5xx and network errors are (CheckHttpResponse)
   long http_status = 0;    // the peer's HTTP status (SMTP reply code for email); 0 if none
 };
 

@@ -18,6 +18,7 @@ constexpr const char* kTruncatedDetails =
     "Custom details have been removed because the original event exceeds the maximum size of "
     "512kB";
 constexpr long kV1RetryCodes[] = {403};
+constexpr long kV2RetryCodes[] = {429};  // rate limited: PagerDuty asks for a retry
 
 bool IsV1(const PagerdutyConfig& cfg) {
   return !cfg.service_key.empty() || !cfg.service_key_file.empty();
@@ -181,7 +182,7 @@ class PagerdutyNotifier final : public Notifier {
     req.timeout = deps_.timeout;
     const HttpResponse resp = client_->Do(req);
     NotifyResult out =
-        IsV1(cfg_) ? CheckHttpResponse(resp, kV1RetryCodes) : CheckHttpResponse(resp);
+        IsV1(cfg_) ? CheckHttpResponse(resp, kV1RetryCodes) : CheckHttpResponse(resp, kV2RetryCodes);
     if (!out.status.ok()) out.status = out.status.WithPrefix("failed to post message to PagerDuty");
     return out;
   }

@@ -28,7 +28,7 @@ using testsupport::TestDeps;
 
 const Time kNow = T("2024-01-01T01:00:00Z");
 
-TEST_CASE("CheckHttpResponse classifies like Alertmanager's Retrier, plus 429") {
+TEST_CASE("CheckHttpResponse classifies like Alertmanager 0.25's Retrier: 5xx, plus the integration's codes") {
   struct Row {
     const char* name;
     long status;
@@ -42,7 +42,7 @@ TEST_CASE("CheckHttpResponse classifies like Alertmanager's Retrier, plus 429") 
       {"400 final", 400, false, false, false},
       {"401 final", 401, false, false, false},
       {"404 final", 404, false, false, false},
-      {"429 retried", 429, false, false, true},
+      {"429 final unless the integration retries it", 429, false, false, false},
       {"500 retried", 500, false, false, true},
       {"503 retried", 503, false, false, true},
       {"302 not followed is final", 302, false, false, false},
@@ -68,6 +68,11 @@ TEST_CASE("CheckHttpResponse classifies like Alertmanager's Retrier, plus 429") 
   forbidden.status = 403;
   CHECK(CheckHttpResponse(forbidden, v1).retryable);
   CHECK_FALSE(CheckHttpResponse(forbidden).retryable);
+  const long v2[] = {429};  // PagerDuty Events API v2
+  notifiers::HttpResponse limited;
+  limited.status = 429;
+  CHECK(CheckHttpResponse(limited, v2).retryable);
+  CHECK_FALSE(CheckHttpResponse(limited, v1).retryable);
 }
 
 TEST_CASE("helpers: truncation, group key hash, QuoteMeta") {
