@@ -2,7 +2,7 @@
 // expiry, resolve, re-fire), their effects on notifications (repeats left out, resolves still
 // delivered, PagerDuty acknowledge events, send_acknowledged notices) and escalation timing
 // (steps counted from the first notification, repeat rounds, acks stopping and resuming it,
-// resolves, re-fires, and a restart on the same database).
+// resolves, re-fires, and a restart on the same stores).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -14,8 +14,6 @@
 #include "router/acks.h"
 #include "router/escalation.h"
 #include "router/router.h"
-#include "storage/db.h"
-#include "storage/router_stores.h"
 #include "tests/fakes/router_stores.h"
 #include "tests/router/harness.h"
 #include "tests/support/process.h"
@@ -503,18 +501,19 @@ TEST_CASE("escalation timing") {
   }
 }
 
-// Steps are sent once their state is committed, on the database's thread: advance 10 s at a
-// time and let the commits (and their deliveries) happen before the clock moves on.
-void RunWithCommits(Harness& h, storage::SqliteRouterStores& state, Duration until) {
+// Steps are sent once their state is committed, on the store's writer thread: advance 10 s at
+// a time and let the commits (and their deliveries) happen before the clock moves on (a Load
+// runs after the writes queued before it and their callbacks).
+void RunWithCommits(Harness& h, MemoryRouterStores& state, Duration until) {
   Duration d = std::chrono::duration_cast<std::chrono::seconds>(h.clock.Now() - h.start_);
   for (; d <= until; d += 10s) {
     h.AdvanceTo(d);
-    REQUIRE(state.state_db().WriteSync([](storage::StateDb::Conn&) { return Status::Ok(); }).ok());
+    REQUIRE(state.LoadSilences().ok());
   }
 }
 
 TEST_CASE("an escalation step due while the database is unreachable is still sent") {
-  // Paging beats consistency: with the store refusing writes (PostgreSQL down), the step goes
+  // Paging beats consistency: with the store refusing writes (its database down), the step goes
   // out unpersisted (after a crash before the database returns it may be sent once more).
   MemoryRouterStores state;
   Harness h(Config(kTwoSteps), state.stores());
@@ -527,13 +526,10 @@ TEST_CASE("an escalation step due while the database is unreachable is still sen
   CHECK(J(Only(h.Take(), "leads")) == J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
 }
 
-TEST_CASE("escalation state survives a restart on the same database") {
-  const std::string dir = MakeTempDir("alertd-esc");
-  const std::string path = dir + "/state.db";
+TEST_CASE("escalation state survives a restart on the same stores") {
+  // What the stores committed outlives the router: the restart is a new router on them.
+  MemoryRouterStores state;
   {
-    auto db = storage::Database::Open(path);
-    REQUIRE(db.ok());
-    storage::SqliteRouterStores state(std::move(*db));
     Harness h(Config(kTwoSteps), state.stores());
     h.Post("a");
     RunWithCommits(h, state, 3min);
@@ -543,13 +539,9 @@ TEST_CASE("escalation state survives a restart on the same database") {
           J(std::vector<std::string>{"10s primary/webhook alerts +a"}));
     h.router->Stop();
     h.router.reset();
-    state.Close();
   }
   {
     // The next process starts at 4m; the store hands the router the same alert again.
-    auto db = storage::Database::Open(path);
-    REQUIRE(db.ok());
-    storage::SqliteRouterStores state(std::move(*db));
     Harness h(Config(kTwoSteps), state.stores(), T0(), T0() + 4min);
     auto st = h.router->escalations().Get("{}", "{}:{team=\"ops\"}");
     REQUIRE(st.has_value());
@@ -570,9 +562,7 @@ TEST_CASE("escalation state survives a restart on the same database") {
     CHECK(h.router->escalations().Get("{}", "{}:{team=\"ops\"}")->next_step == 0);
     h.router->Stop();
     h.router.reset();
-    state.Close();
   }
-  RemoveTree(dir);
 }
 
 namespace {
@@ -745,16 +735,11 @@ const std::string kOpsOther = "    - matchers: ['team=\"ops\"']\n      escalatio
 const std::string kOpsRoute = "{}/{team=\"ops\"}";
 const std::string kOpsGroup = "{}/{team=\"ops\"}:{team=\"ops\"}";
 
-int64_t EscalationRows(storage::SqliteRouterStores& state) {
-  int64_t n = -1;
-  REQUIRE(state.state_db()
-              .Query("SELECT count(*) FROM escalations",
-                     [&](const storage::Statement& q) {
-                       n = q.ColumnInt64(0);
-                       return Status::Ok();
-                     })
-              .ok());
-  return n;
+// How many escalations the stores hold (after the writes queued so far).
+int64_t EscalationRows(MemoryRouterStores& state) {
+  auto rows = state.LoadEscalations();
+  REQUIRE(rows.ok());
+  return static_cast<int64_t>(rows->size());
 }
 
 }  // namespace
@@ -789,10 +774,7 @@ TEST_CASE(
   };
   for (const auto& row : rows) {
     INFO(row.name);
-    const std::string dir = MakeTempDir("alertd-esc-reload");
-    auto db = storage::Database::Open(dir + "/state.db");
-    REQUIRE(db.ok());
-    storage::SqliteRouterStores state(std::move(*db));
+    MemoryRouterStores state;
     Harness h(RoutesConfig(kOps), state.stores());
     h.Post("a");
     RunWithCommits(h, state, 60s);
@@ -818,37 +800,33 @@ TEST_CASE(
       CHECK(after->started_at == T0() + row.final_start);
       CHECK(EscalationRows(state) == 1);
     } else {
-      // Ended in memory and in the database.
+      // Ended in memory and in the stores.
       CHECK_FALSE(after.has_value());
       CHECK(h.router->escalations().size() == 0);
       CHECK(EscalationRows(state) == 0);
     }
     h.router->Stop();
     h.router.reset();
-    state.Close();
-    RemoveTree(dir);
   }
 }
 
 TEST_CASE(
     "a step whose commit is pending when its group resolves is not sent without its resolve") {
-  const std::string dir = MakeTempDir("alertd-esc-race");
-  auto db = storage::Database::Open(dir + "/state.db");
-  REQUIRE(db.ok());
-  storage::SqliteRouterStores state(std::move(*db));
+  MemoryRouterStores state;
   Harness h(Config(kTwoSteps), state.stores());
   h.Post("a");
   RunWithCommits(h, state, 2min);
   {
-    // The first step falls due at 130s; its commit waits behind the gate while the alert
-    // resolves and the group's resolve notification goes out at the 190s tick.
-    WriterGate gate(&state.state_db());
+    // The first step falls due at 130s; its commit waits behind the held writer while the
+    // alert resolves and the group's resolve notification goes out at the 190s tick.
+    state.Hold();
     h.AdvanceTo(130s);
     h.AdvanceTo(135s);
     h.Resolve("a");
     h.AdvanceTo(190s);
+    state.Release();
   }
-  REQUIRE(state.state_db().WriteSync([](storage::StateDb::Conn&) { return Status::Ok(); }).ok());
+  REQUIRE(state.LoadSilences().ok());
   RunWithCommits(h, state, 20min);
   const auto got = h.Take();
   const auto leads = Only(got, " leads/");
@@ -858,26 +836,20 @@ TEST_CASE(
   CHECK(h.router->escalations().size() == 0);
   h.router->Stop();
   h.router.reset();
-  state.Close();
-  RemoveTree(dir);
 }
 
 TEST_CASE("an escalation persisted under its route's index-based id is moved to the route key") {
-  const std::string dir = MakeTempDir("alertd-esc-legacy");
-  auto db = storage::Database::Open(dir + "/state.db");
-  REQUIRE(db.ok());
-  storage::SqliteRouterStores state(std::move(*db));
+  MemoryRouterStores state;
   // As an earlier alertd wrote it: the route's id, its key and sibling index.
-  REQUIRE(state.state_db()
-              .WriteSync([](storage::StateDb::Conn& c) {
-                return c.db().Exec(
-                    "INSERT INTO escalations (route_id, group_key, policy, started_at, round, "
-                    "round_start, next_step, notified) VALUES ('{}/{team=\"ops\"}/0', "
-                    "'{}/{team=\"ops\"}:{team=\"ops\"}', 'esc', " +
-                    std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, " +
-                    std::to_string((T0() + 10s).time_since_epoch().count()) + ", 0, '[]')");
-              })
-              .ok());
+  EscalationState old;
+  old.route_key = kOpsRoute + "/0";
+  old.group_key = kOpsGroup;
+  old.policy = "esc";
+  old.started_at = T0() + 10s;
+  old.round = 0;
+  old.round_start = T0() + 10s;
+  old.next_step = 0;
+  REQUIRE(AwaitStore([&](StoreDone done) { state.PutEscalation(old, std::move(done)); }).ok());
   Harness h(RoutesConfig(kOps), state.stores(), T0(), T0() + 60s);
   auto st = h.router->escalations().Get(kOpsRoute, kOpsGroup);
   REQUIRE(st.has_value());
@@ -885,21 +857,15 @@ TEST_CASE("an escalation persisted under its route's index-based id is moved to 
   h.Post("a", std::nullopt, T0());
   RunWithCommits(h, state, 20min);
   std::vector<std::string> route_ids;
-  REQUIRE(state.state_db()
-              .Query("SELECT route_id FROM escalations",
-                     [&](const storage::Statement& q) {
-                       route_ids.emplace_back(q.ColumnText(0));
-                       return Status::Ok();
-                     })
-              .ok());
+  auto stored = state.LoadEscalations();
+  REQUIRE(stored.ok());
+  for (const auto& e : *stored) route_ids.push_back(e.route_key);
   CHECK(route_ids == std::vector<std::string>{kOpsRoute});
   // Its steps keep their times (counted from 10s).
   CHECK(J(Only(h.Take(), " leads/")) ==
         J(std::vector<std::string>{"130s leads/webhook alerts +a"}));
   h.router->Stop();
   h.router.reset();
-  state.Close();
-  RemoveTree(dir);
 }
 
 TEST_CASE("group acks by dedup key: every firing alert, existing acks kept, take back resumes") {
@@ -960,14 +926,10 @@ TEST_CASE("group acks by dedup key: every firing alert, existing acks kept, take
 
 TEST_CASE(
     "ending a group's escalation: no more steps until it resolves, then a re-fire escalates") {
-  const std::string dir = MakeTempDir("alertd-esc-end");
-  const std::string path = dir + "/state.db";
+  MemoryRouterStores state;
   const std::string key = "{}:{team=\"ops\"}";
   const std::string dedup = notifiers::GroupKeyHash(key);
   {
-    auto db = storage::Database::Open(path);
-    REQUIRE(db.ok());
-    storage::SqliteRouterStores state(std::move(*db));
     Harness h(Config(kTwoSteps), state.stores());
     h.Post("a");
     RunWithCommits(h, state, 3min);
@@ -981,14 +943,10 @@ TEST_CASE(
     RunWithCommits(h, state, 4min);
     h.router->Stop();
     h.router.reset();
-    state.Close();
   }
   {
     // After a restart the escalation is still over: the 5m step never fires, while the alert
     // still fires and the primary receiver still gets its repeats.
-    auto db = storage::Database::Open(path);
-    REQUIRE(db.ok());
-    storage::SqliteRouterStores state(std::move(*db));
     Harness h(Config(kTwoSteps), state.stores(), T0(), T0() + 4min);
     h.Post("a", std::nullopt, T0());
     RunWithCommits(h, state, 20min);
@@ -1010,7 +968,5 @@ TEST_CASE(
     CHECK_MESSAGE(Only(got, "leads/webhook alerts +a").size() == 1, J(got));
     h.router->Stop();
     h.router.reset();
-    state.Close();
   }
-  RemoveTree(dir);
 }

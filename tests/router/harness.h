@@ -19,9 +19,7 @@
 #include "notifiers/notifier.h"
 #include "notifiers/webhook/webhook.h"
 #include "router/router.h"
-#include "storage/router_stores.h"
 #include "tests/fakes/fake_scheduler.h"
-#include "tests/storage/writer_gate.h"
 
 namespace alertd::testing {
 

@@ -1,6 +1,6 @@
 // kill -9 of the real alertd in the middle of group_wait and of repeat_interval: after the
 // restart the notifications come once, on time (group timers and the notification log are
-// in SQLite).
+// in the state database).
 #include <doctest/doctest.h>
 #include <signal.h>
 
