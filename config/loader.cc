@@ -445,21 +445,30 @@ class Loader final : public internal::NotifierReader {
     m.Field("group_by", [&](const YAML::Node& v) {
       auto l = internal::AsStringList(c_, v, "group_by");
       if (!l) return;
-      r->group_by.clear();
-      r->group_by_all = false;
+      // As Alertmanager (dispatch/route.go): listed labels replace the parent's grouping;
+      // `['...']` groups by every label; an empty list changes nothing, so the route keeps
+      // its parent's grouping.
+      std::vector<std::string> labels;
+      bool all = false;
       std::set<std::string> seen;
       for (const auto& name : *l) {
         if (name == "...") {
-          r->group_by_all = true;
+          all = true;
           continue;
         }
         if (!IsValidLabelName(name)) c_.Error(v, "invalid label name \"" + name + "\" in group_by list");
         if (!seen.insert(name).second) c_.Error(v, "duplicated label \"" + name + "\" in group_by");
-        r->group_by.push_back(name);
+        labels.push_back(name);
       }
-      if (r->group_by_all && !r->group_by.empty())
+      if (all && !labels.empty())
         c_.Error(v, "cannot have wildcard group_by (`...`) and other other labels at the same time");
-      if (r->group_by_all) r->group_by.clear();
+      if (all) {
+        r->group_by.clear();
+        r->group_by_all = true;
+      } else if (!labels.empty()) {
+        r->group_by = std::move(labels);
+        r->group_by_all = false;
+      }
     });
     r->matchers = ReadMatcherFields(m, "", "route");
     m.Bool("continue", &r->continue_);

@@ -1,7 +1,8 @@
 // GET /api/v2/alerts/groups and the alert states of GET /api/v2/alerts against the real
 // Alertmanager 0.25: the same configuration, alerts and silence go to both, and the groups
 // (labels, receiver, alerts in order, each alert's receivers, state, inhibition and silencing)
-// must be the same for every filter combination. Alertmanager 0.25 never reports an alert as
+// must be the same for every filter combination. A child route's `group_by: []` keeps its
+// parent's grouping, as in Alertmanager (its GroupBy stays nil). Alertmanager 0.25 never reports an alert as
 // "unprocessed" through the API (its handlers run inhibition and silencing on the alert before
 // reading its status), and ignores the `unprocessed` parameter; alertd does the same.
 #include <doctest/doctest.h>
@@ -25,6 +26,10 @@ route:
     - matchers: ['team="db"']
       receiver: db
       group_by: [alertname, cluster]
+      continue: true
+    - matchers: ['team="web"']
+      receiver: ops
+      group_by: []
       continue: true
     - matchers: ['team=~"db|web"']
       receiver: web
