@@ -176,7 +176,8 @@ class PagerdutyNotifier final : public Notifier {
     Built b = Build(cfg_, deps_, &fields_, n, key_);
     if (!b.error.ok()) return NotifyResult{b.error, false, 0};
     HttpRequest req;
-    req.url = cfg_.url;
+    // Events API v1 has one endpoint: Alertmanager 0.25 posts there whatever `url` says.
+    req.url = IsV1(cfg_) ? std::string(kPagerdutyV1Url) : cfg_.url;
     req.content_type = "application/json";
     req.body = std::move(b.body);
     req.timeout = deps_.timeout;

@@ -84,4 +84,8 @@ Result<std::unique_ptr<Notifier>> NewNotifier(const PagerdutyConfig& cfg,
 std::string PagerdutyPayload(const PagerdutyConfig& cfg, const Deps& deps,
                              const Notification& n, const std::string& key);
 
+// Where Events API v1 (service_key) events go, whatever `url` says (as in Alertmanager 0.25).
+inline constexpr std::string_view kPagerdutyV1Url =
+    "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
+
 }  // namespace alertd::notifiers
