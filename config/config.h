@@ -63,7 +63,11 @@ struct Authorization {
 struct HTTPClientConfig {
   std::optional<BasicAuth> basic_auth;
   std::optional<Authorization> authorization;  // bearer_token(_file) is folded into this
-  std::string proxy_url;
+  std::string proxy_url;  // may carry a password
+  std::string no_proxy;   // hosts, domains and CIDRs reached without proxy_url (comma-separated)
+  bool proxy_from_environment = false;  // HTTP(S)_PROXY / NO_PROXY instead of proxy_url
+  // Headers sent to the proxy with CONNECT; values are secrets.
+  std::map<std::string, std::vector<std::string>> proxy_connect_header;
   TLSConfig tls_config;
   bool follow_redirects = true;
   bool enable_http2 = true;

@@ -292,6 +292,19 @@ class Loader final : public internal::NotifierReader {
       c_.Error(m.node(), what + ": at most one of basic_auth, authorization, bearer_token & bearer_token_file must be configured");
     }
     m.String("proxy_url", &h->proxy_url);
+    m.String("no_proxy", &h->no_proxy);
+    m.Bool("proxy_from_environment", &h->proxy_from_environment);
+    m.Field("proxy_connect_header", [&](const YAML::Node& v) {
+      if (!v.IsMap()) {
+        c_.Error(v, what + ": proxy_connect_header must be a map of header names to lists of values");
+        return;
+      }
+      for (const auto& kv : v) {
+        auto name = internal::AsString(c_, kv.first, "proxy_connect_header name");
+        auto values = internal::AsStringList(c_, kv.second, "proxy_connect_header values");
+        if (name && values) h->proxy_connect_header[*name] = *values;
+      }
+    });
     m.Field("tls_config", [&](const YAML::Node& n) { ReadTLS(n, &h->tls_config, what + " tls_config"); });
     m.Bool("follow_redirects", &h->follow_redirects);
     m.Bool("enable_http2", &h->enable_http2);
@@ -299,6 +312,15 @@ class Loader final : public internal::NotifierReader {
     if (!h->proxy_url.empty() && h->proxy_url.find("://") == std::string::npos)
       // Not quoted: a proxy URL may carry a password.
       c_.Error(m.node(), what + ": proxy_url is not a URL (it needs a scheme such as http://)");
+    // prometheus/common's HTTPClientConfig.Validate.
+    if (!h->proxy_connect_header.empty() && h->proxy_url.empty() && !h->proxy_from_environment)
+      c_.Error(m.node(), what + ": if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured");
+    if (h->proxy_from_environment && !h->proxy_url.empty())
+      c_.Error(m.node(), what + ": if proxy_from_environment is configured, proxy_url must not be configured");
+    if (h->proxy_from_environment && !h->no_proxy.empty())
+      c_.Error(m.node(), what + ": if proxy_from_environment is configured, no_proxy must not be configured");
+    if (h->proxy_url.empty() && !h->no_proxy.empty())
+      c_.Error(m.node(), what + ": if no_proxy is configured, proxy_url must also be configured");
   }
 
   void ReadHTTPConfig(const YAML::Node& n, HTTPClientConfig* h,

@@ -1,5 +1,7 @@
 #include "net/http_client.h"
 
+#include <cstdlib>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -40,6 +42,9 @@ struct HttpClient::Settings {
   std::string credentials, credentials_file;
   std::vector<std::string> headers;  // "Name: value" lines of http_config headers
   std::string proxy_url;
+  std::string no_proxy;
+  bool proxy_from_environment = false;
+  std::vector<std::string> proxy_headers;  // "Name: value" lines sent with CONNECT
   config::TLSConfig tls;
   bool follow_redirects = true;
   bool enable_http2 = true;
@@ -81,6 +86,11 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const config::HTTPClientC
   }
   for (const auto& [name, value] : cfg.headers) s->headers.push_back(name + ": " + value);
   s->proxy_url = cfg.proxy_url;
+  s->no_proxy = cfg.no_proxy;
+  s->proxy_from_environment = cfg.proxy_from_environment;
+  for (const auto& [name, values] : cfg.proxy_connect_header) {
+    for (const auto& v : values) s->proxy_headers.push_back(name + ": " + v);
+  }
   s->tls = cfg.tls_config;
   for (const std::string* f : {&s->tls.ca_file, &s->tls.cert_file, &s->tls.key_file}) {
     if (!f->empty() && !std::filesystem::exists(*f)) {
@@ -277,9 +287,29 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
     }
     if (!password.empty()) req.secrets_out->push_back(username + ":" + password);
   }
-  // An empty CURLOPT_PROXY turns off libcurl's own use of http_proxy / https_proxy /
-  // all_proxy from the environment, which Prometheus's and Alertmanager's clients ignore too.
-  curl_easy_setopt(c, CURLOPT_PROXY, settings_->proxy_url.c_str());
+  // The proxy: proxy_url (hosts in no_proxy reached directly), or with proxy_from_environment
+  // what Go's http.ProxyFromEnvironment reads (HTTPS_PROXY for https URLs, HTTP_PROXY for
+  // http, NO_PROXY; upper or lower case). Otherwise none: an empty CURLOPT_PROXY turns off
+  // libcurl's own use of the environment, which Prometheus's and Alertmanager's clients
+  // ignore too.
+  std::string proxy = settings_->proxy_url, no_proxy = settings_->no_proxy;
+  if (settings_->proxy_from_environment) {
+    auto env = [](const char* upper, const char* lower) {
+      const char* v = std::getenv(upper);
+      if (v == nullptr || *v == '\0') v = std::getenv(lower);
+      return std::string(v != nullptr ? v : "");
+    };
+    proxy = req.url.starts_with("https:") ? env("HTTPS_PROXY", "https_proxy")
+                                          : env("HTTP_PROXY", "http_proxy");
+    no_proxy = env("NO_PROXY", "no_proxy");
+  }
+  curl_easy_setopt(c, CURLOPT_PROXY, proxy.c_str());
+  curl_easy_setopt(c, CURLOPT_NOPROXY, no_proxy.empty() ? nullptr : no_proxy.c_str());
+  struct curl_slist* proxy_headers = nullptr;
+  for (const std::string& line : settings_->proxy_headers)
+    proxy_headers = curl_slist_append(proxy_headers, line.c_str());
+  curl_easy_setopt(c, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+  curl_easy_setopt(c, CURLOPT_PROXYHEADER, proxy_headers);
 
   const config::TLSConfig& tls = settings_->tls;
   if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
@@ -355,8 +385,11 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
   }
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_to);
+  curl_slist_free_all(proxy_headers);
   // The handle's option pointers refer to this call's strings; clear them before reuse.
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(c, CURLOPT_PROXYHEADER, nullptr);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, nullptr);
   curl_easy_setopt(c, CURLOPT_CONNECT_TO, nullptr);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
   Release(std::move(h));

@@ -1,5 +1,7 @@
 // net::HttpClient against a real local HTTP server (python3's http.server): secret files read
-// at every request, and proxies from the environment never used.
+// at every request; proxies from the environment used only with proxy_from_environment;
+// no_proxy; proxy_connect_header sent with CONNECT to a real proxy
+// (tests/notifiers/fixtures/tls_proxy.py).
 #include "net/http_client.h"
 
 #include <doctest/doctest.h>
@@ -9,6 +11,9 @@
 #include <chrono>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
 #include "tests/support/process.h"
 
 namespace alertd::net {
@@ -116,6 +121,66 @@ TEST_CASE("proxies from the environment are not used") {
   auto p = HttpClient::Create(via, "t");
   REQUIRE(p.ok());
   CHECK(Get(**p, server.url()).transport.code() == Status::Code::kUnavailable);
+}
+
+TEST_CASE("no_proxy reaches its hosts directly; proxy_from_environment reads HTTP(S)_PROXY") {
+  EchoServer server;
+  const std::string dead = fmt::format("http://127.0.0.1:{}", testing::FreePort());
+  config::HTTPClientConfig cfg;
+  cfg.proxy_url = dead;
+  cfg.no_proxy = "example.org,127.0.0.1";
+  auto direct = HttpClient::Create(cfg, "t");
+  REQUIRE(direct.ok());
+  CHECK(Get(**direct, server.url()).status == 200);
+  cfg.no_proxy = "example.org";
+  auto proxied = HttpClient::Create(cfg, "t");
+  CHECK(Get(**proxied, server.url()).transport.code() == Status::Code::kUnavailable);
+
+  config::HTTPClientConfig env;
+  env.proxy_from_environment = true;
+  auto from_env = HttpClient::Create(env, "t");
+  REQUIRE(from_env.ok());
+  setenv("HTTP_PROXY", dead.c_str(), 1);
+  CHECK(Get(**from_env, server.url()).transport.code() == Status::Code::kUnavailable);
+  setenv("NO_PROXY", "127.0.0.1", 1);
+  CHECK(Get(**from_env, server.url()).status == 200);
+  unsetenv("NO_PROXY");
+  unsetenv("HTTP_PROXY");
+  CHECK(Get(**from_env, server.url()).status == 200);  // no proxy in the environment
+}
+
+TEST_CASE("proxy_connect_header goes with the CONNECT to the proxy, not to the server") {
+  const std::string dir = testing::MakeTempDir("net-proxy");
+  const int port = testing::FreePort();
+  testing::Process proxy = testing::Process::Start(
+      {"/usr/bin/python3", std::string(testing::kSourceDir) + "/tests/notifiers/fixtures/tls_proxy.py",
+       std::to_string(port), dir},
+      dir + "/proxy.log");
+  const std::string proxy_url = fmt::format("http://127.0.0.1:{}", port);
+  REQUIRE(testing::WaitHttpReady(proxy_url + "/-/ready", 10s));
+  config::HTTPClientConfig cfg;
+  cfg.proxy_url = proxy_url;
+  cfg.proxy_connect_header = {{"Proxy-Authorization", {"Basic cHJveHk6c2VjcmV0"}},
+                              {"X-Tenant", {"a", "b"}}};
+  cfg.tls_config.ca_file = dir + "/ca.pem";
+  auto c = HttpClient::Create(cfg, "t");
+  REQUIRE(c.ok());
+  HttpRequest req;
+  req.url = "https://api.pushover.net/1/messages.json?token=t&user=u&message=m";
+  req.timeout = 10s;
+  auto r = (*c)->Do(req);
+  INFO(r.transport.ToString() << " " << r.body);
+  REQUIRE(r.status == 200);
+  const auto seen = nlohmann::json::parse(testing::HttpGet(proxy_url + "/_requests").body);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0]["method"] == "CONNECT");
+  CHECK(seen[0]["headers"]["proxy-authorization"] == "Basic cHJveHk6c2VjcmV0");
+  CHECK(seen[0]["headers"]["x-tenant"].get<std::string>().find("a") != std::string::npos);
+  CHECK(seen[1]["method"] == "POST");
+  CHECK_FALSE(seen[1]["headers"].contains("proxy-authorization"));
+  CHECK_FALSE(seen[1]["headers"].contains("x-tenant"));
+  proxy.Stop();
+  testing::RemoveTree(dir);
 }
 
 TEST_CASE("max_response_bytes keeps the whole body up to the cap and refuses a bigger one") {
