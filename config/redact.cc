@@ -45,11 +45,9 @@ constexpr SecretKey kSecretKeys[] = {
     {"global", "telegram_bot_token"},
     {"global", "webex_api_token"},
     // receivers
-    {"opsgenie_configs", "api_key"},
     {"wechat_configs", "api_secret"},
     {"pushover_configs", "user_key"},
     {"pushover_configs", "token"},
-    {"victorops_configs", "api_key"},
     {"sigv4", "secret_key"},
     {"msteams_configs", "webhook_url"},
     {"msteamsv2_configs", "webhook_url"},

@@ -11,9 +11,11 @@
 
 #include "notifiers/discord/discord.h"
 #include "notifiers/email/email.h"
+#include "notifiers/opsgenie/opsgenie.h"
 #include "notifiers/pagerduty/pagerduty.h"
 #include "notifiers/slack/slack.h"
 #include "notifiers/telegram/telegram.h"
+#include "notifiers/victorops/victorops.h"
 #include "notifiers/webex/webex.h"
 #include "notifiers/webhook/webhook.h"
 
@@ -23,6 +25,7 @@ template <typename... T>
 struct NotifierList {};
 
 using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
-                                  TelegramConfig, DiscordConfig, WebexConfig>;
+                                  TelegramConfig, DiscordConfig, WebexConfig, OpsgenieConfig,
+                                  VictorOpsConfig>;
 
 }  // namespace alertd::notifiers
