@@ -324,6 +324,8 @@ receivers:
     update_alerts: true
   - api_url: )" + sink.url() + R"(/opsgenie/file
     api_key_file: og.key
+  - api_url: )" + sink.url() + R"(/opsgenie/badkey
+    api_key: 'og-{{ template "nowhere" . }}-secret'
   victorops_configs:
   - api_url: )" + sink.url() + R"(/victorops/noroute
     api_key: vo-secret-key
@@ -331,11 +333,14 @@ receivers:
   - api_url: )" + sink.url() + R"(/victorops/file
     api_key_file: vo.key
     routing_key: r
+  - api_url: )" + sink.url() + R"(/victorops/badroute
+    api_key: vo-secret-key
+    routing_key: '{{ template "nowhere" . }}'
 )",
                                                      dir);
   auto ints = BuildIntegrations(cfg.receivers.at(0), testsupport::TestDeps());
   REQUIRE(ints.ok());
-  REQUIRE(ints->size() == 5);
+  REQUIRE(ints->size() == 7);
   const json alerts =
       json::array({{{"labels", {{"alertname", "A"}}}, {"startsAt", "2024-01-01T00:00:00Z"}}});
   Notification n =
@@ -359,6 +364,12 @@ receivers:
   CHECK((*ints)[2].notifier->Notify(n).status.ok());
   t::WriteFile(dir + "/og.key", "og-rotated-key\n");
   CHECK((*ints)[2].notifier->Notify(n).status.ok());
+  // A key that fails to render: nothing is sent, and the error does not quote the key.
+  NotifyResult badkey = (*ints)[3].notifier->Notify(n);
+  CHECK_FALSE(badkey.status.ok());
+  CHECK_FALSE(badkey.retryable);
+  CHECK(badkey.status.message().find("secret") == std::string::npos);
+  CHECK(sink.RequestsTo("/opsgenie/badkey").empty());
   auto og = sink.RequestsTo("/opsgenie/file/");
   REQUIRE(og.size() == 2);
   CHECK(og[0]["headers"]["authorization"] == "GenieKey og-file-key");
@@ -366,20 +377,25 @@ receivers:
 
   // A routing key that renders empty: VictorOps answers 404, final; the key in the URL is not
   // in the error.
-  NotifyResult noroute = (*ints)[3].notifier->Notify(n);
+  NotifyResult noroute = (*ints)[4].notifier->Notify(n);
   CHECK_FALSE(noroute.status.ok());
   CHECK_FALSE(noroute.retryable);
   CHECK(noroute.http_status == 404);
   CHECK(noroute.status.message().find("vo-secret-key") == std::string::npos);
   CHECK(sink.RequestsTo("/victorops/noroute/")[0]["path"] == "/victorops/noroute/vo-secret-key/");
-  CHECK((*ints)[4].notifier->Notify(n).status.ok());
+  CHECK((*ints)[5].notifier->Notify(n).status.ok());
   t::WriteFile(dir + "/vo.key", "vo-rotated-key\n");
-  CHECK((*ints)[4].notifier->Notify(n).status.ok());
+  CHECK((*ints)[5].notifier->Notify(n).status.ok());
   std::remove((dir + "/vo.key").c_str());
-  NotifyResult gone = (*ints)[4].notifier->Notify(n);
+  NotifyResult gone = (*ints)[5].notifier->Notify(n);
   CHECK_FALSE(gone.status.ok());
   CHECK_FALSE(gone.retryable);
   CHECK(gone.status.message().find("failed to read API key from file") != std::string::npos);
+  // A routing key that fails to render: nothing is sent (it would name a wrong route).
+  NotifyResult badroute = (*ints)[6].notifier->Notify(n);
+  CHECK_FALSE(badroute.status.ok());
+  CHECK_FALSE(badroute.retryable);
+  CHECK(sink.RequestsTo("/victorops/badroute").empty());
   auto vo = sink.RequestsTo("/victorops/file/");
   REQUIRE(vo.size() == 2);
   CHECK(vo[0]["path"] == "/victorops/file/vo-file-key/r");
