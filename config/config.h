@@ -90,6 +90,12 @@ struct GlobalConfig {
   std::string slack_api_url;  // secret
   std::string slack_api_url_file;
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
+  std::string opsgenie_api_url = "https://api.opsgenie.com/";
+  std::string opsgenie_api_key;  // secret
+  std::string opsgenie_api_key_file;
+  std::string victorops_api_url = "https://alert.victorops.com/integrations/generic/20131114/alert/";
+  std::string victorops_api_key;  // secret
+  std::string victorops_api_key_file;
   std::string telegram_api_url = "https://api.telegram.org";
   std::string webex_api_url = "https://webexapis.com/v1/messages";
   std::string wechat_api_url = "https://qyapi.weixin.qq.com/cgi-bin/";

@@ -347,6 +347,12 @@ class Loader final : public internal::NotifierReader {
     m.String("slack_api_url", &g->slack_api_url);
     m.String("slack_api_url_file", &g->slack_api_url_file);
     m.String("pagerduty_url", &g->pagerduty_url);
+    m.String("opsgenie_api_url", &g->opsgenie_api_url);
+    m.String("opsgenie_api_key", &g->opsgenie_api_key);
+    m.String("opsgenie_api_key_file", &g->opsgenie_api_key_file);
+    m.String("victorops_api_url", &g->victorops_api_url);
+    m.String("victorops_api_key", &g->victorops_api_key);
+    m.String("victorops_api_key_file", &g->victorops_api_key_file);
     m.String("telegram_api_url", &g->telegram_api_url);
     m.String("webex_api_url", &g->webex_api_url);
     m.String("wechat_api_url", &g->wechat_api_url);
@@ -354,18 +360,22 @@ class Loader final : public internal::NotifierReader {
     m.String("wechat_api_corp_id", &g->wechat_api_corp_id);
     // Keys of integrations alertd does not implement: accepted so that an existing
     // alertmanager.yml loads; a receiver that uses one is refused with a clear message.
-    for (const char* k : {"opsgenie_api_url", "opsgenie_api_key", "opsgenie_api_key_file",
-                          "victorops_api_url", "victorops_api_key",
-                          "victorops_api_key_file", "smtp_tls_config"}) {
+    for (const char* k : {"smtp_tls_config"}) {
       m.Field(k, [](const YAML::Node&) {});
     }
     m.Finish();
     g->smtp_auth_password_file = ResolveAgainst(dir_, g->smtp_auth_password_file);
     g->slack_api_url_file = ResolveAgainst(dir_, g->slack_api_url_file);
+    g->opsgenie_api_key_file = ResolveAgainst(dir_, g->opsgenie_api_key_file);
+    g->victorops_api_key_file = ResolveAgainst(dir_, g->victorops_api_key_file);
     if (g->resolve_timeout <= Duration(0) && m.Has("resolve_timeout"))
       c_.Error(n["resolve_timeout"], "global: resolve_timeout must be greater than 0");
     if (!g->slack_api_url.empty() && !g->slack_api_url_file.empty())
       c_.Error(n, "global: at most one of slack_api_url & slack_api_url_file must be configured");
+    if (!g->opsgenie_api_key.empty() && !g->opsgenie_api_key_file.empty())
+      c_.Error(n, "global: at most one of opsgenie_api_key & opsgenie_api_key_file must be configured");
+    if (!g->victorops_api_key.empty() && !g->victorops_api_key_file.empty())
+      c_.Error(n, "global: at most one of victorops_api_key & victorops_api_key_file must be configured");
     if (!g->smtp_auth_password.empty() && !g->smtp_auth_password_file.empty())
       c_.Error(n, "global: at most one of smtp_auth_password & smtp_auth_password_file must be configured");
   }

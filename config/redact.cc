@@ -45,8 +45,6 @@ constexpr SecretKey kSecretKeys[] = {
     {"global", "telegram_bot_token"},
     {"global", "webex_api_token"},
     // receivers
-    {"opsgenie_configs", "api_key"},
-    {"victorops_configs", "api_key"},
     {"sigv4", "secret_key"},
     {"rocketchat_configs", "token"},
     {"rocketchat_configs", "token_id"},

@@ -3,8 +3,9 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
-#include "net/http_client.h"
+#include <cctype>
 
+#include "net/http_client.h"
 
 namespace alertd::notifiers::internal {
 
@@ -124,6 +125,28 @@ std::string TruncateInBytes(std::string_view s, size_t n, bool* truncated) {
     end = start;
   }
   return std::string(s.substr(0, end)) + std::string(kEllipsis);
+}
+
+std::string AppendToUrlPath(std::string_view url, std::string_view suffix) {
+  const size_t scheme = url.find("://");
+  const size_t authority = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t path_end = url.find_first_of("?#", authority);
+  if (path_end == std::string_view::npos) path_end = url.size();
+  std::string out(url.substr(0, path_end));
+  if (path_end <= authority || url[path_end - 1] != '/') out += '/';
+  static constexpr std::string_view kKept = "-._~$&+,/:;=@";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : suffix) {
+    if (std::isalnum(c) || kKept.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  out.append(url.substr(path_end));
+  return out;
 }
 
 }  // namespace alertd::notifiers::internal

@@ -47,6 +47,13 @@ std::string EncodeQuery(const std::map<std::string, std::string>& params);
 // bytes) when cut; "…" or dots alone when `n` is 3 or less.
 std::string TruncateInBytes(std::string_view s, size_t n, bool* truncated = nullptr);
 
+// An Alertmanager api_url after Go's `u.Path += suffix`: `suffix` is appended to the path of
+// `url`, before any query or fragment, after a "/" when the path does not end with one (as
+// Alertmanager's config loading gives the Opsgenie and VictorOps URLs one). The bytes of
+// `suffix` Go escapes in a path (all but letters, digits and "-._~$&+,/:;=@") are
+// percent-encoded; `url` itself is kept as written.
+std::string AppendToUrlPath(std::string_view url, std::string_view suffix);
+
 // notify.Key.Hash() (notifier.h).
 using ::alertd::notifiers::GroupKeyHash;
 

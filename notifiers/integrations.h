@@ -12,11 +12,13 @@
 #include "notifiers/discord/discord.h"
 #include "notifiers/email/email.h"
 #include "notifiers/msteams/msteams.h"
+#include "notifiers/opsgenie/opsgenie.h"
 #include "notifiers/pagerduty/pagerduty.h"
 #include "notifiers/pushover/pushover.h"
 #include "notifiers/slack/slack.h"
 #include "notifiers/sns/sns.h"
 #include "notifiers/telegram/telegram.h"
+#include "notifiers/victorops/victorops.h"
 #include "notifiers/webex/webex.h"
 #include "notifiers/wechat/wechat.h"
 #include "notifiers/webhook/webhook.h"
@@ -27,7 +29,8 @@ template <typename... T>
 struct NotifierList {};
 
 using AllNotifiers = NotifierList<SlackConfig, EmailConfig, WebhookConfig, PagerdutyConfig,
-                                  TelegramConfig, DiscordConfig, WebexConfig, MsteamsConfig,
-                                  Msteamsv2Config, WechatConfig, PushoverConfig, SnsConfig>;
+                                  TelegramConfig, DiscordConfig, WebexConfig, OpsgenieConfig,
+                                  VictorOpsConfig, MsteamsConfig, Msteamsv2Config, WechatConfig,
+                                  PushoverConfig, SnsConfig>;
 
 }  // namespace alertd::notifiers

@@ -55,6 +55,25 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 {{ join " " .CommonAnnotations.SortedPairs.Values }}{{ template "__chat_alert_lists" . }}
 {{- end -}}
 
+{{- /* The common annotations' values, then the firing and the resolved alerts, each list
+     under its heading, as Opsgenie's description, VictorOps' state message and WeChat's message have them. */ -}}
+{{- define "__annotations_alert_lists" -}}
+{{ join " " .CommonAnnotations.SortedPairs.Values }}{{ "\n" }}
+{{- if gt (len .Alerts.Firing) 0 }}{{ "Alerts Firing:\n" }}
+{{- template "__text_alert_list" .Alerts.Firing }}{{ end }}
+{{- "\n" }}
+{{- if gt (len .Alerts.Resolved) 0 }}{{ "Alerts Resolved:\n" }}
+{{- template "__text_alert_list" .Alerts.Resolved }}{{ end -}}
+{{- end -}}
+
+{{- /* ---- Opsgenie, VictorOps ---- */ -}}
+{{- define "opsgenie.default.message" }}{{ template "__subject" . }}{{ end -}}
+{{- define "opsgenie.default.description" }}{{ template "__annotations_alert_lists" . }}{{ end -}}
+{{- define "opsgenie.default.source" }}{{ template "__alertmanagerURL" . }}{{ end -}}
+{{- define "victorops.default.state_message" }}{{ template "__annotations_alert_lists" . }}{{ end -}}
+{{- define "victorops.default.entity_display_name" }}{{ template "__subject" . }}{{ end -}}
+{{- define "victorops.default.monitoring_tool" }}{{ template "__alertmanager" . }}{{ end -}}
+
 {{- /* The same for Microsoft Teams (Alertmanager 0.26+): Markdown headings, each alert's
      labels and annotations as indented lists between blank lines, and one more blank line
      after the last alert. */ -}}
@@ -82,10 +101,7 @@ Source: {{ .GeneratorURL }}{{ "\n" }}
 
 {{- /* ---- WeChat ---- */ -}}
 {{- define "wechat.default.message" -}}
-{{ template "__subject" . }}{{ "\n" }}{{ join " " .CommonAnnotations.SortedPairs.Values }}{{ "\n" }}
-{{- if gt (len .Alerts.Firing) 0 }}Alerts Firing:{{ "\n" }}{{ template "__text_alert_list" .Alerts.Firing }}{{ end }}
-{{- "\n" }}
-{{- if gt (len .Alerts.Resolved) 0 }}Alerts Resolved:{{ "\n" }}{{ template "__text_alert_list" .Alerts.Resolved }}{{ end }}
+{{ template "__subject" . }}{{ "\n" }}{{ template "__annotations_alert_lists" . }}
 {{- "\nAlertmanagerUrl:\n" }}{{ template "__alertmanagerURL" . }}
 {{- end -}}
 {{- define "wechat.default.to_user" }}{{ end -}}

@@ -93,6 +93,13 @@ TEST_CASE("helpers: truncation, group key hash, QuoteMeta") {
   CHECK(internal::TruncateInBytes("a\xC3\xA9\xC3\xA9\xC3\xA9", 5) == "a\xE2\x80\xA6");  // not "a\xC3"
   CHECK(internal::TruncateInBytes("abcdef", 3) == "\xE2\x80\xA6");
   CHECK(internal::TruncateInBytes("abcdef", 2) == "..");
+  // Go's `u.Path += suffix` on an api_url whose path Alertmanager ended with "/".
+  CHECK(internal::AppendToUrlPath("https://api.opsgenie.com/", "v2/alerts") ==
+        "https://api.opsgenie.com/v2/alerts");
+  CHECK(internal::AppendToUrlPath("https://api.opsgenie.com", "v2/alerts") ==
+        "https://api.opsgenie.com/v2/alerts");
+  CHECK(internal::AppendToUrlPath("http://h/p?x=1#f", "k/team a?%") == "http://h/p/k/team%20a%3F%25?x=1#f");
+  CHECK(internal::AppendToUrlPath("http://h/", "a-b_c.d~$&+,:;=@") == "http://h/a-b_c.d~$&+,:;=@");
   // sha256 of the group key (python3 -c 'import
   // hashlib;print(hashlib.sha256(b"{}:{alertname=\"DiskFull\"}").hexdigest())')
   CHECK(internal::GroupKeyHash("") ==
