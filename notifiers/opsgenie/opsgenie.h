@@ -15,7 +15,7 @@
 // Every request carries "Authorization: GenieKey <api_key>", the key rendered as a template
 // (as Alertmanager does); an api_key_file is read at every notification. The requests go out
 // one after the other and the first failure ends the attempt: 5xx, 429 and transport errors
-// are retried, other answers are final (Alertmanager's Retrier with 429 added). The key is a
+// are retried, other answers are final (Alertmanager 0.25's Retrier with 429). The key is a
 // secret and never logged.
 //
 // Thread-safe (immutable after construction).

@@ -6,7 +6,7 @@
 // while the group fires, CRITICAL when that is not INFO, WARNING or CRITICAL, and RECOVERY
 // once the group is resolved. The API key comes inline or from api_key_file, read (and
 // trimmed) at every notification; it is in the URL, so neither is ever logged. Retried as
-// alertd's other HTTP integrations (CheckHttpResponse: 5xx, 429 and transport errors).
+// alertd's other HTTP integrations (CheckHttpResponse: 5xx and transport errors).
 //
 // Thread-safe (immutable after construction).
 #pragma once
