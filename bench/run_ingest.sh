@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Ingest benchmark: alertd side by side with Alertmanager 0.25 in the same run (ratios against
-# Alertmanager in every table). Not part of the test suite.
+# Ingest benchmark: Alertmanager 0.25, alertd on SQLite and alertd on PostgreSQL 15 side by
+# side in the same run (ratios against Alertmanager in every table, and alertd-pg against
+# alertd). Not part of the test suite.
 #
 #   bench/run_ingest.sh [path/to/alertd]      # default: build-release/alertd
 #
@@ -9,6 +10,10 @@
 #      10 rounds, 4 keep-alive connections: alerts/s, POST p50/p99, CPU us per alert.
 #   2. 50,000 distinct alerts, 3 rounds: RSS at 50k, and GET /api/v2/alerts of 50,000 alerts.
 #   3. 100,000 distinct alerts, 2 rounds: RSS with 100,000 active alerts.
+# alertd-pg stores into a PostgreSQL 15 server this script starts on 127.0.0.1 (a free port, a
+# temporary directory, Debian's default settings: fsync and synchronous_commit on) and stops at
+# the end; each run gets a fresh database (bench/pg_alertd.sh). The PostgreSQL server's CPU
+# (postmaster and all its processes) is reported beside alertd-pg's own.
 # Env: RUNS (default 3), QUICK=1 (tiny smoke run), BENCH_RESULTS_DIR (results as json/md).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,15 +23,40 @@ ALERTD=${1:-$(cd .. && pwd)/build-release/alertd}
 [[ -x "$ALERTD" ]] || { echo "no alertd binary at $ALERTD (build with -DCMAKE_BUILD_TYPE=Release)" >&2; exit 2; }
 port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
+PGBIN=/usr/lib/postgresql/15/bin
+[[ -x $PGBIN/postgres ]] || { echo "PostgreSQL 15 is not installed (apt-get install postgresql)" >&2; exit 2; }
+as_pg() { if [[ $(id -u) == 0 ]]; then setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@"; else "$@"; fi; }
+PGDIR=$(mktemp -d /tmp/alertd-bench-pg-XXXXXX)  # under /tmp: the postgres user must reach it
+PGPORT=$(port)
+stop_pg() {
+  [[ -f $PGDIR/data/postmaster.pid ]] && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+  rm -rf "$PGDIR"
+}
+trap stop_pg EXIT
+[[ $(id -u) == 0 ]] && chown postgres:postgres "$PGDIR"
+head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$PGDIR/alertd-password"
+chmod 600 "$PGDIR/alertd-password"; [[ $(id -u) == 0 ]] && chown postgres:postgres "$PGDIR/alertd-password"
+as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+  -E UTF8 --pwfile="$PGDIR/alertd-password" >"$PGDIR/initdb.log"
+as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+  -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGDIR" start >/dev/null
+as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PGDIR" -p "$PGPORT" -U postgres -d postgres \
+  -c "CREATE USER alertd PASSWORD '$(cat "$PGDIR/alertd-password")'"
+export BENCH_ALERTD=$ALERTD BENCH_PG_DIR=$PGDIR BENCH_PG_PORT=$PGPORT
+
 AM_CMD="prometheus-alertmanager --config.file={config} --storage.path={datadir} --web.listen-address={listen} --cluster.listen-address= --log.level=warn"
 # {datadir} is a fresh empty directory per run; alertd's database goes inside it.
 ALERTD_CMD="$ALERTD --config {config} --storage {datadir}/alertd.db --listen {listen} --log-level warn"
+ALERTD_PG_CMD="$PWD/pg_alertd.sh {config} {datadir} {listen}"
 TARGETS=(--target alertmanager "http://127.0.0.1:$(port)" "$AM_CMD"
-         --target alertd "http://127.0.0.1:$(port)" "$ALERTD_CMD")
+         --target alertd "http://127.0.0.1:$(port)" "$ALERTD_CMD"
+         --target alertd-pg "http://127.0.0.1:$(port)" "$ALERTD_PG_CMD"
+         --pg-target alertd-pg --pg-pidfile "$PGDIR/data/postmaster.pid" --ratio alertd-pg/alertd)
 
 if [[ "${QUICK:-0}" == 1 ]]; then
   "$PY" ingest.py "${TARGETS[@]}" --runs 1 -N 2000 -R 2 --no-save
-  exit 0
+  exit 0  # the EXIT trap stops PostgreSQL
 fi
 echo "== ingest: 10k distinct alerts, batches of 64, 10 rounds, 4 connections"
 "$PY" ingest.py "${TARGETS[@]}" --runs "$RUNS" -N 10000 -B 64 -R 10 -C 4

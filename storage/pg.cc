@@ -25,6 +25,26 @@ std::string OneLine(const char* msg) {
   return s;
 }
 
+// A statement's parameters as libpq takes them (pointers into the PgParams, all binary).
+struct LibpqParams {
+  explicit LibpqParams(const std::vector<PgParam>& params) {
+    for (const auto& p : params) {
+      values.push_back(p.null ? nullptr : p.bytes.data());
+      lengths.push_back(static_cast<int>(p.bytes.size()));
+      formats.push_back(1);
+    }
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+};
+
+std::vector<Oid> ParamTypes(const std::vector<PgParam>& params) {
+  std::vector<Oid> types;
+  types.reserve(params.size());
+  for (const auto& p : params) types.push_back(p.type);
+  return types;
+}
+
 }  // namespace
 
 PgParam PgParam::Int(int64_t v) {
@@ -131,13 +151,17 @@ Status PgConn::Error(std::string_view doing, pg_result* r) const {
   std::string msg = OneLine(r ? PQresultErrorMessage(r) : PQerrorMessage(c_));
   if (msg.empty()) msg = OneLine(PQerrorMessage(c_));
   std::string text = fmt::format("{}: PostgreSQL: {}: {}", what_, doing, msg);
-  // Class 08 is a connection exception; a dead connection gives no SQLSTATE at all.
-  if (!connected() || !state || std::string_view(state).substr(0, 2) == "08") {
+  // Class 08 is a connection exception, 57P0x the server shutting down or not yet up; a dead
+  // connection gives no SQLSTATE at all.
+  if (!connected() || !state || std::string_view(state).substr(0, 2) == "08" ||
+      std::string_view(state).substr(0, 4) == "57P0") {
     return Status::Unavailable(std::move(text));
   }
   if (std::string_view(state).substr(0, 2) == "23") return Status::Conflict(std::move(text));
   return Status::Internal(std::move(text));
 }
+
+std::string PgConn::NextStatementName() { return fmt::format("s{}", ++statements_named_); }
 
 Status PgConn::Exec(std::string_view sql) {
   pg_result* r = PQexec(c_, std::string(sql).c_str());
@@ -151,9 +175,8 @@ Status PgConn::Exec(std::string_view sql) {
 Result<PgResult> PgConn::Query(const std::string& sql, const std::vector<PgParam>& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    const std::string name = "s" + std::to_string(prepared_.size() + 1);
-    std::vector<Oid> types;
-    for (const auto& p : params) types.push_back(p.type);
+    const std::string name = NextStatementName();
+    const std::vector<Oid> types = ParamTypes(params);
     pg_result* r =
         PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), types.data());
     const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -162,15 +185,9 @@ Result<PgResult> PgConn::Query(const std::string& sql, const std::vector<PgParam
     if (!ok) return err;
     it = prepared_.emplace(sql, name).first;
   }
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-  for (const auto& p : params) {
-    values.push_back(p.null ? nullptr : p.bytes.data());
-    lengths.push_back(static_cast<int>(p.bytes.size()));
-    formats.push_back(1);
-  }
+  const LibpqParams p(params);
   pg_result* r = PQexecPrepared(c_, it->second.c_str(), static_cast<int>(params.size()),
-                                values.data(), lengths.data(), formats.data(),
+                                p.values.data(), p.lengths.data(), p.formats.data(),
                                 /*resultFormat=*/1);
   const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -179,6 +196,112 @@ Result<PgResult> PgConn::Query(const std::string& sql, const std::vector<PgParam
     return err;
   }
   return PgResult(r);
+}
+
+Status PgConn::Pipeline(const std::vector<PgStatement>& statements) {
+  if (statements.empty()) return Status::Ok();
+  for (const auto& st : statements) {
+    // libpq's own limit (the protocol counts parameters in 16 bits); refused before anything
+    // is sent.
+    if (st.params.size() > 65535) {
+      return Status::InvalidArgument(
+          fmt::format("{}: PostgreSQL: a statement with {} parameters (at most 65535)", what_,
+                      st.params.size()));
+    }
+  }
+  // What was sent, in order: each answer is read back against it. BEGIN and COMMIT go in the
+  // same round trip: an explicit transaction (rather than the implicit one a sync ends) means
+  // nothing commits unless COMMIT was sent, even when sending fails half-way.
+  struct Sent {
+    int statement;             // position in `statements` from 1; 0 for BEGIN and COMMIT
+    std::string prepare_name;  // non-empty: this is the statement's prepare, not its run
+  };
+  std::vector<Sent> sent;
+  std::map<std::string, std::string> preparing;  // SQL -> name, prepared in this pipeline
+  auto send_plain = [&](const char* sql) {
+    if (PQsendQueryParams(c_, sql, 0, nullptr, nullptr, nullptr, nullptr, 1) != 1) return false;
+    sent.push_back({0, ""});
+    return true;
+  };
+  if (PQenterPipelineMode(c_) != 1) return Error("pipeline");
+  bool sending = send_plain("BEGIN");
+  for (size_t i = 0; i < statements.size() && sending; ++i) {
+    const PgStatement& st = statements[i];
+    std::string name;
+    if (auto it = prepared_.find(st.sql); it != prepared_.end()) {
+      name = it->second;
+    } else if (auto pit = preparing.find(st.sql); pit != preparing.end()) {
+      name = pit->second;
+    } else {
+      name = NextStatementName();
+      const std::vector<Oid> types = ParamTypes(st.params);
+      sending = PQsendPrepare(c_, name.c_str(), st.sql.c_str(), static_cast<int>(st.params.size()),
+                              types.data()) == 1;
+      if (!sending) break;
+      preparing.emplace(st.sql, name);
+      sent.push_back({static_cast<int>(i + 1), name});
+    }
+    const LibpqParams p(st.params);
+    sending = PQsendQueryPrepared(c_, name.c_str(), static_cast<int>(st.params.size()),
+                                  p.values.data(), p.lengths.data(), p.formats.data(),
+                                  /*resultFormat=*/1) == 1;
+    if (sending) sent.push_back({static_cast<int>(i + 1), ""});
+  }
+  Status failed = Status::Ok();
+  if (sending) sending = send_plain("COMMIT");
+  if (!sending) failed = Error("pipeline: sending");
+  const bool synced = PQpipelineSync(c_) == 1;
+  if (!synced && failed.ok()) failed = Error("pipeline: sending");
+  // Each answer is a result then a null, in the order sent; the sync's answer comes last.
+  // Statements after a failed one come back PGRES_PIPELINE_ABORTED (the server skipped them).
+  size_t k = 0;
+  bool after_null = false;
+  // The first failure's result, kept until the answers are read: only then does libpq know
+  // whether the connection survived it (which decides Unavailable).
+  pg_result* first_error = nullptr;
+  std::string first_error_at;
+  while (synced && connected()) {
+    pg_result* r = PQgetResult(c_);
+    if (!r) {
+      if (after_null) break;  // two nulls in a row: nothing more is coming
+      after_null = true;
+      continue;
+    }
+    after_null = false;
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_ABORTED &&
+        failed.ok() && !first_error) {
+      const int n = k < sent.size() ? sent[k].statement : 0;
+      first_error_at = n ? fmt::format("pipeline: statement {}", n)
+                         : (k == 0 ? "pipeline: BEGIN" : "pipeline: COMMIT");
+      first_error = r;
+    } else {
+      PQclear(r);
+    }
+    ++k;
+  }
+  if (first_error) {
+    failed = Error(first_error_at, first_error);
+    PQclear(first_error);
+  }
+  if (failed.ok() && !connected()) failed = Error("pipeline");
+  (void)PQexitPipelineMode(c_);
+  if (!failed.ok()) {
+    // After a failed statement the transaction is open and aborted: end it. (A lost
+    // connection is reset by the next Ready().)
+    if (connected() && PQtransactionStatus(c_) != PQTRANS_IDLE) Rollback();
+    return failed;
+  }
+  // Prepared statements are recorded only once the pipeline succeeded: whether a prepare in a
+  // failed one survives its rollback is not relied on (a leftover is merely unused).
+  for (const Sent& s : sent) {
+    if (!s.prepare_name.empty()) prepared_.emplace(statements[s.statement - 1].sql, s.prepare_name);
+  }
+  return Status::Ok();
 }
 
 Status PgConn::Ready() {
@@ -301,6 +424,10 @@ CREATE TABLE escalations (
   PRIMARY KEY (route_id, group_key)
 );
 )sql"},
+      // Every resend rewrites its alert's row. With room left on each page the new version
+      // goes on the same page, a HOT update that adds no index entry and is pruned in place;
+      // on full pages (the default) three in four resends moved the row and grew the index.
+      {2, "alerts fillfactor", "ALTER TABLE alerts SET (fillfactor = 50)"},
   };
   return kMigrations;
 }

@@ -1,8 +1,9 @@
 // A PostgreSQL connection through libpq, for the stores of the PostgreSQL backend
 // (storage.postgres.dsn): connecting with a libpq connection string or URI and a password
 // kept apart from it, parameterized statements prepared once per connection, binary
-// parameters and results (no text escaping of label sets or fingerprints), transactions, and
-// reconnection with back-off when the server goes away. <libpq-fe.h> stays in storage/pg.cc.
+// parameters and results (no text escaping of label sets or fingerprints), transactions,
+// pipelines (a sequence of statements in one round trip, all or nothing), and reconnection with
+// back-off when the server goes away. <libpq-fe.h> stays in storage/pg.cc.
 //
 // Errors never carry the DSN or the password: only libpq's message, which names neither.
 //
@@ -40,6 +41,12 @@ struct PgParam {
   static PgParam Text(std::string_view v);
   static PgParam Bytes(std::string_view v);
   static PgParam Bool(bool v);
+};
+
+// One statement of a pipeline (PgConn::Pipeline): SQL with $1, $2, ... and its parameters.
+struct PgStatement {
+  std::string sql;
+  std::vector<PgParam> params;
 };
 
 // A query's rows, columns in binary form. Move-only.
@@ -81,6 +88,18 @@ class PgConn {
   // Internal for the server's refusal (constraint, syntax).
   Result<PgResult> Query(const std::string& sql, const std::vector<PgParam>& params = {});
 
+  // Runs `statements` in order as one transaction in one round trip (libpq's pipeline mode:
+  // all are sent, then one sync, then all answers are read). All or nothing: when one fails,
+  // those before it are rolled back and those after it are not run, and the error names the
+  // statement (its position, from 1) with the server's message, classified as Query's errors
+  // are; Unavailable when the connection is lost (if it was lost after COMMIT went out, the
+  // transaction may have committed, as with any COMMIT whose answer is lost); InvalidArgument,
+  // before anything is sent, for a statement of more than 65,535 parameters. Statements are
+  // prepared on first use as Query's are, in the same round trip. Their rows are discarded:
+  // meant for writes. Must not be called between Begin() and Commit(). An empty sequence is
+  // OK and sends nothing.
+  Status Pipeline(const std::vector<PgStatement>& statements);
+
   Status Begin() { return Exec("BEGIN"); }
   Status Commit() { return Exec("COMMIT"); }
   void Rollback() { (void)Exec("ROLLBACK"); }
@@ -95,11 +114,14 @@ class PgConn {
   PgConn(pg_conn* c, PgTarget target, std::string what)
       : c_(c), target_(std::move(target)), what_(std::move(what)) {}
   Status Error(std::string_view doing, pg_result* r = nullptr) const;
+  // The name for a statement not prepared yet.
+  std::string NextStatementName();
 
   pg_conn* c_;
   PgTarget target_;
   std::string what_;
   std::map<std::string, std::string> prepared_;  // SQL -> statement name
+  uint64_t statements_named_ = 0;                // names given so far ("s1", "s2", ...)
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{1000};
 };

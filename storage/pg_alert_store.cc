@@ -1,9 +1,9 @@
 // The alert store's PostgreSQL persistence (storage/alert_persistence.h): table `alerts`, one
 // row per fingerprint. A group commit is one transaction whose upserts go as multi-row INSERT
-// ... ON CONFLICT statements of up to kRowsPerStatement alerts, so a batch of thousands of
-// alerts costs a few round trips, not one per alert; garbage-collected alerts are deleted in
-// the same transaction. PostgreSQL has no single-writer page problem to work around, so there
-// is no log and no compaction.
+// ... ON CONFLICT statements of up to kRowsPerStatement alerts; garbage-collected alerts are
+// deleted in the same transaction. The whole transaction is one pipeline (PgConn::Pipeline),
+// so a batch costs one round trip to the server however many alerts it holds. PostgreSQL has no
+// single-writer page problem to work around, so there is no log and no compaction.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -67,29 +67,24 @@ class PgAlertRows final : public AlertPersistence {
   Status Commit(const std::vector<Change>& changes,
                 const std::unordered_set<uint64_t>& deletes) override {
     if (Status s = c_->Ready(); !s.ok()) return s;
-    if (Status s = c_->Begin(); !s.ok()) return s;
-    auto fail = [&](Status s) {
-      c_->Rollback();
-      return s;
-    };
-    std::vector<PgParam> params;
+    std::vector<PgStatement> statements;
+    statements.reserve(changes.size() / kRowsPerStatement + 2);
     for (size_t start = 0; start < changes.size(); start += kRowsPerStatement) {
       const size_t n = std::min(kRowsPerStatement, changes.size() - start);
-      params.clear();
-      params.reserve(n * 8);
+      PgStatement& st = statements.emplace_back();
+      st.sql = UpsertSql(n);
+      st.params.reserve(n * 8);
       for (size_t i = start; i < start + n; ++i) {
         const Alert& a = *changes[i].alert;
-        params.push_back(PgParam::Int(static_cast<int64_t>(changes[i].fingerprint)));
-        params.push_back(PgParam::Bytes(EncodeLabelSet(a.labels)));
-        params.push_back(PgParam::Bytes(EncodeLabelSet(a.annotations)));
-        params.push_back(PgParam::Int(ToNanos(a.starts_at)));
-        params.push_back(PgParam::Int(ToNanos(a.ends_at)));
-        params.push_back(PgParam::Int(ToNanos(a.updated_at)));
-        params.push_back(PgParam::Text(a.generator_url));
-        params.push_back(PgParam::Bool(a.timeout));
+        st.params.push_back(PgParam::Int(static_cast<int64_t>(changes[i].fingerprint)));
+        st.params.push_back(PgParam::Bytes(EncodeLabelSet(a.labels)));
+        st.params.push_back(PgParam::Bytes(EncodeLabelSet(a.annotations)));
+        st.params.push_back(PgParam::Int(ToNanos(a.starts_at)));
+        st.params.push_back(PgParam::Int(ToNanos(a.ends_at)));
+        st.params.push_back(PgParam::Int(ToNanos(a.updated_at)));
+        st.params.push_back(PgParam::Text(a.generator_url));
+        st.params.push_back(PgParam::Bool(a.timeout));
       }
-      auto r = c_->Query(UpsertSql(n), params);
-      if (!r.ok()) return fail(r.status());
     }
     if (!deletes.empty()) {
       // The fingerprints as one bigint[] parameter in PostgreSQL's array literal syntax.
@@ -99,11 +94,10 @@ class PgAlertRows final : public AlertPersistence {
         arr += std::to_string(static_cast<int64_t>(fp));
       }
       arr += '}';
-      auto r = c_->Query("DELETE FROM alerts WHERE fingerprint = ANY ($1::TEXT::BIGINT[])",
-                         {PgParam::Text(arr)});
-      if (!r.ok()) return fail(r.status());
+      statements.push_back({"DELETE FROM alerts WHERE fingerprint = ANY ($1::TEXT::BIGINT[])",
+                            {PgParam::Text(arr)}});
     }
-    return c_->Commit();
+    return c_->Pipeline(statements);
   }
 
   void Close() override { c_.reset(); }
