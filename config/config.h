@@ -87,6 +87,7 @@ struct GlobalConfig {
   std::string smtp_auth_secret;  // secret
   std::string smtp_auth_identity;
   bool smtp_require_tls = true;
+  TLSConfig smtp_tls_config;  // email tls_config when an email_configs entry has none (0.28+)
   std::string slack_api_url;  // secret
   std::string slack_api_url_file;
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";

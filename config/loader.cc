@@ -358,11 +358,8 @@ class Loader final : public internal::NotifierReader {
     m.String("wechat_api_url", &g->wechat_api_url);
     m.String("wechat_api_secret", &g->wechat_api_secret);
     m.String("wechat_api_corp_id", &g->wechat_api_corp_id);
-    // Keys of integrations alertd does not implement: accepted so that an existing
-    // alertmanager.yml loads; a receiver that uses one is refused with a clear message.
-    for (const char* k : {"smtp_tls_config"}) {
-      m.Field(k, [](const YAML::Node&) {});
-    }
+    m.Field("smtp_tls_config",
+            [&](const YAML::Node& v) { ReadTLS(v, &g->smtp_tls_config, "global smtp_tls_config"); });
     m.Finish();
     g->smtp_auth_password_file = ResolveAgainst(dir_, g->smtp_auth_password_file);
     g->slack_api_url_file = ResolveAgainst(dir_, g->slack_api_url_file);

@@ -198,7 +198,9 @@ class QueueManager {
       const auto t0 = std::chrono::steady_clock::now();
       const notifiers::HttpResponse resp = client_->Do(req);
       batch_duration_.ObserveDuration(std::chrono::steady_clock::now() - t0);
-      const notifiers::NotifyResult res = notifiers::CheckHttpResponse(resp);
+      // A receiver asking to slow down (429) is retried with the back-off, as 5xx is.
+      static constexpr long kRetryCodes[] = {429};
+      const notifiers::NotifyResult res = notifiers::CheckHttpResponse(resp, kRetryCodes);
       if (res.status.ok()) {
         bytes_.fetch_add(req.body.size(), std::memory_order_relaxed);
         StoreMax(&highest_sent_ms_, highest);

@@ -47,7 +47,12 @@ EmailConfig Read(const config::internal::NotifierReader& r, const YAML::Node& n,
   m.String("html", &e.html);
   m.String("text", &e.text);
   m.OptBool("require_tls", &e.require_tls);
-  m.Field("tls_config", [&](const YAML::Node& v) { r.ReadTLS(v, &e.tls_config, "email_config tls_config"); });
+  // Without its own tls_config, an email config takes global.smtp_tls_config (Alertmanager 0.28+).
+  e.tls_config = g.smtp_tls_config;
+  m.Field("tls_config", [&](const YAML::Node& v) {
+    e.tls_config = config::TLSConfig{};
+    r.ReadTLS(v, &e.tls_config, "email_config tls_config");
+  });
   m.Bool("send_acknowledged", &e.send_acknowledged);
   m.Finish();
   if (!m.ok()) return e;

@@ -187,6 +187,43 @@ receivers:
   }
 }
 
+TEST_CASE("global.smtp_tls_config is the TLS config of email configs without their own") {
+  SmtpSink smtp;
+  Deps deps = testsupport::TestDeps();
+  t::WriteFile(smtp.dir() + "/password", "s3cret\n");
+  const std::string yaml = R"(
+global:
+  smtp_smarthost: 127.0.0.1:)" + std::to_string(smtp.port()) + R"(
+  smtp_from: alertd@example.org
+  smtp_auth_username: alertd
+  smtp_auth_password_file: )" + smtp.dir() + R"(/password
+  smtp_tls_config:
+    ca_file: )" + smtp.ca_file() + R"(
+route: {receiver: mail}
+receivers:
+- name: mail
+  email_configs:
+  - to: ops@example.org
+  - to: other@example.org
+    tls_config: {insecure_skip_verify: false}
+)";
+  const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
+  const auto emails = cfg.receivers.at(0).Of<EmailConfig>();
+  REQUIRE(emails.size() == 2);
+  CHECK(emails[0]->tls_config.ca_file == smtp.ca_file());
+  CHECK(emails[1]->tls_config.ca_file.empty());  // its own tls_config wins
+  const Notification n =
+      testsupport::DiskFullNotification("mail", testsupport::T("2024-01-01T01:00:00Z"));
+  auto with_global = NewNotifier(*emails[0], deps);
+  REQUIRE(with_global.ok());
+  NotifyResult ok = (*with_global)->Notify(n);
+  INFO(ok.status.ToString());
+  CHECK(ok.status.ok());
+  auto own = NewNotifier(*emails[1], deps);
+  REQUIRE(own.ok());
+  CHECK_FALSE((*own)->Notify(n).status.ok());  // the test CA is not trusted there
+}
+
 // "name = value" of one label or annotation in the default email HTML, up to the "<br" that
 // ends it (Alertmanager's own template styles its <br> tags, alertd's does not).
 std::string LabelLine(const std::string& html, const std::string& label) {
