@@ -92,8 +92,7 @@ TEST_CASE("Telegram, Discord and Webex payloads match a real Alertmanager's, fir
     return p.replace(p.find("{}"), 2, who);
   };
   // Round 1: firing. Round 2: the same alerts resolved a minute ago.
-  const std::string resolved_at = FormatRFC3339(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) - std::chrono::minutes(1));
+  const std::string resolved_at = testsupport::ResolvedAMinuteAgo();
   for (const std::string& ends_at : {std::string(), resolved_at}) {
     const size_t round = ends_at.empty() ? 1 : 2;
     CAPTURE(round);
@@ -111,11 +110,7 @@ TEST_CASE("Telegram, Discord and Webex payloads match a real Alertmanager's, fir
 
     Notification n = testsupport::NotificationOf(Alerts(ends_at), "chat",
                                                  LabelSet{{"alertname", "DiskFull"}}, am.url());
-    for (auto& i : *ints) {
-      NotifyResult r = i.notifier->Notify(n);
-      INFO(i.notifier->integration() << ": " << r.status.ToString());
-      CHECK(r.status.ok());
-    }
+    testsupport::NotifyAll(*ints, n);
     for (const auto& p : prefixes) {
       INFO(p);
       auto theirs = sink.RequestsTo(path(p, "am"));

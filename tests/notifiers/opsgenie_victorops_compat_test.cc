@@ -134,8 +134,7 @@ TEST_CASE("Opsgenie and VictorOps requests match a real Alertmanager's, firing a
                                        {"/victorops/{}/0/", 1, 2},
                                        {"/victorops/{}/1/", 1, 2}};
   const std::string resolved_at =
-      FormatRFC3339(std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) -
-                    std::chrono::minutes(1));
+      testsupport::ResolvedAMinuteAgo();
   for (const std::string& ends_at : {std::string(), resolved_at}) {
     const bool firing = ends_at.empty();
     CAPTURE(firing);
@@ -154,11 +153,7 @@ TEST_CASE("Opsgenie and VictorOps requests match a real Alertmanager's, firing a
 
     Notification n = testsupport::NotificationOf(Alerts(ends_at), "oncall",
                                                  LabelSet{{"alertname", "DiskFull"}}, am.url());
-    for (auto& i : *ints) {
-      NotifyResult r = i.notifier->Notify(n);
-      INFO(i.notifier->integration() << ": " << r.status.ToString());
-      CHECK(r.status.ok());
-    }
+    testsupport::NotifyAll(*ints, n);
     for (const auto& e : expects) {
       INFO(e.prefix);
       const std::string am_prefix = Replace(e.prefix, "am");

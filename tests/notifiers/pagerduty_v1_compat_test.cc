@@ -61,9 +61,7 @@ TEST_CASE("PagerDuty v1 goes to the fixed v1 endpoint with Alertmanager's body, 
   auto ints = BuildIntegrations(cfg.receivers.at(0), testsupport::TestDeps());
   REQUIRE(ints.ok());
   REQUIRE(ints->size() == 1);
-  const std::string resolved_at = FormatRFC3339(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) -
-      std::chrono::minutes(1));
+  const std::string resolved_at = testsupport::ResolvedAMinuteAgo();
   for (const std::string& ends_at : {std::string(), resolved_at}) {
     const size_t round = ends_at.empty() ? 1 : 2;
     CAPTURE(round);

@@ -80,9 +80,7 @@ TEST_CASE("Pushover: the same request as a real Alertmanager's, through an inter
   REQUIRE(ints.ok());
   REQUIRE(ints->size() == 2);
 
-  const std::string resolved_at = FormatRFC3339(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) -
-      std::chrono::minutes(1));
+  const std::string resolved_at = testsupport::ResolvedAMinuteAgo();
   for (const std::string& ends_at : {std::string(), resolved_at}) {
     const size_t round = ends_at.empty() ? 1 : 2;
     CAPTURE(round);
@@ -93,11 +91,7 @@ TEST_CASE("Pushover: the same request as a real Alertmanager's, through an inter
                     am.Log());
     Notification n = testsupport::NotificationOf(Alerts(ends_at), "po",
                                                  LabelSet{{"alertname", "DiskFull"}}, am.url());
-    for (auto& i : *ints) {
-      NotifyResult r = i.notifier->Notify(n);
-      INFO(r.status.ToString());
-      CHECK(r.status.ok());
-    }
+    testsupport::NotifyAll(*ints, n);
     for (bool html : {false, true}) {
       CAPTURE(html);
       auto theirs = Queries(proxy, "am", html);

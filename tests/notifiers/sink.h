@@ -197,6 +197,21 @@ inline Notification NotificationOf(const nlohmann::json& alerts, const std::stri
   return n;
 }
 
+// An RFC 3339 time a minute ago: the endsAt of alerts resolved for the comparison tests.
+inline std::string ResolvedAMinuteAgo() {
+  return FormatRFC3339(std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) -
+                       std::chrono::minutes(1));
+}
+
+// Sends `n` through every integration; CHECKs that each delivered it.
+inline void NotifyAll(std::vector<Integration>& integrations, const Notification& n) {
+  for (auto& i : integrations) {
+    NotifyResult r = i.notifier->Notify(n);
+    INFO(i.notifier->integration() << ": " << r.status.ToString());
+    CHECK(r.status.ok());
+  }
+}
+
 // Loads a config text; REQUIREs it to be valid.
 inline config::Config LoadConfig(const std::string& yaml, const std::string& dir) {
   auto r = config::LoadConfigString(yaml, dir + "/alertd.yml");

@@ -66,9 +66,7 @@ TEST_CASE("SNS: the same signed Publish as a real Alertmanager's, firing and res
   REQUIRE(ints.ok());
   REQUIRE(ints->size() == 3);
 
-  const std::string resolved_at = FormatRFC3339(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) -
-      std::chrono::minutes(1));
+  const std::string resolved_at = testsupport::ResolvedAMinuteAgo();
   const std::vector<std::string> kinds = {"/topic", "/sms", "/fifo"};
   for (const std::string& ends_at : {std::string(), resolved_at}) {
     const size_t round = ends_at.empty() ? 1 : 2;
@@ -85,11 +83,7 @@ TEST_CASE("SNS: the same signed Publish as a real Alertmanager's, firing and res
                     am.Log());
     Notification n = testsupport::NotificationOf(Alerts(ends_at), "aws",
                                                  LabelSet{{"alertname", "DiskFull"}}, am.url());
-    for (auto& i : *ints) {
-      NotifyResult r = i.notifier->Notify(n);
-      INFO(r.status.ToString());
-      CHECK(r.status.ok());
-    }
+    testsupport::NotifyAll(*ints, n);
     for (const auto& k : kinds) {
       CAPTURE(k);
       auto theirs = sink.RequestsTo("/sns/am" + k);

@@ -64,9 +64,7 @@ TEST_CASE("WeChat: token request and messages match a real Alertmanager's; the t
   REQUIRE(ints.ok());
   REQUIRE(ints->size() == 2);
 
-  const std::string resolved_at = FormatRFC3339(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) -
-      std::chrono::minutes(1));
+  const std::string resolved_at = testsupport::ResolvedAMinuteAgo();
   auto posts = [&](const std::string& who) {
     std::vector<json> out;
     for (const auto& r : sink.RequestsTo("/wechat/" + who + "/")) {
@@ -84,11 +82,7 @@ TEST_CASE("WeChat: token request and messages match a real Alertmanager's; the t
                     am.Log());
     Notification n = testsupport::NotificationOf(Alerts(ends_at), "wx",
                                                  LabelSet{{"alertname", "DiskFull"}}, am.url());
-    for (auto& i : *ints) {
-      NotifyResult r = i.notifier->Notify(n);
-      INFO(r.status.ToString());
-      CHECK(r.status.ok());
-    }
+    testsupport::NotifyAll(*ints, n);
     for (const std::string& kind : std::vector<std::string>{"", "-md"}) {
       const auto theirs = posts("am" + kind);
       const auto ours = posts("alertd" + kind);
