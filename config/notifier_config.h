@@ -74,6 +74,15 @@ struct NotifierKind {
                                                 const YAML::Node& n, const GlobalConfig& g);
 };
 
+// NotifierKind::read for an integration whose `Read` returns its config by value:
+//   const NotifierKind FooConfig::kKind = {"foo", kSecretKeys, &ReadAs<FooConfig, Read>};
+template <typename T, T (*Read)(const internal::NotifierReader&, const YAML::Node&,
+                                const GlobalConfig&)>
+std::shared_ptr<const NotifierConfig> ReadAs(const internal::NotifierReader& r,
+                                             const YAML::Node& n, const GlobalConfig& g) {
+  return std::make_shared<T>(Read(r, n, g));
+}
+
 // Every integration alertd implements, in Alertmanager's order (the order integrations of a
 // receiver are built and keyed in). Defined by notifiers/integrations.cc (compiled into
 // config/).

@@ -35,11 +35,7 @@ constexpr std::string_view kSecretKeys[] = {"webhook_url"};
 
 }  // namespace
 
-const config::NotifierKind DiscordConfig::kKind = {
-    "discord", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<DiscordConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind DiscordConfig::kKind = {"discord", kSecretKeys,
+                                               &config::ReadAs<DiscordConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -92,11 +92,7 @@ constexpr std::string_view kSecretKeys[] = {"auth_password", "auth_secret"};
 
 }  // namespace
 
-const config::NotifierKind EmailConfig::kKind = {
-    "email", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<EmailConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind EmailConfig::kKind = {"email", kSecretKeys,
+                                               &config::ReadAs<EmailConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -98,11 +98,7 @@ constexpr std::string_view kSecretKeys[] = {"api_key"};
 
 }  // namespace
 
-const config::NotifierKind OpsgenieConfig::kKind = {
-    "opsgenie", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<OpsgenieConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind OpsgenieConfig::kKind = {"opsgenie", kSecretKeys,
+                                               &config::ReadAs<OpsgenieConfig, Read>};
 
 }  // namespace alertd::notifiers

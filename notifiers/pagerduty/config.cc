@@ -73,11 +73,7 @@ constexpr std::string_view kSecretKeys[] = {"routing_key", "service_key"};
 
 }  // namespace
 
-const config::NotifierKind PagerdutyConfig::kKind = {
-    "pagerduty", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<PagerdutyConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind PagerdutyConfig::kKind = {"pagerduty", kSecretKeys,
+                                               &config::ReadAs<PagerdutyConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -39,11 +39,7 @@ constexpr std::string_view kSecretKeys[] = {"user_key", "token"};
 
 }  // namespace
 
-const config::NotifierKind PushoverConfig::kKind = {
-    "pushover", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<PushoverConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind PushoverConfig::kKind = {"pushover", kSecretKeys,
+                                               &config::ReadAs<PushoverConfig, Read>};
 
 }  // namespace alertd::notifiers

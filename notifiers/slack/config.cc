@@ -93,11 +93,7 @@ constexpr std::string_view kSecretKeys[] = {"api_url", "app_token"};
 
 }  // namespace
 
-const config::NotifierKind SlackConfig::kKind = {
-    "slack", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<SlackConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind SlackConfig::kKind = {"slack", kSecretKeys,
+                                               &config::ReadAs<SlackConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -55,11 +55,7 @@ constexpr std::string_view kSecretKeys[] = {"secret_key"};
 
 }  // namespace
 
-const config::NotifierKind SnsConfig::kKind = {
-    "sns", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<SnsConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind SnsConfig::kKind = {"sns", kSecretKeys,
+                                               &config::ReadAs<SnsConfig, Read>};
 
 }  // namespace alertd::notifiers

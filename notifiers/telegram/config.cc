@@ -46,11 +46,7 @@ constexpr std::string_view kSecretKeys[] = {"bot_token"};
 
 }  // namespace
 
-const config::NotifierKind TelegramConfig::kKind = {
-    "telegram", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<TelegramConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind TelegramConfig::kKind = {"telegram", kSecretKeys,
+                                               &config::ReadAs<TelegramConfig, Read>};
 
 }  // namespace alertd::notifiers

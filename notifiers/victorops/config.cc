@@ -68,11 +68,7 @@ constexpr std::string_view kSecretKeys[] = {"api_key"};
 
 }  // namespace
 
-const config::NotifierKind VictorOpsConfig::kKind = {
-    "victorops", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<VictorOpsConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind VictorOpsConfig::kKind = {"victorops", kSecretKeys,
+                                               &config::ReadAs<VictorOpsConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -39,11 +39,7 @@ WebexConfig Read(const config::internal::NotifierReader& r, const YAML::Node& n,
 
 }  // namespace
 
-const config::NotifierKind WebexConfig::kKind = {
-    "webex", {},
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<WebexConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind WebexConfig::kKind = {"webex", {},
+                                               &config::ReadAs<WebexConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -38,11 +38,7 @@ constexpr std::string_view kSecretKeys[] = {"url"};
 
 }  // namespace
 
-const config::NotifierKind WebhookConfig::kKind = {
-    "webhook", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<WebhookConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind WebhookConfig::kKind = {"webhook", kSecretKeys,
+                                               &config::ReadAs<WebhookConfig, Read>};
 
 }  // namespace alertd::notifiers

@@ -49,11 +49,7 @@ constexpr std::string_view kSecretKeys[] = {"api_secret"};
 
 }  // namespace
 
-const config::NotifierKind WechatConfig::kKind = {
-    "wechat", kSecretKeys,
-    [](const config::internal::NotifierReader& r, const YAML::Node& n,
-       const config::GlobalConfig& g) -> std::shared_ptr<const config::NotifierConfig> {
-      return std::make_shared<WechatConfig>(Read(r, n, g));
-    }};
+const config::NotifierKind WechatConfig::kKind = {"wechat", kSecretKeys,
+                                               &config::ReadAs<WechatConfig, Read>};
 
 }  // namespace alertd::notifiers
