@@ -4,8 +4,13 @@
 // The store itself (storage/alert_store.cc) keeps every alert in memory, merges, queues,
 // coalesces, notifies listeners and collects garbage the same way on both.
 //
-// Not thread-safe: the store calls it from its writer thread only (Load before that thread
-// starts).
+// Thread-compatible: the store calls it from its writer threads only (Load before they start).
+// A persistence with one commit slot (SQLite: one writer) sees one call at a time. One with
+// several (PostgreSQL: a connection each) sees Commit on different slots at once, never two on
+// the same slot, and never two commits that share a fingerprint (the store holds back a batch
+// that changes or deletes an alert of a commit in flight until that commit is done, and commits a
+// batch that retries a failed one alone); everything else runs with no commit in flight, or
+// (AddStats) at any time.
 #pragma once
 
 #include <functional>
@@ -35,11 +40,15 @@ class AlertPersistence {
   virtual ~AlertPersistence() = default;
   // Every stored alert, into `index`, when the store opens.
   virtual Status Load(std::unordered_map<uint64_t, AlertPtr>* index) = 0;
-  // One group commit: every change and every deletion, or (on error) none of them.
-  virtual Status Commit(const std::vector<Change>& changes,
+  // How many commits may be in flight at once (see above); at least 1. The store runs one
+  // writer thread per slot, so a commit waiting for the disk does not hold back the next.
+  virtual size_t commit_slots() const { return 1; }
+  // One group commit on `slot` (< commit_slots()): every change and every deletion, or (on
+  // error) none of them.
+  virtual Status Commit(size_t slot, const std::vector<Change>& changes,
                         const std::unordered_set<uint64_t>& deletes) = 0;
-  // Background work between commits (SQLite's compaction): whether some is under way, so
-  // the writer keeps calling Background instead of waiting for new alerts.
+  // Background work between commits (SQLite's compaction; only with one commit slot): whether
+  // some is under way, so the writer keeps calling Background instead of waiting for alerts.
   virtual bool BackgroundPending() const { return false; }
   // One short step of background work, after a successful commit.
   virtual Status Background(const Lookup& lookup) { return Status::Ok(); }

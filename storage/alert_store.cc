@@ -35,7 +35,11 @@ class CachedAlertStore final : public AlertStore {
 
   Status Init() {
     if (auto s = persistence_->Load(&index_); !s.ok()) return s;
-    writer_ = std::thread([this] { WriterLoop(); });
+    slots_ = std::max<size_t>(1, persistence_->commit_slots());
+    next_gc_ = std::chrono::steady_clock::now() + opts_.gc_interval;
+    for (size_t slot = 0; slot < slots_; ++slot) {
+      writers_.emplace_back([this, slot] { WriterLoop(slot); });
+    }
     return Status::Ok();
   }
 
@@ -50,8 +54,7 @@ class CachedAlertStore final : public AlertStore {
     {
       // Before index_mu_: the writer needs it to make room.
       std::unique_lock q(queue_mu_);
-      if (!closed_ && pending_order_.size() >= opts_.max_pending_alerts &&
-          std::this_thread::get_id() != writer_.get_id()) {
+      if (!closed_ && pending_order_.size() >= opts_.max_pending_alerts && !OnWriterThread()) {
         queue_stats_.delayed++;
         room_cv_.wait(q,
                       [&] { return closed_ || pending_order_.size() < opts_.max_pending_alerts; });
@@ -154,13 +157,23 @@ class CachedAlertStore final : public AlertStore {
       if (closed_) return;
       closed_ = true;
     }
-    queue_cv_.notify_one();
+    queue_cv_.notify_all();
     room_cv_.notify_all();
-    if (writer_.joinable()) writer_.join();
+    for (auto& w : writers_) {
+      if (w.joinable()) w.join();
+    }
     persistence_->Close();
   }
 
  private:
+  // Whether the caller is one of the writer threads (a `done` callback): it must never wait
+  // for room, which only the writers make.
+  bool OnWriterThread() const {
+    const auto self = std::this_thread::get_id();
+    return std::any_of(writers_.begin(), writers_.end(),
+                       [self](const std::thread& w) { return w.get_id() == self; });
+  }
+
   // The latest merged version of an alert queued since the last commit, and whether the log
   // needs all of it (kFull) or only its endsAt (kEnds).
   struct Pending {
@@ -220,136 +233,190 @@ class CachedAlertStore final : public AlertStore {
     return removed;
   }
 
-  void WriterLoop() {
-    auto next_gc = std::chrono::steady_clock::now() + opts_.gc_interval;
-    for (;;) {
-      std::unordered_map<uint64_t, Pending> pending;
-      std::vector<uint64_t> order;
-      std::unordered_set<uint64_t> deletes;
-      std::map<uint64_t, Done> waiters;
-      std::vector<Done> compact_requests;
-      bool closing;
-      {
-        std::unique_lock q(queue_mu_);
-        queue_cv_.wait_until(q, next_gc, [&] {
-          return closed_ || !waiters_.empty() || !pending_order_.empty() ||
-                 !pending_deletes_.empty() || !compact_requests_.empty() ||
-                 persistence_->BackgroundPending();
-        });
-        closing = closed_;
-        if (!closing && std::chrono::steady_clock::now() >= next_gc) {
-          q.unlock();
-          {
-            std::unique_lock idx(index_mu_);
-            q.lock();
-            size_t n = CollectLocked(clock_->Now());
-            if (n) spdlog::debug("alert store: garbage-collecting {} resolved alerts", n);
-          }
-          next_gc = std::chrono::steady_clock::now() + opts_.gc_interval;
-        }
-        pending.swap(pending_);
-        order.swap(pending_order_);
-        queue_stats_.length = 0;
-        room_cv_.notify_all();
-        deletes.swap(pending_deletes_);
-        waiters.swap(waiters_);
-        compact_requests.swap(compact_requests_);
-      }
-      std::vector<AlertPtr> changed;
-      changed.reserve(pending.size());
-      Status s = Status::Ok();
-      if (!pending.empty() || !deletes.empty()) {
-        TakeRetries(order, pending, deletes);
-        s = CommitBatch(order, pending, deletes, &changed);
-        if (!s.ok()) {
-          spdlog::error("alert store: commit failed: {}", s.message());
-          KeepForRetry(order, pending, deletes);
-        }
-      }
-      // Listeners first: once a Put has returned, subscribers (the router) have seen it.
-      if (s.ok() && !changed.empty()) {
-        std::lock_guard l(listeners_mu_);
-        for (auto& [id, listener] : listeners_) listener(changed);
-      }
-      for (auto& [seq, done] : waiters) done(s);
+  // The work queued for the writers, taken in one piece by the writer that commits it.
+  struct Batch {
+    std::unordered_map<uint64_t, Pending> pending;
+    std::vector<uint64_t> order;
+    std::unordered_set<uint64_t> deletes;
+    std::map<uint64_t, Done> waiters;
+    std::vector<Done> compact_requests;
+    // Alerts and deletions a failed commit left (see KeepForRetry).
+    std::unordered_set<uint64_t> retry, retry_deletes;
+    // Committed with no other commit in flight (retries, compaction).
+    bool alone = false;
+  };
 
-      const AlertPersistence::Lookup lookup = [this](uint64_t fp) -> AlertPtr {
-        std::shared_lock idx(index_mu_);
-        auto it = index_.find(fp);
-        return it == index_.end() ? nullptr : it->second;
-      };
-      if (!compact_requests.empty()) {
-        Status cs = persistence_->Flush(lookup);
-        for (auto& done : compact_requests) done(cs);
-      } else if (s.ok()) {
-        (void)persistence_->Background(lookup);
+  // REQUIRES: queue_mu_ held.
+  bool HasWork() const {
+    return !waiters_.empty() || !pending_order_.empty() || !pending_deletes_.empty() ||
+           !compact_requests_.empty() || (slots_ == 1 && persistence_->BackgroundPending());
+  }
+
+  // Whether a writer may take the queued work now: a slot is free and nothing queued touches
+  // an alert of a commit in flight (two commits of one alert in flight at once could land in
+  // either order).
+  // REQUIRES: queue_mu_ held.
+  bool CanStart() const {
+    if (in_flight_ >= slots_ || alone_in_flight_ || !HasWork()) return false;
+    if (in_flight_ == 0) return true;
+    if (!retry_.empty() || !retry_deletes_.empty() || !compact_requests_.empty()) return false;
+    for (uint64_t fp : pending_order_) {
+      if (in_flight_fps_.count(fp)) return false;
+    }
+    for (uint64_t fp : pending_deletes_) {
+      if (in_flight_fps_.count(fp)) return false;
+    }
+    return true;
+  }
+
+  // One writer thread per commit slot of the persistence; `slot` is this thread's.
+  void WriterLoop(size_t slot) {
+    std::vector<AlertPersistence::Change> changes;  // reused from batch to batch
+    std::unique_lock q(queue_mu_);
+    for (;;) {
+      const auto ready = [&] { return CanStart() || (closed_ && !HasWork()); };
+      if (closed_) {
+        queue_cv_.wait(q, ready);  // no more garbage collection: only the last commits
+      } else {
+        queue_cv_.wait_until(q, next_gc_, ready);
       }
-      if (closing) {
-        std::lock_guard q(queue_mu_);
-        if (pending_order_.empty() && pending_deletes_.empty() && waiters_.empty() &&
-            compact_requests_.empty()) {
-          return;
+      if (closed_ && !HasWork()) return;
+      if (!closed_ && std::chrono::steady_clock::now() >= next_gc_) {
+        q.unlock();
+        {
+          std::unique_lock idx(index_mu_);
+          q.lock();
+          size_t n = CollectLocked(clock_->Now());
+          if (n) spdlog::debug("alert store: garbage-collecting {} resolved alerts", n);
         }
+        next_gc_ = std::chrono::steady_clock::now() + opts_.gc_interval;
+        continue;
       }
+      if (!CanStart()) continue;
+      Batch b = Take();
+      q.unlock();
+      Commit(slot, b, changes);
+      q.lock();
+      --in_flight_;
+      if (b.alone) alone_in_flight_ = false;
+      if (slots_ > 1) {
+        for (uint64_t fp : b.order) in_flight_fps_.erase(fp);
+        for (uint64_t fp : b.deletes) in_flight_fps_.erase(fp);
+      }
+      queue_cv_.notify_all();
+    }
+  }
+
+  // Takes everything queued as the next batch and counts it in flight.
+  // REQUIRES: queue_mu_ held, CanStart().
+  Batch Take() {
+    Batch b;
+    b.pending.swap(pending_);
+    b.order.swap(pending_order_);
+    queue_stats_.length = 0;
+    room_cv_.notify_all();
+    b.deletes.swap(pending_deletes_);
+    b.waiters.swap(waiters_);
+    b.compact_requests.swap(compact_requests_);
+    b.retry.swap(retry_);
+    b.retry_deletes.swap(retry_deletes_);
+    b.alone = !b.retry.empty() || !b.retry_deletes.empty() || !b.compact_requests.empty();
+    ++in_flight_;
+    if (b.alone) alone_in_flight_ = true;
+    if (slots_ > 1) {
+      in_flight_fps_.insert(b.order.begin(), b.order.end());
+      in_flight_fps_.insert(b.deletes.begin(), b.deletes.end());
+    }
+    return b;
+  }
+
+  // Commits `b` on `slot`, tells listeners and waiters, and runs background work.
+  void Commit(size_t slot, Batch& b, std::vector<AlertPersistence::Change>& changes) {
+    std::vector<AlertPtr> changed;
+    changed.reserve(b.pending.size());
+    Status s = Status::Ok();
+    TakeRetries(b);
+    if (!b.pending.empty() || !b.deletes.empty()) {
+      s = CommitBatch(slot, b, changes, &changed);
+      if (!s.ok()) {
+        spdlog::error("alert store: commit failed: {}", s.message());
+        // Before the waiters hear of the failure: a Put they make next carries these.
+        std::lock_guard q(queue_mu_);
+        KeepForRetry(b);
+      }
+    }
+    // Listeners first: once a Put has returned, subscribers (the router) have seen it.
+    if (s.ok() && !changed.empty()) {
+      std::lock_guard l(listeners_mu_);
+      for (auto& [id, listener] : listeners_) listener(changed);
+    }
+    for (auto& [seq, done] : b.waiters) done(s);
+
+    const AlertPersistence::Lookup lookup = [this](uint64_t fp) -> AlertPtr {
+      std::shared_lock idx(index_mu_);
+      auto it = index_.find(fp);
+      return it == index_.end() ? nullptr : it->second;
+    };
+    if (!b.compact_requests.empty()) {
+      Status cs = persistence_->Flush(lookup);
+      for (auto& done : b.compact_requests) done(cs);
+    } else if (s.ok() && slots_ == 1) {
+      (void)persistence_->Background(lookup);
     }
   }
 
   // One group commit of every queued change and garbage-collected deletion.
-  Status CommitBatch(const std::vector<uint64_t>& order,
-                     const std::unordered_map<uint64_t, Pending>& pending,
-                     const std::unordered_set<uint64_t>& deletes, std::vector<AlertPtr>* changed) {
-    changes_.clear();
+  Status CommitBatch(size_t slot, const Batch& b, std::vector<AlertPersistence::Change>& changes,
+                     std::vector<AlertPtr>* changed) {
+    changes.clear();
     // `order` is longer than `pending` only when garbage collection dropped a queued alert;
     // if it was re-added, its fingerprint appears twice.
     std::unordered_set<uint64_t> seen;
-    const bool may_repeat = order.size() != pending.size();
-    for (uint64_t fp : order) {
-      auto it = pending.find(fp);
-      if (it == pending.end() || (may_repeat && !seen.insert(fp).second)) continue;
-      changes_.push_back(AlertPersistence::Change{fp, it->second.alert, it->second.full});
+    const bool may_repeat = b.order.size() != b.pending.size();
+    for (uint64_t fp : b.order) {
+      auto it = b.pending.find(fp);
+      if (it == b.pending.end() || (may_repeat && !seen.insert(fp).second)) continue;
+      changes.push_back(AlertPersistence::Change{fp, it->second.alert, it->second.full});
     }
-    if (Status s = persistence_->Commit(changes_, deletes); !s.ok()) return s;
-    for (const auto& c : changes_) changed->push_back(c.alert);
+    if (Status s = persistence_->Commit(slot, changes, b.deletes); !s.ok()) return s;
+    for (const auto& c : changes) changed->push_back(c.alert);
     return Status::Ok();
   }
 
   // Keeps what a failed commit did not write, to go with the next commit (not retried on its
   // own, so a broken disk does not make the writer spin). As whole alerts: later endsAt-only
   // records would otherwise refer to versions the log never got.
-  void KeepForRetry(const std::vector<uint64_t>& order,
-                    const std::unordered_map<uint64_t, Pending>& pending,
-                    const std::unordered_set<uint64_t>& deletes) {
-    for (uint64_t fp : order) {
-      if (pending.count(fp)) retry_.insert(fp);
+  // REQUIRES: queue_mu_ held.
+  void KeepForRetry(const Batch& b) {
+    for (uint64_t fp : b.order) {
+      if (b.pending.count(fp)) retry_.insert(fp);
     }
-    retry_deletes_.insert(deletes.begin(), deletes.end());
+    retry_deletes_.insert(b.deletes.begin(), b.deletes.end());
   }
 
   // Adds the alerts a failed commit left to this batch, in their current version.
-  void TakeRetries(std::vector<uint64_t>& order, std::unordered_map<uint64_t, Pending>& pending,
-                   std::unordered_set<uint64_t>& deletes) {
-    if (retry_.empty() && retry_deletes_.empty()) return;
+  void TakeRetries(Batch& b) {
+    if (b.retry.empty() && b.retry_deletes.empty()) return;
     std::shared_lock idx(index_mu_);
-    for (uint64_t fp : retry_) {
+    for (uint64_t fp : b.retry) {
       auto it = index_.find(fp);
       if (it == index_.end()) continue;  // collected since: its deletion is queued
-      auto [p, fresh] = pending.try_emplace(fp, Pending{it->second, true});
+      auto [p, fresh] = b.pending.try_emplace(fp, Pending{it->second, true});
       if (fresh) {
-        order.push_back(fp);
+        b.order.push_back(fp);
       } else {
         p->second.full = true;
       }
     }
-    for (uint64_t fp : retry_deletes_) {
-      if (!index_.count(fp)) deletes.insert(fp);
+    for (uint64_t fp : b.retry_deletes) {
+      if (!index_.count(fp)) b.deletes.insert(fp);
     }
-    retry_.clear();
-    retry_deletes_.clear();
   }
 
-  std::unique_ptr<AlertPersistence> persistence_;  // the writer thread only (and Init)
+  std::unique_ptr<AlertPersistence> persistence_;  // the writer threads (see its contract)
   const Clock* clock_;
   AlertStoreOptions opts_;
+  size_t slots_ = 1;  // persistence_->commit_slots(): writer threads
 
   // Lock order: index_mu_, then queue_mu_.
   mutable std::shared_mutex index_mu_;
@@ -367,18 +434,21 @@ class CachedAlertStore final : public AlertStore {
   std::vector<Done> compact_requests_;             // GUARDED_BY(queue_mu_)
   uint64_t enqueued_seq_ = 0;                      // GUARDED_BY(queue_mu_)
   bool closed_ = false;                            // GUARDED_BY(queue_mu_)
-
-  // The writer thread's own state.
-  std::vector<AlertPersistence::Change> changes_;
   // Left by a failed commit for the next one.
-  std::unordered_set<uint64_t> retry_;
-  std::unordered_set<uint64_t> retry_deletes_;
+  std::unordered_set<uint64_t> retry_;          // GUARDED_BY(queue_mu_)
+  std::unordered_set<uint64_t> retry_deletes_;  // GUARDED_BY(queue_mu_)
+  // Commits in flight, whether one of them runs alone, and (with several slots) the alerts
+  // they change or delete.
+  size_t in_flight_ = 0;                          // GUARDED_BY(queue_mu_)
+  bool alone_in_flight_ = false;                  // GUARDED_BY(queue_mu_)
+  std::unordered_set<uint64_t> in_flight_fps_;    // GUARDED_BY(queue_mu_)
+  std::chrono::steady_clock::time_point next_gc_;  // GUARDED_BY(queue_mu_)
 
   std::mutex listeners_mu_;
   std::map<int, Listener> listeners_;  // GUARDED_BY(listeners_mu_)
   int next_listener_id_ = 0;           // GUARDED_BY(listeners_mu_)
 
-  std::thread writer_;
+  std::vector<std::thread> writers_;
 };
 
 }  // namespace

@@ -5,16 +5,20 @@
 // alerts) and the rule engine write here through core::AlertSink; the router subscribes to
 // the alerts that changed.
 //
-// Writes go through one writer thread that commits everything queued since its previous
-// commit in one transaction (group commit), so concurrent Puts share one fsync. Put returns,
-// and PutAsync calls back, only once its alerts are committed: after that they survive a
-// crash or kill -9 (and with Synchronous::kFull a power loss).
+// Writes go through a writer thread that commits everything queued since its previous
+// commit in one transaction (group commit), so concurrent Puts share one fsync. On PostgreSQL
+// two writers take turns, so one batch is committed while the previous waits for its WAL
+// flush; batches that touch the same alert are committed one after the other, in order. Put
+// returns, and PutAsync calls back, only once its alerts are committed: after that they
+// survive a crash or kill -9 (and with Synchronous::kFull a power loss).
 //
 // The queue of alerts waiting for a commit is bounded (max_pending_alerts): a producer that
 // finds it full waits for the writer (delay; alerts are never dropped).
 //
-// Thread-safe (internal synchronization). Listeners and PutAsync callbacks run on the writer
-// thread: they must be quick and must not call Put (which would wait on that very thread).
+// Thread-safe (internal synchronization). Listeners and PutAsync callbacks run on a writer
+// thread: they must be quick and must not call Put (which would wait on the writers).
+// Listeners are called one at a time and see the changes of one alert in commit order;
+// callbacks of different commits may run at once.
 #pragma once
 
 #include <cstdint>

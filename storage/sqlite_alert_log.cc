@@ -115,8 +115,8 @@ class SqliteAlertLog final : public AlertPersistence {
   }
 
   // One group commit: a single alert_log row with every change, plus the deletion of
-  // garbage-collected rows.
-  Status Commit(const std::vector<Change>& changes,
+  // garbage-collected rows. One slot: SQLite has one writer.
+  Status Commit(size_t /*slot*/, const std::vector<Change>& changes,
                 const std::unordered_set<uint64_t>& deletes) override {
     blob_.clear();
     uint64_t full = 0, ends = 0;

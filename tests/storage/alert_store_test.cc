@@ -7,9 +7,12 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "storage/alert_persistence.h"
 #include "storage/codec.h"
 #include "storage/db.h"
 #include "storage/pg_stores.h"
@@ -765,4 +768,162 @@ TEST_CASE("PostgreSQL: resends rewrite alerts in place; the alerts table does no
   // resend and keeps growing until vacuumed); with room on the page it stays where it was.
   CHECK(after * 4 <= first * 5);
   store.Close();
+}
+
+namespace {
+
+// A persistence with two commit slots whose commits each wait until the test releases them (by
+// number, in the order they started), and which records any fingerprint that two commits in
+// flight share.
+class GatedPersistence final : public AlertPersistence {
+ public:
+  struct Started {
+    size_t slot;
+    std::vector<AlertPtr> alerts;
+  };
+
+  size_t commit_slots() const override { return 2; }
+  Status Load(std::unordered_map<uint64_t, AlertPtr>*) override { return Status::Ok(); }
+  Status Commit(size_t slot, const std::vector<Change>& changes,
+                const std::unordered_set<uint64_t>& /*deletes*/) override {
+    std::unique_lock l(mu_);
+    const size_t n = started_.size();
+    Started& st = started_.emplace_back();
+    st.slot = slot;
+    for (const auto& c : changes) {
+      st.alerts.push_back(c.alert);
+      if (!in_flight_.insert(c.fingerprint).second) ++shared_;
+    }
+    cv_.notify_all();
+    cv_.wait(l, [&] { return released_.count(n) > 0; });
+    for (const auto& c : changes) in_flight_.erase(c.fingerprint);
+    return Status::Ok();
+  }
+
+  // Waits until `n` commits have started; a copy of them.
+  std::vector<Started> WaitStarted(size_t n) {
+    std::unique_lock l(mu_);
+    REQUIRE(cv_.wait_for(l, 10s, [&] { return started_.size() >= n; }));
+    return started_;
+  }
+  // Whether `n` commits start within `d`.
+  bool StartsWithin(size_t n, Duration d) {
+    std::unique_lock l(mu_);
+    return cv_.wait_for(l, d, [&] { return started_.size() >= n; });
+  }
+  void Release(size_t n) {
+    std::lock_guard l(mu_);
+    released_.insert(n);
+    cv_.notify_all();
+  }
+  // Lets every commit through from now on (so a failed test can close its store).
+  void ReleaseAll() {
+    std::lock_guard l(mu_);
+    for (size_t i = 0; i < 1000; ++i) released_.insert(i);
+    cv_.notify_all();
+  }
+  int shared() {
+    std::lock_guard l(mu_);
+    return shared_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Started> started_;
+  std::set<size_t> released_;
+  std::unordered_set<uint64_t> in_flight_;
+  int shared_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("with two commit slots a batch commits while the one before waits, never the same alert") {
+  ManualClock clock(kT0);
+  std::promise<Status> a_done, b_done, a2_done;  // before the store: it may still call them
+  auto owned = std::make_unique<GatedPersistence>();
+  GatedPersistence& p = *owned;
+  auto opened = OpenAlertStoreOn(std::move(owned), &clock, {});
+  REQUIRE(opened.ok());
+  AlertStore& store = **opened;
+  struct Opener {
+    GatedPersistence& p;
+    ~Opener() { p.ReleaseAll(); }
+  } opener{p};
+  store.PutAsync({MakeAlert({{"alertname", "A"}}, kT0, kT0 + 1h, kT0, "first")},
+                 [&](Status s) { a_done.set_value(s); });
+  p.WaitStarted(1);
+  // The first commit is held: the next batch goes out on the other slot meanwhile.
+  store.PutAsync({MakeAlert({{"alertname", "B"}}, kT0, kT0 + 1h, kT0)},
+                 [&](Status s) { b_done.set_value(s); });
+  auto started = p.WaitStarted(2);
+  CHECK(started[0].slot != started[1].slot);
+  p.Release(1);
+  auto b = b_done.get_future();
+  REQUIRE(b.wait_for(10s) == std::future_status::ready);
+  CHECK(b.get().ok());
+  auto a = a_done.get_future();
+  CHECK(a.wait_for(0s) == std::future_status::timeout);  // still in flight
+  // A new version of A waits for the commit of the old one, though a slot is free.
+  store.PutAsync({MakeAlert({{"alertname", "A"}}, kT0, kT0 + 2h, kT0 + 1min, "second")},
+                 [&](Status s) { a2_done.set_value(s); });
+  // Something that must not happen is given a moment to: a writer that took the batch would
+  // start its commit at once.
+  CHECK_FALSE(p.StartsWithin(3, 500ms));
+  p.Release(0);
+  REQUIRE(a.wait_for(10s) == std::future_status::ready);
+  CHECK(a.get().ok());
+  started = p.WaitStarted(3);
+  REQUIRE(started[2].alerts.size() == 1);
+  CHECK(started[2].alerts[0]->annotations.Get("summary") == "second");
+  p.Release(2);
+  auto a2 = a2_done.get_future();
+  REQUIRE(a2.wait_for(10s) == std::future_status::ready);
+  CHECK(a2.get().ok());
+  CHECK(p.shared() == 0);
+  store.Close();
+}
+
+TEST_CASE("PostgreSQL: a commit waiting on the server does not hold back the next batch") {
+  ManualClock clock(kT0);
+  std::promise<Status> x2_done, y_done;  // before the store: it may still call them
+  const std::string dsn = testing::SharedPostgres().NewDatabase();
+  const PgTarget pg{dsn, testing::PostgresServer::kPassword};
+  auto opened = OpenPgAlertStore(pg, &clock);
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  const Alert x = MakeAlert({{"alertname", "X"}}, kT0, kT0 + 1h, kT0, "first");
+  REQUIRE(store.Put({x}).ok());
+  // Another session holds X's row: the commit of X's next version waits for it.
+  auto other = ConnectPg(pg);
+  REQUIRE(other->Exec("BEGIN").ok());
+  REQUIRE(other
+              ->Query("SELECT 1 FROM alerts WHERE fingerprint = $1 FOR UPDATE",
+                      {PgParam::Int(static_cast<int64_t>(x.Fingerprint()))})
+              .ok());
+  store.PutAsync({MakeAlert({{"alertname", "X"}}, kT0, kT0 + 2h, kT0 + 1min, "second")},
+                 [&](Status s) { x2_done.set_value(s); });
+  REQUIRE(testing::WaitFor(
+      [&] {
+        return testing::SharedPostgres().Psql(
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND datname = current_database()",
+                   DbName(dsn)) == "1\n";
+      },
+      10s));
+  store.PutAsync({MakeAlert({{"alertname", "Y"}}, kT0, kT0 + 1h, kT0)},
+                 [&](Status s) { y_done.set_value(s); });
+  auto y = y_done.get_future();
+  REQUIRE(y.wait_for(10s) == std::future_status::ready);
+  CHECK(y.get().ok());
+  auto x2 = x2_done.get_future();
+  CHECK(x2.wait_for(0s) == std::future_status::timeout);
+  REQUIRE(other->Exec("COMMIT").ok());
+  REQUIRE(x2.wait_for(10s) == std::future_status::ready);
+  CHECK(x2.get().ok());
+  store.Close();
+  auto again = OpenPgAlertStore(pg, &clock);
+  REQUIRE(again.ok());
+  REQUIRE((*again)->Size() == 2);
+  CHECK((*again)->Get(x.Fingerprint())->annotations.Get("summary") == "second");
 }
