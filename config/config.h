@@ -58,11 +58,25 @@ struct Authorization {
   std::string credentials_file;
 };
 
-// Prometheus/Alertmanager `http_config`. At most one of basic_auth, authorization,
-// bearer_token(_file) may be set.
+// prometheus/common's `oauth2`: the OAuth 2.0 client credentials grant; the token it gets is
+// sent as the Authorization header.
+struct OAuth2Config {
+  std::string client_id;
+  std::string client_secret;  // secret
+  std::string client_secret_file;
+  std::vector<std::string> scopes;
+  std::string token_url;
+  std::map<std::string, std::string> endpoint_params;
+  std::string proxy_url;  // for the token requests; may carry a password
+  TLSConfig tls_config;   // for the token requests
+};
+
+// Prometheus/Alertmanager `http_config`. At most one of basic_auth, authorization (or
+// bearer_token(_file)) and oauth2 may be set.
 struct HTTPClientConfig {
   std::optional<BasicAuth> basic_auth;
   std::optional<Authorization> authorization;  // bearer_token(_file) is folded into this
+  std::optional<OAuth2Config> oauth2;
   std::string proxy_url;  // may carry a password
   std::string no_proxy;   // hosts, domains and CIDRs reached without proxy_url (comma-separated)
   bool proxy_from_environment = false;  // HTTP(S)_PROXY / NO_PROXY instead of proxy_url

@@ -279,17 +279,44 @@ class Loader final : public internal::NotifierReader {
         c_.Error(n, what + ": at most one of authorization credentials & credentials_file must be configured");
       h->authorization = a;
     });
+    m.Field("oauth2", [&](const YAML::Node& n) {
+      OAuth2Config o;
+      MapReader om(c_, n, what + " oauth2");
+      om.String("client_id", &o.client_id);
+      om.String("client_secret", &o.client_secret);
+      om.String("client_secret_file", &o.client_secret_file);
+      om.StringList("scopes", &o.scopes);
+      om.String("token_url", &o.token_url);
+      om.StringMap("endpoint_params", &o.endpoint_params);
+      om.String("proxy_url", &o.proxy_url);
+      om.Field("tls_config", [&](const YAML::Node& t) { ReadTLS(t, &o.tls_config, what + " oauth2 tls_config"); });
+      om.Finish();
+      o.client_secret_file = ResolveAgainst(dir_, o.client_secret_file);
+      // prometheus/common's HTTPClientConfig.Validate, in its order.
+      if (o.client_id.empty()) c_.Error(n, what + ": oauth2 client_id must be configured");
+      if (o.client_secret.empty() && o.client_secret_file.empty())
+        c_.Error(n, what + ": either oauth2 client_secret or client_secret_file must be configured");
+      if (o.token_url.empty()) c_.Error(n, what + ": oauth2 token_url must be configured");
+      if (!o.client_secret.empty() && !o.client_secret_file.empty())
+        c_.Error(n, what + ": at most one of oauth2 client_secret & client_secret_file must be configured");
+      if (!o.proxy_url.empty() && o.proxy_url.find("://") == std::string::npos)
+        c_.Error(n, what + ": oauth2 proxy_url is not a URL (it needs a scheme such as http://)");
+      h->oauth2 = std::move(o);
+    });
     std::string bearer, bearer_file;
     m.String("bearer_token", &bearer);
     m.String("bearer_token_file", &bearer_file);
+    // prometheus/common's wording (Alertmanager 0.25).
     if (!bearer.empty() || !bearer_file.empty()) {
       if (!bearer.empty() && !bearer_file.empty())
         c_.Error(m.node(), what + ": at most one of bearer_token & bearer_token_file must be configured");
-      if (h->authorization || h->basic_auth)
-        c_.Error(m.node(), what + ": at most one of basic_auth, authorization, bearer_token & bearer_token_file must be configured");
+      if (h->basic_auth || h->oauth2)
+        c_.Error(m.node(), what + ": at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
+      else if (h->authorization)
+        c_.Error(m.node(), what + ": authorization is not compatible with bearer_token & bearer_token_file");
       h->authorization = Authorization{"Bearer", bearer, ResolveAgainst(dir_, bearer_file)};
-    } else if (h->authorization && h->basic_auth) {
-      c_.Error(m.node(), what + ": at most one of basic_auth, authorization, bearer_token & bearer_token_file must be configured");
+    } else if ((h->authorization && (h->basic_auth || h->oauth2)) || (h->basic_auth && h->oauth2)) {
+      c_.Error(m.node(), what + ": at most one of basic_auth, oauth2 & authorization must be configured");
     }
     m.String("proxy_url", &h->proxy_url);
     m.String("no_proxy", &h->no_proxy);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "net/oauth2.h"
 
 namespace alertd::net {
 
@@ -40,6 +41,7 @@ struct HttpClient::Settings {
   bool authorization = false;
   std::string authorization_type;
   std::string credentials, credentials_file;
+  std::unique_ptr<OAuth2TokenSource> oauth2;  // the Authorization header from a token
   std::vector<std::string> headers;  // "Name: value" lines of http_config headers
   std::string proxy_url;
   std::string no_proxy;
@@ -83,6 +85,11 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const config::HTTPClientC
     if (f->empty()) continue;
     auto r = ReadSecretFile(*f);
     if (!r.ok()) return r.status().WithPrefix("http_config");
+  }
+  if (cfg.oauth2) {
+    auto o = OAuth2TokenSource::Create(*cfg.oauth2, s->user_agent);
+    if (!o.ok()) return o.status().WithPrefix("http_config");
+    s->oauth2 = std::move(*o);
   }
   for (const auto& [name, value] : cfg.headers) s->headers.push_back(name + ": " + value);
   s->proxy_url = cfg.proxy_url;
@@ -274,6 +281,17 @@ HttpResponse HttpClient::Do(const HttpRequest& req) {
   std::string authorization_line;
   if (settings_->authorization && !credentials.empty()) {
     authorization_line = "Authorization: " + settings_->authorization_type + " " + credentials;
+    headers = curl_slist_append(headers, authorization_line.c_str());
+  }
+  if (settings_->oauth2) {
+    auto value = settings_->oauth2->Authorization(req.timeout, req.secrets_out);
+    if (!value.ok()) {
+      resp.transport = value.status();
+      curl_slist_free_all(headers);
+      Release(std::move(h));
+      return resp;
+    }
+    authorization_line = "Authorization: " + *value;
     headers = curl_slist_append(headers, authorization_line.c_str());
   }
   if (settings_->basic_auth) {

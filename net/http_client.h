@@ -1,7 +1,8 @@
 // alertd's outbound HTTP client, the one place an `http_config` (Prometheus / Alertmanager:
-// basic_auth, authorization / bearer_token(_file), proxy_url, tls_config, follow_redirects,
-// enable_http2, headers) becomes a libcurl handle. Used by the notifiers, the rule engine's
-// datasource client and remote write. Backed by libcurl; curl's types stay in the .cc.
+// basic_auth, authorization / bearer_token(_file), oauth2 (net/oauth2.h), proxy_url,
+// tls_config, follow_redirects, enable_http2, headers) becomes a libcurl handle. Used by the
+// notifiers, the rule engine's datasource client and remote write. Backed by libcurl; curl's
+// types stay in the .cc.
 //
 // Secrets given as files (basic_auth.username_file / password_file,
 // authorization.credentials_file) are read on every request, as Prometheus and Alertmanager do,

@@ -86,24 +86,6 @@ constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // "…", 3 bytes
 
 }  // namespace
 
-std::string QueryEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == ' ') out += '+';
-    else out += net::PercentEncode(std::string_view(&c, 1));
-  }
-  return out;
-}
-
-std::string EncodeQuery(const std::map<std::string, std::string>& params) {
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    out += QueryEscape(k) + "=" + QueryEscape(v);
-  }
-  return out;
-}
-
 std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated) {
   if (truncated != nullptr) *truncated = false;
   const std::vector<size_t> starts = RuneStarts(s);

@@ -38,10 +38,6 @@ void AppendJsonObject(std::string* out, const std::map<std::string, std::string>
 
 // notify.TruncateInRunes: at most `n` runes, the last one replaced by "…" when cut.
 std::string TruncateInRunes(std::string_view s, size_t n, bool* truncated = nullptr);
-// Go's url.QueryEscape: RFC 3986 percent-encoding with spaces as "+".
-std::string QueryEscape(std::string_view s);
-// Go's url.Values.Encode: "k=v&..." sorted by key, both sides QueryEscaped.
-std::string EncodeQuery(const std::map<std::string, std::string>& params);
 
 // notify.TruncateInBytes: at most `n` bytes, cut at a rune boundary and ended with "…" (3
 // bytes) when cut; "…" or dots alone when `n` is 3 or less.

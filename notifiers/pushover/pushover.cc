@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/encoding.h"
 #include "notifiers/common.h"
 #include "notifiers/http_result.h"
 
@@ -57,7 +58,7 @@ class PushoverNotifier final : public Notifier {
     params["sound"] = render(cfg_.sound);
     internal::LogTemplateErrors("pushover", n, render);
     HttpRequest req;
-    req.url = std::string(kPushoverApiUrl) + "?" + internal::EncodeQuery(params);
+    req.url = std::string(kPushoverApiUrl) + "?" + EncodeQuery(params);
     req.content_type = "text/plain";
     req.timeout = deps_.timeout;
     return CheckHttpResponse(client_->Do(req));

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "core/encoding.h"
 #include "notifiers/common.h"
 #include "notifiers/http_result.h"
 #include "notifiers/sns/sigv4.h"
@@ -150,7 +151,7 @@ class SnsNotifier final : public Notifier {
     req.url += '/';
     if (!parts->query.empty()) req.url += "?" + parts->query;
     req.content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    req.body = internal::EncodeQuery(form);
+    req.body = EncodeQuery(form);
     const Time now = deps_.now ? deps_.now()
                                : std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
     req.headers = sigv4::Sign(creds, region, "sns", "POST", parts->host, path, parts->query,

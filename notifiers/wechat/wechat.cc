@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/thread_annotations.h"
+#include "core/encoding.h"
 #include "notifiers/common.h"
 #include "notifiers/http_result.h"
 
@@ -14,7 +15,6 @@ namespace alertd::notifiers {
 namespace {
 
 using internal::AppendJsonString;
-using internal::QueryEscape;
 
 // How long a fetched access token is used (notify/wechat refreshes it after two hours).
 constexpr auto kTokenLifetime = std::chrono::hours(2);
