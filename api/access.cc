@@ -35,6 +35,7 @@ constexpr Rule kRouteAccess[] = {
     {"DELETE", "/api/v1/alerts/{fingerprint}/ack", Role::kAck, kNone},
     {"POST", "/api/v1/acks", Role::kAck, kNone},
     {"POST", "/-/reload", Role::kAdmin, kBodyOptional},
+    {"POST", "/api/v1/receivers/{name}/test", Role::kAdmin, kBodyOptional},
     // Acknowledgements coming back from Slack (a form post) and PagerDuty (webhooks v3): the
     // handler checks the request's signature against the integration's signing secret.
     {"POST", "/api/v1/integrations/slack", Role::kAck, kSignatureVerified},

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/scheduler.h"
+#include "notifiers/test_notification.h"
 #include "router/acks.h"
 #include "router/group_acks.h"
 #include "router/silences.h"
@@ -77,6 +78,13 @@ struct ApiContext {
   // what went wrong: InvalidArgument for a configuration that does not load or validate
   // (answered 400), anything else for a failure to apply it (500). Null: 503.
   std::function<Status()> reload;
+  // POST /api/v1/receivers/{name}/test: sends a test alert through the receiver's integrations
+  // of the configuration in force (app/test_receiver.h), blocking until each answered; run on
+  // test_executor, never on an I/O thread. NotFound: no such receiver. Either null: 503.
+  std::function<Result<std::vector<notifiers::TestOutcome>>(const std::string& receiver,
+                                                            const notifiers::TestAlert& alert)>
+      test_receiver;
+  Executor* test_executor = nullptr;
 };
 
 // Registers every endpoint below on `router`, and the cross-cutting layers: access control
@@ -99,6 +107,8 @@ void RegisterMetrics(Router& router, const ApiContext& ctx);
 // Router observer recording alertd_http_requests_total{handler,code} and
 // alertd_http_request_duration_seconds{handler} in `registry` (api/metrics.cc).
 Router::Observer MakeHttpMetricsObserver(MetricsRegistry* registry);
+// POST /api/v1/receivers/{name}/test (api/receivers_v1.cc).
+void RegisterReceiversV1(Router& router, const ApiContext& ctx);
 // POST /-/reload (api/reload.cc).
 void RegisterReload(Router& router, const ApiContext& ctx);
 // POST/DELETE /api/v1/alerts/{fingerprint}/ack, POST/GET /api/v1/acks (api/acks_v1.cc).

@@ -12,6 +12,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterPrometheusV1(router, ctx);
   RegisterMetrics(router, ctx);
   RegisterReload(router, ctx);
+  RegisterReceiversV1(router, ctx);
   RegisterAcksV1(router, ctx);
   RegisterIntegrations(router, ctx);
   router.SetGuard(MakeAccessGuard(ctx.auth));

@@ -21,6 +21,7 @@
 #include "app/logging.h"
 #include "app/reloader.h"
 #include "app/state.h"
+#include "app/test_receiver.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -307,8 +308,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.alerts = store;
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   router::RouterOptions ropts;
-  ropts.external_url = cfg->evaluation.external_url.empty() ? "http://" + cfg->server.listen
-                                                            : cfg->evaluation.external_url;
+  ropts.external_url = NotificationExternalUrl(*cfg);
   auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
   if (!routing.ok()) {
     spdlog::error("router: {}", routing.status().message());
@@ -460,6 +460,16 @@ int RunDaemon(const DaemonOptions& opts) {
   ingest_opts.stats = &ingest_queue;
   auto ingest_pool = NewThreadPool(ingest_opts);
   ctx.ingest_executor = ingest_pool.get();
+  // Receiver tests wait for their integrations: their own threads, never the ingest pool's.
+  ThreadPoolOptions test_opts;
+  test_opts.threads = 2;
+  test_opts.max_queued = 2;
+  auto test_pool = NewThreadPool(test_opts);
+  ctx.test_executor = test_pool.get();
+  ctx.test_receiver = [&holder](const std::string& receiver, const notifiers::TestAlert& alert) {
+    const auto cfg = holder.Get();
+    return TestReceiver(*cfg, receiver, alert, NotificationExternalUrl(*cfg));
+  };
   registry.AddCollector(
       [&ingest_queue, r = router_ptr.get(), s = store, db = &router_state](std::string* out) {
         AppendQueueMetrics(out, {{"ingest", &ingest_queue},
@@ -517,6 +527,7 @@ int RunDaemon(const DaemonOptions& opts) {
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   if (remote_writer) remote_writer->Stop();  // what is not sent yet stays queued on disk
   (*server)->Stop();    // finishes requests in flight, which may still be waiting on the store
+  test_pool.reset();
   ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();

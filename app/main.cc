@@ -3,6 +3,7 @@
 //                                                           run the daemon
 //   alertd check-config FILE                                validate and summarise, exit 0/1
 //   alertd migrate --from SRC --to DST                      copy the state to another database
+//   alertd test receiver --config FILE NAME                 send a test alert through a receiver
 // Alertmanager's flag names are accepted too (--config.file, --web.listen-address,
 // --storage.path, --log.level), so a service definition written for Alertmanager starts alertd
 // unchanged; Alertmanager's cluster flags are accepted and ignored (alertd does not cluster).
@@ -19,6 +20,7 @@
 #include "app/check_config.h"
 #include "app/daemon.h"
 #include "app/migrate.h"
+#include "app/test_receiver.h"
 
 int main(int argc, char** argv) {
 #if defined(__GLIBC__)
@@ -79,8 +81,26 @@ int main(int argc, char** argv) {
                       "the password of a PostgreSQL --to")
       ->check(CLI::ExistingFile);
 
+  auto* test = app.add_subcommand("test", "try parts of a configuration out");
+  test->require_subcommand(1);
+  alertd::app::TestReceiverOptions receiver_opts;
+  auto* test_receiver = test->add_subcommand(
+      "receiver",
+      "send a test alert once through every integration of a receiver and print each outcome; "
+      "exit 0 when all delivered, 1 when one failed, 2 when nothing could be sent");
+  test_receiver->add_option("-c,--config,--config.file", receiver_opts.config_path,
+                            "configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  test_receiver->add_option("name", receiver_opts.receiver, "the receiver")->required();
+  test_receiver->add_option("--label", receiver_opts.labels,
+                            "name=value: a label of the test alert (repeatable)");
+  test_receiver->add_option("--annotation", receiver_opts.annotations,
+                            "name=value: an annotation of the test alert (repeatable)");
+
   CLI11_PARSE(app, argc, argv);
   if (*check) return alertd::app::RunCheckConfig(check_path);
+  if (*test_receiver) return alertd::app::RunTestReceiver(receiver_opts);
   if (*migrate) return alertd::app::RunMigrate(migrate_opts);
   if (!storage_dir.empty()) opts.storage_path = storage_dir + "/alertd.db";
   if (opts.config_path.empty()) {
