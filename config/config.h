@@ -323,7 +323,7 @@ struct Rule {
 struct RuleGroup {
   std::string name;
   std::string file;
-  std::optional<Duration> interval;  // default evaluation.interval
+  std::optional<Duration> interval;  // unset or 0s: evaluation.interval
   int limit = 0;                     // 0: no limit
   Duration query_offset = 0s;
   std::vector<Rule> rules;

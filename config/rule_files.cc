@@ -152,7 +152,8 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
       if (!gm.ok()) continue;
       if (g.name.empty()) c.Error(gn, "Groupname must not be empty");
       else if (!names.insert(g.name).second) c.Error(gn, "groupname: \"" + g.name + "\" is repeated in the same file");
-      if (g.interval && *g.interval <= Duration(0)) c.Error(gn["interval"], "group \"" + g.name + "\": interval must be greater than 0");
+      // 0s is the global interval, as in Prometheus (rules.Manager.LoadGroups).
+      if (g.interval && *g.interval == Duration(0)) g.interval.reset();
       groups.push_back(std::move(g));
     }
   });
