@@ -182,6 +182,8 @@ struct DatasourceConfig {
 
 struct EvaluationConfig {
   Duration interval = 1min;  // default group interval (Prometheus's global.evaluation_interval)
+  // Prometheus's global.rule_query_offset (2.53): the query_offset of groups without their own.
+  Duration rule_query_offset = 0s;
   LabelSet external_labels;
   std::string external_url;  // for generatorURL and $externalURL; default http://<listen>
   Duration resend_delay = 1min;  // Prometheus --rules.alert.resend-delay
@@ -325,7 +327,10 @@ struct RuleGroup {
   std::string file;
   std::optional<Duration> interval;  // unset or 0s: evaluation.interval
   int limit = 0;                     // 0: no limit
-  Duration query_offset = 0s;
+  Duration query_offset = 0s;        // unset: evaluation.rule_query_offset (filled in at load)
+  // Group `labels` (Prometheus 3.0): already merged into every rule's labels at load, a rule's
+  // own label winning.
+  std::map<std::string, std::string> labels;
   std::vector<Rule> rules;
   Position pos;
 };
@@ -376,10 +381,17 @@ LoadResult LoadConfigFile(const std::string& path);
 // Same, from text (`path` names it in errors; relative paths resolve against its directory).
 LoadResult LoadConfigString(const std::string& text, const std::string& path);
 
+// What of alertd.yml applies to its rule files.
+struct RuleFileOptions {
+  Duration default_query_offset = 0s;  // evaluation.rule_query_offset
+};
+
 // Loads one Prometheus rule file, validated as `promtool check rules` does.
-std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out);
+std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out,
+                                      const RuleFileOptions& opts = {});
 // Same, from text (`path` names it in errors and in each group's `file`).
 std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::string& path,
-                                            std::vector<RuleGroup>* out);
+                                            std::vector<RuleGroup>* out,
+                                            const RuleFileOptions& opts = {});
 
 }  // namespace alertd::config

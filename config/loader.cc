@@ -206,8 +206,10 @@ class Loader final : public internal::NotifierReader {
     }
     CheckReferences(cfg, route_node);
 
+    RuleFileOptions rule_opts;
+    rule_opts.default_query_offset = cfg.evaluation.rule_query_offset;
     for (const auto& f : cfg.rule_files) {
-      auto errs = LoadRuleFile(f, &cfg.rule_groups);
+      auto errs = LoadRuleFile(f, &cfg.rule_groups, rule_opts);
       for (auto& e : errs) c_.Error(e.pos, e.message);
     }
     CheckRuleGroupNames(cfg);
@@ -690,6 +692,7 @@ class Loader final : public internal::NotifierReader {
         if (!val.empty()) e->external_labels.Set(k, val);
       }
     });
+    m.Duration("rule_query_offset", &e->rule_query_offset);
     m.String("external_url", &e->external_url);
     m.Duration("resend_delay", &e->resend_delay);
     m.Duration("for_grace_period", &e->for_grace_period);

@@ -1,7 +1,8 @@
 // Prometheus rule files (rulefmt), validated as `promtool check rules` does: groups with
 // unique non-empty names, rules with exactly one of alert/record, a parsing expression, no
 // `for`/`keep_firing_for`/annotations on recording rules, valid label and annotation names,
-// templates that parse. Unknown keys are errors, as in Prometheus's strict decoding.
+// templates that parse. Unknown keys are errors, as in Prometheus's strict decoding. Keys of
+// later Prometheus versions load too: group `query_offset` (2.53) and `labels` (3.0).
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -28,7 +29,6 @@ bool IsValidMetricName(std::string_view s) {
   }
   return true;
 }
-
 
 void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int index, Rule* r) {
   r->pos = c.Pos(n);
@@ -90,18 +90,35 @@ void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int i
   }
 }
 
+// Adds the group's labels to a rule that lacks them (Prometheus 3.0's FromMaps(group, rule)),
+// checking each as a template, once, on the first alerting rule it lands on.
+void MergeGroupLabels(const Ctx& c, const YAML::Node& labels_node, const RuleGroup& g,
+                      std::set<std::string>* checked, Rule* r) {
+  for (const auto& [k, v] : g.labels) {
+    if (!r->labels.emplace(k, v).second || r->alert.empty()) continue;
+    if (!checked->insert(k).second) continue;
+    Status st = internal::CheckTemplateText(r->alert, v);
+    if (!st.ok()) {
+      c.Error(labels_node, "group \"" + g.name + "\", rule \"" + r->alert + "\": label \"" + k +
+                               "\": " + st.message());
+    }
+  }
+}
+
 }  // namespace
 
-std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out) {
+std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out,
+                                      const RuleFileOptions& opts) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return {{Position{path, 0, 0}, "cannot read the rule file"}};
   std::stringstream ss;
   ss << f.rdbuf();
-  return LoadRuleFileString(ss.str(), path, out);
+  return LoadRuleFileString(ss.str(), path, out, opts);
 }
 
 std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::string& path,
-                                            std::vector<RuleGroup>* out) {
+                                            std::vector<RuleGroup>* out,
+                                            const RuleFileOptions& opts) {
   std::vector<ConfigError> errors;
   Ctx c(path, &errors);
   YAML::Node root;
@@ -130,7 +147,10 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
       MapReader gm(c, gn, "rule group");
       gm.String("name", &g.name);
       gm.OptDuration("interval", &g.interval);
-      gm.Duration("query_offset", &g.query_offset);
+      std::optional<Duration> query_offset;
+      gm.OptDuration("query_offset", &query_offset);
+      g.query_offset = query_offset.value_or(opts.default_query_offset);
+      gm.StringMap("labels", &g.labels);
       gm.Field("limit", [&](const YAML::Node& v) {
         auto i = internal::AsInt(c, v, "limit");
         if (i && *i < 0) c.Error(v, "limit must not be negative");
@@ -154,6 +174,14 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
       else if (!names.insert(g.name).second) c.Error(gn, "groupname: \"" + g.name + "\" is repeated in the same file");
       // 0s is the global interval, as in Prometheus (rules.Manager.LoadGroups).
       if (g.interval && *g.interval == Duration(0)) g.interval.reset();
+      for (const auto& [k, v] : g.labels) {
+        if (!IsValidLabelName(k) || k == "__name__")
+          c.Error(gn["labels"], "group \"" + g.name + "\": invalid label name: " + k);
+        if (!IsValidUtf8(v))
+          c.Error(gn["labels"], "group \"" + g.name + "\": invalid label value: " + v);
+      }
+      std::set<std::string> checked;
+      for (auto& r : g.rules) MergeGroupLabels(c, gn["labels"], g, &checked, &r);
       groups.push_back(std::move(g));
     }
   });
