@@ -170,8 +170,15 @@ struct TimeInterval {
 };
 
 // ---------------------------------------------------------------- alertd's own sections
+// What answers the rules' queries (`datasource.type`).
+enum class DatasourceType { kPrometheus, kVictoriaMetrics, kOther };
+
 struct DatasourceConfig {
   std::string url;  // Prometheus-compatible query API base URL; required when rules exist
+  // `prometheus` (default): a PromQL function Prometheus 2.42 does not know refuses the rule
+  // file, as Prometheus does. `victoriametrics` or `other`: such a function is a warning on the
+  // rule (Rule::warnings) and the expression is sent to the datasource as written.
+  DatasourceType type = DatasourceType::kPrometheus;
   Duration timeout = 10s;        // per query, also bounds the wait for a query slot; must be > 0
   HTTPClientConfig http_config;  // basic_auth, authorization/bearer_token(_file), tls_config,
                                  // proxy_url, headers: written inline under `datasource:`
@@ -320,6 +327,9 @@ struct Rule {
   std::map<std::string, std::string> annotations;  // values are templates
   Position pos;       // the rule's first key
   Position expr_pos;  // where the expression text starts
+  // Found at load, e.g. a PromQL function alertd's parser does not know (allowed when
+  // datasource.type is not prometheus); logged and shown on the rule in /api/v1/rules.
+  std::vector<std::string> warnings;
 };
 
 struct RuleGroup {
@@ -383,7 +393,8 @@ LoadResult LoadConfigString(const std::string& text, const std::string& path);
 
 // What of alertd.yml applies to its rule files.
 struct RuleFileOptions {
-  Duration default_query_offset = 0s;  // evaluation.rule_query_offset
+  DatasourceType datasource_type = DatasourceType::kPrometheus;  // datasource.type
+  Duration default_query_offset = 0s;                            // evaluation.rule_query_offset
 };
 
 // Loads one Prometheus rule file, validated as `promtool check rules` does.

@@ -207,6 +207,7 @@ class Loader final : public internal::NotifierReader {
     CheckReferences(cfg, route_node);
 
     RuleFileOptions rule_opts;
+    rule_opts.datasource_type = cfg.datasource.type;
     rule_opts.default_query_offset = cfg.evaluation.rule_query_offset;
     for (const auto& f : cfg.rule_files) {
       auto errs = LoadRuleFile(f, &cfg.rule_groups, rule_opts);
@@ -589,6 +590,19 @@ class Loader final : public internal::NotifierReader {
   void ReadDatasource(const YAML::Node& n, DatasourceConfig* d) {
     MapReader m(c_, n, "datasource");
     m.String("url", &d->url);
+    m.Field("type", [&](const YAML::Node& v) {
+      const auto t = internal::AsString(c_, v, "type");
+      if (!t) return;
+      if (*t == "prometheus")
+        d->type = DatasourceType::kPrometheus;
+      else if (*t == "victoriametrics")
+        d->type = DatasourceType::kVictoriaMetrics;
+      else if (*t == "other")
+        d->type = DatasourceType::kOther;
+      else
+        c_.Error(
+            v, "datasource: type must be prometheus, victoriametrics or other, not \"" + *t + "\"");
+    });
     m.Field("timeout", [&](const YAML::Node& v) {
       if (auto t = internal::AsDuration(c_, v, "timeout")) {
         if (*t <= Duration(0))

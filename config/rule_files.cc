@@ -30,7 +30,20 @@ bool IsValidMetricName(std::string_view s) {
   return true;
 }
 
-void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int index, Rule* r) {
+std::string_view DatasourceTypeName(DatasourceType t) {
+  switch (t) {
+    case DatasourceType::kPrometheus:
+      return "prometheus";
+    case DatasourceType::kVictoriaMetrics:
+      return "victoriametrics";
+    case DatasourceType::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int index,
+              const RuleFileOptions& opts, Rule* r) {
   r->pos = c.Pos(n);
   MapReader m(c, n, "rule");
   m.String("alert", &r->alert);
@@ -61,8 +74,17 @@ void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int i
   if (r->expr.empty()) {
     c.Error(n, prefix + "field 'expr' must be set in rule");
   } else {
-    Status st = internal::CheckRuleExpr(r->expr);
+    // Only Prometheus is known to refuse functions alertd's parser (2.42's) does not know.
+    std::vector<std::string> unknown;
+    const bool lenient = opts.datasource_type != DatasourceType::kPrometheus;
+    Status st = internal::CheckRuleExpr(r->expr, lenient ? &unknown : nullptr);
     if (!st.ok()) c.Error(r->expr_pos, prefix + "could not parse expression: " + st.message());
+    for (const auto& f : unknown) {
+      r->warnings.push_back("function \"" + f +
+                            "\" is not PromQL of Prometheus 2.42; the expression is sent to the " +
+                            std::string(DatasourceTypeName(opts.datasource_type)) +
+                            " datasource as written");
+    }
   }
   if (!r->record.empty()) {
     if (!r->annotations.empty()) c.Error(n["annotations"], prefix + "invalid field 'annotations' in recording rule");
@@ -164,7 +186,7 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
         int idx = 0;
         for (const auto& rn : rl) {
           Rule r;
-          ReadRule(c, rn, g.name, ++idx, &r);
+          ReadRule(c, rn, g.name, ++idx, opts, &r);
           g.rules.push_back(std::move(r));
         }
       });

@@ -1,6 +1,8 @@
 // Rule-file keys of Prometheus versions after 2.42, loaded from real files and evaluated on a
 // fake clock: group `labels` (3.0), group `query_offset` and the global
-// `evaluation.rule_query_offset` (2.53), and `interval: 0s` as the global interval (2.42).
+// `evaluation.rule_query_offset` (2.53), `interval: 0s` as the global interval (2.42), and a
+// MetricsQL function with `datasource.type: victoriametrics` (sent as written, shown as a
+// warning on the rule).
 #include <doctest/doctest.h>
 
 #include <map>
@@ -18,7 +20,7 @@ using testing::FakeClock;
 using testing::FakeQueryClient;
 using testing::FakeSink;
 
-TEST_CASE("group labels, query offsets and interval 0s work as loaded") {
+TEST_CASE("group labels, query offsets, interval 0s and an unknown function work as loaded") {
   const std::string dir = alertd::testing::MakeTempDir("alertd-rule-keys");
   alertd::testing::WriteFile(dir + "/rules.yml", R"(groups:
   - name: global-offset
@@ -40,26 +42,31 @@ TEST_CASE("group labels, query offsets and interval 0s work as loaded") {
     rules:
       - alert: Offset0
         expr: d > 0
+  - name: metricsql
+    rules:
+      - alert: Median
+        expr: range_median(e[5m]) > 1
 )");
   alertd::testing::WriteFile(dir + "/alertd.yml", R"(route: {receiver: r}
 receivers: [{name: r}]
-datasource: {url: 'http://prom:9090'}
+datasource: {url: 'http://vm:8428', type: victoriametrics}
 evaluation: {interval: 10s, rule_query_offset: 3s}
 rule_files: [rules.yml]
 )");
   auto loaded = config::LoadConfigFile(dir + "/alertd.yml");
   REQUIRE_MESSAGE(loaded.ok(), loaded.ErrorText());
   const config::Config& cfg = *loaded.config;
-  REQUIRE(cfg.rule_groups.size() == 3);
+  REQUIRE(cfg.rule_groups.size() == 4);
   CHECK_FALSE(cfg.rule_groups[0].interval.has_value());
   CHECK(cfg.rule_groups[0].query_offset == 3s);
   CHECK(cfg.rule_groups[1].query_offset == 7s);
   CHECK(cfg.rule_groups[2].query_offset == 0s);  // the group's own 0s wins over the global
+  CHECK(cfg.rule_groups[3].query_offset == 3s);
 
   const Time start = FromUnixSeconds(1700000000);
   FakeClock clock(start);
   FakeQueryClient q;
-  for (const char* e : {"a > 0", "b > 0", "c > 0", "d > 0"}) {
+  for (const char* e : {"a > 0", "b > 0", "c > 0", "d > 0", "range_median(e[5m]) > 1"}) {
     q.SetVector(e, {{LabelSet{{"instance", "i1"}}, 2}});
   }
   FakeSink sink;
@@ -69,7 +76,7 @@ rule_files: [rules.yml]
   REQUIRE(m.ok());
 
   const std::map<std::string, Duration> offset = {
-      {"a > 0", 3s}, {"b > 0", 3s}, {"c > 0", 7s}, {"d > 0", 0s}};
+      {"a > 0", 3s}, {"b > 0", 3s}, {"c > 0", 7s}, {"d > 0", 0s}, {"range_median(e[5m]) > 1", 3s}};
   std::map<std::string, int> evaluated;
   Time t = (*m)->RunDue(start);
   while (t < start + 30s) {
@@ -84,7 +91,7 @@ rule_files: [rules.yml]
     }
     t = next;
   }
-  CHECK(evaluated.size() == offset.size());  // every rule ran
+  CHECK(evaluated.size() == offset.size());  // every rule ran, the MetricsQL one as written
 
   std::map<std::string, LabelSet> labels;
   for (const auto& a : sink.Take()) labels[std::string(a.labels.Get("alertname"))] = a.labels;
@@ -97,10 +104,20 @@ rule_files: [rules.yml]
                                               {"team", "db"},
                                               {"tier", "backend"}});
   CHECK(labels["Offset7"] == LabelSet{{"alertname", "Offset7"}, {"instance", "i1"}});
+  CHECK(labels.count("Median") == 1);
 
   auto snap = (*m)->Snapshot();
-  REQUIRE(snap.size() == 3);
+  REQUIRE(snap.size() == 4);
   CHECK(snap[0].interval == 10s);  // interval: 0s is evaluation.interval
+  CHECK(snap[0].rules[0].warnings.empty());
+  REQUIRE(snap[3].rules.size() == 1);
+  const RuleSnapshot& median = snap[3].rules[0];
+  CHECK(median.health == RuleHealth::kGood);
+  CHECK(median.query == "range_median(e[5m]) > 1");
+  REQUIRE(median.warnings.size() == 1);
+  CHECK(median.warnings[0] ==
+        "function \"range_median\" is not PromQL of Prometheus 2.42; the expression is sent to "
+        "the victoriametrics datasource as written");
   alertd::testing::RemoveTree(dir);
 }
 
