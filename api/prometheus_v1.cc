@@ -100,6 +100,14 @@ void AppendRule(std::string* out, const re::RuleSnapshot& r) {
     out->append(",\"lastError\":");
     AppendJsonString(out, r.last_error);
   }
+  if (!r.warnings.empty()) {  // alertd's addition, in the shape of a response's `warnings`
+    out->append(",\"warnings\":[");
+    for (size_t i = 0; i < r.warnings.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendJsonString(out, r.warnings[i]);
+    }
+    out->push_back(']');
+  }
   out->append(",\"evaluationTime\":");
   AppendGoJsonFloat(out, Seconds(r.evaluation_time));
   out->append(",\"lastEvaluation\":");

@@ -28,7 +28,13 @@ int RunCheckConfig(const std::string& path) {
   size_t rules = 0, alerting = 0;
   for (const auto& g : c.rule_groups) {
     rules += g.rules.size();
-    for (const auto& r : g.rules) alerting += r.alert.empty() ? 0 : 1;
+    for (const auto& r : g.rules) {
+      alerting += r.alert.empty() ? 0 : 1;
+      for (const auto& w : r.warnings) {
+        std::cerr << "WARNING: " << r.pos.String() << ": group \"" << g.name << "\", rule \""
+                  << (r.alert.empty() ? r.record : r.alert) << "\": " << w << "\n";
+      }
+    }
   }
   size_t integrations = 0;
   for (const auto& r : c.receivers) integrations += r.notifiers.size();

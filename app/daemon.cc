@@ -82,6 +82,18 @@ class PendingRuleGroups {
   std::vector<config::RuleGroup> groups_;  // GUARDED_BY(mu_)
 };
 
+// The load-time warnings of rules (config::Rule::warnings), one line each, at every load.
+void LogRuleWarnings(const std::vector<config::RuleGroup>& groups) {
+  for (const auto& g : groups) {
+    for (const auto& r : g.rules) {
+      for (const auto& w : r.warnings) {
+        spdlog::warn("rules: {}: group {:?}, rule {:?}: {}", r.pos.String(), g.name,
+                     r.alert.empty() ? r.record : r.alert, w);
+      }
+    }
+  }
+}
+
 // Loads the config file and applies the command-line overrides; its rule groups go to
 // `rules`. InvalidArgument listing every problem (file:line:col) when it does not load or
 // validate.
@@ -106,6 +118,7 @@ Result<ConfigPtr> Load(const DaemonOptions& opts, PendingRuleGroups* rules) {
   if (!opts.storage_path.empty()) cfg->storage.path = opts.storage_path;
   std::vector<config::RuleGroup> groups = std::move(cfg->rule_groups);
   cfg->rule_groups.clear();
+  LogRuleWarnings(groups);
   rules->Put(cfg.get(), std::move(groups));
   return ConfigPtr(std::move(cfg));
 }

@@ -184,8 +184,15 @@ struct TimeInterval {
 };
 
 // ---------------------------------------------------------------- alertd's own sections
+// What answers the rules' queries (`datasource.type`).
+enum class DatasourceType { kPrometheus, kVictoriaMetrics, kOther };
+
 struct DatasourceConfig {
   std::string url;  // Prometheus-compatible query API base URL; required when rules exist
+  // `prometheus` (default): a PromQL function Prometheus 2.42 does not know refuses the rule
+  // file, as Prometheus does. `victoriametrics` or `other`: such a function is a warning on the
+  // rule (Rule::warnings) and the expression is sent to the datasource as written.
+  DatasourceType type = DatasourceType::kPrometheus;
   Duration timeout = 10s;        // per query, also bounds the wait for a query slot; must be > 0
   HTTPClientConfig http_config;  // basic_auth, authorization/bearer_token(_file), tls_config,
                                  // proxy_url, headers: written inline under `datasource:`
@@ -196,6 +203,8 @@ struct DatasourceConfig {
 
 struct EvaluationConfig {
   Duration interval = 1min;  // default group interval (Prometheus's global.evaluation_interval)
+  // Prometheus's global.rule_query_offset (2.53): the query_offset of groups without their own.
+  Duration rule_query_offset = 0s;
   LabelSet external_labels;
   std::string external_url;  // for generatorURL and $externalURL; default http://<listen>
   Duration resend_delay = 1min;  // Prometheus --rules.alert.resend-delay
@@ -332,14 +341,20 @@ struct Rule {
   std::map<std::string, std::string> annotations;  // values are templates
   Position pos;       // the rule's first key
   Position expr_pos;  // where the expression text starts
+  // Found at load, e.g. a PromQL function alertd's parser does not know (allowed when
+  // datasource.type is not prometheus); logged and shown on the rule in /api/v1/rules.
+  std::vector<std::string> warnings;
 };
 
 struct RuleGroup {
   std::string name;
   std::string file;
-  std::optional<Duration> interval;  // default evaluation.interval
+  std::optional<Duration> interval;  // unset or 0s: evaluation.interval
   int limit = 0;                     // 0: no limit
-  Duration query_offset = 0s;
+  Duration query_offset = 0s;        // unset: evaluation.rule_query_offset (filled in at load)
+  // Group `labels` (Prometheus 3.0): already merged into every rule's labels at load, a rule's
+  // own label winning.
+  std::map<std::string, std::string> labels;
   std::vector<Rule> rules;
   Position pos;
 };
@@ -390,10 +405,18 @@ LoadResult LoadConfigFile(const std::string& path);
 // Same, from text (`path` names it in errors; relative paths resolve against its directory).
 LoadResult LoadConfigString(const std::string& text, const std::string& path);
 
+// What of alertd.yml applies to its rule files.
+struct RuleFileOptions {
+  DatasourceType datasource_type = DatasourceType::kPrometheus;  // datasource.type
+  Duration default_query_offset = 0s;                            // evaluation.rule_query_offset
+};
+
 // Loads one Prometheus rule file, validated as `promtool check rules` does.
-std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out);
+std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out,
+                                      const RuleFileOptions& opts = {});
 // Same, from text (`path` names it in errors and in each group's `file`).
 std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::string& path,
-                                            std::vector<RuleGroup>* out);
+                                            std::vector<RuleGroup>* out,
+                                            const RuleFileOptions& opts = {});
 
 }  // namespace alertd::config

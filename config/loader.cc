@@ -206,8 +206,11 @@ class Loader final : public internal::NotifierReader {
     }
     CheckReferences(cfg, route_node);
 
+    RuleFileOptions rule_opts;
+    rule_opts.datasource_type = cfg.datasource.type;
+    rule_opts.default_query_offset = cfg.evaluation.rule_query_offset;
     for (const auto& f : cfg.rule_files) {
-      auto errs = LoadRuleFile(f, &cfg.rule_groups);
+      auto errs = LoadRuleFile(f, &cfg.rule_groups, rule_opts);
       for (auto& e : errs) c_.Error(e.pos, e.message);
     }
     CheckRuleGroupNames(cfg);
@@ -614,6 +617,19 @@ class Loader final : public internal::NotifierReader {
   void ReadDatasource(const YAML::Node& n, DatasourceConfig* d) {
     MapReader m(c_, n, "datasource");
     m.String("url", &d->url);
+    m.Field("type", [&](const YAML::Node& v) {
+      const auto t = internal::AsString(c_, v, "type");
+      if (!t) return;
+      if (*t == "prometheus")
+        d->type = DatasourceType::kPrometheus;
+      else if (*t == "victoriametrics")
+        d->type = DatasourceType::kVictoriaMetrics;
+      else if (*t == "other")
+        d->type = DatasourceType::kOther;
+      else
+        c_.Error(
+            v, "datasource: type must be prometheus, victoriametrics or other, not \"" + *t + "\"");
+    });
     m.Field("timeout", [&](const YAML::Node& v) {
       if (auto t = internal::AsDuration(c_, v, "timeout")) {
         if (*t <= Duration(0))
@@ -717,6 +733,7 @@ class Loader final : public internal::NotifierReader {
         if (!val.empty()) e->external_labels.Set(k, val);
       }
     });
+    m.Duration("rule_query_offset", &e->rule_query_offset);
     m.String("external_url", &e->external_url);
     m.Duration("resend_delay", &e->resend_delay);
     m.Duration("for_grace_period", &e->for_grace_period);

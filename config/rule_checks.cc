@@ -6,9 +6,13 @@
 
 namespace alertd::config::internal {
 
-Status CheckRuleExpr(const std::string& expr) {
-  auto parsed = promql::ParseExpr(expr);
-  return parsed.ok() ? Status::Ok() : parsed.status();
+Status CheckRuleExpr(const std::string& expr, std::vector<std::string>* unknown_functions) {
+  promql::ParseOptions opts;
+  opts.allow_unknown_functions = unknown_functions != nullptr;
+  promql::ParseOutput out = promql::ParseExprDetailed(expr, opts);
+  if (out.error) return Status::InvalidArgument(out.error->ToString());
+  if (unknown_functions) *unknown_functions = std::move(out.unknown_functions);
+  return Status::Ok();
 }
 
 Status CheckTemplateText(const std::string& rule_name, const std::string& text) {

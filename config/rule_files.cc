@@ -1,7 +1,8 @@
 // Prometheus rule files (rulefmt), validated as `promtool check rules` does: groups with
 // unique non-empty names, rules with exactly one of alert/record, a parsing expression, no
 // `for`/`keep_firing_for`/annotations on recording rules, valid label and annotation names,
-// templates that parse. Unknown keys are errors, as in Prometheus's strict decoding.
+// templates that parse. Unknown keys are errors, as in Prometheus's strict decoding. Keys of
+// later Prometheus versions load too: group `query_offset` (2.53) and `labels` (3.0).
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -29,8 +30,20 @@ bool IsValidMetricName(std::string_view s) {
   return true;
 }
 
+std::string_view DatasourceTypeName(DatasourceType t) {
+  switch (t) {
+    case DatasourceType::kPrometheus:
+      return "prometheus";
+    case DatasourceType::kVictoriaMetrics:
+      return "victoriametrics";
+    case DatasourceType::kOther:
+      return "other";
+  }
+  return "other";
+}
 
-void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int index, Rule* r) {
+void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int index,
+              const RuleFileOptions& opts, Rule* r) {
   r->pos = c.Pos(n);
   MapReader m(c, n, "rule");
   m.String("alert", &r->alert);
@@ -61,8 +74,17 @@ void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int i
   if (r->expr.empty()) {
     c.Error(n, prefix + "field 'expr' must be set in rule");
   } else {
-    Status st = internal::CheckRuleExpr(r->expr);
+    // Only Prometheus is known to refuse functions alertd's parser (2.42's) does not know.
+    std::vector<std::string> unknown;
+    const bool lenient = opts.datasource_type != DatasourceType::kPrometheus;
+    Status st = internal::CheckRuleExpr(r->expr, lenient ? &unknown : nullptr);
     if (!st.ok()) c.Error(r->expr_pos, prefix + "could not parse expression: " + st.message());
+    for (const auto& f : unknown) {
+      r->warnings.push_back("function \"" + f +
+                            "\" is not PromQL of Prometheus 2.42; the expression is sent to the " +
+                            std::string(DatasourceTypeName(opts.datasource_type)) +
+                            " datasource as written");
+    }
   }
   if (!r->record.empty()) {
     if (!r->annotations.empty()) c.Error(n["annotations"], prefix + "invalid field 'annotations' in recording rule");
@@ -90,18 +112,35 @@ void ReadRule(const Ctx& c, const YAML::Node& n, const std::string& group, int i
   }
 }
 
+// Adds the group's labels to a rule that lacks them (Prometheus 3.0's FromMaps(group, rule)),
+// checking each as a template, once, on the first alerting rule it lands on.
+void MergeGroupLabels(const Ctx& c, const YAML::Node& labels_node, const RuleGroup& g,
+                      std::set<std::string>* checked, Rule* r) {
+  for (const auto& [k, v] : g.labels) {
+    if (!r->labels.emplace(k, v).second || r->alert.empty()) continue;
+    if (!checked->insert(k).second) continue;
+    Status st = internal::CheckTemplateText(r->alert, v);
+    if (!st.ok()) {
+      c.Error(labels_node, "group \"" + g.name + "\", rule \"" + r->alert + "\": label \"" + k +
+                               "\": " + st.message());
+    }
+  }
+}
+
 }  // namespace
 
-std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out) {
+std::vector<ConfigError> LoadRuleFile(const std::string& path, std::vector<RuleGroup>* out,
+                                      const RuleFileOptions& opts) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return {{Position{path, 0, 0}, "cannot read the rule file"}};
   std::stringstream ss;
   ss << f.rdbuf();
-  return LoadRuleFileString(ss.str(), path, out);
+  return LoadRuleFileString(ss.str(), path, out, opts);
 }
 
 std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::string& path,
-                                            std::vector<RuleGroup>* out) {
+                                            std::vector<RuleGroup>* out,
+                                            const RuleFileOptions& opts) {
   std::vector<ConfigError> errors;
   Ctx c(path, &errors);
   YAML::Node root;
@@ -130,7 +169,10 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
       MapReader gm(c, gn, "rule group");
       gm.String("name", &g.name);
       gm.OptDuration("interval", &g.interval);
-      gm.Duration("query_offset", &g.query_offset);
+      std::optional<Duration> query_offset;
+      gm.OptDuration("query_offset", &query_offset);
+      g.query_offset = query_offset.value_or(opts.default_query_offset);
+      gm.StringMap("labels", &g.labels);
       gm.Field("limit", [&](const YAML::Node& v) {
         auto i = internal::AsInt(c, v, "limit");
         if (i && *i < 0) c.Error(v, "limit must not be negative");
@@ -144,7 +186,7 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
         int idx = 0;
         for (const auto& rn : rl) {
           Rule r;
-          ReadRule(c, rn, g.name, ++idx, &r);
+          ReadRule(c, rn, g.name, ++idx, opts, &r);
           g.rules.push_back(std::move(r));
         }
       });
@@ -152,7 +194,16 @@ std::vector<ConfigError> LoadRuleFileString(const std::string& text, const std::
       if (!gm.ok()) continue;
       if (g.name.empty()) c.Error(gn, "Groupname must not be empty");
       else if (!names.insert(g.name).second) c.Error(gn, "groupname: \"" + g.name + "\" is repeated in the same file");
-      if (g.interval && *g.interval <= Duration(0)) c.Error(gn["interval"], "group \"" + g.name + "\": interval must be greater than 0");
+      // 0s is the global interval, as in Prometheus (rules.Manager.LoadGroups).
+      if (g.interval && *g.interval == Duration(0)) g.interval.reset();
+      for (const auto& [k, v] : g.labels) {
+        if (!IsValidLabelName(k) || k == "__name__")
+          c.Error(gn["labels"], "group \"" + g.name + "\": invalid label name: " + k);
+        if (!IsValidUtf8(v))
+          c.Error(gn["labels"], "group \"" + g.name + "\": invalid label value: " + v);
+      }
+      std::set<std::string> checked;
+      for (auto& r : g.rules) MergeGroupLabels(c, gn["labels"], g, &checked, &r);
       groups.push_back(std::move(g));
     }
   });

@@ -25,15 +25,19 @@ Result<Duration> ParseDuration(std::string_view s) {
   };
   if (s.empty()) return Status::InvalidArgument("empty duration string");
   if (s == "0") return Duration(0);
+  // As model.ParseDuration: the syntax is checked first (a later bad unit wins over an
+  // overflow), then any overflow is "duration out of range".
   size_t pos = 0;
   size_t next_unit = 0;  // index into kUnits of the smallest unit still allowed
   int64_t total_ms = 0;
+  bool overflow = false;
   while (pos < s.size()) {
     size_t start = pos;
     int64_t n = 0;
+    bool digits_overflow = false;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (n > (std::numeric_limits<int64_t>::max() - 9) / 10) return bad();
-      n = n * 10 + (s[pos] - '0');
+      if (n > (std::numeric_limits<int64_t>::max() - 9) / 10) digits_overflow = true;
+      if (!digits_overflow) n = n * 10 + (s[pos] - '0');
       ++pos;
     }
     if (pos == start) return bad();
@@ -44,13 +48,21 @@ Result<Duration> ParseDuration(std::string_view s) {
     while (u < std::size(kUnits) && kUnits[u].name != unit) ++u;
     if (u == std::size(kUnits)) return bad();
     next_unit = u + 1;
-    if (n > std::numeric_limits<int64_t>::max() / kUnits[u].ms) return Status::InvalidArgument("duration out of range");
+    if (overflow || digits_overflow || n > std::numeric_limits<int64_t>::max() / kUnits[u].ms) {
+      overflow = true;
+      continue;
+    }
     int64_t add = n * kUnits[u].ms;
-    if (total_ms > std::numeric_limits<int64_t>::max() - add) return Status::InvalidArgument("duration out of range");
+    if (total_ms > std::numeric_limits<int64_t>::max() - add) {
+      overflow = true;
+      continue;
+    }
     total_ms += add;
   }
   // Time is int64 nanoseconds.
-  if (total_ms > std::numeric_limits<int64_t>::max() / 1000000) return Status::InvalidArgument("duration out of range");
+  if (overflow || total_ms > std::numeric_limits<int64_t>::max() / 1000000) {
+    return Status::InvalidArgument("duration out of range");
+  }
   return Duration(std::chrono::milliseconds(total_ms));
 }
 

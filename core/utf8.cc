@@ -104,7 +104,34 @@ std::string MapRunes(std::string_view s, Map map) {
   return out;
 }
 
+// unicode.IsSpace for non-ASCII runes: Go's short explicit list (Latin-1 NEL and NBSP, then
+// the White_Space property). Written out because the C library's iswspace leaves out the
+// no-break spaces (U+00A0, U+2007, U+202F), which Go counts.
+bool IsGoSpaceNonAscii(uint32_t c) {
+  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
 }  // namespace
+
+std::string GoTitle(std::string_view s) {
+  const locale_t loc = Utf8Locale();
+  static const wctrans_t to_title = loc ? wctrans_l("totitle", loc) : static_cast<wctrans_t>(0);
+  uint32_t prev = ' ';
+  return MapRunes(s, [&](uint32_t c) -> uint32_t {
+    bool separator;
+    if (prev < 0x80) {
+      separator = !((prev >= '0' && prev <= '9') || (prev >= 'a' && prev <= 'z') ||
+                    (prev >= 'A' && prev <= 'Z') || prev == '_');
+    } else {
+      separator = IsGoSpaceNonAscii(prev);
+    }
+    prev = c;
+    if (!separator) return c;
+    if (c < 0x80) return (c >= 'a' && c <= 'z') ? c - 32 : c;
+    return to_title ? static_cast<uint32_t>(towctrans_l(static_cast<wint_t>(c), to_title, loc)) : c;
+  });
+}
 
 std::string GoToLower(std::string_view s) {
   const locale_t loc = Utf8Locale();

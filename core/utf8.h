@@ -28,4 +28,11 @@ void AppendUtf8(std::string* out, uint32_t cp);
 std::string GoToLower(std::string_view s);
 std::string GoToUpper(std::string_view s);
 
+// Go's strings.Title (deprecated in Go, still Prometheus's `title`): the first rune of every
+// word mapped to title case (unicode.ToTitle: "ǆ" becomes "ǅ", Georgian letters stay), the
+// rest unchanged. A word starts after an ASCII character other than a letter, digit or '_',
+// or after a non-ASCII space (unicode.IsSpace); other non-ASCII runes join words. Invalid
+// UTF-8 bytes become U+FFFD.
+std::string GoTitle(std::string_view s);
+
 }  // namespace alertd

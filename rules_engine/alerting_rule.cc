@@ -155,6 +155,7 @@ Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& r
   }
   r->labels_ = LabelSet::FromMap(rule.labels);
   r->annotations_ = LabelSet::FromMap(rule.annotations);
+  r->warnings_ = rule.warnings;
   return r;
 }
 
@@ -425,6 +426,7 @@ RuleSnapshot AlertingRule::Snapshot() const {
   s.keep_firing_for = keep_firing_for_;
   s.labels = labels_;
   s.annotations = annotations_;
+  s.warnings = warnings_;
   std::lock_guard l(mu_);
   for (const auto& [lbs, a] : active_) {
     if (a.state == AlertState::kInactive) continue;

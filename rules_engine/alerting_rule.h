@@ -72,6 +72,9 @@ struct RuleSnapshot {
   AlertState state = AlertState::kInactive;  // the most severe alert state
   RuleHealth health = RuleHealth::kUnknown;
   std::string last_error;
+  // Load-time warnings of the rule (config::Rule::warnings), e.g. a PromQL function alertd's
+  // parser does not know, sent to the datasource as written.
+  std::vector<std::string> warnings;
   Duration evaluation_time{0};
   Time last_evaluation = kZeroTime;
 };
@@ -162,6 +165,7 @@ class AlertingRule {
   Duration keep_firing_for_{0};
   LabelSet labels_;       // template texts
   LabelSet annotations_;  // template texts
+  std::vector<std::string> warnings_;  // from the config; immutable
 
   bool dirty_ = false;  // evaluation thread only
 

@@ -23,6 +23,7 @@ std::unique_ptr<RecordingRule> RecordingRule::Create(const config::Rule& rule) {
   auto parsed = promql::ParseExpr(rule.expr);
   r->query_ = parsed.ok() ? promql::ToString(**parsed) : rule.expr;
   r->labels_ = LabelSet::FromMap(rule.labels);
+  r->warnings_ = rule.warnings;
   return r;
 }
 
@@ -88,6 +89,7 @@ RuleSnapshot RecordingRule::Snapshot() const {
   r.name = name_;
   r.query = query_;
   r.labels = labels_;
+  r.warnings = warnings_;
   std::lock_guard l(mu_);
   r.health = health_;
   r.last_error = last_error_;

@@ -64,6 +64,7 @@ class RecordingRule {
   std::string expr_;   // as written; sent to the datasource
   std::string query_;  // normalised
   LabelSet labels_;
+  std::vector<std::string> warnings_;  // from the config; immutable
   StaleSeries stale_;  // eval thread only
 
   mutable std::mutex mu_;

@@ -2,6 +2,7 @@
 // (prometheus/template/template.go) and Alertmanager (alertmanager/template/template.go).
 #include "templating/functions.h"
 
+#include <arpa/inet.h>
 #include <date/tz.h>
 #include <re2/re2.h>
 
@@ -11,10 +12,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
+#include <tuple>
 
 #include "core/duration.h"
 #include "core/go_regexp.h"
 #include "core/labels.h"
+#include "core/utf8.h"
 
 namespace alertd::templating {
 
@@ -98,13 +102,34 @@ Result<double> ParseGoFloat(const std::string& s) {
   if (body == "inf" || body == "infinity") {
     return neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   }
-  if (body == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();  // Go: no sign on NaN
+  if (body == "nan") return syntax();
   if (body.starts_with("0x") && body.find('p') == std::string_view::npos) return syntax();
-  if (body.find_first_of("n_") != std::string_view::npos) return syntax();
+  if (body.find('n') != std::string_view::npos) return syntax();
+  // Go accepts '_' between digits (and after a base prefix): strconv's underscoreOK.
+  std::string digits = s;
+  if (body.find('_') != std::string_view::npos) {
+    const bool hex = body.starts_with("0x");
+    char saw = hex ? '0' : '^';
+    for (size_t i = hex ? 2 : 0; i < body.size(); ++i) {
+      const char c = body[i];
+      if ((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f')) {
+        saw = '0';
+      } else if (c == '_') {
+        if (saw != '0') return syntax();
+        saw = '_';
+      } else {
+        if (saw == '_') return syntax();
+        saw = '!';
+      }
+    }
+    if (saw == '_') return syntax();
+    std::erase(digits, '_');
+  }
   errno = 0;
   char* end = nullptr;
-  double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size()) return syntax();
+  double d = std::strtod(digits.c_str(), &end);
+  if (end != digits.c_str() + digits.size()) return syntax();
   if (errno == ERANGE && std::isinf(d)) {
     return Status::InvalidArgument("strconv.ParseFloat: parsing " + GoQuote(s) +
                                    ": value out of range");
@@ -507,36 +532,10 @@ void AddBuiltins(FuncMap& m) {
 
 // ---- shared Prometheus / Alertmanager helpers ----
 
-// strings.ToUpper / ToLower. Only ASCII letters change case: a full Unicode case table is out
-// of scope, and label values are overwhelmingly ASCII.
-std::string AsciiUpper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return s;
-}
-std::string AsciiLower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
-// Prometheus's title (strings.Title): upper-cases the first letter of every word; a word starts
-// after any ASCII character other than letters, digits and '_' (or after a space).
-std::string Title(std::string s) {
-  bool sep = true;
-  for (char& c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (sep && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (u >= 0x80) {
-      sep = false;  // non-ASCII letters are not separators
-    } else {
-      sep = !(std::isalnum(u) || c == '_');
-    }
-  }
-  return s;
-}
+// strings.ToUpper / ToLower / Title, with Go's Unicode case mapping (core/utf8.h).
+std::string ToUpper(std::string s) { return GoToUpper(s); }
+std::string ToLower(std::string s) { return GoToLower(s); }
+std::string Title(std::string s) { return GoTitle(s); }
 
 // Alertmanager's title: golang.org/x/text/cases.Title(language.AmericanEnglish), which
 // upper-cases the first letter of each word and lower-cases the rest. Words follow Unicode
@@ -715,8 +714,13 @@ Value SampleValue(const Sample& s) {
   return Value(std::move(st), &kSampleType);
 }
 
+// A *template.sample argument. Prometheus's label/value/strvalue dereference it, so a nil
+// one panics there, which text/template reports as the call's error.
 Result<const Value*> SampleArg(const Value& v) {
-  if (v.is_nil()) return static_cast<const Value*>(nullptr);
+  if (v.is_nil()) {
+    return Status::InvalidArgument(
+        "runtime error: invalid memory address or nil pointer dereference");
+  }
   if (v.kind() != Value::Kind::kStruct || v.type() != &kSampleType) {
     return WrongType("*template.sample", v);
   }
@@ -768,9 +772,65 @@ Result<Value> FloatToTime(double v) {
                                    " cannot be represented as a nanoseconds timestamp since it "
                                    "overflows int64");
   }
-  int64_t n = static_cast<int64_t>(ns);
+  // 2^63 itself passes Go's check; amd64's conversion then yields MinInt64.
+  const int64_t n = ns >= 9.223372036854775807e18 ? std::numeric_limits<int64_t>::min()
+                                                  : static_cast<int64_t>(ns);
   int64_t ms = n / 1000000;
   return Value::FromTime(Time(std::chrono::milliseconds(ms)));
+}
+
+// Go's net.SplitHostPort: host and port split at the last ':', the host in brackets when it
+// holds colons; nullopt where Go returns an error.
+std::optional<std::pair<std::string_view, std::string_view>> SplitHostPort(std::string_view hp) {
+  const size_t i = hp.rfind(':');
+  if (i == std::string_view::npos) return std::nullopt;  // missing port
+  std::string_view host;
+  size_t j = 0, k = 0;
+  if (hp[0] == '[') {
+    const size_t end = hp.find(']');
+    if (end == std::string_view::npos || end + 1 != i) return std::nullopt;
+    host = hp.substr(1, end - 1);
+    j = 1;
+    k = end + 1;
+  } else {
+    host = hp.substr(0, i);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;  // too many colons
+  }
+  if (hp.find('[', j) != std::string_view::npos) return std::nullopt;
+  if (hp.find(']', k) != std::string_view::npos) return std::nullopt;
+  return std::make_pair(host, hp.substr(i + 1));
+}
+
+// Go's net.ParseIP(s) != nil: dotted-quad IPv4 (no leading zeros) or IPv6 (with "::" and a
+// trailing IPv4), no zone. glibc's inet_pton has the same grammar.
+bool IsIP(std::string_view s) {
+  const std::string z(s);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, z.c_str(), buf) == 1 || inet_pton(AF_INET6, z.c_str(), buf) == 1;
+}
+
+// Go's net.JoinHostPort.
+std::string JoinHostPort(std::string_view host, std::string_view port) {
+  if (host.find(':') != std::string_view::npos) {
+    return "[" + std::string(host) + "]:" + std::string(port);
+  }
+  return std::string(host) + ":" + std::string(port);
+}
+
+// Prometheus's stripPort: the host of host:port, or the text as is when it has no port.
+std::string StripPort(std::string hp) {
+  auto split = SplitHostPort(hp);
+  return split ? std::string(split->first) : hp;
+}
+
+// Prometheus's stripDomain: the first DNS label of the host, port kept; IP addresses as is.
+std::string StripDomain(std::string hp) {
+  std::string_view host = hp, port;
+  if (auto split = SplitHostPort(hp)) std::tie(host, port) = *split;
+  if (IsIP(host)) return hp;
+  host = host.substr(0, host.find('.'));
+  if (!port.empty()) return JoinHostPort(host, port);
+  return std::string(host);
 }
 
 std::string UrlPath(const std::string& url) {
@@ -804,7 +864,6 @@ void AddPrometheus(FuncMap& m) {
     if (!l.ok()) return l.status();
     auto s = SampleArg(a[1]);
     if (!s.ok()) return s.status();
-    if (*s == nullptr) return Value("");
     const Map& labels = (*s)->FindField("Labels")->as_map();
     auto it = labels.find(*l);
     return it == labels.end() ? Value("") : it->second;
@@ -812,13 +871,11 @@ void AddPrometheus(FuncMap& m) {
   m.Add("value", 1, 1, [](const ExecEnv&, Args a) -> Result<Value> {
     auto s = SampleArg(a[0]);
     if (!s.ok()) return s.status();
-    if (*s == nullptr) return Value(0.0);
     return *(*s)->FindField("Value");
   });
   m.Add("strvalue", 1, 1, [](const ExecEnv&, Args a) -> Result<Value> {
     auto s = SampleArg(a[0]);
     if (!s.ok()) return s.status();
-    if (*s == nullptr) return Value("");
     const Map& labels = (*s)->FindField("Labels")->as_map();
     auto it = labels.find("__value__");
     return it == labels.end() ? Value("") : it->second;
@@ -832,8 +889,8 @@ void AddPrometheus(FuncMap& m) {
   m.Add("safeHtml", 1, 1, Safe);
   m.Add("match", 2, 2, Match);
   m.Add("title", 1, 1, StringFn(Title));
-  m.Add("toUpper", 1, 1, StringFn(AsciiUpper));
-  m.Add("toLower", 1, 1, StringFn(AsciiLower));
+  m.Add("toUpper", 1, 1, StringFn(ToUpper));
+  m.Add("toLower", 1, 1, StringFn(ToLower));
   m.Add("graphLink", 1, 1, [](const ExecEnv&, Args a) -> Result<Value> {
     auto e = Str(a[0]);
     if (!e.ok()) return e.status();
@@ -844,6 +901,8 @@ void AddPrometheus(FuncMap& m) {
     if (!e.ok()) return e.status();
     return Value("/graph?g0.expr=" + QueryEscape(*e) + "&g0.tab=1");
   });
+  m.Add("stripPort", 1, 1, StringFn(StripPort));
+  m.Add("stripDomain", 1, 1, StringFn(StripDomain));
   m.Add("sortByLabel", 2, 2, [](const ExecEnv&, Args a) -> Result<Value> {
     auto l = Str(a[0]);
     if (!l.ok()) return l.status();
@@ -916,8 +975,8 @@ bool HasNonFinite(const Value& v) {
 }
 
 void AddAlertmanager(FuncMap& m) {
-  m.Add("toUpper", 1, 1, StringFn(AsciiUpper));
-  m.Add("toLower", 1, 1, StringFn(AsciiLower));
+  m.Add("toUpper", 1, 1, StringFn(ToUpper));
+  m.Add("toLower", 1, 1, StringFn(ToLower));
   m.Add("title", 1, 1, StringFn(CasesTitle));
   m.Add("trimSpace", 1, 1, [](const ExecEnv&, Args a) -> Result<Value> {
     auto s = Str(a[0]);

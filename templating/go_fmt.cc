@@ -541,10 +541,17 @@ std::string Zero(int64_t v, int width) {
 std::string GoTimeFormat(const TimeValue& tv, std::string_view layout) {
   using namespace std::chrono;
   const Time local = (IsZero(tv.t) ? Time{} : tv.t) + seconds(tv.offset_seconds);
-  const auto day = floor<days>(local);
+  // Split in seconds first: floor<days> of a time near year 1677 overflows in nanoseconds.
+  const int64_t ns = local.time_since_epoch().count();
+  int64_t sub = ns % 1000000000;
+  const sys_seconds secs{seconds(ns / 1000000000 - (sub < 0 ? 1 : 0))};
+  if (sub < 0) sub += 1000000000;
+  const auto day = floor<days>(secs);
   const year_month_day ymd(IsZero(tv.t) ? year_month_day(year(1), month(1), std::chrono::day(1))
                                         : year_month_day(day));
-  const hh_mm_ss<nanoseconds> hms(IsZero(tv.t) ? nanoseconds(0) : local - day);
+  const hh_mm_ss<nanoseconds> hms(
+      IsZero(tv.t) ? nanoseconds(0)
+                   : nanoseconds(duration_cast<nanoseconds>(secs - day).count() + sub));
   const int64_t year_v = static_cast<int>(ymd.year());
   const unsigned month_v = static_cast<unsigned>(ymd.month());
   const unsigned day_v = static_cast<unsigned>(ymd.day());

@@ -201,9 +201,15 @@ std::string GoTimeString(const TimeValue& tv) {
   using namespace std::chrono;
   if (IsZero(tv.t)) return "0001-01-01 00:00:00 +0000 UTC";
   const Time local = tv.t + seconds(tv.offset_seconds);
-  const auto day = floor<days>(local);
+  // Split in seconds first: floor<days> of a time near year 1677 overflows in nanoseconds.
+  const int64_t ns = local.time_since_epoch().count();
+  int64_t sub = ns % 1000000000;
+  const sys_seconds secs{seconds(ns / 1000000000 - (sub < 0 ? 1 : 0))};
+  if (sub < 0) sub += 1000000000;
+  const auto day = floor<days>(secs);
   const year_month_day ymd(day);
-  const hh_mm_ss<nanoseconds> hms(local - day);
+  const hh_mm_ss<nanoseconds> hms(
+      nanoseconds(duration_cast<nanoseconds>(secs - day).count() + sub));
   char buf[96];
   std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u %02d:%02d:%02d", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),

@@ -251,7 +251,7 @@ void Print(const Expr& e, std::string* out) {
     }
     case ExprKind::kCall: {
       const auto& c = static_cast<const Call&>(e);
-      *out += c.func->name;
+      *out += c.func ? c.func->name : std::string_view(c.unknown_name);
       *out += '(';
       for (size_t i = 0; i < c.args.size(); ++i) {
         if (i) *out += ", ";

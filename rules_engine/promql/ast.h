@@ -165,7 +165,10 @@ struct Call final : Expr {
   Call() : Expr(kKind) {}
   ValueType type() const override;
   PositionRange position() const override { return pos; }
-  const Function* func = nullptr;  // never null in a tree ParseExpr returns
+  // Never null in a tree ParseExpr returns; null for an unknown function when the parser
+  // allows them (ParseOptions::allow_unknown_functions), which `unknown_name` then names.
+  const Function* func = nullptr;
+  std::string unknown_name;
   std::vector<ExprPtr> args;
   PositionRange pos;
 };

@@ -394,7 +394,10 @@ std::string Unquote(std::string_view tok) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view input) : input_(input), lex_(input) {}
+  Parser(std::string_view input, const ParseOptions& opts)
+      : input_(input), lex_(input), opts_(opts) {}
+
+  const std::vector<std::string>& unknown_functions() const { return unknown_functions_; }
 
   ExprPtr Parse() {
     const Token& t = Peek();
@@ -656,7 +659,14 @@ class Parser {
     call->args = ParseCallArgs(&close, depth);
     call->func = FindFunction(name.text);
     if (call->func == nullptr) {
-      Fail(name.pos, "unknown function with name " + GoQuote(name.text));
+      if (!opts_.allow_unknown_functions) {
+        Fail(name.pos, "unknown function with name " + GoQuote(name.text));
+      }
+      call->unknown_name = std::string(name.text);
+      if (std::find(unknown_functions_.begin(), unknown_functions_.end(), call->unknown_name) ==
+          unknown_functions_.end()) {
+        unknown_functions_.push_back(call->unknown_name);
+      }
     }
     call->pos = {name.pos, close.end()};
     return call;
@@ -923,9 +933,16 @@ class Parser {
 
   // --- Type checks: Prometheus's checkAST, same order. ---
 
+  // A call of an unknown function (allowed by ParseOptions), maybe in parentheses: its type is
+  // whatever the datasource makes of it, so it passes every type check.
+  static bool IsUnknownCall(const Expr* e) {
+    while (e->kind() == ExprKind::kParen) e = static_cast<const ParenExpr*>(e)->expr.get();
+    return e->kind() == ExprKind::kCall && static_cast<const Call*>(e)->func == nullptr;
+  }
+
   void ExpectType(Expr* e, ValueType want, const std::string& context) {
     ValueType t = Check(e);
-    if (t != want) {
+    if (t != want && !IsUnknownCall(e)) {
       Fail(e->position().start, "expected type " + std::string(ValueTypeName(want)) + " in " +
                                     context + ", got " + std::string(ValueTypeName(t)));
     }
@@ -1013,6 +1030,10 @@ class Parser {
       }
       case ExprKind::kCall: {
         auto* c = static_cast<Call*>(e);
+        if (c->func == nullptr) {
+          for (auto& arg : c->args) Check(arg.get());
+          return ValueType::kInstantVector;  // for the operand checks of its parent
+        }
         const Function& f = *c->func;
         int nargs = static_cast<int>(f.arg_types.size());
         int got = static_cast<int>(c->args.size());
@@ -1095,6 +1116,8 @@ class Parser {
 
   std::string_view input_;
   Lexer lex_;
+  ParseOptions opts_;
+  std::vector<std::string> unknown_functions_;
   Token tok_;
   bool has_tok_ = false;
   int agg_depth_ = 0;
@@ -1110,11 +1133,12 @@ std::string ParseError::ToString() const {
   return std::to_string(line) + ":" + std::to_string(column) + ": parse error: " + message;
 }
 
-ParseOutput ParseExprDetailed(std::string_view input) {
+ParseOutput ParseExprDetailed(std::string_view input, const ParseOptions& opts) {
   ParseOutput out;
-  Parser p(input);
+  Parser p(input, opts);
   try {
     out.expr = p.Parse();
+    out.unknown_functions = p.unknown_functions();
   } catch (const Abort&) {
     out.expr.reset();
     out.error = p.error();

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "rules_engine/promql/ast.h"
@@ -40,10 +41,21 @@ struct ParseError {
 struct ParseOutput {
   std::unique_ptr<Expr> expr;
   std::optional<ParseError> error;
+  // With ParseOptions::allow_unknown_functions: the names of the functions the table does not
+  // know, in order of appearance, each once.
+  std::vector<std::string> unknown_functions;
+};
+
+struct ParseOptions {
+  // False (Prometheus's verdict): a call of a function functions.h does not know is an error.
+  // True (for datasources with more functions, e.g. VictoriaMetrics's MetricsQL): such a call
+  // is a Call with a null `func` whose arguments may be of any type and whose result passes
+  // every type check; everything else is checked as usual.
+  bool allow_unknown_functions = false;
 };
 
 // Parses and type-checks `input`. Never throws.
-ParseOutput ParseExprDetailed(std::string_view input);
+ParseOutput ParseExprDetailed(std::string_view input, const ParseOptions& opts = {});
 
 // Same, with the error as an InvalidArgument Status whose message is ParseError::ToString().
 Result<std::unique_ptr<Expr>> ParseExpr(std::string_view input);

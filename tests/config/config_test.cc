@@ -298,6 +298,15 @@ const RuleRow kRuleRows[] = {
     {"undefined template function", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        labels: {x: '{{ nosuchfunc }}'}\n",
      false, "label \"x\"", 6},
     {"rules not a list", "groups:\n  - name: g\n    rules: {alert: A}\n", false, "rules: expected a list", 3},
+    {"stripPort and stripDomain templates",
+     "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        labels: {host: '{{ $labels.instance | stripPort }}'}\n        annotations: {short: '{{ $labels.instance | stripDomain }}'}\n",
+     true, "", 0},
+    {"every 2.42 template function parses",
+     "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          a: '{{ with query \"up\" }}{{ . | sortByLabel \"job\" | first | label \"job\" }}{{ . | first | value }}{{ . | first | strvalue }}{{ end }}'\n          b: '{{ args 1 | len }}{{ reReplaceAll \"a\" \"b\" \"c\" }}{{ \"x\" | safeHtml }}{{ match \"a\" \"b\" }}{{ title \"a\" }}{{ toUpper \"a\" }}{{ toLower \"A\" }}'\n          c: '{{ graphLink \"up\" }}{{ tableLink \"up\" }}{{ humanize 1 }}{{ humanize1024 1 }}{{ humanizeDuration 1 }}{{ humanizePercentage 1 }}{{ humanizeTimestamp 1 }}{{ toTime 1 }}'\n          d: '{{ pathPrefix }}{{ externalURL }}{{ parseDuration \"1m\" }}{{ stripPort \"a:1\" }}{{ stripDomain \"a.b\" }}'\n",
+     true, "", 0},
+    {"interval 0s is the global interval", "groups:\n  - name: g\n    interval: 0s\n    rules:\n      - alert: A\n        expr: up == 0\n", true, "", 0},
+    {"unknown PromQL function", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: range_median(up[5m]) > 1\n",
+     false, "could not parse expression: 1:1: parse error: unknown function with name \"range_median\"", 5},
 };
 
 TEST_CASE("alertd agrees with promtool check rules on a table of rule files") {

@@ -268,3 +268,51 @@ TEST_CASE("deep nesting and long inputs do not crash") {
 
 }  // namespace
 }  // namespace alertd::promql
+
+namespace alertd::promql {
+namespace {
+
+TEST_CASE("unknown functions: an error by default, a typeless call when allowed") {
+  ParseOptions lenient;
+  lenient.allow_unknown_functions = true;
+  struct Row {
+    const char* name;
+    const char* expr;
+    std::vector<std::string> unknown;  // with `lenient`; empty: a parse error there too
+    const char* printed;               // ToString of the tree
+    const char* error;                 // with `lenient`, when `unknown` is empty
+  } rows[] = {
+      {"MetricsQL rollup in a comparison", "range_median(x[5m]) > 1", {"range_median"},
+       "range_median(x[5m]) > 1", nullptr},
+      {"any argument types, each name once", "label_set(y, \"a\", \"b\") + range_median(z[1m]) / range_median(w)",
+       {"label_set", "range_median"},
+       "label_set(y, \"a\", \"b\") + range_median(z[1m]) / range_median(w)", nullptr},
+      {"passes the type checks of a known function and an aggregation",
+       "sum by (job) (rate((unknown_fn(x)))) and topk(newer(), x)", {"unknown_fn", "newer"},
+       "sum by (job) (rate((unknown_fn(x)))) and topk(newer(), x)", nullptr},
+      {"known functions are still checked", "rate(x) + range_median(y[5m])", {}, nullptr,
+       "1:6: parse error: expected type range vector in call to function \"rate\", got instant "
+       "vector"},
+      {"syntax is still PromQL", "median(x) by (job)", {}, nullptr, "parse error"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.name);
+    ParseOutput strict = ParseExprDetailed(row.expr);
+    REQUIRE(strict.error.has_value());
+    CHECK(strict.unknown_functions.empty());
+    ParseOutput out = ParseExprDetailed(row.expr, lenient);
+    if (row.unknown.empty()) {
+      REQUIRE(out.error.has_value());
+      CHECK(out.error->ToString().find(row.error) != std::string::npos);
+      continue;
+    }
+    REQUIRE_MESSAGE(!out.error.has_value(), out.error->ToString());
+    CHECK(out.unknown_functions == row.unknown);
+    CHECK(ToString(*out.expr) == row.printed);
+  }
+  CHECK(ParseExprDetailed("range_median(x[5m])").error->ToString() ==
+        "1:1: parse error: unknown function with name \"range_median\"");
+}
+
+}  // namespace
+}  // namespace alertd::promql
