@@ -51,11 +51,11 @@ class AlertPersistence {
   // some is under way, so the writer keeps calling Background instead of waiting for alerts.
   virtual bool BackgroundPending() const { return false; }
   // One short step of background work, after a successful commit.
-  virtual Status Background(const Lookup& lookup) { return Status::Ok(); }
+  virtual Status Background(const Lookup& /*lookup*/) { return Status::Ok(); }
   // All background work now (AlertStore::Compact).
-  virtual Status Flush(const Lookup& lookup) { return Status::Ok(); }
+  virtual Status Flush(const Lookup& /*lookup*/) { return Status::Ok(); }
   // Adds what it did since opening (log rows, records, compactions) to `stats`.
-  virtual void AddStats(AlertStoreStats* stats) const {}
+  virtual void AddStats(AlertStoreStats* /*stats*/) const {}
   // Releases the database (after the writer's last commit).
   virtual void Close() {}
 };

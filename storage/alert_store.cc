@@ -246,10 +246,17 @@ class CachedAlertStore final : public AlertStore {
     bool alone = false;
   };
 
+  // Whether something is queued for a commit (or a compaction was asked for).
+  // REQUIRES: queue_mu_ held.
+  bool HasQueued() const {
+    return !waiters_.empty() || !pending_order_.empty() || !pending_deletes_.empty() ||
+           !compact_requests_.empty();
+  }
+  // Queued work, or background work to go on with (not once closed: closing does not wait
+  // for a compaction pass to end).
   // REQUIRES: queue_mu_ held.
   bool HasWork() const {
-    return !waiters_.empty() || !pending_order_.empty() || !pending_deletes_.empty() ||
-           !compact_requests_.empty() || (slots_ == 1 && persistence_->BackgroundPending());
+    return HasQueued() || (!closed_ && slots_ == 1 && persistence_->BackgroundPending());
   }
 
   // Whether a writer may take the queued work now: a slot is free and nothing queued touches
@@ -274,13 +281,13 @@ class CachedAlertStore final : public AlertStore {
     std::vector<AlertPersistence::Change> changes;  // reused from batch to batch
     std::unique_lock q(queue_mu_);
     for (;;) {
-      const auto ready = [&] { return CanStart() || (closed_ && !HasWork()); };
+      const auto ready = [&] { return CanStart() || (closed_ && !HasQueued()); };
       if (closed_) {
         queue_cv_.wait(q, ready);  // no more garbage collection: only the last commits
       } else {
         queue_cv_.wait_until(q, next_gc_, ready);
       }
-      if (closed_ && !HasWork()) return;
+      if (closed_ && !HasQueued()) return;
       if (!closed_ && std::chrono::steady_clock::now() >= next_gc_) {
         q.unlock();
         {

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "core/duration.h"
+#include "core/encoding.h"
 #include "core/go_regexp.h"
 #include "core/labels.h"
 #include "core/utf8.h"
@@ -366,25 +367,6 @@ std::string JsEscape(std::string_view s) {
       continue;
     }
     out.push_back(ch);
-  }
-  return out;
-}
-
-// url.QueryEscape.
-std::string QueryEscape(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(ch);
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
   }
   return out;
 }
