@@ -161,7 +161,7 @@ class HttpQueryClient final : public QueryClient {
     const net::HttpResponse resp = http_->Do(req);
     const char* verb = post ? "Post" : "Get";
     if (resp.too_large) {
-      return Status::Unavailable(
+      return Status::Internal(
           fmt::format("{} \"{}\": response larger than datasource.max_response_bytes ({} bytes)",
                       verb, shown_endpoint_, cfg_.max_response_bytes));
     }
@@ -225,7 +225,8 @@ Result<QueryResult> ParseQueryResponse(long http_status, std::string_view body) 
       std::string msg = type.empty() ? err : type + ": " + err;
       if (msg.empty()) msg = fmt::format("server returned HTTP status {}", http_status);
       if (type == "timeout") return Status::Timeout(msg);
-      if (type == "bad_data" || http_status == 400 || http_status == 422) {
+      // A 4xx other than 429 is the query's fault: retrying it would get the same answer.
+      if (type == "bad_data" || (http_status >= 400 && http_status < 500 && http_status != 429)) {
         return Status::InvalidArgument(msg);
       }
       return Status::Unavailable(msg);

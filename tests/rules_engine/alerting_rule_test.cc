@@ -311,7 +311,7 @@ TEST_CASE("persisted records restore pending and firing alerts unchanged") {
 
   auto restored = AlertingRule::Create(cfg);
   REQUIRE(restored.ok());
-  (*restored)->Restore(records);
+  (*restored)->Restore(records, RestoreParams{});
   auto before = (*rule)->Snapshot().alerts;
   auto after = (*restored)->Snapshot().alerts;
   REQUIRE(before.size() == after.size());

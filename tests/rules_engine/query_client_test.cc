@@ -50,6 +50,18 @@ TEST_CASE("ParseQueryResponse") {
       {"proxy 502 html", 502, "<html>bad gateway</html>", Status::Code::kUnavailable, 0,
        "server returned HTTP status 502: <html>bad gateway</html>"},
       {"not json at 200", 200, "hello", Status::Code::kInternal, 0, "HTTP status 200"},
+      // Only connection errors, 5xx and 429 are kUnavailable, the errors the rule engine
+      // retries; any other 4xx is the query's fault, JSON error body or not.
+      {"json error at 404", 404, R"({"status":"error","errorType":"not_found","error":"no route"})",
+       Status::Code::kInvalidArgument, 0, "not_found: no route"},
+      {"json error at 403", 403, R"({"status":"error","error":"forbidden"})",
+       Status::Code::kInvalidArgument, 0, "forbidden"},
+      {"json error at 429", 429, R"({"status":"error","errorType":"too_many","error":"slow down"})",
+       Status::Code::kUnavailable, 0, "too_many: slow down"},
+      {"json error at 503", 503, R"({"status":"error","errorType":"unavailable","error":"x"})",
+       Status::Code::kUnavailable, 0, "unavailable: x"},
+      {"html 429", 429, "<html>rate limited</html>", Status::Code::kUnavailable, 0, "429"},
+      {"html 401", 401, "<html>login</html>", Status::Code::kInternal, 0, "401"},
       {"malformed value", 200,
        R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"x"]}]}})",
        Status::Code::kInternal, 0, "malformed sample value"},
@@ -292,7 +304,8 @@ TEST_CASE("a response over datasource.max_response_bytes fails the query with a 
     INFO(q);
     auto r = (*client)->Query(q, FromUnixMillis(0));
     REQUIRE_FALSE(r.ok());
-    CHECK(r.status().code() == Status::Code::kUnavailable);
+    // Not retried: the same query would get the same answer.
+    CHECK(r.status().code() == Status::Code::kInternal);
     CHECK_MESSAGE(r.status().message().find(
                       "response larger than datasource.max_response_bytes (1048576 bytes)") !=
                       std::string::npos,
