@@ -1,12 +1,20 @@
-// Prometheus-compatible rule and alert listing: GET /api/v1/rules (with `type=alert|record`)
-// and GET /api/v1/alerts, with Prometheus 2.x's JSON shape (web/api/v1/api.go), so Grafana
-// and other Prometheus clients can show alertd's rules and alerts.
+// Prometheus-compatible rule and alert listing: GET /api/v1/rules and GET /api/v1/alerts,
+// with Prometheus 2.x's JSON shape (web/api/v1/api.go), so Grafana and other Prometheus
+// clients can show alertd's rules and alerts. /api/v1/rules takes Prometheus's filters:
+// `type` (2.42), `rule_name[]`, `rule_group[]`, `file[]` (2.44), `exclude_alerts` (2.49),
+// `match[]` (2.54).
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "api/api.h"
 #include "api/json_writer.h"
+#include "core/matcher.h"
 #include "rules_engine/manager.h"
+#include "rules_engine/promql/ast.h"
+#include "rules_engine/promql/parser.h"
 
 namespace alertd::api {
 namespace {
@@ -65,7 +73,8 @@ void AppendAlert(std::string* out, const re::RuleAlert& a,
   out->push_back('}');
 }
 
-void AppendRule(std::string* out, const re::RuleSnapshot& r) {
+// `exclude_alerts`: "alerts" is null, as Prometheus 2.49+ writes it.
+void AppendRule(std::string* out, const re::RuleSnapshot& r, bool exclude_alerts) {
   out->push_back('{');
   if (r.alerting) {
     out->append("\"state\":");
@@ -87,12 +96,16 @@ void AppendRule(std::string* out, const re::RuleSnapshot& r) {
   if (r.alerting) {
     out->append(",\"annotations\":");
     AppendLabelSetJson(out, r.annotations);
-    out->append(",\"alerts\":[");
-    for (size_t i = 0; i < r.alerts.size(); ++i) {
-      if (i) out->push_back(',');
-      AppendAlert(out, r.alerts[i]);
+    if (exclude_alerts) {
+      out->append(",\"alerts\":null");
+    } else {
+      out->append(",\"alerts\":[");
+      for (size_t i = 0; i < r.alerts.size(); ++i) {
+        if (i) out->push_back(',');
+        AppendAlert(out, r.alerts[i]);
+      }
+      out->push_back(']');
     }
-    out->push_back(']');
   }
   out->append(",\"health\":");
   AppendJsonString(out, re::RuleHealthString(r.health));
@@ -100,7 +113,9 @@ void AppendRule(std::string* out, const re::RuleSnapshot& r) {
     out->append(",\"lastError\":");
     AppendJsonString(out, r.last_error);
   }
-  if (!r.warnings.empty()) {  // alertd's addition, in the shape of a response's `warnings`
+  // alertd's addition: the rule's load-time warnings and the datasource's at the last
+  // evaluation (Prometheus has no such field), in the shape of a query response's `warnings`.
+  if (!r.warnings.empty()) {
     out->append(",\"warnings\":[");
     for (size_t i = 0; i < r.warnings.size(); ++i) {
       if (i) out->push_back(',');
@@ -124,33 +139,134 @@ Response BadData(std::string_view msg) {
   return Response::Json(400, std::move(body));
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Go's strconv.ParseBool.
+std::optional<bool> ParseGoBool(std::string_view s) {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (s == t) return true;
+  }
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (s == f) return false;
+  }
+  return std::nullopt;
+}
+
+// `match[]` values as Prometheus's parseMatchersParam reads them: PromQL series selectors
+// (`{severity="critical"}`, `name{a=~"b"}`), each a set of matchers ANDed, the sets ORed; a
+// set whose matchers all match the empty string is refused.
+Result<std::vector<Matchers>> ParseMatchSets(const std::vector<std::string_view>& values) {
+  std::vector<Matchers> sets;
+  for (std::string_view v : values) {
+    auto expr = promql::ParseExpr(v);
+    if (!expr.ok()) return expr.status();
+    const auto* sel = dynamic_cast<const promql::VectorSelector*>(expr->get());
+    if (!sel || sel->offset.count() != 0 || sel->at != promql::AtModifier::kNone) {
+      return Status::InvalidArgument(
+          fmt::format("invalid parameter \"match[]\": {:?} is not a series selector", v));
+    }
+    Matchers ms;
+    if (!sel->name.empty()) {
+      auto m = Matcher::Create(MatchType::kEqual, "__name__", sel->name);
+      if (!m.ok()) return m.status();
+      ms.push_back(std::move(*m));
+    }
+    bool non_empty = false;
+    for (const auto& lm : sel->matchers) {
+      if (lm.name == "__name__" && !sel->name.empty()) continue;  // the name, once
+      MatchType type = MatchType::kEqual;
+      switch (lm.type) {
+        case promql::MatchType::kEqual:
+          type = MatchType::kEqual;
+          break;
+        case promql::MatchType::kNotEqual:
+          type = MatchType::kNotEqual;
+          break;
+        case promql::MatchType::kRegexMatch:
+          type = MatchType::kRegexMatch;
+          break;
+        case promql::MatchType::kRegexNoMatch:
+          type = MatchType::kRegexNoMatch;
+          break;
+      }
+      auto m = Matcher::Create(type, lm.name, lm.value);
+      if (!m.ok()) return m.status();
+      ms.push_back(std::move(*m));
+    }
+    for (const auto& m : ms) non_empty = non_empty || !m.Matches(std::string_view());
+    if (!non_empty) {
+      return Status::InvalidArgument("match[] must contain at least one non-empty matcher");
+    }
+    sets.push_back(std::move(ms));
+  }
+  return sets;
+}
+
 Response Rules(const ApiContext& ctx, const Request& req) {
   bool want_alerting = true, want_recording = true;
   if (auto t = req.QueryValue("type"); t && !t->empty()) {
-    const std::string typ = std::string(*t);
+    // Case-insensitive, as Prometheus (strings.ToLower).
+    const std::string typ = Lower(*t);
     if (typ == "alert") {
       want_recording = false;
     } else if (typ == "record") {
       want_alerting = false;
     } else {
-      return BadData("invalid query parameter type='" + typ + "'");
+      return BadData(fmt::format("invalid parameter \"type\": not supported value {:?}", typ));
     }
   }
+  bool exclude_alerts = false;
+  if (auto e = req.QueryValue("exclude_alerts"); e && !e->empty()) {
+    auto b = ParseGoBool(Lower(*e));
+    if (!b) {
+      return BadData(fmt::format(
+          "invalid parameter \"exclude_alerts\": error converting exclude_alerts: "
+          "strconv.ParseBool: parsing {:?}: invalid syntax",
+          Lower(*e)));
+    }
+    exclude_alerts = *b;
+  }
+  auto to_set = [&](const char* name) {
+    std::set<std::string, std::less<>> out;
+    for (auto v : req.QueryValues(name)) out.emplace(v);
+    return out;
+  };
+  const auto rule_names = to_set("rule_name[]");
+  const auto rule_groups = to_set("rule_group[]");
+  const auto files = to_set("file[]");
+  auto match_sets = ParseMatchSets(req.QueryValues("match[]"));
+  if (!match_sets.ok()) return BadData(match_sets.status().message());
+  auto label_match = [&](const LabelSet& labels) {
+    if (match_sets->empty()) return true;
+    for (const auto& ms : *match_sets) {
+      if (MatchesAll(ms, labels)) return true;
+    }
+    return false;
+  };
   std::vector<re::GroupSnapshot> groups;
   if (ctx.rules) groups = ctx.rules->Snapshot();
   std::string out = "{\"status\":\"success\",\"data\":{\"groups\":[";
   bool first_group = true;
-  const bool filtered = !(want_alerting && want_recording);
   for (const auto& g : groups) {
+    // rule_group[] and file[] leave a group out; the rule filters (type, rule_name[],
+    // match[]) keep it, with `rules: []` when none of its rules is left, as Prometheus 2.42
+    // keeps groups for `type`. (2.44 and later drop such groups.)
+    if (!rule_groups.empty() && !rule_groups.contains(g.name)) continue;
+    if (!files.empty() && !files.contains(g.file)) continue;
     std::string rules;
     bool first_rule = true;
     for (const auto& r : g.rules) {
       if ((r.alerting && !want_alerting) || (!r.alerting && !want_recording)) continue;
+      if (!rule_names.empty() && !rule_names.contains(r.name)) continue;
+      if (!label_match(r.labels)) continue;
       if (!first_rule) rules.push_back(',');
       first_rule = false;
-      AppendRule(&rules, r);
+      AppendRule(&rules, r, exclude_alerts);
     }
-    if (filtered && first_rule) continue;  // every rule of the group was filtered out
     if (!first_group) out.push_back(',');
     first_group = false;
     out.append("{\"name\":");

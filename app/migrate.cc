@@ -141,6 +141,14 @@ Result<StateCounts> CopyState(State& from, State& to, Time now) {
       if (Status s = (*dst)->ReplaceGroup(key, recs); !s.ok()) return s.WithPrefix("rule state");
       copied.rule_alerts += recs.size();
     }
+    // The groups' last evaluation times, which restoring `for` measures the downtime from.
+    auto evaluated = (*src)->LoadGroupEvaluations();
+    if (!evaluated.ok()) return evaluated.status().WithPrefix("rule state");
+    for (const auto& [key, ts] : *evaluated) {
+      if (Status s = (*dst)->SetGroupEvaluated(key, ts); !s.ok()) {
+        return s.WithPrefix("rule state");
+      }
+    }
   }
 
   // The router's stores: every write queued, then waited for together (they commit in order).

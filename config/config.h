@@ -208,7 +208,11 @@ struct EvaluationConfig {
   LabelSet external_labels;
   std::string external_url;  // for generatorURL and $externalURL; default http://<listen>
   Duration resend_delay = 1min;  // Prometheus --rules.alert.resend-delay
+  // Prometheus's --rules.alert.for-grace-period and --rules.alert.for-outage-tolerance: how
+  // `for` timers are restored after a restart (RestoreForState) and how long a failing
+  // datasource keeps firing alerts alive.
   Duration for_grace_period = 10min;
+  Duration for_outage_tolerance = 1h;
   // Prometheus's alerting.alert_relabel_configs: applied to every alert sent, after the
   // external labels are added; an alert dropped (or left without labels) is not sent.
   RelabelConfigs alert_relabel_configs;

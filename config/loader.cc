@@ -737,6 +737,7 @@ class Loader final : public internal::NotifierReader {
     m.String("external_url", &e->external_url);
     m.Duration("resend_delay", &e->resend_delay);
     m.Duration("for_grace_period", &e->for_grace_period);
+    m.Duration("for_outage_tolerance", &e->for_outage_tolerance);
     m.Field("alert_relabel_configs", [&](const YAML::Node& v) {
       if (auto r = internal::ReadRelabelConfigs(c_, v, "alert_relabel_configs")) {
         e->alert_relabel_configs = std::move(*r);

@@ -8,6 +8,7 @@
 // Implementations are thread-safe.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,8 +55,16 @@ class RuleStateStore {
   virtual Status ReplaceGroup(const std::string& group_key,
                               const std::vector<RuleAlertRecord>& records) = 0;
   // Deletes the records of every group not named in `keep` (groups removed from the rule
-  // files).
+  // files), their evaluation times included.
   virtual Status RetainGroups(const std::vector<std::string>& keep) = 0;
+
+  // Records that `group_key` was last evaluated at `ts` (the evaluation timestamp), what
+  // Prometheus learns from the timestamp of the last ALERTS_FOR_STATE sample: restoring `for`
+  // after a restart needs to know how long the rule engine was down. Kept apart from the
+  // records: ReplaceGroup leaves it as it is. Durable when it returns OK.
+  virtual Status SetGroupEvaluated(const std::string& group_key, Time ts) = 0;
+  // The last evaluation time of every group that has one.
+  virtual Result<std::map<std::string, Time>> LoadGroupEvaluations() = 0;
 };
 
 }  // namespace alertd

@@ -1,12 +1,14 @@
 #include "rules_engine/alerting_rule.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <cmath>
 #include <optional>
 #include <set>
 
+#include "core/encoding.h"
 #include "rules_engine/promql/ast.h"
 #include "rules_engine/promql/parser.h"
 
@@ -46,24 +48,6 @@ std::string FormatFloatE(double v) {
   return std::string(buf, r.ptr);
 }
 
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string GeneratorURL(std::string_view external_url, std::string_view expr) {
   return fmt::format("{}/graph?g0.expr={}&g0.tab=1", external_url, QueryEscape(expr));
 }
@@ -87,6 +71,14 @@ LabelSet Compact(LabelSet ls) {
 }
 
 }  // namespace
+
+void SetRuleWarnings(std::string_view rule, std::vector<std::string> warnings, std::mutex* mu,
+                     std::vector<std::string>* dst) {
+  std::lock_guard l(*mu);
+  if (warnings == *dst) return;
+  for (const auto& w : warnings) spdlog::warn("rule {:?}: datasource warning: {}", rule, w);
+  *dst = std::move(warnings);
+}
 
 RuleAlert AlertingRule::Unpack(const LabelSet& labels, const StoredAlert& a) {
   RuleAlert r;
@@ -123,9 +115,11 @@ class EvalTemplates {
 
 }  // namespace
 
-Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& rule, int index) {
+Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& rule, int index,
+                                                          int name_index) {
   std::unique_ptr<AlertingRule> r(new AlertingRule());
   r->index_ = index;
+  r->name_index_ = name_index < 0 ? index : name_index;
   std::string query;
   auto parsed = promql::ParseExpr(rule.expr);
   if (parsed.ok()) {
@@ -155,11 +149,17 @@ Result<std::unique_ptr<AlertingRule>> AlertingRule::Create(const config::Rule& r
   }
   r->labels_ = LabelSet::FromMap(rule.labels);
   r->annotations_ = LabelSet::FromMap(rule.annotations);
-  r->warnings_ = rule.warnings;
+  r->load_warnings_ = rule.warnings;
   return r;
 }
 
-std::string AlertingRule::rule_key() const { return fmt::format("{}#{}", name(), index_); }
+std::string AlertingRule::identity() const { return std::string(name()) + labels_.String(); }
+
+std::string AlertingRule::rule_key() const { return fmt::format("{}#{}", identity(), index_); }
+
+std::string AlertingRule::legacy_rule_key() const {
+  return fmt::format("{}#{}", name(), name_index_);
+}
 
 void AlertingRule::SetResult(const Status& st, Time wall_start, Duration took) {
   std::lock_guard l(mu_);
@@ -178,6 +178,7 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
 
   auto res = ctx.query->Query(expr(), ts - ctx.query_offset);
   if (!res.ok()) return finish(res.status());
+  SetRuleWarnings(name(), std::move(res->warnings), &mu_, &warnings_);
   if (res->type != QueryResult::Type::kVector && res->type != QueryResult::Type::kScalar) {
     return finish(Status::InvalidArgument("rule result is not a vector or scalar"));
   }
@@ -309,13 +310,9 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
       a.state = AlertState::kFiring;
       a.fired_at = ts;
       dirty_ = true;
-    } else if (a.state == AlertState::kFiring && ts - a.active_at < for_ &&
-               IsZero(a.keep_firing_since)) {
-      // `for` was raised by a reload beyond the alert's age: back to pending.
-      a.state = AlertState::kPending;
-      a.fired_at = kZeroTime;
-      dirty_ = true;
     }
+    // A firing alert stays firing when a reload raises `for` beyond its age, as in Prometheus
+    // 2.42 (going back to pending is Prometheus 3.11's behaviour).
     ++it;
   }
 
@@ -326,6 +323,7 @@ Status AlertingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start) {
     return finish(Status::InvalidArgument(
         fmt::format("exceeded limit of {} with {} alerts", ctx.limit, num_active_pending)));
   }
+  last_good_ts_ = ts;
   l.unlock();
   return finish(Status::Ok());
 }
@@ -396,12 +394,42 @@ std::vector<RuleAlertRecord> AlertingRule::ExportRecords(const std::string& grou
   return out;
 }
 
-void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records) {
+void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records,
+                           const RestoreParams& p) {
+  const bool known = !IsZero(p.down_at) && !IsZero(p.now);
+  const Duration down = known ? p.now - p.down_at : Duration::zero();
   std::lock_guard l(mu_);
   for (const auto& r : records) {
     StoredAlert a;
     static_cast<RuleAlertStatus&>(a) = r;
     a.annotations = Compact(r.annotations);
+    if (known && a.state != AlertState::kInactive) {
+      // rules/manager.go RestoreForState. alertd keeps activeAt and the downtime to the
+      // nanosecond, where 2.42 reads whole seconds back from ALERTS_FOR_STATE.
+      if (down > p.for_outage_tolerance) {
+        // No ALERTS_FOR_STATE sample within the tolerance: nothing is restored.
+        dirty_ = true;
+        continue;
+      }
+      if (a.state == AlertState::kPending) {
+        if (for_ < p.for_grace_period) {
+          // 2.42 skips the restore of such a rule: `for` starts over, which is shorter than
+          // the grace period anyway.
+          dirty_ = true;
+          continue;
+        }
+        const Duration spent = p.down_at - a.active_at;
+        const Duration remaining = for_ - spent;
+        if (remaining <= Duration::zero()) {
+          // Due to fire at the next evaluation, as in 2.42.
+        } else if (remaining < p.for_grace_period) {
+          a.active_at = p.now + p.for_grace_period - for_;
+        } else {
+          a.active_at += down;
+        }
+        dirty_ = true;
+      }
+    }
     active_[Compact(r.labels)] = std::move(a);
   }
 }
@@ -414,7 +442,19 @@ void AlertingRule::CopyStateFrom(AlertingRule& old) {
   last_error_ = old.last_error_;
   evaluation_time_ = old.evaluation_time_;
   last_evaluation_ = old.last_evaluation_;
+  warnings_ = old.warnings_;
+  last_good_ts_ = old.last_good_ts_;
   dirty_ = true;
+}
+
+bool AlertingRule::has_alerts() const {
+  std::lock_guard l(mu_);
+  return !active_.empty();
+}
+
+bool AlertingRule::WithinOutageTolerance(Time ts, Duration tolerance) const {
+  std::lock_guard l(mu_);
+  return !IsZero(last_good_ts_) && ts - last_good_ts_ <= tolerance;
 }
 
 RuleSnapshot AlertingRule::Snapshot() const {
@@ -426,7 +466,7 @@ RuleSnapshot AlertingRule::Snapshot() const {
   s.keep_firing_for = keep_firing_for_;
   s.labels = labels_;
   s.annotations = annotations_;
-  s.warnings = warnings_;
+  s.warnings = load_warnings_;
   std::lock_guard l(mu_);
   for (const auto& [lbs, a] : active_) {
     if (a.state == AlertState::kInactive) continue;
@@ -436,6 +476,7 @@ RuleSnapshot AlertingRule::Snapshot() const {
   }
   s.health = health_;
   s.last_error = last_error_;
+  s.warnings.insert(s.warnings.end(), warnings_.begin(), warnings_.end());
   s.evaluation_time = evaluation_time_;
   s.last_evaluation = last_evaluation_;
   return s;

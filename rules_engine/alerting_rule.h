@@ -53,6 +53,17 @@ struct EvalContext {
   Duration query_offset{0};                             // the group's query_offset
 };
 
+// How a restart restores `for` (Prometheus's Group.RestoreForState, 2.42).
+struct RestoreParams {
+  Time now = kZeroTime;        // the restore time (Prometheus: its first evaluation after start)
+  // The group's last evaluation before the restart (Prometheus: the last ALERTS_FOR_STATE
+  // sample); kZeroTime when unknown (state written before alertd recorded it): the records
+  // are then restored exactly as they are.
+  Time down_at = kZeroTime;
+  Duration for_grace_period{0};      // evaluation.for_grace_period
+  Duration for_outage_tolerance{0};  // evaluation.for_outage_tolerance
+};
+
 // Pending and firing alerts counted (for /metrics) without copying them.
 struct AlertCounts {
   size_t pending = 0;
@@ -72,20 +83,26 @@ struct RuleSnapshot {
   AlertState state = AlertState::kInactive;  // the most severe alert state
   RuleHealth health = RuleHealth::kUnknown;
   std::string last_error;
-  // Load-time warnings of the rule (config::Rule::warnings), e.g. a PromQL function alertd's
-  // parser does not know, sent to the datasource as written.
+  // The rule's load-time warnings (config::Rule::warnings, e.g. a PromQL function alertd's
+  // parser does not know, sent to the datasource as written), then the `warnings` (and
+  // `infos`) of the datasource's answer at the last evaluation that got one, e.g. Thanos's
+  // partial response warnings.
   std::vector<std::string> warnings;
   Duration evaluation_time{0};
   Time last_evaluation = kZeroTime;
 };
 
+// Keeps `warnings`, the warnings of a rule's latest datasource answer, in `*dst` (under
+// `*mu`) for /api/v1/rules, and logs each of them when they differ from the previous
+// answer's (a warning that persists is logged once, when it appears).
+void SetRuleWarnings(std::string_view rule, std::vector<std::string> warnings, std::mutex* mu,
+                     std::vector<std::string>* dst);
+
 // Go's strconv.FormatFloat(v, 'e', -1, 64): "9.5e+01", "0e+00", "NaN", "+Inf".
 std::string FormatFloatE(double v);
 
-// Go's url.QueryEscape.
-std::string QueryEscape(std::string_view s);
-
-// Prometheus's generatorURL: <external_url>/graph?g0.expr=<QueryEscape(expr)>&g0.tab=1.
+// Prometheus's generatorURL: <external_url>/graph?g0.expr=<QueryEscape(expr)>&g0.tab=1
+// (core/encoding.h).
 std::string GeneratorURL(std::string_view external_url, std::string_view expr);
 
 class AlertingRule {
@@ -93,13 +110,22 @@ class AlertingRule {
   // Builds the rule; fails when a label or annotation template does not parse (the config
   // loader has checked that already, so this is a safety net). The expression is normalised
   // with the PromQL parser for `query` and generatorURL; the original text is what gets sent
-  // to the datasource. `index` numbers the rules of the same name within the group (0 for
-  // the first), for rule_key().
-  static Result<std::unique_ptr<AlertingRule>> Create(const config::Rule& rule, int index = 0);
+  // to the datasource. `index` numbers the rules of the same identity() within the group (0
+  // for the first), `name_index` those of the same name (-1: `index`), for the rule keys.
+  static Result<std::unique_ptr<AlertingRule>> Create(const config::Rule& rule, int index = 0,
+                                                      int name_index = -1);
 
   std::string_view name() const { return std::string_view(text_).substr(0, name_len_); }
-  // "<name>#<index>": identifies the rule within its group across reloads and restarts.
+  // Prometheus's nameAndLabels: the name followed by the rule's label set,
+  // `HighLatency{severity="page"}`. What a rule is across reloads: two rules with the same
+  // identity are the same rule wherever they are in the file.
+  std::string identity() const;
+  // "<identity>#<index>": identifies the rule across reloads and restarts, duplicates in
+  // order.
   std::string rule_key() const;
+  // "<name>#<n-th of that name>", the key alertd persisted before rule keys held the labels;
+  // Restore falls back to records under it.
+  std::string legacy_rule_key() const;
   std::string_view expr() const { return std::string_view(text_).substr(name_len_, expr_len_); }
   // The normalised expression (the expression itself when normalising changes nothing).
   std::string_view query() const {
@@ -128,11 +154,25 @@ class AlertingRule {
   bool dirty() const { return dirty_; }
   // The alerts as persistent records (clears dirty).
   std::vector<RuleAlertRecord> ExportRecords(const std::string& group_key);
-  // Puts restored alerts back (before the first evaluation). Pending alerts keep their
-  // activeAt, so `for` continues on its original schedule.
-  void Restore(const std::vector<RuleAlertRecord>& records);
-  // Takes over the alerts of the same rule from before a reload (Prometheus copyState).
+  // Puts restored alerts back (before the first evaluation) as Prometheus 2.42's
+  // RestoreForState computes them: when the group was down longer than
+  // for_outage_tolerance, pending and firing alerts are dropped (their `for` starts over at
+  // the next evaluation); a rule whose `for` is shorter than for_grace_period drops its
+  // pending alerts (their `for` starts over, never longer than the grace period); otherwise
+  // a pending alert's activeAt moves forward by the downtime, or to fire for_grace_period
+  // after `now` when less than that was left. Unlike 2.42, firing alerts stay firing with
+  // their activeAt, firedAt and keep_firing_for state (2.42 turns those of a rule with `for`
+  // under the grace period back to pending, which resolves them). Resolved alerts are
+  // restored as they are, to be re-sent. Marks the rule dirty when something changed.
+  void Restore(const std::vector<RuleAlertRecord>& records, const RestoreParams& params);
+  // Takes over the alerts, health and last good evaluation of the same rule from before a
+  // reload (Prometheus's copyState).
   void CopyStateFrom(AlertingRule& old);
+  // True while the rule has alerts (pending, firing, or resolved and still re-sent).
+  bool has_alerts() const;
+  // True when the last successful evaluation is at most `tolerance` before `ts`: during a
+  // datasource outage the rule's firing alerts keep being re-sent until then.
+  bool WithinOutageTolerance(Time ts, Duration tolerance) const;
 
   // Appends the ALERTS{alertstate} = 1 and ALERTS_FOR_STATE = activeAt (Unix seconds) samples
   // of every pending and firing alert at `ts`, as Prometheus 2.42's AlertingRule.Eval returns
@@ -160,12 +200,13 @@ class AlertingRule {
   std::string text_;
   uint32_t name_len_ = 0;
   uint32_t expr_len_ = 0;
-  int index_ = 0;      // among the group's rules of the same name
+  int index_ = 0;       // among the group's rules of the same identity
+  int name_index_ = 0;  // among the group's rules of the same name
   Duration for_{0};
   Duration keep_firing_for_{0};
   LabelSet labels_;       // template texts
   LabelSet annotations_;  // template texts
-  std::vector<std::string> warnings_;  // from the config; immutable
+  std::vector<std::string> load_warnings_;  // from the config; immutable
 
   bool dirty_ = false;  // evaluation thread only
 
@@ -181,6 +222,8 @@ class AlertingRule {
   std::string last_error_;                    // GUARDED_BY(mu_)
   Duration evaluation_time_{0};               // GUARDED_BY(mu_)
   Time last_evaluation_ = kZeroTime;          // GUARDED_BY(mu_)
+  std::vector<std::string> warnings_;         // GUARDED_BY(mu_)
+  Time last_good_ts_ = kZeroTime;             // GUARDED_BY(mu_): last successful evaluation
 };
 
 

@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <deque>
 #include <map>
 
 #include "rules_engine/promql/ast.h"
 #include "rules_engine/promql/parser.h"
+#include "rules_engine/query_retry.h"
 
 namespace alertd::rules_engine {
 namespace {
@@ -118,13 +120,14 @@ Result<std::unique_ptr<Group>> Group::Create(const config::RuleGroup& cfg,
   g->limit_ = cfg.limit;
   g->query_offset_ = cfg.query_offset;
   g->hash_ = GroupHash(cfg.file, cfg.name);
-  std::map<std::string, int> seen;
+  std::map<std::string, int> seen_names, seen_identities;
   g->rules_.reserve(cfg.rules.size());
   for (const auto& r : cfg.rules) {
     Entry e;
     if (!r.alert.empty()) {
-      const int n = seen[r.alert]++;
-      auto ar = AlertingRule::Create(r, n);
+      const int name_index = seen_names[r.alert]++;
+      const int index = seen_identities[r.alert + LabelSet::FromMap(r.labels).String()]++;
+      auto ar = AlertingRule::Create(r, index, name_index);
       if (!ar.ok()) {
         return ar.status().WithPrefix(
             fmt::format("group {:?} rule {:?}", cfg.name, r.alert));
@@ -142,8 +145,16 @@ Result<std::unique_ptr<Group>> Group::Create(const config::RuleGroup& cfg,
 void Group::Eval(Time ts, const GroupDeps& deps) {
   const Time wall_start = deps.clock->Now();
   const auto t0 = std::chrono::steady_clock::now();
+  // Queries failing with a connection error, 5xx or 429 are retried until the next
+  // evaluation is due.
+  QueryRetryPolicy retry;
+  retry.deadline = ts + interval_;
+  retry.clock = deps.clock;
+  retry.sleep = deps.retry_sleep;
+  retry.retries = &query_retries_;
+  RetryingQueryClient query(deps.query, std::move(retry));
   EvalContext ctx;
-  ctx.query = deps.query;
+  ctx.query = &query;
   ctx.external_labels = deps.external_labels.ToMap();
   ctx.external_url = deps.external_url;
   ctx.limit = limit_;
@@ -153,6 +164,7 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
   uint64_t evaluations = 0, failures = 0;
   bool dirty = false;
   std::vector<Sample> samples;
+  bool alerting_ok = false, has_alerts = false;
   for (auto& e : rules_) {
     if (e.recording) {
       if (!deps.samples) {
@@ -180,6 +192,12 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
       ++failures;
       spdlog::debug("rule group {:?}: rule {:?}: {}", name_, e.alerting->name(), st.message());
     } else {
+      alerting_ok = true;
+    }
+    // A failed evaluation leaves the alerts as they were; firing ones keep being re-sent
+    // (fresh endsAt) within the outage tolerance, so the receiver resolves nothing while the
+    // datasource is down.
+    if (st.ok() || e.alerting->WithinOutageTolerance(ts, deps.for_outage_tolerance)) {
       auto alerts = e.alerting->CollectAlertsToSend(ts, deps.clock->Now(), deps.resend_delay,
                                                     interval_, deps.external_labels,
                                                     deps.external_url);
@@ -189,6 +207,7 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
       }
     }
     dirty = dirty || e.alerting->dirty();
+    has_alerts = has_alerts || e.alerting->has_alerts();
   }
   // Prometheus appends each rule's samples as the rule finishes; one batch per group costs one
   // queue transaction instead of one per rule, and the receiver sees them at the same time
@@ -210,6 +229,13 @@ void Group::Eval(Time ts, const GroupDeps& deps) {
     Status st = deps.state->ReplaceGroup(key_, records);
     if (!st.ok()) spdlog::warn("rule group {:?}: persisting state: {}", name_, st.message());
   }
+  // The evaluation time of a group with alerts, which a restore measures the downtime from
+  // (Prometheus: the timestamp of the last ALERTS_FOR_STATE sample, written by evaluations
+  // that succeed).
+  if (deps.state && has_alerts && alerting_ok) {
+    Status st = deps.state->SetGroupEvaluated(key_, ts);
+    if (!st.ok()) spdlog::warn("rule group {:?}: persisting state: {}", name_, st.message());
+  }
   const Duration took = std::chrono::steady_clock::now() - t0;
   std::lock_guard l(mu_);
   metrics_.iterations++;
@@ -227,28 +253,72 @@ void Group::AddMissed(uint64_t n) {
   metrics_.iterations_missed += n;
 }
 
-void Group::Restore(const std::vector<RuleAlertRecord>& records) {
-  std::map<std::string, std::vector<RuleAlertRecord>> by_rule;
-  for (const auto& r : records) {
-    if (r.group_key == key_) by_rule[r.rule_key].push_back(r);
-  }
+size_t Group::Restore(RecordsByRule* records, const RestoreParams& params, bool legacy_keys) {
+  size_t n = 0;
   for (auto& e : rules_) {
-    if (!e.alerting) continue;
-    auto it = by_rule.find(e.alerting->rule_key());
-    if (it != by_rule.end()) e.alerting->Restore(it->second);
+    if (!e.alerting || e.took_state) continue;
+    auto it = records->find(e.alerting->rule_key());
+    if (it == records->end() && legacy_keys) it = records->find(e.alerting->legacy_rule_key());
+    if (it == records->end()) continue;
+    e.alerting->Restore(it->second, params);
+    e.took_state = true;
+    n += it->second.size();
+    records->erase(it);
   }
+  return n;
 }
 
-void Group::CopyStateFrom(Group& old) {
-  std::map<std::string, AlertingRule*> old_rules;
+namespace {
+
+// The identity of a rule entry (AlertingRule::identity, RecordingRule::identity).
+template <typename E>
+std::string EntryIdentity(const E& e) {
+  return e.alerting ? e.alerting->identity() : e.recording->identity();
+}
+
+}  // namespace
+
+size_t Group::CopyStateFrom(Group& old) {
+  // rules/manager.go CopyState: old rules by name and labels, duplicates in file order.
+  std::map<std::string, std::deque<Entry*>> old_rules;
   for (auto& e : old.rules_) {
-    if (e.alerting) old_rules[e.alerting->rule_key()] = e.alerting.get();
+    if (!e.gave_state) old_rules[EntryIdentity(e)].push_back(&e);
   }
+  size_t n = 0;
+  for (auto& e : rules_) {
+    if (e.took_state) continue;
+    auto it = old_rules.find(EntryIdentity(e));
+    if (it == old_rules.end() || it->second.empty()) continue;
+    Entry* from = it->second.front();
+    it->second.pop_front();
+    if (e.alerting && from->alerting) {
+      e.alerting->CopyStateFrom(*from->alerting);
+      e.alert_series = from->alert_series;
+    } else if (e.recording && from->recording) {
+      e.recording->CopyStateFrom(*from->recording);
+    }
+    e.took_state = true;
+    from->gave_state = true;
+    ++n;
+  }
+  return n;
+}
+
+void Group::ResetMatching() {
+  for (auto& e : rules_) e.took_state = e.gave_state = false;
+}
+
+Status Group::Persist(RuleStateStore* store) {
+  std::vector<RuleAlertRecord> records;
   for (auto& e : rules_) {
     if (!e.alerting) continue;
-    auto it = old_rules.find(e.alerting->rule_key());
-    if (it != old_rules.end()) e.alerting->CopyStateFrom(*it->second);
+    for (auto& r : e.alerting->ExportRecords(key_)) records.push_back(std::move(r));
   }
+  return store->ReplaceGroup(key_, records);
+}
+
+void Group::CopyMetricsFrom(const Group& old) {
+  query_retries_ = old.query_retries_.load();
   std::scoped_lock l(mu_, old.mu_);
   metrics_.iterations = old.metrics_.iterations;
   metrics_.iterations_missed = old.metrics_.iterations_missed;
@@ -286,7 +356,9 @@ void Group::CountAlerts(AlertCounts* counts) const {
 
 GroupMetrics Group::Metrics() const {
   std::lock_guard l(mu_);
-  return metrics_;
+  GroupMetrics m = metrics_;
+  m.query_retries = query_retries_.load(std::memory_order_relaxed);
+  return m;
 }
 
 }  // namespace alertd::rules_engine

@@ -59,6 +59,13 @@ struct GroupDeps {
   // as they were (the manager sets it when it stops or swaps groups, so neither waits for
   // the queries of a whole group against a hung datasource). Unset: never.
   std::function<bool()> abandon;
+  // evaluation.for_outage_tolerance: while its queries fail, an alerting rule keeps
+  // re-sending its firing alerts (fresh endsAt) for this long after its last successful
+  // evaluation, so a datasource outage resolves nothing.
+  Duration for_outage_tolerance = std::chrono::hours(1);
+  // Waits between query retries (QueryRetryPolicy::sleep); false: stop retrying. Unset:
+  // std::this_thread::sleep_for.
+  std::function<bool(Duration)> retry_sleep;
 };
 
 struct GroupSnapshot {
@@ -81,6 +88,7 @@ struct GroupMetrics {
   double duration_sum_s = 0;        // prometheus_rule_group_duration_seconds_sum (this group)
   Time last_evaluation_ts = kZeroTime;  // prometheus_rule_group_last_evaluation_timestamp_seconds
   size_t rules = 0;                 // prometheus_rule_group_rules
+  uint64_t query_retries = 0;       // alertd_rule_query_retries_total
 };
 
 class Group {
@@ -105,10 +113,25 @@ class Group {
   // Counts iterations skipped because the previous one overran.
   void AddMissed(uint64_t n);
 
-  // Restores persisted alerts of this group's rules (records of other groups are ignored).
-  void Restore(const std::vector<RuleAlertRecord>& records);
-  // Takes over rule state from the same group before a reload (rules matched by rule key).
-  void CopyStateFrom(Group& old);
+  // Persisted alerts by rule key (RuleAlertRecord::rule_key).
+  using RecordsByRule = std::map<std::string, std::vector<RuleAlertRecord>>;
+  // Restores the alerts of `records` into the alerting rules that have none restored yet
+  // (see AlertingRule::Restore), matching rule_key(), then with `legacy_keys` the key alertd
+  // wrote before rule keys held the labels; the records used are removed from `records`.
+  // Returns how many alerts were restored.
+  size_t Restore(RecordsByRule* records, const RestoreParams& params, bool legacy_keys);
+  // Takes over rule state from `old` (before a reload): rules matched by name and labels,
+  // duplicates in order (Prometheus's CopyState), whatever their position. Only rules that
+  // took no state yet take it, only rules of `old` that gave none yet give it, so a second
+  // call with another old group fills in what the first left (a group renamed or moved to
+  // another file). Returns how many rules took state.
+  size_t CopyStateFrom(Group& old);
+  // Takes over the counters of `old`, the same group (same key) before a reload.
+  void CopyMetricsFrom(const Group& old);
+  // Forgets which rules took and gave state (before a reload or a restore matches again).
+  void ResetMatching();
+  // Writes the alert state of every alerting rule to `store` now, replacing the group's.
+  Status Persist(RuleStateStore* store);
 
   GroupSnapshot Snapshot() const;
   // Adds the pending and firing alerts of the group's alerting rules to `counts`.
@@ -122,6 +145,8 @@ class Group {
     std::unique_ptr<AlertingRule> alerting;   // null for a recording rule
     std::unique_ptr<RecordingRule> recording;  // null for an alerting rule
     StaleSeries alert_series;                  // the ALERTS series of an alerting rule
+    bool took_state = false;  // matching (CopyStateFrom, Restore): has state from elsewhere
+    bool gave_state = false;  // matching (CopyStateFrom): its state went to another rule
   };
 
   std::string name_, file_, key_;
@@ -130,6 +155,7 @@ class Group {
   Duration query_offset_{0};
   uint64_t hash_ = 0;
   std::vector<Entry> rules_;
+  std::atomic<uint64_t> query_retries_{0};
 
   mutable std::mutex mu_;
   GroupMetrics metrics_;                // GUARDED_BY(mu_)

@@ -3,7 +3,6 @@
 // connection per request in flight, so the slot count bounds both queries in flight and open
 // sockets. A caller that finds every slot busy waits for one, within its query's timeout.
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
 #include "core/secret_text.h"
 #include "net/http_client.h"
 #include "rules_engine/query_client.h"
@@ -33,15 +33,6 @@ std::string FormatTimeoutParam(Duration d) {
   return fmt::format("{}ms", ms);
 }
 
-std::string Base64(std::string_view s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return out;
-}
-
 // Adds the forms in which credentials for basic auth as `user`:`password` can show up in
 // text: the password itself, "user:password" and the Authorization header's base64 of it.
 void AddBasicAuthSecrets(std::string_view user, std::string_view password,
@@ -50,7 +41,7 @@ void AddBasicAuthSecrets(std::string_view user, std::string_view password,
   const std::string pair = std::string(user) + ":" + std::string(password);
   out->emplace_back(password);
   out->push_back(pair);
-  out->push_back(Base64(pair));
+  out->push_back(Base64Encode(pair));
 }
 
 // The secrets a URL's userinfo holds, as written and percent-decoded.
@@ -161,7 +152,7 @@ class HttpQueryClient final : public QueryClient {
     const net::HttpResponse resp = http_->Do(req);
     const char* verb = post ? "Post" : "Get";
     if (resp.too_large) {
-      return Status::Unavailable(
+      return Status::Internal(
           fmt::format("{} \"{}\": response larger than datasource.max_response_bytes ({} bytes)",
                       verb, shown_endpoint_, cfg_.max_response_bytes));
     }
@@ -225,7 +216,8 @@ Result<QueryResult> ParseQueryResponse(long http_status, std::string_view body) 
       std::string msg = type.empty() ? err : type + ": " + err;
       if (msg.empty()) msg = fmt::format("server returned HTTP status {}", http_status);
       if (type == "timeout") return Status::Timeout(msg);
-      if (type == "bad_data" || http_status == 400 || http_status == 422) {
+      // A 4xx other than 429 is the query's fault: retrying it would get the same answer.
+      if (type == "bad_data" || (http_status >= 400 && http_status < 500 && http_status != 429)) {
         return Status::InvalidArgument(msg);
       }
       return Status::Unavailable(msg);

@@ -42,6 +42,8 @@ ManagerOptions ManagerOptionsFromConfig(const config::Config& cfg) {
   if (o.external_url.empty()) o.external_url = "http://" + cfg.server.listen;
   o.resend_delay = cfg.evaluation.resend_delay;
   o.alert_relabel_configs = cfg.evaluation.alert_relabel_configs;
+  o.for_grace_period = cfg.evaluation.for_grace_period;
+  o.for_outage_tolerance = cfg.evaluation.for_outage_tolerance;
   // Enough workers to keep every query slot busy; more would only wait on the client.
   o.workers = std::max(1, std::min(cfg.datasource.max_concurrent_queries, 64));
   return o;
@@ -82,17 +84,60 @@ Status RuleManager::Restore() {
   if (!deps_.state) return Status::Ok();
   auto records = deps_.state->LoadAll();
   if (!records.ok()) return records.status().WithPrefix("loading rule state");
+  auto evaluated = deps_.state->LoadGroupEvaluations();
+  if (!evaluated.ok()) return evaluated.status().WithPrefix("loading rule state");
+  std::map<std::string, Group::RecordsByRule> by_group;
+  for (auto& r : *records) {
+    auto& v = by_group[r.group_key][r.rule_key];
+    v.push_back(std::move(r));
+  }
+  records->clear();
   std::vector<std::string> keys;
   std::lock_guard l(mu_);
+  RestoreParams params;
+  params.now = deps_.clock->Now();
+  params.for_grace_period = opts_.for_grace_period;
+  params.for_outage_tolerance = opts_.for_outage_tolerance;
+  auto down_at = [&](const std::string& key) {
+    auto it = evaluated->find(key);
+    return it == evaluated->end() ? kZeroTime : it->second;
+  };
   size_t n = 0;
   for (auto& s : slots_) {
-    s.group->Restore(*records);
+    s.group->ResetMatching();
     keys.push_back(s.group->key());
+    auto it = by_group.find(s.group->key());
+    if (it == by_group.end()) continue;
+    params.down_at = down_at(it->first);
+    n += s.group->Restore(&it->second, params, /*legacy_keys=*/true);
+    by_group.erase(it);
   }
-  std::set<std::string> key_set(keys.begin(), keys.end());
-  for (const auto& r : *records) n += key_set.contains(r.group_key) ? 1 : 0;
+  // What is left belongs to groups that are gone: a rule of a renamed or moved group takes
+  // its alerts back by name and labels, and they are written under its new group before
+  // the old group's state is dropped.
+  Status st = Status::Ok();
+  for (auto& s : slots_) {
+    size_t taken = 0;
+    Time moved_down_at = kZeroTime;
+    for (auto& [key, by_rule] : by_group) {
+      params.down_at = down_at(key);
+      const size_t k = s.group->Restore(&by_rule, params, /*legacy_keys=*/false);
+      if (k > 0 && params.down_at > moved_down_at) moved_down_at = params.down_at;
+      taken += k;
+    }
+    if (taken == 0) continue;
+    spdlog::info("rules: group {:?} took over {} alerts of its rules from a group gone",
+                 s.group->key(), taken);
+    n += taken;
+    Status ps = s.group->Persist(deps_.state);
+    if (ps.ok() && !IsZero(moved_down_at)) {
+      ps = deps_.state->SetGroupEvaluated(s.group->key(), moved_down_at);
+    }
+    if (!ps.ok() && st.ok()) st = ps;
+  }
   spdlog::info("rules: restored {} alerts of {} groups", n, slots_.size());
-  Status st = deps_.state->RetainGroups(keys);
+  if (!st.ok()) return st.WithPrefix("persisting restored rule state");
+  st = deps_.state->RetainGroups(keys);
   ReleaseFreeMemory();
   return st;
 }
@@ -109,7 +154,20 @@ GroupDeps RuleManager::MakeGroupDeps() const {
   d.resend_delay = opts_.resend_delay;
   d.alert_relabel_configs = opts_.alert_relabel_configs;
   d.abandon = [this] { return abandon_.load(); };
+  d.for_outage_tolerance = opts_.for_outage_tolerance;
+  d.retry_sleep = deps_.retry_sleep;
+  if (!d.retry_sleep) d.retry_sleep = [this](Duration wait) { return RetrySleep(wait); };
   return d;
+}
+
+bool RuleManager::RetrySleep(Duration d) const {
+  std::unique_lock l(retry_mu_);
+  return !retry_cv_.wait_for(l, d, [&] { return abandon_.load(); });
+}
+
+void RuleManager::WakeRetrySleepers() {
+  { std::lock_guard l(retry_mu_); }  // a sleeper between its check and its wait sees it
+  retry_cv_.notify_all();
 }
 
 Time RuleManager::RunDue(Time now) {
@@ -186,6 +244,7 @@ void RuleManager::Stop() {
     stop_ = true;
   }
   abandon_ = true;  // evaluations in flight finish the rule they are at, not their group
+  WakeRetrySleepers();
   cv_.notify_all();
   work_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
@@ -283,20 +342,35 @@ Status RuleManager::Swap(std::vector<std::shared_ptr<Group>> built, const Manage
   std::unique_lock l(mu_);
   paused_ = true;
   abandon_ = true;  // the reload waits for one query at most, not for whole groups
+  WakeRetrySleepers();
   idle_cv_.wait(l, [&] { return running_ == 0; });
   abandon_ = stop_;
   std::map<std::string, Slot*> old;
-  for (auto& s : slots_) old[s.group->key()] = &s;
+  for (auto& s : slots_) {
+    s.group->ResetMatching();
+    old[s.group->key()] = &s;
+  }
+  for (auto& g : built) g->ResetMatching();
+  // The same group first; then what is left, from any old group (renamed or moved).
+  for (auto& g : built) {
+    auto it = old.find(g->key());
+    if (it == old.end()) continue;
+    g->CopyStateFrom(*it->second->group);
+    g->CopyMetricsFrom(*it->second->group);
+  }
+  std::vector<Group*> moved;
+  for (auto& g : built) {
+    size_t n = 0;
+    for (auto& s : slots_) n += g->CopyStateFrom(*s.group);
+    if (n > 0) moved.push_back(g.get());
+  }
   std::vector<Slot> next_slots;
   std::vector<std::string> keys;
   const Time now = deps_.clock->Now();
   for (auto& g : built) {
     Slot s;
     auto it = old.find(g->key());
-    if (it != old.end()) {
-      g->CopyStateFrom(*it->second->group);
-      s.last_ts = it->second->last_ts;
-    }
+    if (it != old.end()) s.last_ts = it->second->last_ts;
     s.next = EvalTimestamp(now, g->interval(), g->hash()) + g->interval();
     keys.push_back(g->key());
     s.group = std::move(g);
@@ -312,10 +386,22 @@ Status RuleManager::Swap(std::vector<std::shared_ptr<Group>> built, const Manage
   opts_.external_url = opts.external_url;
   opts_.resend_delay = opts.resend_delay;
   opts_.alert_relabel_configs = opts.alert_relabel_configs;
+  opts_.for_grace_period = opts.for_grace_period;
+  opts_.for_outage_tolerance = opts.for_outage_tolerance;
+  // Rules that moved to another group keep their alerts across a crash before that group's
+  // next evaluation too: written now, before their old group's state is dropped. (Still
+  // paused: no evaluation writes the same groups meanwhile.)
+  Status st = Status::Ok();
+  if (deps_.state) {
+    for (Group* g : moved) {
+      Status ps = g->Persist(deps_.state);
+      if (!ps.ok() && st.ok()) st = ps.WithPrefix("persisting rule state of " + g->key());
+    }
+  }
   paused_ = false;
   l.unlock();
   cv_.notify_all();
-  Status st = deps_.state ? deps_.state->RetainGroups(keys) : Status::Ok();
+  if (deps_.state && st.ok()) st = deps_.state->RetainGroups(keys);
   ReleaseFreeMemory();
   return st;
 }
@@ -400,6 +486,10 @@ void RuleManager::AppendMetrics(std::string* out) const {
          });
   family("prometheus_rule_group_rules", "gauge", "The number of rules.",
          [](const Row& r) { return static_cast<double>(r.m.rules); });
+  family("alertd_rule_query_retries_total", "counter",
+         "Datasource queries of rule evaluations retried after a connection error, HTTP 5xx or "
+         "429.",
+         [](const Row& r) { return static_cast<double>(r.m.query_retries); });
   fmt::format_to(std::back_inserter(*out),
                  "# HELP prometheus_rule_group_duration_seconds The duration of rule group "
                  "evaluations.\n# TYPE prometheus_rule_group_duration_seconds summary\n"

@@ -38,6 +38,8 @@ struct ManagerOptions {
   std::string external_url;                             // evaluation.external_url
   Duration resend_delay = std::chrono::minutes(1);      // evaluation.resend_delay
   RelabelConfigs alert_relabel_configs;                 // evaluation.alert_relabel_configs
+  Duration for_grace_period = std::chrono::minutes(10);  // evaluation.for_grace_period
+  Duration for_outage_tolerance = std::chrono::hours(1);  // evaluation.for_outage_tolerance
   // Threads evaluating groups concurrently. 0: RunDue evaluates inline (tests). Queries in
   // flight are bounded by the QueryClient itself.
   int workers = 4;
@@ -52,6 +54,9 @@ struct ManagerDeps {
   RuleStateStore* state = nullptr;  // may be null
   const Clock* clock = nullptr;     // required
   SampleSink* samples = nullptr;    // may be null: no remote_write (see GroupDeps::samples)
+  // Waits between query retries (tests drive a fake clock with it); false: stop retrying.
+  // Unset: a wait that Stop and Update cut short.
+  std::function<bool(Duration)> retry_sleep;
 };
 
 class RuleManager {
@@ -62,8 +67,11 @@ class RuleManager {
                                                      ManagerDeps deps);
   ~RuleManager();
 
-  // Loads persisted alerts into the groups and drops the state of groups that no longer
-  // exist. Call before the first evaluation.
+  // Loads persisted alerts into the groups (Group::Restore, with `for` restored as
+  // Prometheus's RestoreForState from the downtime since each group's last evaluation) and
+  // drops the state of groups that no longer exist. A rule whose group is gone (renamed, or
+  // moved to another file) takes the alerts of the same rule (name and labels) from it,
+  // written under its new group at once. Call before the first evaluation.
   Status Restore();
 
   // Starts the scheduling thread and the workers. Idempotent.
@@ -80,7 +88,10 @@ class RuleManager {
   void WaitIdle();
 
   // Replaces the groups with `groups` (a reload). Groups with the same key keep their rules'
-  // alerts (matched by rule name and position among rules of that name) and their schedule.
+  // alerts (matched by rule name and labels, duplicates in order: Prometheus's CopyState)
+  // and their schedule; then rules still without state take it from the same rule of any
+  // group they may have come from (a group renamed or moved to another file, which
+  // Prometheus does not carry over), persisted under the new group at once.
   // The replaced groups are kept until CommitUpdate (or the next Update), so RevertUpdate can
   // put them back. Evaluations in flight stop after the rule they are at, as in Stop.
   Status Update(const std::vector<config::RuleGroup>& groups, const ManagerOptions& opts);
@@ -118,6 +129,9 @@ class RuleManager {
   void Loop();
   void WorkerLoop();
   void Finished(const Group* g);
+  // Waits `d` between query retries; false when abandon_ is set (stop, reload).
+  bool RetrySleep(Duration d) const;
+  void WakeRetrySleepers();
 
   ManagerOptions opts_;  // GUARDED_BY(mu_)
   const ManagerDeps deps_;
@@ -131,6 +145,8 @@ class RuleManager {
   bool stop_ = false;                // GUARDED_BY(mu_)
   // Set while Stop or a swap waits for evaluations in flight (GroupDeps::abandon).
   std::atomic<bool> abandon_{false};
+  mutable std::mutex retry_mu_;               // guards nothing: retry_cv_'s mutex
+  mutable std::condition_variable retry_cv_;  // wakes RetrySleep when abandon_ is set
   bool started_ = false;             // GUARDED_BY(mu_)
   // GUARDED_BY(mu_): work for the workers. Bounded by the number of groups: a group is
   // queued only when it is not running or queued already (Slot::running).

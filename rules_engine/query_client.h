@@ -37,9 +37,10 @@ struct QueryResult {
 class QueryClient {
  public:
   virtual ~QueryClient() = default;
-  // Evaluates `expr` at `ts`. Errors: kUnavailable (connection failed, HTTP 5xx/429),
-  // kTimeout, kInvalidArgument (Prometheus rejected the query, e.g. `bad_data`), kInternal
-  // (an answer that is not a Prometheus API response). The message reads like Prometheus's
+  // Evaluates `expr` at `ts`. Errors: kUnavailable (connection failed, HTTP 5xx/429: worth
+  // a retry), kTimeout, kInvalidArgument (Prometheus rejected the query, e.g. `bad_data`, or
+  // any other 4xx), kInternal (an answer that is not a Prometheus API response, or one over
+  // max_response_bytes). The message reads like Prometheus's
   // own errors, e.g. "bad_data: 1:5: parse error: unexpected end of input".
   virtual Result<QueryResult> Query(std::string_view expr, Time ts) = 0;
 };
@@ -50,7 +51,7 @@ class QueryClient {
 // `max_concurrent_queries` requests are in flight; each in-flight slot keeps its own
 // keep-alive connection, so the number of sockets is bounded by it too. `timeout` bounds a
 // whole query, the wait for a free slot included (kTimeout); a response over
-// `max_response_bytes` (decompressed) fails it (kUnavailable).
+// `max_response_bytes` (decompressed) fails it (kInternal).
 // Fails when the URL is empty or a credentials file cannot be read.
 Result<std::unique_ptr<QueryClient>> NewHttpQueryClient(const config::DatasourceConfig& cfg);
 

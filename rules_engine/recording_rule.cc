@@ -23,7 +23,7 @@ std::unique_ptr<RecordingRule> RecordingRule::Create(const config::Rule& rule) {
   auto parsed = promql::ParseExpr(rule.expr);
   r->query_ = parsed.ok() ? promql::ToString(**parsed) : rule.expr;
   r->labels_ = LabelSet::FromMap(rule.labels);
-  r->warnings_ = rule.warnings;
+  r->load_warnings_ = rule.warnings;
   return r;
 }
 
@@ -50,6 +50,7 @@ Status RecordingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start,
   };
   auto res = ctx.query->Query(expr_, ts - ctx.query_offset);
   if (!res.ok()) return finish(res.status());
+  SetRuleWarnings(name_, std::move(res->warnings), &mu_, &warnings_);
   if (res->type != QueryResult::Type::kVector && res->type != QueryResult::Type::kScalar) {
     return finish(Status::InvalidArgument("rule result is not a vector or scalar"));
   }
@@ -83,16 +84,28 @@ Status RecordingRule::Eval(Time ts, const EvalContext& ctx, Time wall_start,
   return finish(Status::Ok());
 }
 
+void RecordingRule::CopyStateFrom(RecordingRule& old) {
+  if (&old == this) return;
+  stale_ = old.stale_;
+  std::scoped_lock l(mu_, old.mu_);
+  health_ = old.health_;
+  last_error_ = old.last_error_;
+  evaluation_time_ = old.evaluation_time_;
+  last_evaluation_ = old.last_evaluation_;
+  warnings_ = old.warnings_;
+}
+
 RuleSnapshot RecordingRule::Snapshot() const {
   RuleSnapshot r;
   r.alerting = false;
   r.name = name_;
   r.query = query_;
   r.labels = labels_;
-  r.warnings = warnings_;
+  r.warnings = load_warnings_;
   std::lock_guard l(mu_);
   r.health = health_;
   r.last_error = last_error_;
+  r.warnings.insert(r.warnings.end(), warnings_.begin(), warnings_.end());
   r.evaluation_time = evaluation_time_;
   r.last_evaluation = last_evaluation_;
   return r;

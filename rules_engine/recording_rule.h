@@ -44,6 +44,11 @@ class RecordingRule {
   static std::unique_ptr<RecordingRule> Create(const config::Rule& rule);
 
   const std::string& name() const { return name_; }
+  // The name followed by the rule's labels, as AlertingRule::identity().
+  std::string identity() const { return name_ + labels_.String(); }
+  // Takes over health and the series of the previous evaluation (for staleness markers) of
+  // the same rule before a reload, as Prometheus's CopyState does.
+  void CopyStateFrom(RecordingRule& old);
 
   // Evaluates the rule at `ts` and appends its samples (timestamp `ts`) to `out`, plus a
   // staleness marker for every series of the previous successful evaluation that is gone. On
@@ -64,7 +69,7 @@ class RecordingRule {
   std::string expr_;   // as written; sent to the datasource
   std::string query_;  // normalised
   LabelSet labels_;
-  std::vector<std::string> warnings_;  // from the config; immutable
+  std::vector<std::string> load_warnings_;  // from the config; immutable
   StaleSeries stale_;  // eval thread only
 
   mutable std::mutex mu_;
@@ -72,6 +77,7 @@ class RecordingRule {
   std::string last_error_;                    // GUARDED_BY(mu_)
   Duration evaluation_time_{0};               // GUARDED_BY(mu_)
   Time last_evaluation_ = kZeroTime;          // GUARDED_BY(mu_)
+  std::vector<std::string> warnings_;         // GUARDED_BY(mu_)
 };
 
 }  // namespace alertd::rules_engine

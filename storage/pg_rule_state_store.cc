@@ -1,6 +1,6 @@
 // The rule engine's state (core/rule_state_store.h) on PostgreSQL: table rule_alerts as on
 // SQLite (storage/rule_state_store.cc), one connection guarded by a mutex, each call one
-// transaction.
+// transaction. A group's last evaluation time is a row with rule_key '' as on SQLite.
 #include <mutex>
 
 #include "storage/codec.h"
@@ -19,7 +19,7 @@ class PgRuleStateStore final : public RuleStateStore {
     auto r = c_->Query(
         "SELECT group_key, rule_key, labels, annotations, state::BIGINT, value, active_at, "
         "fired_at, resolved_at, last_sent_at, valid_until, keep_firing_since FROM rule_alerts "
-        "ORDER BY group_key COLLATE \"C\", rule_key COLLATE \"C\"");
+        "WHERE rule_key <> '' ORDER BY group_key COLLATE \"C\", rule_key COLLATE \"C\"");
     if (!r.ok()) return r.status();
     std::vector<RuleAlertRecord> out;
     for (int i = 0; i < r->rows(); ++i) {
@@ -53,7 +53,8 @@ class PgRuleStateStore final : public RuleStateStore {
     std::lock_guard l(mu_);
     return InTransaction([&]() -> Status {
       auto d =
-          c_->Query("DELETE FROM rule_alerts WHERE group_key = $1", {PgParam::Text(group_key)});
+          c_->Query("DELETE FROM rule_alerts WHERE group_key = $1 AND rule_key <> ''",
+                    {PgParam::Text(group_key)});
       if (!d.ok()) return d.status();
       for (const auto& r : records) {
         auto ins = c_->Query(
@@ -101,6 +102,33 @@ class PgRuleStateStore final : public RuleStateStore {
                   {PgParam::Text(arr)})
           .status();
     });
+  }
+
+  Status SetGroupEvaluated(const std::string& group_key, Time ts) override {
+    std::lock_guard l(mu_);
+    if (Status s = c_->Ready(); !s.ok()) return s;
+    const int64_t unset = ToNanos(kZeroTime);
+    return c_
+        ->Query(
+            "INSERT INTO rule_alerts (group_key, rule_key, fingerprint, labels, annotations, "
+            "state, value, active_at, fired_at, resolved_at, last_sent_at, valid_until, "
+            "keep_firing_since) VALUES ($1, '', 0, ''::BYTEA, ''::BYTEA, 0, '0', $2, $3, $3, $3, "
+            "$3, $3) ON CONFLICT (group_key, rule_key, fingerprint) DO UPDATE SET "
+            "active_at = EXCLUDED.active_at",
+            {PgParam::Text(group_key), PgParam::Int(ToNanos(ts)), PgParam::Int(unset)})
+        .status();
+  }
+
+  Result<std::map<std::string, Time>> LoadGroupEvaluations() override {
+    std::lock_guard l(mu_);
+    if (Status s = c_->Ready(); !s.ok()) return s;
+    auto r = c_->Query("SELECT group_key, active_at FROM rule_alerts WHERE rule_key = ''");
+    if (!r.ok()) return r.status();
+    std::map<std::string, Time> out;
+    for (int i = 0; i < r->rows(); ++i) {
+      out[std::string(r->Bytes(i, 0))] = FromNanos(r->Int(i, 1));
+    }
+    return out;
   }
 
  private:

@@ -19,7 +19,7 @@ class SqliteRuleStateStore final : public RuleStateStore {
     auto st = db_->Prepare(
         "SELECT group_key, rule_key, labels, annotations, state, value, active_at, fired_at, "
         "resolved_at, last_sent_at, valid_until, keep_firing_since FROM rule_alerts "
-        "ORDER BY group_key, rule_key");
+        "WHERE rule_key <> '' ORDER BY group_key, rule_key");
     if (!st.ok()) return st.status();
     std::vector<RuleAlertRecord> out;
     while (true) {
@@ -87,10 +87,43 @@ class SqliteRuleStateStore final : public RuleStateStore {
     return db_->Commit();
   }
 
+  Status SetGroupEvaluated(const std::string& group_key, Time ts) override {
+    std::lock_guard l(mu_);
+    if (!touch_.has_value()) {
+      auto t = db_->Prepare(
+          "INSERT OR REPLACE INTO rule_alerts (group_key, rule_key, fingerprint, labels, "
+          "annotations, state, value, active_at, fired_at, resolved_at, last_sent_at, "
+          "valid_until, keep_firing_since) VALUES (?, '', 0, x'', x'', 0, '0', ?, ?, ?, ?, ?, ?)");
+      if (!t.ok()) return t.status();
+      touch_.emplace(std::move(*t));
+    }
+    touch_->BindText(1, group_key);
+    touch_->BindInt64(2, ToNanos(ts));
+    for (int i = 3; i <= 7; ++i) touch_->BindInt64(i, ToNanos(kZeroTime));
+    Status s = touch_->Run();
+    touch_->Reset();
+    return s;
+  }
+
+  Result<std::map<std::string, Time>> LoadGroupEvaluations() override {
+    std::lock_guard l(mu_);
+    auto st =
+        db_->Prepare("SELECT group_key, active_at FROM rule_alerts WHERE rule_key = ''");
+    if (!st.ok()) return st.status();
+    std::map<std::string, Time> out;
+    while (true) {
+      auto row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out[std::string(st->ColumnText(0))] = FromNanos(st->ColumnInt64(1));
+    }
+    return out;
+  }
+
  private:
   Status ReplaceLocked(const std::string& group_key, const std::vector<RuleAlertRecord>& records) {
     if (!del_.has_value()) {
-      auto d = db_->Prepare("DELETE FROM rule_alerts WHERE group_key = ?");
+      auto d = db_->Prepare("DELETE FROM rule_alerts WHERE group_key = ? AND rule_key <> ''");
       if (!d.ok()) return d.status();
       del_.emplace(std::move(*d));
       auto i = db_->Prepare(
@@ -134,6 +167,7 @@ class SqliteRuleStateStore final : public RuleStateStore {
   std::unique_ptr<Database> db_;  // GUARDED_BY(mu_)
   std::optional<Statement> del_;  // GUARDED_BY(mu_)
   std::optional<Statement> ins_;  // GUARDED_BY(mu_)
+  std::optional<Statement> touch_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace

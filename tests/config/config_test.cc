@@ -541,3 +541,19 @@ TEST_CASE("integration secrets load inline or from files relative to the config,
   CHECK_FALSE(plain.config->receivers[0].Of<notifiers::SlackConfig>()[0]->ack_button);
   t::RemoveTree(dir);
 }
+
+TEST_CASE("evaluation.for_grace_period and for_outage_tolerance") {
+  auto def = Load("route: {receiver: a}\nreceivers: [{name: a}]\n");
+  REQUIRE(def.ok());
+  CHECK(def.config->evaluation.for_grace_period == std::chrono::minutes(10));
+  CHECK(def.config->evaluation.for_outage_tolerance == std::chrono::hours(1));
+  auto set = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\nevaluation:\n  for_grace_period: 2m\n"
+      "  for_outage_tolerance: 30m\n");
+  REQUIRE(set.ok());
+  CHECK(set.config->evaluation.for_grace_period == std::chrono::minutes(2));
+  CHECK(set.config->evaluation.for_outage_tolerance == std::chrono::minutes(30));
+  auto bad = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\nevaluation:\n  for_outage_tolerance: soon\n");
+  CHECK_FALSE(bad.ok());
+}

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/encoding.h"
 #include "rules_engine/alerting_rule.h"
 #include "tests/rules_engine/fakes.h"
 
@@ -311,7 +312,7 @@ TEST_CASE("persisted records restore pending and firing alerts unchanged") {
 
   auto restored = AlertingRule::Create(cfg);
   REQUIRE(restored.ok());
-  (*restored)->Restore(records);
+  (*restored)->Restore(records, RestoreParams{});
   auto before = (*rule)->Snapshot().alerts;
   auto after = (*restored)->Snapshot().alerts;
   REQUIRE(before.size() == after.size());

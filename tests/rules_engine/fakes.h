@@ -111,9 +111,22 @@ class FakeRuleStateStore final : public RuleStateStore {
         ++it;
       }
     }
+    std::erase_if(evaluated, [&](const auto& e) {
+      return std::find(keep.begin(), keep.end(), e.first) == keep.end();
+    });
     return Status::Ok();
   }
+  Status SetGroupEvaluated(const std::string& group_key, Time ts) override {
+    std::lock_guard l(mu_);
+    evaluated[group_key] = ts;
+    return Status::Ok();
+  }
+  Result<std::map<std::string, Time>> LoadGroupEvaluations() override {
+    std::lock_guard l(mu_);
+    return evaluated;
+  }
   std::map<std::string, std::vector<RuleAlertRecord>> groups;
+  std::map<std::string, Time> evaluated;
   int writes = 0;
 
  private:

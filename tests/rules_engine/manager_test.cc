@@ -120,7 +120,13 @@ TEST_CASE("manager: alerts reach the sink; failures counted; state persisted and
   opts.workers = 0;
   opts.external_labels = LabelSet{{"cluster", "c1"}};
   opts.external_url = "http://alertd";
-  auto m = RuleManager::Create({MakeGroup("g", 10s)}, opts, {&q, &sink, &state, &clock});
+  opts.for_grace_period = 0s;  // `for` restored without a grace period
+  ManagerDeps mdeps{&q, &sink, &state, &clock};
+  mdeps.retry_sleep = [&](Duration d) {  // retries of the failing query move the fake clock
+    clock.Set(clock.Now() + d);
+    return true;
+  };
+  auto m = RuleManager::Create({MakeGroup("g", 10s)}, opts, mdeps);
   REQUIRE(m.ok());
   REQUIRE((*m)->Restore().ok());
   const Time first = (*m)->RunDue(start);
@@ -162,6 +168,7 @@ TEST_CASE("manager: alerts reach the sink; failures counted; state persisted and
   // Restart at first+20s: a new manager over the same state; the pending alert keeps its
   // activeAt and fires at first+30s; the firing one is not re-sent before the resend delay.
   (*m)->Stop();
+  clock.Set(first + 10s);  // right after the last evaluation: no downtime to add to activeAt
   q.SetVector("fast > 0", {{LabelSet{{"i", "2"}}, 1}});
   auto m2 = RuleManager::Create({MakeGroup("g", 10s)}, opts, {&q, &sink, &state, &clock});
   REQUIRE(m2.ok());

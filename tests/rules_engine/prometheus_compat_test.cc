@@ -38,7 +38,9 @@ struct Series {
 // One test environment: scripted exporter, Prometheus, alertd, in a temp directory.
 class Env {
  public:
-  explicit Env(const std::string& rules_path) : rules_path_(rules_path) {
+  // `evaluation`: more keys of alertd's evaluation section, each line indented by 2.
+  explicit Env(const std::string& rules_path, const std::string& evaluation = "")
+      : rules_path_(rules_path) {
     dir_ = alertd::testing::MakeTempDir("alertd-rules-it");
     script_ = dir_ + "/script.json";
     exporter_port_ = FreePort();
@@ -68,7 +70,7 @@ rule_files:
   timeout: 3s
 evaluation:
   interval: 1s
-  external_labels:
+{}  external_labels:
     site: test
 rule_files:
   - '{}'
@@ -80,7 +82,7 @@ route:
   receiver: none
 receivers:
   - name: none
-)", PromUrl(), rules_path_, dir_, alertd_port_));
+)", PromUrl(), evaluation, rules_path_, dir_, alertd_port_));
   }
   ~Env() {
     alertd_.Stop();
@@ -291,8 +293,35 @@ TEST_CASE("alertd matches Prometheus 2.42 on the same rules; datasource outage")
     CHECK(p["duration"] == 6);
     json k = RuleOf(ours, "KeepFiring");
     CHECK(k["keepFiringFor"] == 5);
-    json filtered = GetJson(ours + "/api/v1/rules?type=record");
-    CHECK(filtered["data"]["groups"].empty());
+  }
+  // /api/v1/rules filters of 2.42 (`type`, case-insensitive; a group whose rules are all
+  // filtered out stays, with `rules: []`) and its error for a bad type: the same shape.
+  for (const char* q : {"", "?type=alert", "?type=record", "?type=ALERT", "?type=Record"}) {
+    INFO(q);
+    auto shape = [&](const std::string& base) {
+      json doc = GetJson(base + "/api/v1/rules" + q);
+      std::string out;
+      for (const auto& g : doc["data"]["groups"]) {
+        out += g["name"].get<std::string>() + ":";
+        if (!g["rules"].is_array()) out += "<not an array>";
+        for (const auto& r : g["rules"]) out += r["name"].get<std::string>() + ",";
+        out += ";";
+      }
+      return out;
+    };
+    const std::string p = shape(prom);
+    CHECK(p.find(':') != std::string::npos);
+    CHECK(shape(ours) == p);
+  }
+  {
+    auto p = HttpGet(prom + "/api/v1/rules?type=bogus");
+    auto o = HttpGet(ours + "/api/v1/rules?type=bogus");
+    CHECK(o.status == p.status);
+    json pd = json::parse(p.body, nullptr, false), od = json::parse(o.body, nullptr, false);
+    REQUIRE(pd.is_object());
+    REQUIRE(od.is_object());
+    CHECK(od["errorType"] == pd["errorType"]);
+    CHECK(od["error"] == pd["error"]);
   }
 
   // Both evaluate each group on the same slots (Prometheus's group hash): the sub-second
@@ -398,7 +427,8 @@ TEST_CASE("kill -9 with one alert pending and one firing: for continues, no seco
       - alert: AlreadyFiring
         expr: test_gauge{item="y"} > 50
 )");
-  Env env(rules);
+  // A grace period under WillFire's `for`, so that 2.42's restore applies to it.
+  Env env(rules, "  for_grace_period: 5s\n");
   auto series = PhaseA();
   series[1].value = 60;
   env.SetSeries(series);
@@ -416,14 +446,23 @@ TEST_CASE("kill -9 with one alert pending and one firing: for continues, no seco
   }, 10s));
   // Let an evaluation or two pass so the kill lands between evaluations, as any crash would.
   std::this_thread::sleep_for(1500ms);
+  const auto killed = std::chrono::system_clock::now();
   env.Kill9Alertd();
   env.StartAlertd();
+  const auto down = std::chrono::system_clock::now() - killed;
   const std::string restarted_at = alertd::FormatRFC3339(
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()));
 
   json after = FindAlert(GetJson(ours + "/api/v1/alerts")["data"]["alerts"], "WillFire");
   REQUIRE(after.is_object());
-  CHECK(after["activeAt"] == active_at);
+  // RestoreForState: activeAt moves forward by the downtime (up to a second more: the last
+  // evaluation before the kill), so `for` counts only the time alertd was up.
+  auto active = alertd::ParseRFC3339(active_at);
+  auto restored = alertd::ParseRFC3339(after["activeAt"].get<std::string>());
+  REQUIRE(active.ok());
+  REQUIRE(restored.ok());
+  CHECK(*restored > *active);
+  CHECK(*restored - *active <= down + 1s);
   CHECK(after["state"] == "pending");
   // A few evaluations after the restart the firing alert has not been sent again: the store
   // still holds the alert from before (same startsAt, same updatedAt).
@@ -438,15 +477,13 @@ TEST_CASE("kill -9 with one alert pending and one firing: for continues, no seco
   CHECK(again["updatedAt"] == stored["updatedAt"]);
   CHECK(StateOf(ours, "AlreadyFiring") == "firing");
 
-  // The pending alert fires on its original schedule: activeAt + 20 s (next 1 s slot).
+  // The pending alert fires 20 s of uptime after it became active: restored activeAt + 20 s.
   REQUIRE(WaitFor([&] { return StateOf(ours, "WillFire") == "firing"; }, 40s, 100ms));
   json fired = FindAlert(GetJson(ours + "/api/v2/alerts"), "WillFire");
   REQUIRE(fired.is_object());
-  auto active = alertd::ParseRFC3339(active_at);
   auto starts = alertd::ParseRFC3339(fired["startsAt"].get<std::string>());
-  REQUIRE(active.ok());
   REQUIRE(starts.ok());
-  const auto delay = *starts - *active;
+  const auto delay = *starts - *restored;
   CHECK(delay >= 20s - 1ms);  // /api/v2/alerts prints milliseconds, truncated
   CHECK(delay <= 22s);
   INFO(env.AlertdLog());

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "rules_engine/manager.h"
+#include "tests/rules_engine/fakes.h"
 #include "tests/support/process.h"
 
 namespace alertd::rules_engine {
@@ -50,6 +51,18 @@ TEST_CASE("ParseQueryResponse") {
       {"proxy 502 html", 502, "<html>bad gateway</html>", Status::Code::kUnavailable, 0,
        "server returned HTTP status 502: <html>bad gateway</html>"},
       {"not json at 200", 200, "hello", Status::Code::kInternal, 0, "HTTP status 200"},
+      // Only connection errors, 5xx and 429 are kUnavailable, the errors the rule engine
+      // retries; any other 4xx is the query's fault, JSON error body or not.
+      {"json error at 404", 404, R"({"status":"error","errorType":"not_found","error":"no route"})",
+       Status::Code::kInvalidArgument, 0, "not_found: no route"},
+      {"json error at 403", 403, R"({"status":"error","error":"forbidden"})",
+       Status::Code::kInvalidArgument, 0, "forbidden"},
+      {"json error at 429", 429, R"({"status":"error","errorType":"too_many","error":"slow down"})",
+       Status::Code::kUnavailable, 0, "too_many: slow down"},
+      {"json error at 503", 503, R"({"status":"error","errorType":"unavailable","error":"x"})",
+       Status::Code::kUnavailable, 0, "unavailable: x"},
+      {"html 429", 429, "<html>rate limited</html>", Status::Code::kUnavailable, 0, "429"},
+      {"html 401", 401, "<html>login</html>", Status::Code::kInternal, 0, "401"},
       {"malformed value", 200,
        R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"x"]}]}})",
        Status::Code::kInternal, 0, "malformed sample value"},
@@ -69,32 +82,32 @@ TEST_CASE("ParseQueryResponse") {
 class QueryServer {
  public:
   QueryServer() {
-    port_ = testing::FreePort();
-    dir_ = testing::MakeTempDir("alertd-query");
-    proc_ = testing::Process::Start(
+    port_ = alertd::testing::FreePort();
+    dir_ = alertd::testing::MakeTempDir("alertd-query");
+    proc_ = alertd::testing::Process::Start(
         {"/usr/bin/python3",
-         std::string(testing::kSourceDir) + "/tests/rules_engine/fixtures/query_server.py",
+         std::string(alertd::testing::kSourceDir) + "/tests/rules_engine/fixtures/query_server.py",
          std::to_string(port_)},
         dir_ + "/server.log");
-    REQUIRE(testing::WaitHttpReady(url() + "/ready", 20s));
+    REQUIRE(alertd::testing::WaitHttpReady(url() + "/ready", 20s));
   }
   ~QueryServer() {
     proc_.Stop();
-    testing::RemoveTree(dir_);
+    alertd::testing::RemoveTree(dir_);
   }
   std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
   const std::string& dir() const { return dir_; }
-  json Get(const std::string& path) { return json::parse(testing::HttpGet(url() + path).body); }
+  json Get(const std::string& path) { return json::parse(alertd::testing::HttpGet(url() + path).body); }
 
  private:
   int port_ = 0;
   std::string dir_;
-  testing::Process proc_;
+  alertd::testing::Process proc_;
 };
 
 TEST_CASE("HTTP query client against a fake Prometheus API") {
   QueryServer server;
-  testing::WriteFile(server.dir() + "/password", "s3cret\n");
+  alertd::testing::WriteFile(server.dir() + "/password", "s3cret\n");
   config::DatasourceConfig cfg;
   cfg.url = server.url() + "/";
   cfg.timeout = 2s;
@@ -163,7 +176,7 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
   CHECK(stats["connections"].get<int>() <= 3);
 
   // Bearer token from a file, re-read when the file changes; a timeout is kTimeout.
-  testing::WriteFile(server.dir() + "/token", "t0k3n\n");
+  alertd::testing::WriteFile(server.dir() + "/token", "t0k3n\n");
   config::DatasourceConfig bearer;
   bearer.url = server.url();
   bearer.timeout = 100ms;
@@ -174,7 +187,7 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
   REQUIRE(bc.ok());
   REQUIRE((*bc)->Query("vec", ts).ok());
   std::this_thread::sleep_for(20ms);  // a distinct mtime for the rewritten file
-  testing::WriteFile(server.dir() + "/token", "n3w-token-value");
+  alertd::testing::WriteFile(server.dir() + "/token", "n3w-token-value");
   REQUIRE((*bc)->Query("vec", ts).ok());
   auto slow = (*bc)->Query("slow", ts);
   CHECK(slow.status().code() == Status::Code::kTimeout);
@@ -184,7 +197,7 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
 
   // Nothing listening: kUnavailable, promptly.
   config::DatasourceConfig nowhere;
-  nowhere.url = fmt::format("http://127.0.0.1:{}", testing::FreePort());
+  nowhere.url = fmt::format("http://127.0.0.1:{}", alertd::testing::FreePort());
   auto nc = NewHttpQueryClient(nowhere);
   REQUIRE(nc.ok());
   auto refused = (*nc)->Query("vec", ts);
@@ -195,7 +208,7 @@ TEST_CASE("HTTP query client against a fake Prometheus API") {
 TEST_CASE("query errors never carry the datasource's credentials") {
   QueryServer server;
   const Time ts = FromUnixMillis(1700000000250);
-  testing::WriteFile(server.dir() + "/bearer", "file-bearer-Zq81\n");
+  alertd::testing::WriteFile(server.dir() + "/bearer", "file-bearer-Zq81\n");
   struct Row {
     const char* name;
     std::function<void(config::DatasourceConfig*)> setup;
@@ -252,7 +265,7 @@ TEST_CASE("query errors never carry the datasource's credentials") {
     CHECK(echojson.status().message().find("refused") != std::string::npos);
     // ...and a datasource that is down is named without them.
     config::DatasourceConfig dead = cfg;
-    const std::string dead_host = fmt::format("127.0.0.1:{}", testing::FreePort());
+    const std::string dead_host = fmt::format("127.0.0.1:{}", alertd::testing::FreePort());
     const size_t at = dead.url.find(host);
     dead.url.replace(at, host.size(), dead_host);
     auto dc = NewHttpQueryClient(dead);
@@ -272,7 +285,7 @@ TEST_CASE("query errors never carry the datasource's credentials") {
   proxied.url = server.url();
   proxied.timeout = 2s;
   proxied.http_config.proxy_url =
-      fmt::format("http://proxy-user:proxy-pass-Vv6@127.0.0.1:{}", testing::FreePort());
+      fmt::format("http://proxy-user:proxy-pass-Vv6@127.0.0.1:{}", alertd::testing::FreePort());
   auto pc = NewHttpQueryClient(proxied);
   REQUIRE(pc.ok());
   auto via = (*pc)->Query("vec", ts);
@@ -292,7 +305,8 @@ TEST_CASE("a response over datasource.max_response_bytes fails the query with a 
     INFO(q);
     auto r = (*client)->Query(q, FromUnixMillis(0));
     REQUIRE_FALSE(r.ok());
-    CHECK(r.status().code() == Status::Code::kUnavailable);
+    // Not retried: the same query would get the same answer.
+    CHECK(r.status().code() == Status::Code::kInternal);
     CHECK_MESSAGE(r.status().message().find(
                       "response larger than datasource.max_response_bytes (1048576 bytes)") !=
                       std::string::npos,
@@ -362,11 +376,77 @@ TEST_CASE("stopping the rule manager waits for the hung query in flight, not for
   auto m = RuleManager::Create({g}, opts, deps);
   REQUIRE(m.ok());
   (*m)->Start();
-  REQUIRE(testing::WaitFor([&] { return server.Get("/_requests").size() == 1; }, 10s));
+  REQUIRE(alertd::testing::WaitFor([&] { return server.Get("/_requests").size() == 1; }, 10s));
   (*m)->Stop();
   // Stop returned once the query in flight timed out; the group's other four rules never
   // queried (each would have hung for another timeout).
   CHECK(server.Get("/_requests").size() == 1);
+}
+
+TEST_CASE("a datasource answering 503 to every other query loses no evaluation") {
+  QueryServer server;  // the 503s come from a "load balancer" in front of it
+  config::DatasourceConfig cfg;
+  cfg.url = server.url();
+  cfg.timeout = 5s;
+  auto client = NewHttpQueryClient(cfg);
+  REQUIRE(client.ok());
+  config::RuleGroup g;
+  g.name = "flaky";
+  g.file = "/rules/flaky.yml";
+  g.interval = 10s;
+  config::Rule fire;
+  fire.alert = "FlakyFire";
+  fire.expr = "flaky_fire";
+  config::Rule pending;
+  pending.alert = "FlakyPending";
+  pending.expr = "flaky_pending";
+  pending.for_ = 30s;
+  g.rules = {fire, pending};
+  rules_engine::testing::FakeClock clock(FromUnixSeconds(1700000000));
+  rules_engine::testing::FakeSink sink;
+  rules_engine::testing::FakeRuleStateStore state;
+  ManagerOptions opts;
+  opts.workers = 0;
+  auto m = RuleManager::Create({g}, opts, {client->get(), &sink, &state, &clock});
+  REQUIRE(m.ok());
+  REQUIRE((*m)->Restore().ok());
+  const Time first = (*m)->RunDue(clock.Now());
+  std::vector<Alert> sent;
+  for (int i = 0; i < 6; ++i) {
+    const Time ts = first + i * 10s;
+    clock.Set(ts);
+    (*m)->RunDue(ts);
+    INFO("evaluation ", i);
+    auto snap = (*m)->Snapshot();
+    REQUIRE(snap[0].rules.size() == 2);
+    for (const auto& r : snap[0].rules) {
+      CHECK_MESSAGE(r.health == RuleHealth::kGood, r.last_error);
+      REQUIRE(r.alerts.size() == 1);
+      CHECK(r.alerts[0].active_at == first);  // never restarted
+    }
+    CHECK(snap[0].rules[1].alerts[0].state ==
+          (i < 3 ? AlertState::kPending : AlertState::kFiring));
+    for (auto& a : sink.Take()) {
+      CHECK(a.ends_at > ts);  // nothing resolved
+      sent.push_back(std::move(a));
+    }
+  }
+  REQUIRE(sent.size() == 2);  // each alert once, when it fired
+  CHECK(sent[0].labels.Get("alertname") == "FlakyFire");
+  CHECK(sent[0].starts_at == first);
+  CHECK(sent[1].labels.Get("alertname") == "FlakyPending");
+  CHECK(sent[1].starts_at == first + 30s);
+  json stats = server.Get("/_stats");
+  CHECK(stats["flaky_503"].get<int>() >= 6);  // half of the queries failed first
+  std::string metrics;
+  (*m)->AppendMetrics(&metrics);
+  const std::string group = "{rule_group=\"/rules/flaky.yml;flaky\"} ";
+  CHECK(metrics.find("prometheus_rule_evaluation_failures_total" + group + "0\n") !=
+        std::string::npos);
+  CHECK(metrics.find("prometheus_rule_evaluations_total" + group + "12\n") != std::string::npos);
+  CHECK(metrics.find("alertd_rule_query_retries_total" + group +
+                     std::to_string(stats["flaky_503"].get<int>()) + "\n") != std::string::npos);
+  (*m)->Stop();
 }
 
 }  // namespace

@@ -76,12 +76,32 @@ TEST_CASE("rule state store round-trips, replaces per group, retains groups") {
     CHECK(std::isnan((*all)[1].value));
     CHECK(IsZero((*all)[1].resolved_at));
     CHECK((*all)[2] == Record("f;g3\"", "d", -1));
+    // Group evaluation times: kept beside the records, untouched by ReplaceGroup, never
+    // returned as records, dropped with their group.
+    REQUIRE(store->SetGroupEvaluated("f;g1", FromUnixSeconds(1700000100)).ok());
+    REQUIRE(store->SetGroupEvaluated("f;g2", FromUnixSeconds(1700000100)).ok());
+    REQUIRE(store->SetGroupEvaluated("f;g2", FromUnixSeconds(1700000110) + 5ms).ok());
+    REQUIRE(store->ReplaceGroup("f;g2", {Record("f;g2", "c", std::nan(""))}).ok());
+    {
+      auto evals = store->LoadGroupEvaluations();
+      REQUIRE(evals.ok());
+      CHECK(*evals == std::map<std::string, Time>{{"f;g1", FromUnixSeconds(1700000100)},
+                                                  {"f;g2", FromUnixSeconds(1700000110) + 5ms}});
+      auto again = store->LoadAll();
+      REQUIRE(again.ok());
+      CHECK(again->size() == 3);
+    }
     // A kept key with a quote and a backslash is matched exactly.
     REQUIRE(store->RetainGroups({"f;g2", "f;g3\""}).ok());
     all = store->LoadAll();
     REQUIRE(all.ok());
     REQUIRE(all->size() == 2);
     CHECK((*all)[0].group_key == "f;g2");
+    {
+      auto evals = store->LoadGroupEvaluations();
+      REQUIRE(evals.ok());
+      CHECK(*evals == std::map<std::string, Time>{{"f;g2", FromUnixSeconds(1700000110) + 5ms}});
+    }
     REQUIRE(store->RetainGroups({}).ok());
     all = store->LoadAll();
     REQUIRE(all.ok());
