@@ -154,6 +154,39 @@ Result<std::vector<std::string>> ParseAddressList(std::string_view list) {
   return out;
 }
 
+Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string_view username,
+                                        std::string_view password, std::string_view secret) {
+  if (username.empty()) return std::string();
+  std::vector<std::string> errors;
+  size_t pos = 0;
+  while (pos <= advertised.size()) {
+    size_t sp = advertised.find(' ', pos);
+    if (sp == std::string_view::npos) sp = advertised.size();
+    const std::string_view mech = advertised.substr(pos, sp - pos);
+    pos = sp + 1;
+    if (mech == "CRAM-MD5") {
+      if (secret.empty()) {
+        errors.push_back("missing secret for CRAM-MD5 auth mechanism");
+        continue;
+      }
+      return std::string(mech);
+    }
+    if (mech == "PLAIN" || mech == "LOGIN") {
+      if (password.empty()) {
+        errors.push_back(fmt::format("missing password for {} auth mechanism", mech));
+        continue;
+      }
+      return std::string(mech);
+    }
+  }
+  if (errors.empty()) {
+    return Status::InvalidArgument("unknown auth mechanism: " + std::string(advertised));
+  }
+  std::string joined;
+  for (const auto& e : errors) joined += (joined.empty() ? "" : "; ") + e;
+  return Status::InvalidArgument(joined);
+}
+
 }  // namespace internal
 
 namespace {
@@ -308,30 +341,17 @@ class EmailNotifier final : public Notifier {
     return head + body;
   }
 
-  NotifyResult Send(const std::string& from, const std::vector<std::string>& to,
-                    const std::string& message) const {
-    NotifyResult out;
+  // The connection settings both the probe and the delivery use: URL (EHLO argument in its
+  // path), timeout, TLS (implicit on port 465, STARTTLS when require_tls, none otherwise) and
+  // tls_config. `connect_to` is freed by the caller.
+  void SetupConnection(CURL* c, char* errbuf, struct curl_slist** connect_to) const {
     const bool implicit_tls = port_ == "465";
     const bool tls = implicit_tls || cfg_.require_tls.value_or(true);
-    const bool auth = !cfg_.auth_username.empty();
-    if (auth && !password_.empty() && !tls && !IsLocalHost(host_)) {
-      out.status = Status::InvalidArgument(
-          "refusing to send the SMTP password over an unencrypted connection (require_tls is "
-          "false)");
-      return out;
-    }
-    CURL* c = curl_easy_init();
-    if (c == nullptr) {
-      out.status = Status::Internal("cannot create an SMTP handle");
-      out.retryable = true;
-      return out;
-    }
     const bool ipv6 = host_.find(':') != std::string::npos;
     // libcurl sends the URL's path as the EHLO argument.
     const std::string url = fmt::format("{}://{}:{}/{}", implicit_tls ? "smtps" : "smtp",
                                         ipv6 ? "[" + host_ + "]" : host_, port_,
                                         cfg_.hello.empty() ? "localhost" : cfg_.hello);
-    char errbuf[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -339,6 +359,7 @@ class EmailNotifier final : public Notifier {
     const long timeout_ms = std::max<long>(
         1, std::chrono::duration_cast<std::chrono::milliseconds>(deps_.timeout).count());
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    // Alertmanager uses STARTTLS only when require_tls is true, even if the server offers it.
     curl_easy_setopt(c, CURLOPT_USE_SSL,
                      tls ? static_cast<long>(CURLUSESSL_ALL) : static_cast<long>(CURLUSESSL_NONE));
     const config::TLSConfig& tc = cfg_.tls_config;
@@ -349,27 +370,137 @@ class EmailNotifier final : public Notifier {
       curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    struct curl_slist* connect_to = nullptr;
     if (!tc.server_name.empty() && tc.server_name != host_) {
       // Verify the certificate against server_name while connecting to the smarthost.
       const std::string named =
           fmt::format("{}://{}:{}/{}", implicit_tls ? "smtps" : "smtp", tc.server_name, port_,
                       cfg_.hello.empty() ? "localhost" : cfg_.hello);
       curl_easy_setopt(c, CURLOPT_URL, named.c_str());
-      connect_to = curl_slist_append(
-          connect_to, fmt::format("{}:{}:{}:{}", tc.server_name, port_, host_, port_).c_str());
-      curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+      *connect_to = curl_slist_append(
+          *connect_to, fmt::format("{}:{}:{}:{}", tc.server_name, port_, host_, port_).c_str());
+      curl_easy_setopt(c, CURLOPT_CONNECT_TO, *connect_to);
     }
-    if (auth) {
+  }
+
+  // A failed connection or SMTP exchange as a retryable NotifyResult.
+  NotifyResult CurlFailure(CURL* c, CURLcode rc, const char* errbuf) const {
+    NotifyResult out;
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    out.http_status = code;
+    const std::string msg = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
+    const std::string text = fmt::format("send email via {}:{}: {}", host_, port_, msg);
+    out.status = rc == CURLE_OPERATION_TIMEDOUT ? Status::Timeout(text) : Status::Unavailable(text);
+    out.retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
+    return out;
+  }
+
+  // Connects as the delivery will (EHLO, STARTTLS when it applies, EHLO again) without
+  // authenticating, and returns the AUTH extension's value of the last EHLO answer, in the
+  // server's order (nullopt when AUTH is not advertised). libcurl picks the SASL mechanism by
+  // its own preference; Alertmanager picks by the server's order, which needs this list.
+  Result<std::optional<std::string>> ProbeAuthMechanisms(NotifyResult* failure) const {
+    struct Capture {
+      bool in_ehlo = false;
+      bool first_line = false;
+      std::string pending;
+      std::optional<std::string> auth;
+    } cap;
+    auto debug = +[](CURL*, curl_infotype type, char* data, size_t size, void* user) -> int {
+      auto* cp = static_cast<Capture*>(user);
+      const std::string_view chunk(data, size);
+      if (type == CURLINFO_HEADER_OUT) {
+        cp->in_ehlo = chunk.substr(0, 5) == "EHLO ";
+        if (cp->in_ehlo) {
+          cp->first_line = true;
+          cp->auth.reset();  // Go's client forgets the extensions of an earlier EHLO
+        }
+        cp->pending.clear();
+      } else if (type == CURLINFO_HEADER_IN && cp->in_ehlo) {
+        cp->pending.append(chunk);
+        size_t eol;
+        while ((eol = cp->pending.find("\r\n")) != std::string::npos) {
+          const std::string line = cp->pending.substr(0, eol);
+          cp->pending.erase(0, eol + 2);
+          if (line.size() < 4 || line.compare(0, 3, "250") != 0) continue;
+          if (cp->first_line) {  // the greeting line names the server, not an extension
+            cp->first_line = false;
+            continue;
+          }
+          // net/smtp: the keyword is up to the first space, the value the rest.
+          const std::string ext = line.substr(4);
+          const size_t sp = ext.find(' ');
+          if (ext.substr(0, sp) == "AUTH") {
+            cp->auth = sp == std::string::npos ? "" : ext.substr(sp + 1);
+          }
+        }
+      }
+      return 0;
+    };
+    CURL* c = curl_easy_init();
+    if (c == nullptr) return Status::Internal("cannot create an SMTP handle");
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    struct curl_slist* connect_to = nullptr;
+    SetupConnection(c, errbuf, &connect_to);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);  // the debug callback sees only verbose output
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, &cap);
+    const CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) *failure = CurlFailure(c, rc, errbuf);
+    curl_easy_cleanup(c);  // sends QUIT
+    curl_slist_free_all(connect_to);
+    if (rc != CURLE_OK) return failure->status;
+    return cap.auth;
+  }
+
+  NotifyResult Send(const std::string& from, const std::vector<std::string>& to,
+                    const std::string& message) const {
+    NotifyResult out;
+    const bool tls = port_ == "465" || cfg_.require_tls.value_or(true);
+    // As Alertmanager: no auth_username, no authentication; AUTH not advertised, none either.
+    std::string mechanism;
+    if (!cfg_.auth_username.empty()) {
+      auto advertised = ProbeAuthMechanisms(&out);
+      if (!advertised.ok()) return out;
+      if (advertised->has_value()) {
+        auto chosen = internal::ChooseAuthMechanism(**advertised, cfg_.auth_username, password_,
+                                                    cfg_.auth_secret);
+        if (!chosen.ok()) {
+          out.status = chosen.status().WithPrefix("find auth mechanism");
+          out.retryable = true;
+          return out;
+        }
+        mechanism = *chosen;
+      }
+    }
+    // Go's smtp.PlainAuth refuses to send a password unencrypted except to localhost;
+    // Alertmanager's own LOGIN client and CRAM-MD5 have no such check.
+    if (mechanism == "PLAIN" && !tls && !IsLocalHost(host_)) {
+      out.status = Status::Unavailable("*smtp.plainAuth auth: unencrypted connection");
+      out.retryable = true;
+      return out;
+    }
+    CURL* c = curl_easy_init();
+    if (c == nullptr) {
+      out.status = Status::Internal("cannot create an SMTP handle");
+      out.retryable = true;
+      return out;
+    }
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    struct curl_slist* connect_to = nullptr;
+    SetupConnection(c, errbuf, &connect_to);
+    const std::string login_options = "AUTH=" + mechanism;
+    if (!mechanism.empty()) {
       curl_easy_setopt(c, CURLOPT_USERNAME, cfg_.auth_username.c_str());
-      if (!password_.empty()) {
+      curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, login_options.c_str());
+      if (mechanism == "CRAM-MD5") {
+        curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.auth_secret.c_str());
+      } else {
         curl_easy_setopt(c, CURLOPT_PASSWORD, password_.c_str());
-        if (!cfg_.auth_identity.empty()) {
+        if (mechanism == "PLAIN" && !cfg_.auth_identity.empty()) {
           curl_easy_setopt(c, CURLOPT_SASL_AUTHZID, cfg_.auth_identity.c_str());
         }
-      } else if (!cfg_.auth_secret.empty()) {
-        curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.auth_secret.c_str());
-        curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=CRAM-MD5");
       }
     }
     const std::string mail_from = "<" + from + ">";
@@ -385,15 +516,12 @@ class EmailNotifier final : public Notifier {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &DiscardBody);
 
     const CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    out.http_status = code;
     if (rc != CURLE_OK) {
-      const std::string msg = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
-      const std::string text = fmt::format("send email via {}:{}: {}", host_, port_, msg);
-      out.status =
-          rc == CURLE_OPERATION_TIMEDOUT ? Status::Timeout(text) : Status::Unavailable(text);
-      out.retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL;
+      out = CurlFailure(c, rc, errbuf);
+    } else {
+      long code = 0;
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+      out.http_status = code;
     }
     curl_slist_free_all(rcpt);
     curl_slist_free_all(connect_to);

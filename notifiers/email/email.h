@@ -12,15 +12,17 @@
 // safeHtml values unescaped); `text` and the headers render unescaped. Field templates are
 // parsed once, when the notifier is built.
 //
-// Delivery: EHLO `hello`; STARTTLS required when require_tls (the default) and refused
-// otherwise; port 465 means implicit TLS; tls_config (ca_file, cert_file, key_file,
-// insecure_skip_verify; server_name defaults to the smarthost host) applies to both. With
-// auth_username set and AUTH advertised, libcurl authenticates with the strongest mechanism
-// both sides support among PLAIN and LOGIN (auth_password / auth_password_file, identity as
-// the PLAIN authorization id), or CRAM-MD5 with auth_secret when no password is configured.
-// Like Go's smtp.PlainAuth, a password is never sent over an unencrypted connection to a host
-// other than localhost. Connection and SMTP errors are retryable; template and address errors
-// are not.
+// Delivery: EHLO `hello`; STARTTLS required when require_tls (the default), never attempted
+// otherwise (even when offered, as Alertmanager); port 465 means implicit TLS; tls_config
+// (ca_file, cert_file, key_file, insecure_skip_verify; server_name defaults to the smarthost
+// host) applies to both. With auth_username set and AUTH advertised, the mechanism is
+// Alertmanager's choice (internal::ChooseAuthMechanism): the first the server lists that the
+// credentials fit, CRAM-MD5 with auth_secret, PLAIN (auth_identity as the authorization id)
+// or LOGIN with auth_password / auth_password_file. To learn the server's list in its order,
+// a send first connects without authenticating (EHLO, STARTTLS when it applies) and quits.
+// As Go's smtp.PlainAuth, PLAIN is refused over an unencrypted connection to a host other
+// than localhost, 127.0.0.1 or ::1; LOGIN and CRAM-MD5 are not (require_tls: false). A
+// connection, SMTP or auth-mechanism error is retryable; template and address errors are not.
 //
 // With send_acknowledged, an acknowledgement (EventKind::kAcknowledge) sends a short message:
 // Subject "Acknowledged by <who>: <rendered subject>", text and HTML parts naming who
@@ -79,6 +81,15 @@ std::string QEncodeHeader(std::string_view s);
 // Addresses of an RFC 5322 address list ("A <a@x>, b@y" -> a@x, b@y), as net/mail reads it
 // for the envelope. Fails on an empty list or an entry without '@'.
 Result<std::vector<std::string>> ParseAddressList(std::string_view list);
+// Alertmanager 0.25's auth() (notify/email): walks `advertised` (the EHLO AUTH value,
+// space-separated, in the server's order) and returns the first of CRAM-MD5 when `secret` is
+// set, PLAIN or LOGIN when `password` is set; other mechanisms are skipped. Returns "" (no
+// authentication) when `username` is empty. Fails, with Alertmanager's messages joined by
+// "; ", when nothing fits ("missing secret for CRAM-MD5 auth mechanism", "missing password
+// for PLAIN auth mechanism", ...), or "unknown auth mechanism: <advertised>" when none of the
+// three is offered.
+Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string_view username,
+                                        std::string_view password, std::string_view secret);
 }  // namespace internal
 
 }  // namespace alertd::notifiers
