@@ -250,6 +250,12 @@ class Loader final : public internal::NotifierReader {
       c_.Error(n["min_version"], what + ": unknown TLS version \"" + t->min_version + "\"");
   }
 
+  // A proxy URL must have a scheme. Not quoted in the error: it may carry a password.
+  void CheckProxyUrl(const YAML::Node& n, const std::string& url, const std::string& what) const {
+    if (!url.empty() && url.find("://") == std::string::npos)
+      c_.Error(n, what + " is not a URL (it needs a scheme such as http://)");
+  }
+
   // Reads the http_config keys from `m` (they are inline in `datasource:` and nested under
   // `http_config:` in receivers).
   void ReadHTTPFields(MapReader& m, HTTPClientConfig* h, const std::string& what, bool allow_headers) const {
@@ -302,8 +308,7 @@ class Loader final : public internal::NotifierReader {
       if (o.token_url.empty()) c_.Error(n, what + ": oauth2 token_url must be configured");
       if (!o.client_secret.empty() && !o.client_secret_file.empty())
         c_.Error(n, what + ": at most one of oauth2 client_secret & client_secret_file must be configured");
-      if (!o.proxy_url.empty() && o.proxy_url.find("://") == std::string::npos)
-        c_.Error(n, what + ": oauth2 proxy_url is not a URL (it needs a scheme such as http://)");
+      CheckProxyUrl(n, o.proxy_url, what + ": oauth2 proxy_url");
       h->oauth2 = std::move(o);
     });
     std::string bearer, bearer_file;
@@ -339,9 +344,7 @@ class Loader final : public internal::NotifierReader {
     m.Bool("follow_redirects", &h->follow_redirects);
     m.Bool("enable_http2", &h->enable_http2);
     if (allow_headers) m.StringMap("headers", &h->headers);
-    if (!h->proxy_url.empty() && h->proxy_url.find("://") == std::string::npos)
-      // Not quoted: a proxy URL may carry a password.
-      c_.Error(m.node(), what + ": proxy_url is not a URL (it needs a scheme such as http://)");
+    CheckProxyUrl(m.node(), h->proxy_url, what + ": proxy_url");
     // prometheus/common's HTTPClientConfig.Validate.
     if (!h->proxy_connect_header.empty() && h->proxy_url.empty() && !h->proxy_from_environment)
       c_.Error(m.node(), what + ": if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured");
