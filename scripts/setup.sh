@@ -16,7 +16,7 @@ PACKAGES=(
   # the clang build and libFuzzer (scripts/fuzz.sh)
   clang-14 clang libclang-rt-14-dev
   # reference peers and test tools
-  prometheus prometheus-alertmanager python3 python3-aiosmtpd python3-yaml curl openssl
+  prometheus prometheus-alertmanager victoria-metrics python3 python3-aiosmtpd python3-yaml curl openssl
   postgresql
 )
 
