@@ -80,6 +80,8 @@ def generate(n_rules, n_recording, per_group, groups, for_dur):
 
 
 def rule_file(infra, n):
+    if not RECORDING:
+        return _rule_file(infra, n)  # the harness's own file, as without --recording
     path = os.path.join(infra.workdir, "rules", "%d-rec%d" % (n, RECORDING), "bench.yml")
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -166,6 +168,7 @@ def check_receiver(run, n_rules):
 
 _measure = rb.measure
 _run_external = rb.run_external
+_rule_file = rb.rule_file
 
 
 def measure(infra, eval_metrics_url, pid, n_rules, extra_pids):
