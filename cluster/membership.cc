@@ -12,11 +12,12 @@ namespace {
 
 MembershipOptions WithDefaults(MembershipOptions o) {
   using std::chrono::milliseconds;
+  // Frequent rounds keep a takeover close to the lease: a round is one small transaction.
   if (o.round <= Duration::zero()) {
-    o.round = std::min<Duration>(o.lease / 3, milliseconds(500));
+    o.round = std::min<Duration>(o.lease / 3, milliseconds(250));
   }
   if (o.margin <= Duration::zero()) {
-    o.margin = std::max<Duration>(o.lease / 30, milliseconds(200));
+    o.margin = std::max<Duration>(o.lease / 60, milliseconds(200));
   }
   return o;
 }
@@ -73,14 +74,22 @@ void Membership::Start() {
 }
 
 void Membership::Loop() {
+  // Rounds start every `round` (not `round` after the previous one ended), so a slow round
+  // does not stretch the renewal interval.
+  auto next = std::chrono::steady_clock::now();
   for (;;) {
     Status st = RunRound();
     if (!st.ok()) spdlog::warn("cluster: {}", st.message());
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(opts_.round);
+    const auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now;
     MutexLock l(mu_);
-    if (cv_.WaitFor(mu_, opts_.round, [this] {
+    if (cv_.WaitFor(mu_, next - now, [this] {
           mu_.AssertHeld();
           return stop_;
-        })) return;
+        })) {
+      return;
+    }
   }
 }
 
@@ -210,13 +219,17 @@ Status Membership::RunRound() {
   }
   // What the previous owners left is loaded before anything works the shards here.
   for (const auto& fn : listeners) fn(shards);
-  MutexLock l(mu_);
-  for (const auto& g : gained) {
-    held_[g.shard] = Held{g.epoch, g.t + opts_.lease - opts_.margin};
-    ++stats_.acquisitions;
-    if (g.takeover) ++stats_.takeovers;
+  {
+    MutexLock l(mu_);
+    for (const auto& g : gained) {
+      held_[g.shard] = Held{g.epoch, g.t + opts_.lease - opts_.margin};
+      ++stats_.acquisitions;
+      if (g.takeover) ++stats_.takeovers;
+    }
+    spdlog::info("cluster: took {} shards, holding {}", gained.size(), held_.size());
+    listeners = owned_listeners_;
   }
-  spdlog::info("cluster: took {} shards, holding {}", gained.size(), held_.size());
+  for (const auto& fn : listeners) fn(shards);
   return Status::Ok();
 }
 
@@ -263,6 +276,11 @@ bool Membership::FenceSend(uint32_t shard) {
 void Membership::OnGained(GainListener listener) {
   MutexLock l(mu_);
   listeners_.push_back(std::move(listener));
+}
+
+void Membership::OnOwned(GainListener listener) {
+  MutexLock l(mu_);
+  owned_listeners_.push_back(std::move(listener));
 }
 
 ClusterView Membership::View() const {

@@ -1,5 +1,5 @@
 // This node's part in a cluster of alertd replicas (core/cluster.h): it registers the node,
-// and every round (lease/3 at most, 0.5 s by default) marks it seen, renews the leases it
+// and every round (lease/3 at most, 0.25 s by default) marks it seen, renews the leases it
 // holds, and balances shards over the live nodes: with N live nodes, sorted by name, the
 // first kClusterShards % N take kClusterShards / N + 1 shards and the others
 // kClusterShards / N. A node over its share frees the extra shards (after it has stopped
@@ -38,10 +38,10 @@ namespace alertd::cluster {
 struct MembershipOptions {
   ClusterNode self;  // name, instance (random, new per process), advertise_url
   Duration lease = std::chrono::seconds(15);
-  // How often a round runs; zero: min(lease / 3, 500 ms).
+  // How often a round runs; zero: min(lease / 3, 250 ms).
   Duration round = Duration::zero();
   // The takeover margin beyond an expired lease, and the safety a holder keeps before its own
-  // reckoning of the expiry; zero: max(lease / 30, 200 ms).
+  // reckoning of the expiry; zero: max(lease / 60, 200 ms).
   Duration margin = Duration::zero();
 };
 
@@ -92,6 +92,7 @@ class Membership final : public ShardOwnership {
   bool Owns(uint32_t shard) const override;
   bool FenceSend(uint32_t shard) override;
   void OnGained(GainListener listener) override;
+  void OnOwned(GainListener listener) override;
 
   const MembershipOptions& options() const { return opts_; }
   ClusterView View() const;
@@ -118,7 +119,8 @@ class Membership final : public ShardOwnership {
   bool joined_ GUARDED_BY(mu_) = false;
   LeaseRound last_ GUARDED_BY(mu_);
   MembershipStats stats_ GUARDED_BY(mu_);
-  std::vector<GainListener> listeners_ GUARDED_BY(mu_);
+  std::vector<GainListener> listeners_ GUARDED_BY(mu_);        // OnGained
+  std::vector<GainListener> owned_listeners_ GUARDED_BY(mu_);  // OnOwned
   bool stop_ GUARDED_BY(mu_) = false;
   CondVar cv_;
   // Serializes rounds with Stop's leave, so no round takes a shard after the node has left.

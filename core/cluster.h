@@ -107,6 +107,11 @@ class ShardOwnership {
   // notification log, escalations, rule state). Register before the first round.
   using GainListener = std::function<void(const std::vector<uint32_t>& shards)>;
   virtual void OnGained(GainListener listener) = 0;
+  // Called on the membership thread right after Owns() says yes for the shards just
+  // acquired: the listener starts what is due in them (a flush, an escalation step), which
+  // the gain listeners could not, as the node did not own them yet. Register before the
+  // first round.
+  virtual void OnOwned(GainListener listener) = 0;
 };
 
 // Owns(ShardOf(key)), and true without a cluster (`ownership` null).

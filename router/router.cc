@@ -89,6 +89,8 @@ Result<std::unique_ptr<Router>> Router::Start(RouterDeps deps,
     Router* raw = r.get();
     r->deps_.ownership->OnGained(
         [raw](const std::vector<uint32_t>& shards) { raw->ShardsGained(shards); });
+    r->deps_.ownership->OnOwned(
+        [raw](const std::vector<uint32_t>& shards) { raw->ShardsOwned(shards); });
   }
   for (const auto& a : r->acks_->List(false)) r->ScheduleAckExpiry(a);
   ArmMaintenance(token, r->deps_.scheduler, now + r->opts_.maintenance_interval,
@@ -531,14 +533,29 @@ const config::EscalationPolicy* Router::Policy(const std::string& name) const {
   return g ? g->cfg->FindEscalationPolicy(name) : nullptr;
 }
 
+namespace {
+
+// Whether a group key falls in one of `shards`.
+std::function<bool(const std::string&)> InShards(const std::vector<uint32_t>& shards) {
+  auto in = std::make_shared<std::vector<bool>>(kClusterShards, false);
+  for (uint32_t s : shards) in->at(s) = true;
+  return [in](const std::string& group_key) { return (*in)[ShardOf(group_key)]; };
+}
+
+}  // namespace
+
 void Router::ShardsGained(const std::vector<uint32_t>& shards) {
-  std::vector<bool> gained(kClusterShards, false);
-  for (uint32_t s : shards) gained.at(s) = true;
-  auto owned = [&gained](const std::string& group_key) { return gained[ShardOf(group_key)]; };
-  const Time now = deps_.clock->Now();
-  if (Status s = nflog_->Adopt(owned, now); !s.ok()) {
+  const auto owned = InShards(shards);
+  if (Status s = nflog_->Adopt(owned, deps_.clock->Now()); !s.ok()) {
     spdlog::error("cluster: taking over the notification log: {}", s.message());
   }
+  if (Status s = escalations_->Adopt(owned); !s.ok()) {
+    spdlog::error("cluster: taking over escalations: {}", s.message());
+  }
+}
+
+void Router::ShardsOwned(const std::vector<uint32_t>& shards) {
+  const auto owned = InShards(shards);
   if (deps_.stores.group_timers) {
     auto timers = deps_.stores.group_timers->LoadGroupTimers();
     if (!timers.ok()) {
@@ -547,9 +564,7 @@ void Router::ShardsGained(const std::vector<uint32_t>& shards) {
       g->dispatcher->Adopt(owned, *timers);
     }
   }
-  if (Status s = escalations_->Adopt(owned); !s.ok()) {
-    spdlog::error("cluster: taking over escalations: {}", s.message());
-  }
+  escalations_->CheckAll();  // steps that fell due while the groups had no owner
 }
 
 std::optional<Alerts> Router::Escalatable(const std::string& route_key,

@@ -148,8 +148,12 @@ class Router final : public AlertStatusProvider,
   Result<std::shared_ptr<Generation>> Build(std::shared_ptr<const config::Config> cfg);
   std::shared_ptr<Generation> Current() const;
   void Maintenance();
-  // The membership gained `shards`: takes over what their previous owner left in the stores.
+  // The membership gained `shards` (before this node works them): takes over the
+  // notification log and escalations their previous owner left in the stores.
   void ShardsGained(const std::vector<uint32_t>& shards);
+  // ... and now owns them: takes over the groups' timers (a group that had notified flushes
+  // now) and fires escalation steps that fell due.
+  void ShardsOwned(const std::vector<uint32_t>& shards);
   static void ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* s, Time when,
                              Duration every);
   bool Sleep(Duration d);

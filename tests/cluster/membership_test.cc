@@ -123,7 +123,7 @@ TEST_CASE("a dead node's shards move after the lease, and it stops working them 
       CHECK(a_stopped);
     }
   }
-  // Lease 15 s, margin 0.5 s, rounds every 0.5 s here every 0.1 s: taken within lease + 1 s.
+  // Lease 15 s, margin 0.25 s, rounds here every 0.1 s: taken within lease + 1 s.
   CHECK(taken_at > seconds(15));
   CHECK(taken_at <= seconds(16));
   CHECK(Owned(*b) == 32);

@@ -1,6 +1,6 @@
 // A ShardOwnership (core/cluster.h) the test sets by hand: which shards this "node" owns,
 // whether the fencing write succeeds, and gains announced to the listeners as a membership
-// round would (listeners first, then owned).
+// round would (gain listeners, then owned, then owned listeners).
 #pragma once
 
 #include <mutex>
@@ -26,6 +26,10 @@ class FakeOwnership final : public ShardOwnership {
     std::lock_guard l(mu_);
     listeners_.push_back(std::move(listener));
   }
+  void OnOwned(GainListener listener) override {
+    std::lock_guard l(mu_);
+    owned_listeners_.push_back(std::move(listener));
+  }
 
   void GainAll() {
     std::vector<uint32_t> all;
@@ -39,8 +43,12 @@ class FakeOwnership final : public ShardOwnership {
       ls = listeners_;
     }
     for (const auto& fn : ls) fn(shards);
-    std::lock_guard l(mu_);
-    owned_.insert(shards.begin(), shards.end());
+    {
+      std::lock_guard l(mu_);
+      owned_.insert(shards.begin(), shards.end());
+      ls = owned_listeners_;
+    }
+    for (const auto& fn : ls) fn(shards);
   }
   void LoseAll() {
     std::lock_guard l(mu_);
@@ -62,6 +70,7 @@ class FakeOwnership final : public ShardOwnership {
   bool fence_ok_ = true;
   int fences_ = 0;
   std::vector<GainListener> listeners_;
+  std::vector<GainListener> owned_listeners_;
 };
 
 }  // namespace alertd::testing
