@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/membership.h"
 #include "api/alert_status.h"
 #include "api/auth.h"
 #include "api/server.h"
@@ -85,6 +86,9 @@ struct ApiContext {
                                                             const notifiers::TestAlert& alert)>
       test_receiver;
   Executor* test_executor = nullptr;
+  // Replicas: this node's membership, for the `cluster` block of /api/v2/status and
+  // GET /api/v1/cluster. Null: a lone alertd (status "disabled"; /api/v1/cluster answers 404).
+  const cluster::Membership* cluster = nullptr;
 };
 
 // Registers every endpoint below on `router`, and the cross-cutting layers: access control
@@ -100,6 +104,7 @@ void RegisterWebhookReceiver(Router& router, const ApiContext& ctx);
 // POST/GET /api/v2/silences, GET/DELETE /api/v2/silence/{id} (api/silences_v2.cc).
 void RegisterSilencesV2(Router& router, const ApiContext& ctx);
 void RegisterStatus(Router& router, const ApiContext& ctx);
+// GET /api/v1/cluster (api/status.cc).
 // Prometheus-compatible GET /api/v1/rules and GET /api/v1/alerts (api/prometheus_v1.cc).
 void RegisterPrometheusV1(Router& router, const ApiContext& ctx);
 // GET /metrics: ctx.registry's text, then the concatenation of ctx.metrics (api/metrics.cc).

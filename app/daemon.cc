@@ -19,6 +19,7 @@
 #include "api/auth.h"
 #include "api/server.h"
 #include "app/logging.h"
+#include "app/cluster_node.h"
 #include "app/reloader.h"
 #include "app/state.h"
 #include "app/test_receiver.h"
@@ -243,13 +244,29 @@ int RunDaemon(const DaemonOptions& opts) {
     }
   }
 
-  auto state = OpenState(cfg->storage, &clock, &commit_latency);
+  auto state = OpenState(cfg->storage, &clock, &commit_latency, cfg->cluster.enabled);
   if (!state.ok()) {
     spdlog::error("storage: {}", state.status().message());
     return 1;
   }
   storage::AlertStore* const store = state->alerts.get();
   spdlog::info("storage: {} opened, {} alerts loaded", state->where, store->Size());
+
+  // Replicas: this node's membership. It joins now (a second process under the same name is
+  // refused) and starts its rounds once the router and the rule engine listen to its gains.
+  std::unique_ptr<cluster::Membership> membership;
+  if (cfg->cluster.enabled) {
+    auto m = NewMembership(cfg->cluster, cfg->server.listen, state->cluster.get());
+    if (!m.ok()) {
+      spdlog::error("cluster: {}", m.status().message());
+      return 1;
+    }
+    membership = std::move(*m);
+    spdlog::info("cluster: joined as {:?} ({}), lease {}", membership->options().self.name,
+                 membership->options().self.advertise_url,
+                 FormatDuration(membership->options().lease));
+    registry.AddCollector([m = membership.get()](std::string* out) { m->AppendMetrics(out); });
+  }
 
   // Remote write: where recording rule results and ALERTS series go, through a durable queue
   // beside the SQLite database. The queue belongs to this process alone, so it stays in
@@ -293,7 +310,8 @@ int RunDaemon(const DaemonOptions& opts) {
     if (!remote_writer) WarnRecordingRulesWithoutRemoteWrite(groups);
     auto m = rules_engine::RuleManager::Create(
         std::move(groups), rules_engine::ManagerOptionsFromConfig(*cfg),
-        {query_client.get(), store, rule_state.get(), &clock, remote_writer.get()});
+        {query_client.get(), store, rule_state.get(), &clock, remote_writer.get(),
+         membership.get()});
     if (!m.ok()) {
       spdlog::error("rules: {}", m.status().message());
       return 1;
@@ -320,6 +338,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.stores = router_state.stores();
   rdeps.alerts = store;
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
+  rdeps.ownership = membership.get();
   router::RouterOptions ropts;
   ropts.external_url = NotificationExternalUrl(*cfg);
   auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
@@ -457,6 +476,7 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   ctx.alerts = store;
   ctx.clock = &clock;
+  ctx.cluster = membership.get();
   // Not ready while the database is unreachable (PostgreSQL down): writes would get 503.
   ctx.ready = [&router_state] { return router_state.reachable(); };
   ctx.config = [&holder] { return holder.Get(); };
@@ -521,6 +541,7 @@ int RunDaemon(const DaemonOptions& opts) {
   });
   spdlog::info("alertd listening on {} ({})", (*server)->address(),
                sopts.tls_cert_file.empty() ? "http" : "https");
+  if (membership) membership->Start();
   if (rules) {
     rules->Start();
     spdlog::info("rules: evaluating {} groups against {}", rules->group_count(),
@@ -537,6 +558,9 @@ int RunDaemon(const DaemonOptions& opts) {
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  // First of all, the shards go to the other nodes, so nothing they own waits for this
+  // node's leases to expire; from here this node sends nothing for them.
+  if (membership) membership->Stop(/*leave=*/true);
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   if (remote_writer) remote_writer->Stop();  // what is not sent yet stays queued on disk
   (*server)->Stop();    // finishes requests in flight, which may still be waiting on the store

@@ -22,7 +22,7 @@ Result<std::string> ReadPostgresPassword(const config::PostgresConfig& pg) {
 }
 
 Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock,
-                        HistogramFamily* commit_latency) {
+                        HistogramFamily* commit_latency, bool replicas) {
   State st;
   storage::AlertStoreOptions store_opts;
   store_opts.retention = storage.retention;
@@ -30,9 +30,14 @@ Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock
     auto password = ReadPostgresPassword(storage.postgres);
     if (!password.ok()) return password.status();
     const storage::PgTarget target{storage.postgres.dsn, std::move(*password)};
-    auto lock = storage::LockPostgres(target);
+    auto lock = storage::LockPostgres(target, /*shared=*/replicas);
     if (!lock.ok()) return lock.status();
     st.pg_lock = std::move(*lock);
+    if (replicas) {
+      auto cluster = storage::OpenPgClusterStore(target);  // migrates first
+      if (!cluster.ok()) return cluster.status();
+      st.cluster = std::move(*cluster);
+    }
     auto alerts = storage::OpenPgAlertStore(target, clock, store_opts);
     if (!alerts.ok()) return alerts.status();
     st.alerts = std::move(*alerts);

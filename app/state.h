@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/cluster.h"
 #include "core/metrics.h"
 #include "core/result.h"
 #include "core/rule_state_store.h"
@@ -26,6 +27,8 @@ struct State {
   // The lock taken before anything is opened; held for as long as the State lives.
   std::unique_ptr<storage::DatabaseLock> sqlite_lock;
   std::unique_ptr<storage::PgConn> pg_lock;
+  // With cluster: (replicas share the PostgreSQL database instead of locking it): the leases.
+  std::unique_ptr<ClusterStore> cluster;
   std::unique_ptr<storage::AlertStore> alerts;
   std::unique_ptr<storage::RouterStateBackend> router;
   // Opens the rule engine's store (the daemon opens it only when rules run).
@@ -34,10 +37,11 @@ struct State {
 };
 
 // Takes the database's lock (Conflict when another alertd holds it), brings the schema up to
-// date and opens the alert and router stores. `commit_latency` (may be null) observes SQLite's
+// date and opens the alert and router stores. With `replicas` (cluster:, PostgreSQL only) no
+// lock is taken: several alertd share the database, and the cluster's store is opened too. `commit_latency` (may be null) observes SQLite's
 // commits by store. `clock` and `commit_latency` must outlive the State.
 Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock,
-                        HistogramFamily* commit_latency);
+                        HistogramFamily* commit_latency, bool replicas = false);
 
 // The password of storage.postgres: the first line of password_file, or empty without one.
 Result<std::string> ReadPostgresPassword(const config::PostgresConfig& pg);

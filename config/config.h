@@ -259,6 +259,15 @@ struct StorageConfig {
   PostgresConfig postgres;
 };
 
+// cluster: several alertd replicas sharing one PostgreSQL database (storage.postgres), each
+// piece of work owned by one of them at a time through a lease (cluster/membership.h).
+struct ClusterConfig {
+  bool enabled = false;        // the section is present
+  std::string node_name;       // empty: "<hostname>:<listen port>", filled in at start
+  std::string advertise_url;   // empty: http://<node_name's host>:<listen port>
+  Duration lease = 15s;        // how long an owner may be silent before another node takes over
+};
+
 // What a bearer token may do (`server.auth.tokens[].roles`): `read` (every GET), `alerts`
 // (posting alerts: POST /api/v2/alerts, the webhook receiver), `ack`, `silence`, `admin`
 // (reload, and every endpoint no other role names). Roles are independent: list each one a
@@ -381,6 +390,7 @@ struct Config {
   std::vector<RuleGroup> rule_groups;
   std::vector<RemoteWriteConfig> remote_write;
   StorageConfig storage;
+  ClusterConfig cluster;
   ServerConfig server;
   IntegrationsConfig integrations;
   std::vector<EscalationPolicy> escalation_policies;

@@ -190,6 +190,23 @@ class Loader final : public internal::NotifierReader {
       });
       s.Finish();
     });
+    m.Field("cluster", [&](const YAML::Node& n) {
+      MapReader cl(c_, n, "cluster");
+      cfg.cluster.enabled = true;
+      cl.String("node_name", &cfg.cluster.node_name);
+      cl.String("advertise_url", &cfg.cluster.advertise_url);
+      cl.Duration("lease", &cfg.cluster.lease);
+      cl.Finish();
+      // Renewals run every lease/3 at most and a takeover waits a margin beyond the expiry:
+      // under 3 s, a busy database or a GC pause of the host would move shards back and forth.
+      if (cfg.cluster.lease < std::chrono::seconds(3))
+        c_.Error(n["lease"] ? n["lease"] : n, "cluster.lease must be at least 3s");
+      const auto& url = cfg.cluster.advertise_url;
+      if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        c_.Error(n["advertise_url"], "cluster.advertise_url must be an http:// or https:// URL");
+      if (cfg.cluster.node_name.size() > 200)
+        c_.Error(n["node_name"], "cluster.node_name is longer than 200 bytes");
+    });
     m.Field("server", [&](const YAML::Node& n) { ReadServer(n, &cfg.server); });
     m.Field("integrations", [&](const YAML::Node& n) { ReadIntegrations(n, &cfg.integrations); });
     m.Field("escalation_policies", [&](const YAML::Node& n) {
@@ -198,6 +215,10 @@ class Loader final : public internal::NotifierReader {
       });
     });
     m.Finish();
+    if (cfg.cluster.enabled && cfg.storage.postgres.dsn.empty()) {
+      c_.Error(root["cluster"],
+               "cluster needs storage.postgres: replicas share their state through PostgreSQL");
+    }
 
     if (!has_route) {
       c_.Error(Position{c_.file(), 1, 1}, "no route provided in config");

@@ -26,6 +26,8 @@ inline uint64_t FnvAddByte(uint64_t h, unsigned char c) {
 
 }  // namespace
 
+uint64_t Fnv1a64(std::string_view s) { return FnvAdd(kFnvOffset, s); }
+
 bool IsValidLabelName(std::string_view name) {
   if (name.empty()) return false;
   for (size_t i = 0; i < name.size(); ++i) {

@@ -19,6 +19,9 @@
 
 namespace alertd {
 
+// FNV-1a, 64 bit, of `s` (the hash behind label-set fingerprints).
+uint64_t Fnv1a64(std::string_view s);
+
 struct Label {
   std::string name;
   std::string value;

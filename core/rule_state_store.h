@@ -50,6 +50,9 @@ class RuleStateStore {
   virtual ~RuleStateStore() = default;
   // Every stored record.
   virtual Result<std::vector<RuleAlertRecord>> LoadAll() = 0;
+  // The records of one group (a replica taking the group over reads what its previous owner
+  // left).
+  virtual Result<std::vector<RuleAlertRecord>> LoadGroup(const std::string& group_key) = 0;
   // Replaces every record of `group_key` with `records` (all of which carry that group key)
   // in one transaction. Durable when it returns OK.
   virtual Status ReplaceGroup(const std::string& group_key,

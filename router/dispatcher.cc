@@ -38,7 +38,9 @@ void Dispatcher::Start(
     InsertLocked(a, now, &timers);
   }
   for (const auto& [id, g] : groups_) timers.erase({g->route()->id, g->key()});
-  for (const auto& [k, t] : timers) Unpersist(t.route_id, t.group_key);
+  for (const auto& [k, t] : timers) {
+    if (OwnsKey(opts_.ownership, t.group_key)) Unpersist(t.route_id, t.group_key);
+  }
   std::weak_ptr<Dispatcher> weak = weak_from_this();
   maintenance_ = scheduler_->Schedule(now + opts_.maintenance_interval, [weak] {
     if (auto self = weak.lock()) self->Maintenance();
@@ -66,14 +68,7 @@ void Dispatcher::InsertLocked(
         auto pt = persisted->find({route->id, g->key()});
         if (pt != persisted->end()) {
           g->has_flushed = pt->second.has_flushed;
-          when = pt->second.next_flush;
-          if (when < now) {
-            // Only the first tick is persisted; later ticks follow it every group_interval.
-            const Duration every = route->config->group_interval;
-            when = g->has_flushed && every > Duration::zero()
-                       ? when + ((now - when) / every + 1) * every
-                       : now;
-          }
+          when = ResumeAt(pt->second, *route, now);
         }
       }
       it = groups_.emplace(id, std::move(g)).first;
@@ -82,6 +77,37 @@ void Dispatcher::InsertLocked(
     const GroupPtr& g = it->second;
     if (!g->Has(a->Fingerprint())) by_alert_[a->Fingerprint()].push_back(id);
     if (g->Insert(a, now) && g->next_flush > now) ArmLocked(g, now, /*persist=*/true);
+  }
+}
+
+Time Dispatcher::ResumeAt(const GroupTimer& t, const RouteNode& route, Time now) {
+  Time when = t.next_flush;
+  if (when < now) {
+    // Only the first tick is persisted; later ticks follow it every group_interval.
+    const Duration every = route.config->group_interval;
+    when = t.has_flushed && every > Duration::zero() ? when + ((now - when) / every + 1) * every
+                                                     : now;
+  }
+  return when;
+}
+
+void Dispatcher::Adopt(const std::function<bool(const std::string& group_key)>& owned,
+                       const std::vector<GroupTimer>& persisted) {
+  std::map<std::pair<std::string, std::string>, const GroupTimer*> timers;
+  for (const auto& t : persisted) timers[{t.route_id, t.group_key}] = &t;
+  MutexLock l(mu_);
+  if (stopped_) return;
+  const Time now = clock_->Now();
+  for (const auto& [id, g] : groups_) {
+    if (!owned(g->key())) continue;
+    auto it = timers.find({g->route()->id, g->key()});
+    if (it == timers.end()) continue;
+    g->has_flushed = it->second->has_flushed;
+    // A group that has notified flushes at once: what fell due while its shard had no owner
+    // goes out now, and the notification log (taken over too) keeps it from repeating what
+    // was sent. Its ticks then go on every group_interval from here.
+    ArmLocked(g, g->has_flushed ? now : ResumeAt(*it->second, *g->route(), now),
+              /*persist=*/false);
   }
 }
 
@@ -99,6 +125,14 @@ void Dispatcher::Tick(const GroupPtr& g) {
   MutexLock l(mu_);
   if (stopped_ || g->removed) return;
   const Time now = clock_->Now();
+  if (!Owned(*g)) {
+    // Another node flushes this group; this one keeps its schedule, for a takeover.
+    g->timer = 0;
+    Time next = g->next_flush + g->route()->config->group_interval;
+    if (next <= now) next = now + g->route()->config->group_interval;
+    ArmLocked(g, next, /*persist=*/false);
+    return;
+  }
   const bool first = !g->has_flushed;
   g->has_flushed = true;
   g->timer = 0;
@@ -122,7 +156,7 @@ void Dispatcher::Notify(const RouteNode* route, const std::string& group_key,
   for (const auto& [id, group] : groups_) {
     if (group->route() != route || group->key() != group_key) continue;
     const GroupPtr g = group;  // FlushLocked lets go of mu_: the map may change meanwhile
-    if (!g->has_flushed || g->removed) return;
+    if (!g->has_flushed || g->removed || !Owned(*g)) return;
     g->forced_reason = reason;
     std::vector<uint64_t> merged;
     std::sort(fingerprints.begin(), fingerprints.end());
@@ -190,7 +224,7 @@ void Dispatcher::Maintenance() {
     if (g->empty() && !g->flushing) {
       g->removed = true;
       if (g->timer) scheduler_->Cancel(g->timer);
-      Unpersist(g->route()->id, g->key());
+      if (Owned(*g)) Unpersist(g->route()->id, g->key());
       it = groups_.erase(it);
     } else {
       ++it;
@@ -251,7 +285,7 @@ std::vector<GroupView> Dispatcher::GroupsWith(const std::vector<uint64_t>& finge
 }
 
 void Dispatcher::PersistLocked(const AggregationGroup& g) {
-  if (timers_)
+  if (timers_ && Owned(g))
     timers_->PutGroupTimer(GroupTimer{g.route()->id, g.key(), g.next_flush, g.has_flushed});
 }
 

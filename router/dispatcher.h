@@ -15,6 +15,7 @@
 // (timers and flushes keep it alive).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/cluster.h"
 #include "core/router_state.h"
 #include "core/scheduler.h"
 #include "core/thread_annotations.h"
@@ -46,6 +48,10 @@ struct GroupView {
 struct DispatcherOptions {
   Duration maintenance_interval = std::chrono::seconds(30);  // removal of empty groups
   Duration min_flush_timeout = std::chrono::seconds(10);     // notify.MinTimeout
+  // Replicas (core/cluster.h): the groups whose shard this node does not own keep their
+  // alerts and their tick schedule here, but do not flush, and their timers are neither
+  // written nor deleted in the store (the owner's are). Null: every group is this node's.
+  const ShardOwnership* ownership = nullptr;
 };
 
 class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
@@ -75,6 +81,14 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void Notify(const RouteNode* route, const std::string& group_key, const std::string& reason,
               std::vector<uint64_t> fingerprints) EXCLUDES(mu_);
 
+  // Replicas: this node now owns the groups `owned` says yes to. Those with a timer in
+  // `persisted` (the previous owner's, read from the store) take it over: one that has
+  // flushed flushes at once (what fell due meanwhile goes out; the notification log keeps
+  // what was sent from repeating), one that has not keeps its first tick. The others keep
+  // their own schedule.
+  void Adopt(const std::function<bool(const std::string& group_key)>& owned,
+             const std::vector<GroupTimer>& persisted) EXCLUDES(mu_);
+
   std::vector<GroupView> Groups() const EXCLUDES(mu_);
   // The group with this route key (RouteNode::key) and group key, if it exists.
   std::optional<GroupView> Group(const std::string& route_key, const std::string& group_key) const
@@ -101,6 +115,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void FlushDone(const GroupPtr& g, std::vector<AlertPtr> originals, Time now, bool ok)
       EXCLUDES(mu_);
   void Maintenance() EXCLUDES(mu_);
+  // Where a group restored from `t` ticks next, and whether it has flushed (only the first
+  // tick is persisted; later ones follow it every group_interval).
+  static Time ResumeAt(const GroupTimer& t, const RouteNode& route, Time now);
+  bool Owned(const AggregationGroup& g) const { return OwnsKey(opts_.ownership, g.key()); }
   void PersistLocked(const AggregationGroup& g) REQUIRES(mu_);
   void Unpersist(const std::string& route_id, const std::string& group_key);
   static GroupView ViewOf(const AggregationGroup& g);

@@ -47,6 +47,33 @@ void Escalations::Resume() {
   for (auto& [k, e] : entries_) EvaluateLocked(e, now);
 }
 
+Status Escalations::Adopt(const std::function<bool(const std::string& group_key)>& owned) {
+  if (!store_) return Status::Ok();
+  auto loaded = store_->LoadEscalations();
+  if (!loaded.ok()) return loaded.status();
+  MutexLock l(mu_);
+  if (stopped_) return Status::Ok();
+  // What this node held of those groups is stale: the previous owner went on with them.
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (owned(it->first.second)) {
+      if (it->second.timer) scheduler_->Cancel(it->second.timer);
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const Time now = clock_->Now();
+  for (auto& st : *loaded) {
+    if (!owned(st.group_key)) continue;
+    Key k{st.route_key, st.group_key};
+    Entry& e = entries_[k];
+    e.st = std::move(st);
+    e.incarnation = next_incarnation_++;
+    if (resumed_) EvaluateLocked(e, now);
+  }
+  return Status::Ok();
+}
+
 void Escalations::Start(const std::string& route_key, const std::string& group_key,
                         const std::string& policy, Time at) {
   MutexLock l(mu_);

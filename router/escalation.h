@@ -81,6 +81,11 @@ class Escalations {
   Status Load() EXCLUDES(mu_);
   // Arms the timers of every loaded state (a step already due fires at once).
   void Resume() EXCLUDES(mu_);
+  // Replicas: this node now owns the groups `owned` says yes to (core/cluster.h). Their
+  // states are read again from the store, as the previous owner left them, replacing what
+  // this node held of them, and their timers armed (a step already due waits for Check, once
+  // the node owns the group).
+  Status Adopt(const std::function<bool(const std::string& group_key)>& owned) EXCLUDES(mu_);
 
   // The group flushed at `at` with firing alerts to notify: starts `policy` for the group
   // unless one is already running.

@@ -15,6 +15,19 @@ Status NotificationLog::Load(Time now) {
   return Status::Ok();
 }
 
+Status NotificationLog::Adopt(const std::function<bool(const std::string& group_key)>& owned,
+                              Time now) {
+  if (!store_) return Status::Ok();
+  auto rows = store_->LoadNflog(now);
+  if (!rows.ok()) return rows.status();
+  MutexLock l(mu_);
+  std::erase_if(entries_, [&](const auto& kv) { return owned(kv.second.group_key); });
+  for (auto& [k, e] : *rows) {
+    if (owned(e.group_key)) entries_[k.String()] = std::move(e);
+  }
+  return Status::Ok();
+}
+
 std::optional<NflogEntry> NotificationLog::Query(const NflogKey& key) const {
   MutexLock l(mu_);
   auto it = entries_.find(key.String());

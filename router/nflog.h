@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -31,6 +32,9 @@ class NotificationLog {
 
   // Loads the entries not expired at `now`. Call once, before use.
   Status Load(Time now);
+  // Replicas: this node now owns the groups `owned` says yes to. Their entries are read again
+  // from the store, as the previous owner left them, replacing this node's.
+  Status Adopt(const std::function<bool(const std::string& group_key)>& owned, Time now);
   std::optional<NflogEntry> Query(const NflogKey& key) const;
   // Records a delivery at `now`; the entry expires `retention` later.
   void Log(const NflogKey& key, std::vector<uint64_t> firing, std::vector<uint64_t> resolved,

@@ -85,6 +85,13 @@ Result<std::unique_ptr<Router>> Router::Start(RouterDeps deps,
   // Escalation timers and ack expiries continue where they were (a step or an expiry that
   // fell due meanwhile happens now).
   r->escalations_->Resume();
+  if (r->deps_.ownership) {
+    Router* raw = r.get();
+    r->deps_.ownership->OnGained(
+        [raw](const std::vector<uint32_t>& shards) { raw->ShardsGained(shards); });
+    r->deps_.ownership->OnOwned(
+        [raw](const std::vector<uint32_t>& shards) { raw->ShardsOwned(shards); });
+  }
   for (const auto& a : r->acks_->List(false)) r->ScheduleAckExpiry(a);
   ArmMaintenance(token, r->deps_.scheduler, now + r->opts_.maintenance_interval,
                  r->opts_.maintenance_interval);
@@ -159,11 +166,15 @@ Result<std::shared_ptr<Router::Generation>> Router::Build(
   pd.nflog_retention = opts_.nflog_retention;
   pd.retry = opts_.retry;
   pd.retry.sleep = deps_.sleep;
+  pd.retry.ownership = deps_.ownership;
   if (pd.retry.external_url.empty()) pd.retry.external_url = opts_.external_url;
   pd.new_executor = deps_.new_executor;
   g->pipeline = std::make_shared<Pipeline>(std::move(pd), std::move(receivers));
-  g->dispatcher = std::make_shared<Dispatcher>(g->routes, g->pipeline, deps_.clock, deps_.scheduler,
-                                               deps_.flush_executor, deps_.stores.group_timers);
+  DispatcherOptions dopts;
+  dopts.ownership = deps_.ownership;
+  g->dispatcher =
+      std::make_shared<Dispatcher>(g->routes, g->pipeline, deps_.clock, deps_.scheduler,
+                                   deps_.flush_executor, deps_.stores.group_timers, dopts);
   return g;
 }
 
@@ -522,8 +533,45 @@ const config::EscalationPolicy* Router::Policy(const std::string& name) const {
   return g ? g->cfg->FindEscalationPolicy(name) : nullptr;
 }
 
+namespace {
+
+// Whether a group key falls in one of `shards`.
+std::function<bool(const std::string&)> InShards(const std::vector<uint32_t>& shards) {
+  auto in = std::make_shared<std::vector<bool>>(kClusterShards, false);
+  for (uint32_t s : shards) in->at(s) = true;
+  return [in](const std::string& group_key) { return (*in)[ShardOf(group_key)]; };
+}
+
+}  // namespace
+
+void Router::ShardsGained(const std::vector<uint32_t>& shards) {
+  const auto owned = InShards(shards);
+  if (Status s = nflog_->Adopt(owned, deps_.clock->Now()); !s.ok()) {
+    spdlog::error("cluster: taking over the notification log: {}", s.message());
+  }
+  if (Status s = escalations_->Adopt(owned); !s.ok()) {
+    spdlog::error("cluster: taking over escalations: {}", s.message());
+  }
+}
+
+void Router::ShardsOwned(const std::vector<uint32_t>& shards) {
+  const auto owned = InShards(shards);
+  if (deps_.stores.group_timers) {
+    auto timers = deps_.stores.group_timers->LoadGroupTimers();
+    if (!timers.ok()) {
+      spdlog::error("cluster: taking over aggregation groups: {}", timers.status().message());
+    } else if (auto g = Current()) {
+      g->dispatcher->Adopt(owned, *timers);
+    }
+  }
+  escalations_->CheckAll();  // steps that fell due while the groups had no owner
+}
+
 std::optional<Alerts> Router::Escalatable(const std::string& route_key,
                                           const std::string& group_key, Time now) {
+  // Another node escalates the groups it owns; a step that falls due here waits, and is
+  // taken up again from the store if this node gains the group (ShardsGained).
+  if (!OwnsKey(deps_.ownership, group_key)) return std::nullopt;
   auto g = Current();
   if (!g) return std::nullopt;
   auto view = g->dispatcher->Group(route_key, group_key);

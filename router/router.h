@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/cluster.h"
 #include "core/result.h"
 #include "core/scheduler.h"
 #include "core/thread_annotations.h"
@@ -70,6 +71,10 @@ struct RouterDeps {
   std::function<std::unique_ptr<Executor>(const std::string& integration)> new_executor;
   // Retry back-off waits; unset: a real sleep that Stop() interrupts.
   std::function<bool(Duration)> sleep;
+  // Replicas (core/cluster.h): which aggregation groups this node flushes, notifies and
+  // escalates; every send is fenced through it. On each gain the router reads the gained
+  // groups' timers, notification log and escalations back from the stores. Null: all of them.
+  ShardOwnership* ownership = nullptr;
 };
 
 struct MaintenanceToken;
@@ -143,6 +148,12 @@ class Router final : public AlertStatusProvider,
   Result<std::shared_ptr<Generation>> Build(std::shared_ptr<const config::Config> cfg);
   std::shared_ptr<Generation> Current() const;
   void Maintenance();
+  // The membership gained `shards` (before this node works them): takes over the
+  // notification log and escalations their previous owner left in the stores.
+  void ShardsGained(const std::vector<uint32_t>& shards);
+  // ... and now owns them: takes over the groups' timers (a group that had notified flushes
+  // now) and fires escalation steps that fell due.
+  void ShardsOwned(const std::vector<uint32_t>& shards);
   static void ArmMaintenance(std::shared_ptr<MaintenanceToken> token, Scheduler* s, Time when,
                              Duration every);
   bool Sleep(Duration d);

@@ -216,6 +216,11 @@ class RetryStage final : public Stage {
                                            ctx.nflog_key.String(), attempt - 1,
                                            last.ok() ? "deadline exceeded" : last.message()));
       }
+      if (o_.ownership && !o_.ownership->FenceSend(ShardOf(ctx.group_key))) {
+        spdlog::info("{}: not sent: this node no longer owns the group", ctx.nflog_key.String());
+        alerts.clear();  // nothing is logged: the notification log stays the owner's
+        return Status::Ok();
+      }
       auto r = notifier->Notify(n);
       if (r.status.ok()) return Status::Ok();
       last = r.status;

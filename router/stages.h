@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "core/clock.h"
+#include "core/cluster.h"
 #include "router/inhibit.h"
 #include "router/nflog.h"
 #include "router/silences.h"
@@ -46,6 +47,10 @@ struct RetryOptions {
   double randomization = 0.5;  // each wait is drawn from [w*(1-r), w*(1+r)]
   Duration max_interval = std::chrono::seconds(60);
   std::string external_url;  // the payload's externalURL
+  // Replicas (core/cluster.h): every attempt is preceded by the fencing write for the group's
+  // shard; a node that no longer owns it sends nothing and ends the flush there (the owner's
+  // flush delivers it). Null: a lone alertd.
+  ShardOwnership* ownership = nullptr;
 };
 // Delivers through ctx.integration, retrying retryable failures with back-off until
 // ctx.deadline (notify.RetryStage). Resolved alerts are left out for integrations without

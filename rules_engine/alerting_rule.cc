@@ -434,6 +434,12 @@ void AlertingRule::Restore(const std::vector<RuleAlertRecord>& records,
   }
 }
 
+void AlertingRule::ClearAlerts() {
+  std::lock_guard l(mu_);
+  active_.clear();
+  dirty_ = false;
+}
+
 void AlertingRule::CopyStateFrom(AlertingRule& old) {
   if (&old == this) return;
   std::scoped_lock l(mu_, old.mu_);

@@ -165,6 +165,9 @@ class AlertingRule {
   // under the grace period back to pending, which resolves them). Resolved alerts are
   // restored as they are, to be re-sent. Marks the rule dirty when something changed.
   void Restore(const std::vector<RuleAlertRecord>& records, const RestoreParams& params);
+  // Forgets every alert (a replica taking the rule's group over reads them back from the
+  // store).
+  void ClearAlerts();
   // Takes over the alerts, health and last good evaluation of the same rule from before a
   // reload (Prometheus's copyState).
   void CopyStateFrom(AlertingRule& old);

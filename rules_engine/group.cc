@@ -304,6 +304,21 @@ size_t Group::CopyStateFrom(Group& old) {
   return n;
 }
 
+Status Group::Adopt(RuleStateStore* store, Time now) {
+  auto records = store->LoadGroup(key_);
+  if (!records.ok()) return records.status();
+  RecordsByRule by_rule;
+  for (auto& r : *records) by_rule[r.rule_key].push_back(std::move(r));
+  for (auto& e : rules_) {
+    if (e.alerting) e.alerting->ClearAlerts();
+    e.took_state = e.gave_state = false;
+  }
+  RestoreParams params;  // no down_at: restored as they are
+  params.now = now;
+  Restore(&by_rule, params, /*legacy_keys=*/false);
+  return Status::Ok();
+}
+
 void Group::ResetMatching() {
   for (auto& e : rules_) e.took_state = e.gave_state = false;
 }

@@ -130,6 +130,10 @@ class Group {
   void CopyMetricsFrom(const Group& old);
   // Forgets which rules took and gave state (before a reload or a restore matches again).
   void ResetMatching();
+  // Replicas: this node evaluates the group from now on (core/cluster.h). Its alerts are read
+  // back from `store` as the previous owner left them, replacing what this node held, with
+  // their `for` timers as they were (a takeover is not a restart: nothing is shifted).
+  Status Adopt(RuleStateStore* store, Time now);
   // Writes the alert state of every alerting rule to `store` now, replacing the group's.
   Status Persist(RuleStateStore* store);
 

@@ -187,10 +187,23 @@ Time RuleManager::RunDue(Time now) {
         }
         s.last_ts = ts;
         s.next = ts + s.group->interval();
+        if (!OwnsKey(deps_.ownership, s.group->key())) {
+          s.owned = false;  // another replica evaluates it
+          earliest = std::min(earliest, s.next);
+          continue;
+        }
+        const bool adopt = deps_.ownership != nullptr && !s.owned && deps_.state != nullptr;
+        s.owned = true;
         s.running = true;
         ++running_;
         auto g = s.group;
-        auto work = [this, g, ts, deps = MakeGroupDeps()] {
+        auto work = [this, g, ts, adopt, deps = MakeGroupDeps()] {
+          if (adopt) {
+            if (Status st = g->Adopt(deps_.state, deps_.clock->Now()); !st.ok()) {
+              // Evaluated anyway: an alert whose state could not be read starts its `for` over.
+              spdlog::error("rules: group {:?}: taking over its state: {}", g->key(), st.message());
+            }
+          }
           g->Eval(ts, deps);
           Finished(g.get());
         };

@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "core/alert_sink.h"
 #include "core/clock.h"
+#include "core/cluster.h"
 #include "core/rule_state_store.h"
 #include "rules_engine/group.h"
 #include "rules_engine/query_client.h"
@@ -54,6 +55,11 @@ struct ManagerDeps {
   RuleStateStore* state = nullptr;  // may be null
   const Clock* clock = nullptr;     // required
   SampleSink* samples = nullptr;    // may be null: no remote_write (see GroupDeps::samples)
+  // Replicas (core/cluster.h): only the groups whose shard (ShardOf of the group key) this
+  // node owns are evaluated here; the others keep their schedule and are skipped. A group
+  // evaluated here again after another node's turn first reads its alerts back from `state`
+  // (Group::Adopt). Null: every group.
+  const ShardOwnership* ownership = nullptr;
   // Waits between query retries (tests drive a fake clock with it); false: stop retrying.
   // Unset: a wait that Stop and Update cut short.
   std::function<bool(Duration)> retry_sleep;
@@ -115,6 +121,9 @@ class RuleManager {
     Time next = kZeroTime;     // the slot it is due at next
     Time last_ts = kZeroTime;  // timestamp of its last evaluation
     bool running = false;
+    // Replicas: this node evaluated the group at its last slot. When it had not, the next
+    // evaluation here adopts the group's state from the store first.
+    bool owned = false;
   };
 
   RuleManager(const ManagerOptions& opts, ManagerDeps deps) : opts_(opts), deps_(deps) {}

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <thread>
 
+#include "core/cluster.h"
+
 namespace alertd::storage {
 namespace {
 
@@ -428,9 +430,32 @@ CREATE TABLE escalations (
       // goes on the same page, a HOT update that adds no index entry and is pruned in place;
       // on full pages (the default) three in four resends moved the row and grew the index.
       {2, "alerts fillfactor", "ALTER TABLE alerts SET (fillfactor = 50)"},
+      // Replicas (core/cluster.h): a lease row per shard, kClusterShards of them. Times are
+      // Unix nanoseconds of the database's clock; 0: never.
+      {3, "cluster",
+       R"sql(
+CREATE TABLE cluster_nodes (
+  name          TEXT   PRIMARY KEY,
+  instance      TEXT   NOT NULL,
+  advertise_url TEXT   NOT NULL,
+  started_at    BIGINT NOT NULL,
+  last_seen     BIGINT NOT NULL
+);
+CREATE TABLE cluster_leases (
+  shard      INTEGER PRIMARY KEY,
+  owner      TEXT    NOT NULL DEFAULT '',
+  instance   TEXT    NOT NULL DEFAULT '',
+  epoch      BIGINT  NOT NULL DEFAULT 0,
+  expires_at BIGINT  NOT NULL DEFAULT 0,
+  fenced_at  BIGINT  NOT NULL DEFAULT 0
+);
+INSERT INTO cluster_leases (shard) SELECT generate_series(0, 63);
+)sql"},
   };
   return kMigrations;
 }
+
+static_assert(kClusterShards == 64, "migration 3 creates one lease row for each of 64 shards");
 
 // Serializes migrations of several alertd processes starting at once (any constant will do;
 // this one is "alertd" in ASCII).
@@ -439,15 +464,20 @@ constexpr const char* kMigrationUnlock = "SELECT pg_advisory_unlock(107116114116
 
 }  // namespace
 
-Result<std::unique_ptr<PgConn>> LockPostgres(const PgTarget& target) {
+Result<std::unique_ptr<PgConn>> LockPostgres(const PgTarget& target, bool shared) {
   auto conn = PgConn::Connect(target, "storage lock");
   if (!conn.ok()) return conn.status();
-  // A key of its own (the migration lock's plus one).
-  auto r = (*conn)->Query("SELECT pg_try_advisory_lock(107116114116101)");
+  // A key of its own (the migration lock's plus one). Replicas hold it shared, so they keep a
+  // lone alertd (which holds it exclusively) off their database, and the other way round.
+  auto r = (*conn)->Query(shared ? "SELECT pg_try_advisory_lock_shared(107116114116101)"
+                                 : "SELECT pg_try_advisory_lock(107116114116101)");
   if (!r.ok()) return r.status();
   if (!r->Bool(0, 0)) {
     return Status::Conflict(
-        "another alertd is using this PostgreSQL database; one alertd per database");
+        shared ? "an alertd without cluster: is using this PostgreSQL database; replicas need "
+                 "every alertd on it to run with cluster:"
+               : "another alertd is using this PostgreSQL database; one alertd per database "
+                 "(or cluster: on every one of them)");
   }
   return std::move(*conn);
 }

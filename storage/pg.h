@@ -128,8 +128,9 @@ class PgConn {
 
 // One alertd per PostgreSQL database (as storage/db_lock.h is for SQLite files): connects and
 // takes a session-level advisory lock, held until the returned connection is destroyed.
-// Fails with Conflict when another alertd holds it.
-Result<std::unique_ptr<PgConn>> LockPostgres(const PgTarget& target);
+// Fails with Conflict when another alertd holds it. Replicas (`shared`) take it in shared
+// mode: any number of them, but never beside a lone alertd.
+Result<std::unique_ptr<PgConn>> LockPostgres(const PgTarget& target, bool shared = false);
 
 // The schema of the PostgreSQL backend, versioned as SQLite's (storage/db.h): migrations in
 // order, each in its own transaction recording its version in alertd_schema. Refuses a

@@ -13,40 +13,11 @@ class PgRuleStateStore final : public RuleStateStore {
  public:
   explicit PgRuleStateStore(std::unique_ptr<PgConn> conn) : c_(std::move(conn)) {}
 
-  Result<std::vector<RuleAlertRecord>> LoadAll() override {
-    std::lock_guard l(mu_);
-    if (Status s = c_->Ready(); !s.ok()) return s;
-    auto r = c_->Query(
-        "SELECT group_key, rule_key, labels, annotations, state::BIGINT, value, active_at, "
-        "fired_at, resolved_at, last_sent_at, valid_until, keep_firing_since FROM rule_alerts "
-        "WHERE rule_key <> '' ORDER BY group_key COLLATE \"C\", rule_key COLLATE \"C\"");
-    if (!r.ok()) return r.status();
-    std::vector<RuleAlertRecord> out;
-    for (int i = 0; i < r->rows(); ++i) {
-      RuleAlertRecord rec;
-      rec.group_key = std::string(r->Bytes(i, 0));
-      rec.rule_key = std::string(r->Bytes(i, 1));
-      auto labels = DecodeLabelSet(r->Bytes(i, 2));
-      auto annotations = DecodeLabelSet(r->Bytes(i, 3));
-      if (!labels.ok()) return labels.status().WithPrefix("rule_alerts.labels");
-      if (!annotations.ok()) return annotations.status().WithPrefix("rule_alerts.annotations");
-      rec.labels = std::move(*labels);
-      rec.annotations = std::move(*annotations);
-      const int64_t s = r->Int(i, 4);
-      rec.state = s == 2   ? RuleAlertRecord::State::kFiring
-                  : s == 1 ? RuleAlertRecord::State::kPending
-                           : RuleAlertRecord::State::kInactive;
-      rec.value = DecodeValue(r->Bytes(i, 5));
-      rec.active_at = FromNanos(r->Int(i, 6));
-      rec.fired_at = FromNanos(r->Int(i, 7));
-      rec.resolved_at = FromNanos(r->Int(i, 8));
-      rec.last_sent_at = FromNanos(r->Int(i, 9));
-      rec.valid_until = FromNanos(r->Int(i, 10));
-      rec.keep_firing_since = FromNanos(r->Int(i, 11));
-      out.push_back(std::move(rec));
-    }
-    return out;
+  Result<std::vector<RuleAlertRecord>> LoadAll() override { return Load(nullptr); }
+  Result<std::vector<RuleAlertRecord>> LoadGroup(const std::string& group_key) override {
+    return Load(&group_key);
   }
+
 
   Status ReplaceGroup(const std::string& group_key,
                       const std::vector<RuleAlertRecord>& records) override {
@@ -132,6 +103,46 @@ class PgRuleStateStore final : public RuleStateStore {
   }
 
  private:
+  // Every record, or those of `group` (not null).
+  Result<std::vector<RuleAlertRecord>> Load(const std::string* group) {
+    std::lock_guard l(mu_);
+    if (Status s = c_->Ready(); !s.ok()) return s;
+    PgParam key = group ? PgParam::Text(*group) : PgParam::Text("");
+    key.null = group == nullptr;
+    auto r = c_->Query(
+        "SELECT group_key, rule_key, labels, annotations, state::BIGINT, value, active_at, "
+        "fired_at, resolved_at, last_sent_at, valid_until, keep_firing_since FROM rule_alerts "
+        "WHERE rule_key <> '' AND ($1::TEXT IS NULL OR group_key = $1) "
+        "ORDER BY group_key COLLATE \"C\", rule_key COLLATE \"C\"",
+        {key});
+    if (!r.ok()) return r.status();
+    std::vector<RuleAlertRecord> out;
+    for (int i = 0; i < r->rows(); ++i) {
+      RuleAlertRecord rec;
+      rec.group_key = std::string(r->Bytes(i, 0));
+      rec.rule_key = std::string(r->Bytes(i, 1));
+      auto labels = DecodeLabelSet(r->Bytes(i, 2));
+      auto annotations = DecodeLabelSet(r->Bytes(i, 3));
+      if (!labels.ok()) return labels.status().WithPrefix("rule_alerts.labels");
+      if (!annotations.ok()) return annotations.status().WithPrefix("rule_alerts.annotations");
+      rec.labels = std::move(*labels);
+      rec.annotations = std::move(*annotations);
+      const int64_t s = r->Int(i, 4);
+      rec.state = s == 2   ? RuleAlertRecord::State::kFiring
+                  : s == 1 ? RuleAlertRecord::State::kPending
+                           : RuleAlertRecord::State::kInactive;
+      rec.value = DecodeValue(r->Bytes(i, 5));
+      rec.active_at = FromNanos(r->Int(i, 6));
+      rec.fired_at = FromNanos(r->Int(i, 7));
+      rec.resolved_at = FromNanos(r->Int(i, 8));
+      rec.last_sent_at = FromNanos(r->Int(i, 9));
+      rec.valid_until = FromNanos(r->Int(i, 10));
+      rec.keep_firing_since = FromNanos(r->Int(i, 11));
+      out.push_back(std::move(rec));
+    }
+    return out;
+  }
+
   template <typename F>
   Status InTransaction(F body) {
     if (Status s = c_->Ready(); !s.ok()) return s;

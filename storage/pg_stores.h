@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "core/clock.h"
+#include "core/cluster.h"
 #include "core/result.h"
 #include "core/rule_state_store.h"
 #include "storage/alert_store.h"
@@ -39,5 +40,9 @@ Result<std::unique_ptr<AlertStore>> OpenPgAlertStore(const PgTarget& target, con
 // Unavailable while PostgreSQL is unreachable (the rule engine keeps evaluating from memory and
 // writes again at its next evaluation).
 Result<std::unique_ptr<RuleStateStore>> OpenPgRuleStateStore(const PgTarget& target);
+
+// The cluster's leases and nodes (core/cluster.h): two connections of its own (rounds, and
+// the fences of sends). Brings the schema up to date first.
+Result<std::unique_ptr<ClusterStore>> OpenPgClusterStore(const PgTarget& target);
 
 }  // namespace alertd::storage

@@ -14,41 +14,9 @@ class SqliteRuleStateStore final : public RuleStateStore {
  public:
   explicit SqliteRuleStateStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
 
-  Result<std::vector<RuleAlertRecord>> LoadAll() override {
-    std::lock_guard l(mu_);
-    auto st = db_->Prepare(
-        "SELECT group_key, rule_key, labels, annotations, state, value, active_at, fired_at, "
-        "resolved_at, last_sent_at, valid_until, keep_firing_since FROM rule_alerts "
-        "WHERE rule_key <> '' ORDER BY group_key, rule_key");
-    if (!st.ok()) return st.status();
-    std::vector<RuleAlertRecord> out;
-    while (true) {
-      auto row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      RuleAlertRecord r;
-      r.group_key = std::string(st->ColumnText(0));
-      r.rule_key = std::string(st->ColumnText(1));
-      auto labels = DecodeLabelSet(st->ColumnBlob(2));
-      auto annotations = DecodeLabelSet(st->ColumnBlob(3));
-      if (!labels.ok()) return labels.status().WithPrefix("rule_alerts.labels");
-      if (!annotations.ok()) return annotations.status().WithPrefix("rule_alerts.annotations");
-      r.labels = std::move(*labels);
-      r.annotations = std::move(*annotations);
-      const int64_t s = st->ColumnInt64(4);
-      r.state = s == 2   ? RuleAlertRecord::State::kFiring
-                : s == 1 ? RuleAlertRecord::State::kPending
-                         : RuleAlertRecord::State::kInactive;
-      r.value = DecodeValue(st->ColumnText(5));
-      r.active_at = FromNanos(st->ColumnInt64(6));
-      r.fired_at = FromNanos(st->ColumnInt64(7));
-      r.resolved_at = FromNanos(st->ColumnInt64(8));
-      r.last_sent_at = FromNanos(st->ColumnInt64(9));
-      r.valid_until = FromNanos(st->ColumnInt64(10));
-      r.keep_firing_since = FromNanos(st->ColumnInt64(11));
-      out.push_back(std::move(r));
-    }
-    return out;
+  Result<std::vector<RuleAlertRecord>> LoadAll() override { return Load(nullptr); }
+  Result<std::vector<RuleAlertRecord>> LoadGroup(const std::string& group_key) override {
+    return Load(&group_key);
   }
 
   Status ReplaceGroup(const std::string& group_key,
@@ -121,6 +89,50 @@ class SqliteRuleStateStore final : public RuleStateStore {
   }
 
  private:
+  // Every record, or those of `group` (not null).
+  Result<std::vector<RuleAlertRecord>> Load(const std::string* group) {
+    std::lock_guard l(mu_);
+    auto st = db_->Prepare(
+        "SELECT group_key, rule_key, labels, annotations, state, value, active_at, fired_at, "
+        "resolved_at, last_sent_at, valid_until, keep_firing_since FROM rule_alerts "
+        "WHERE rule_key <> '' AND (?1 IS NULL OR group_key = ?1) ORDER BY group_key, rule_key");
+    if (!st.ok()) return st.status();
+    if (group) {
+      st->BindText(1, *group);
+    } else {
+      st->BindNull(1);
+    }
+    std::vector<RuleAlertRecord> out;
+    while (true) {
+      auto row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      RuleAlertRecord r;
+      r.group_key = std::string(st->ColumnText(0));
+      r.rule_key = std::string(st->ColumnText(1));
+      auto labels = DecodeLabelSet(st->ColumnBlob(2));
+      auto annotations = DecodeLabelSet(st->ColumnBlob(3));
+      if (!labels.ok()) return labels.status().WithPrefix("rule_alerts.labels");
+      if (!annotations.ok()) return annotations.status().WithPrefix("rule_alerts.annotations");
+      r.labels = std::move(*labels);
+      r.annotations = std::move(*annotations);
+      const int64_t s = st->ColumnInt64(4);
+      r.state = s == 2   ? RuleAlertRecord::State::kFiring
+                : s == 1 ? RuleAlertRecord::State::kPending
+                         : RuleAlertRecord::State::kInactive;
+      r.value = DecodeValue(st->ColumnText(5));
+      r.active_at = FromNanos(st->ColumnInt64(6));
+      r.fired_at = FromNanos(st->ColumnInt64(7));
+      r.resolved_at = FromNanos(st->ColumnInt64(8));
+      r.last_sent_at = FromNanos(st->ColumnInt64(9));
+      r.valid_until = FromNanos(st->ColumnInt64(10));
+      r.keep_firing_since = FromNanos(st->ColumnInt64(11));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+
   Status ReplaceLocked(const std::string& group_key, const std::vector<RuleAlertRecord>& records) {
     if (!del_.has_value()) {
       auto d = db_->Prepare("DELETE FROM rule_alerts WHERE group_key = ? AND rule_key <> ''");

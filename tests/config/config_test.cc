@@ -424,6 +424,21 @@ TEST_CASE("alertd's own keys are validated with positions") {
       {"unknown integrations key",
        "route: {receiver: a}\nreceivers: [{name: a}]\nintegrations:\n  opsgenie_secret: x\n",
        "opsgenie_secret", 4},
+      {"cluster on SQLite",
+       "route: {receiver: a}\nreceivers: [{name: a}]\ncluster:\n  node_name: a\n",
+       "cluster needs storage.postgres", 4},
+      {"cluster lease too short",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nstorage: {postgres: {dsn: host=db}}\n"
+       "cluster:\n  lease: 2s\n",
+       "cluster.lease must be at least 3s", 5},
+      {"cluster advertise_url without a scheme",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nstorage: {postgres: {dsn: host=db}}\n"
+       "cluster:\n  advertise_url: 10.0.0.5:9095\n",
+       "cluster.advertise_url must be an http:// or https:// URL", 5},
+      {"unknown cluster key",
+       "route: {receiver: a}\nreceivers: [{name: a}]\nstorage: {postgres: {dsn: host=db}}\n"
+       "cluster:\n  peers: [a, b]\n",
+       "peers", 5},
   };
   for (const auto& row : rows) {
     INFO(std::string(row.name));
@@ -436,6 +451,28 @@ TEST_CASE("alertd's own keys are validated with positions") {
     for (const auto& e : res.errors) found |= e.pos.line == row.line;
     CHECK(found);
   }
+}
+
+TEST_CASE("cluster: loads with its defaults") {
+  auto none = Load("route: {receiver: a}\nreceivers: [{name: a}]\n");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none.config->cluster.enabled);
+  auto res = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\nstorage: {postgres: {dsn: host=db}}\n"
+      "cluster:\n  node_name: alertd-a\n  advertise_url: http://10.0.0.5:9095\n  lease: 20s\n");
+  INFO(res.ErrorText());
+  REQUIRE(res.ok());
+  CHECK(res.config->cluster.enabled);
+  CHECK(res.config->cluster.node_name == "alertd-a");
+  CHECK(res.config->cluster.advertise_url == "http://10.0.0.5:9095");
+  CHECK(res.config->cluster.lease == std::chrono::seconds(20));
+  auto defaults = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\nstorage: {postgres: {dsn: host=db}}\n"
+      "cluster: {}\n");
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->cluster.enabled);
+  CHECK(defaults.config->cluster.node_name.empty());  // hostname:port, filled in at start
+  CHECK(defaults.config->cluster.lease == std::chrono::seconds(15));
 }
 
 TEST_CASE("server limits, max_connections and the datasource response cap load, with defaults") {

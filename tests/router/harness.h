@@ -107,9 +107,11 @@ class RefusingExecutor final : public Executor {
 
 class RouterHarness {
  public:
-  explicit RouterHarness(const std::string& yaml, RouterStores stores = {}, Time start = T0())
+  explicit RouterHarness(const std::string& yaml, RouterStores stores = {}, Time start = T0(),
+                         ShardOwnership* ownership = nullptr)
       : clock(start), scheduler(&clock) {
     router::RouterDeps deps;
+    deps.ownership = ownership;
     deps.clock = &clock;
     deps.scheduler = &scheduler;
     deps.stores = stores;

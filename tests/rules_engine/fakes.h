@@ -95,6 +95,11 @@ class FakeRuleStateStore final : public RuleStateStore {
     for (const auto& [k, v] : groups) out.insert(out.end(), v.begin(), v.end());
     return out;
   }
+  Result<std::vector<RuleAlertRecord>> LoadGroup(const std::string& group_key) override {
+    std::lock_guard l(mu_);
+    auto it = groups.find(group_key);
+    return it == groups.end() ? std::vector<RuleAlertRecord>() : it->second;
+  }
   Status ReplaceGroup(const std::string& group_key,
                       const std::vector<RuleAlertRecord>& records) override {
     std::lock_guard l(mu_);

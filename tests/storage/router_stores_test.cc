@@ -313,7 +313,7 @@ TEST_CASE("a PostgreSQL schema newer than this alertd is refused, naming both ve
   auto again = storage::OpenPgRouterStores(target);
   REQUIRE_FALSE(again.ok());
   CHECK(again.status().message().find("schema version 99") != std::string::npos);
-  CHECK(again.status().message().find("up to version 2") != std::string::npos);
+  CHECK(again.status().message().find("up to version 3") != std::string::npos);
 }
 
 TEST_CASE("a wrong PostgreSQL password is refused without the password in the error") {
