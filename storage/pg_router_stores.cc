@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "storage/batch_writer.h"
 #include "storage/codec.h"
 #include "storage/pg_rows.h"
@@ -194,6 +196,17 @@ class PgRouterStores final : public RouterStateBackend {
                                             PgParam::Text(a.token)};
               });
           if (!st.ok()) return st;
+          // Acks written with ids the sequence did not give (alertd migrate copying a
+          // database's acks): later ids come after them. Ids from NextAckIds are always below
+          // the next value the sequence gives, so in normal operation this sets nothing (and
+          // never moves the sequence back under a concurrent nextval).
+          int64_t max_id = 0;
+          for (const auto& a : rows) max_id = std::max(max_id, a.id);
+          auto adv = c.Query(
+              "SELECT setval('ack_ids', $1) WHERE $1 >= (SELECT CASE WHEN is_called THEN "
+              "last_value + 1 ELSE last_value END FROM ack_ids)",
+              {PgParam::Int(max_id)});
+          if (!adv.ok()) return adv.status();
           return c.Query(kNotifyAcks).status();
         },
         std::move(done));

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -375,6 +376,32 @@ TEST_CASE("with PostgreSQL down, writes fail at once; the store reconnects when 
   std::vector<std::string> ids;
   for (const auto& s : *loaded) ids.push_back(s.id);
   CHECK(ids == std::vector<std::string>{"after", "before"});
+}
+
+TEST_CASE("PostgreSQL ack ids: never the same from two stores, and after acks copied in") {
+  storage::PgTarget target{Server().NewDatabase(), PostgresServer::kPassword};
+  auto one = storage::OpenPgRouterStores(target);
+  auto two = storage::OpenPgRouterStores(target);
+  REQUIRE(one.ok());
+  REQUIRE(two.ok());
+  auto a = (*one)->NextAckIds(3);
+  auto b = (*two)->NextAckIds(3);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::set<int64_t> ids(a->begin(), a->end());
+  ids.insert(b->begin(), b->end());
+  CHECK(ids.size() == 6);
+  // As alertd migrate writes them: ids of the source database, above the sequence.
+  REQUIRE(Wait([&](StoreDone d) { (*one)->PutAcks({MakeAck(100, 7)}, std::move(d)); }).ok());
+  auto next = (*two)->NextAckIds(1);
+  REQUIRE(next.ok());
+  REQUIRE(next->size() == 1);
+  CHECK(next->front() == 101);
+  // The SQLite stores leave ids to their one writer.
+  SqliteBackend sqlite;
+  auto none = sqlite.stores().acks->NextAckIds(2);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
 }
 
 }  // namespace alertd::testing
