@@ -38,6 +38,7 @@
 #include "rules_engine/query_client.h"
 #include "storage/alert_store.h"
 #include "storage/db.h"
+#include "storage/pg_stores.h"
 #include "storage/router_stores.h"
 
 namespace alertd::app {
@@ -347,6 +348,17 @@ int RunDaemon(const DaemonOptions& opts) {
     return 1;
   }
   std::unique_ptr<router::Router> router_ptr = std::move(*routing);
+  // On PostgreSQL, what other alertd processes on the same database commit comes into the
+  // alert store and the router within a second.
+  std::unique_ptr<storage::PgChangeFeed> change_feed;
+  if (state->postgres) {
+    auto feed = storage::StartPgChangeFeed(*state->postgres, store, router_ptr.get());
+    if (!feed.ok()) {
+      spdlog::error("storage: {}", feed.status().message());
+      return 1;
+    }
+    change_feed = std::move(*feed);
+  }
   spdlog::info("router: {} silences, {} notification log entries, {} groups restored",
                router_ptr->silences().List().size(), router_ptr->nflog().size(),
                router_ptr->Groups().size());
@@ -563,9 +575,10 @@ int RunDaemon(const DaemonOptions& opts) {
   if (membership) membership->Stop(/*leave=*/true);
   if (rules) rules->Stop();  // evaluations in flight finish, so their alerts are stored
   if (remote_writer) remote_writer->Stop();  // what is not sent yet stays queued on disk
-  (*server)->Stop();    // finishes requests in flight, which may still be waiting on the store
+  (*server)->Stop();  // finishes requests in flight, which may still be waiting on the store
   test_pool.reset();
   ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
+  change_feed.reset();  // before what it applies to
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();

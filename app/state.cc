@@ -46,6 +46,7 @@ Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock
     st.router = std::move(*router);
     st.open_rule_state = [target] { return storage::OpenPgRuleStateStore(target); };
     st.where = "PostgreSQL";
+    st.postgres = target;
     return st;
   }
 

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -34,6 +35,8 @@ struct State {
   // Opens the rule engine's store (the daemon opens it only when rules run).
   std::function<Result<std::unique_ptr<RuleStateStore>>()> open_rule_state;
   std::string where;  // for the log: the SQLite file, or "PostgreSQL"
+  // Set on PostgreSQL: where the daemon's change feed (storage/pg_stores.h) connects.
+  std::optional<storage::PgTarget> postgres;
 };
 
 // Takes the database's lock (Conflict when another alertd holds it), brings the schema up to

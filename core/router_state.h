@@ -142,6 +142,13 @@ class AckStore {
   // Inserts or replaces (by id) every ack of `rows`.
   virtual void PutAcks(std::vector<Ack> rows, StoreDone done = nullptr) = 0;
   virtual void DeleteAcks(std::vector<int64_t> ids, StoreDone done = nullptr) = 0;
+  // `n` ids for new acks, taken from the database so that no two writers of it (alertd
+  // processes sharing PostgreSQL) ever get the same one; each id is given out once, never
+  // again, whether or not an ack is then stored under it. Waits for the store (as a Load
+  // does). An empty result: this store leaves ids to its one writer, which takes the next
+  // after the highest it has loaded or made (SQLite, where one alertd owns the database).
+  // Errors: why the database could not give them (Unavailable: unreachable).
+  virtual Result<std::vector<int64_t>> NextAckIds(size_t /*n*/) { return std::vector<int64_t>{}; }
 };
 
 // ---------------------------------------------------------------- escalations
@@ -190,6 +197,37 @@ class GroupTimerStore {
   virtual void PutGroupTimer(GroupTimer t, StoreDone done = nullptr) = 0;
   virtual void DeleteGroupTimer(std::string route_id, std::string group_key,
                                 StoreDone done = nullptr) = 0;
+};
+
+// ---------------------------------------------------------------- other writers' changes
+
+// Where a backend that several alertd processes share (PostgreSQL) delivers the silences and
+// acks committed to it, by any of them: the router implements it and keeps its memory in step,
+// so every process serves what any of them wrote. The backend calls it from one thread of its
+// own, one call at a time, holding none of its locks; a call may wait for the router's writes
+// in progress (they hold back what they are about to change until their commit is done).
+//
+// Applying is idempotent and never writes anything back: a process's own writes come back
+// too, and a row may come back more than once, or after a newer version of it.
+class RemoteChanges {
+ public:
+  virtual ~RemoteChanges() = default;
+  // Silences committed since the last call. Each replaces the one of its id held in memory
+  // unless that one has a later updated_at (equal: the committed row wins).
+  virtual void SilencesCommitted(std::vector<Silence> rows) = 0;
+  // Acks committed since the last call. Each replaces the one of its id held in memory, except
+  // that an ended ack never becomes current again; of two current acks of one alert, the one
+  // with the higher id is current and the other is retired as "replaced" (in memory only).
+  virtual void AcksCommitted(std::vector<Ack> rows) = 0;
+
+  // A full resync: `load` reads every row from the database. The router calls it with its
+  // own changes of that kind held back (so none commits while it reads), applies the rows as
+  // the calls above do and drops what it holds that `load` did not return (deleted by
+  // another process). A failed load changes nothing and is returned.
+  template <typename T>
+  using Load = std::function<Result<std::vector<T>>()>;
+  virtual Status ResyncSilences(const Load<Silence>& load) = 0;
+  virtual Status ResyncAcks(const Load<Ack>& load) = 0;
 };
 
 // ---------------------------------------------------------------- all of them

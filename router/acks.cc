@@ -1,6 +1,8 @@
 #include "router/acks.h"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace alertd::router {
 
@@ -29,11 +31,24 @@ Result<std::vector<Ack>> Acknowledgements::Add(
   // every alert and must not wait behind the disk.
   MutexLock w(write_mu_);
   std::vector<Ack> made, replaced;
+  // Ids from the database when several processes write it (waiting for the store holding
+  // write_mu_ alone, as the commit below does); otherwise from next_id_.
+  std::vector<int64_t> ids;
+  if (store_) {
+    auto got = store_->NextAckIds(alerts.size());
+    if (!got.ok()) return got.status().WithPrefix("persisting acknowledgements");
+    ids = std::move(*got);
+    if (!ids.empty() && ids.size() != alerts.size()) {
+      return Status::Internal(
+          "persisting acknowledgements: the store gave the wrong number of ids");
+    }
+  }
   int64_t id;
   {
     MutexLock l(mu_);
     id = next_id_;
-    for (const auto& alert : alerts) {
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      const auto& alert = alerts[i];
       const uint64_t fp = alert->Fingerprint();
       if (auto it = current_.find(fp); it != current_.end()) {
         Ack old = it->second;
@@ -42,7 +57,8 @@ Result<std::vector<Ack>> Acknowledgements::Add(
         replaced.push_back(std::move(old));
       }
       Ack a;
-      a.id = id++;
+      a.id = ids.empty() ? id++ : ids[i];
+      id = std::max(id, a.id + 1);
       a.fingerprint = fp;
       a.labels = alert->labels;
       a.starts_at = alert->starts_at;
@@ -187,6 +203,80 @@ void Acknowledgements::CollectGarbage(Time now, Duration retention) {
     history_.erase(keep, history_.end());
   }
   if (store_ && !gone.empty()) store_->DeleteAcks(std::move(gone));
+}
+
+}  // namespace alertd::router
+
+namespace alertd::router {
+
+void Acknowledgements::ApplyLocked(std::vector<Ack>& rows) {
+  std::unordered_map<int64_t, size_t> in_history;  // id -> index into history_
+  for (size_t i = 0; i < history_.size(); ++i) in_history.emplace(history_[i].id, i);
+  bool appended = false;
+  const auto to_history = [&](Ack a) {
+    in_history[a.id] = history_.size();
+    history_.push_back(std::move(a));
+    appended = true;
+  };
+  for (auto& r : rows) {
+    next_id_ = std::max(next_id_, r.id + 1);
+    auto cur = current_.find(r.fingerprint);
+    const bool is_current = cur != current_.end() && cur->second.id == r.id;
+    if (auto h = in_history.find(r.id); h != in_history.end()) {
+      // Ended here already: stays ended; the committed end wins over the one held.
+      if (r.ended() && !(history_[h->second] == r)) history_[h->second] = std::move(r);
+      continue;
+    }
+    if (r.ended()) {
+      if (is_current) current_.erase(cur);
+      to_history(std::move(r));
+      continue;
+    }
+    if (is_current) {
+      cur->second = std::move(r);
+    } else if (cur == current_.end()) {
+      current_.emplace(r.fingerprint, std::move(r));
+    } else if (cur->second.id < r.id) {
+      // Two processes acknowledged the alert at once: the later ack (higher id) is current.
+      Ack old = std::move(cur->second);
+      old.ended_at = r.at;
+      old.end_reason = "replaced";
+      cur->second = std::move(r);
+      to_history(std::move(old));
+    } else {
+      Ack older = std::move(r);
+      older.ended_at = cur->second.at;
+      older.end_reason = "replaced";
+      to_history(std::move(older));
+    }
+  }
+  if (appended) {
+    std::stable_sort(history_.begin(), history_.end(),
+                     [](const Ack& x, const Ack& y) { return x.ended_at < y.ended_at; });
+  }
+}
+
+void Acknowledgements::ApplyCommitted(std::vector<Ack> rows) {
+  // Not between an Add's commit and its update of memory.
+  MutexLock w(write_mu_);
+  MutexLock l(mu_);
+  ApplyLocked(rows);
+}
+
+Status Acknowledgements::Resync(const std::function<Result<std::vector<Ack>>()>& load) {
+  // With Add and End held back, every ack held was committed before `load` reads (Reconcile
+  // and garbage collection change memory first and the database after, so they only ever
+  // leave the database behind memory, never ahead of it).
+  MutexLock w(write_mu_);
+  auto rows = load();
+  if (!rows.ok()) return rows.status();
+  std::unordered_set<int64_t> ids;
+  for (const auto& r : *rows) ids.insert(r.id);
+  MutexLock l(mu_);
+  std::erase_if(current_, [&ids](const auto& kv) { return !ids.count(kv.second.id); });
+  std::erase_if(history_, [&ids](const Ack& a) { return !ids.count(a.id); });
+  ApplyLocked(*rows);
+  return Status::Ok();
 }
 
 }  // namespace alertd::router

@@ -101,13 +101,25 @@ class Acknowledgements {
   };
   Counts GetCounts() const;
 
+  // Acks committed by any alertd sharing the database (RemoteChanges::AcksCommitted,
+  // core/router_state.h): each replaces the held one of its id, except that an ended ack never
+  // becomes current again; of two current acks of one alert the higher id stays current and
+  // the other moves to the history as "replaced" (in memory only: the counts of GetCounts are
+  // this process's own). Waits for an Add or End in progress; writes nothing.
+  void ApplyCommitted(std::vector<Ack> rows) EXCLUDES(write_mu_, mu_);
+  // RemoteChanges::ResyncAcks: `load` runs with Add and End held back; what it does not return
+  // is dropped (current and history), what it returns applied as by ApplyCommitted.
+  Status Resync(const std::function<Result<std::vector<Ack>>()>& load) EXCLUDES(write_mu_, mu_);
+
  private:
   // Moves an ended ack to the history.
   void RetireLocked(Ack a) REQUIRES(mu_);
+  void ApplyLocked(std::vector<Ack>& rows) REQUIRES(mu_);
 
   AckStore* store_;
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // held by Add and End, across their commit
   mutable Mutex mu_;
+  // The next id when the store leaves ids to this process (AckStore::NextAckIds).
   int64_t next_id_ GUARDED_BY(mu_) = 1;
   std::map<uint64_t, Ack> current_ GUARDED_BY(mu_);  // by fingerprint
   std::vector<Ack> history_ GUARDED_BY(mu_);         // in the order they ended

@@ -447,6 +447,15 @@ void Router::ScheduleAckExpiry(const Ack& a) {
   });
 }
 
+// ---------------------------------------------------------------- other processes' changes
+
+void Router::SilencesCommitted(std::vector<Silence> rows) {
+  silences_->ApplyCommitted(std::move(rows));
+}
+void Router::AcksCommitted(std::vector<Ack> rows) { acks_->ApplyCommitted(std::move(rows)); }
+Status Router::ResyncSilences(const Load<Silence>& load) { return silences_->Resync(load); }
+Status Router::ResyncAcks(const Load<Ack>& load) { return acks_->Resync(load); }
+
 // ---------------------------------------------------------------- group acks (callbacks)
 
 std::vector<GroupView> Router::GroupsByDedupKey(std::string_view dedup_key) const {

@@ -82,6 +82,7 @@ struct MaintenanceToken;
 class Router final : public AlertStatusProvider,
                      public AckService,
                      public GroupAckService,
+                     public RemoteChanges,
                      private Escalations::Host {
  public:
   // Loads silences, the notification log and group timers, builds everything for `cfg`,
@@ -125,6 +126,15 @@ class Router final : public AlertStatusProvider,
                                                const AckRequest& req) override;
   std::vector<Ack> ListAcks(bool history) override;
   std::optional<Ack> AckOf(const Alert& alert) const override;
+
+  // RemoteChanges (core/router_state.h): what other alertd processes sharing the database
+  // committed goes into the silences and the acknowledgements. Remote acks stop escalation and
+  // repeats here as local ones do; the acknowledge events and renotifications are the
+  // business of the process that made or ended the ack.
+  void SilencesCommitted(std::vector<Silence> rows) override;
+  void AcksCommitted(std::vector<Ack> rows) override;
+  Status ResyncSilences(const Load<Silence>& load) override;
+  Status ResyncAcks(const Load<Ack>& load) override;
 
   // GroupAckService (router/group_acks.h): acks from PagerDuty webhooks and Slack buttons.
   Result<GroupAckOutcome> AcknowledgeGroup(std::string_view dedup_key,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <set>
 
 namespace alertd::router {
 namespace {
@@ -208,6 +209,40 @@ void Silences::CollectGarbage(Duration retention) {
   }
   if (!store_ || dead.empty()) return;
   store_->DeleteSilences(std::move(dead));
+}
+
+}  // namespace alertd::router
+
+namespace alertd::router {
+
+void Silences::ApplyLocked(std::vector<Silence>& rows) {
+  for (auto& r : rows) {
+    auto it = by_id_.find(r.id);
+    if (it != by_id_.end() && (it->second.updated_at > r.updated_at || it->second == r)) continue;
+    by_id_[r.id] = std::move(r);
+  }
+}
+
+void Silences::ApplyCommitted(std::vector<Silence> rows) {
+  // Not between a Set's commit and its update of memory: the row it committed must not be
+  // overwritten by the older version Set started from.
+  MutexLock w(write_mu_);
+  MutexLock l(mu_);
+  ApplyLocked(rows);
+}
+
+Status Silences::Resync(const std::function<Result<std::vector<Silence>>()>& load) {
+  // With changes held back, every silence held was committed before `load` reads: one it
+  // does not return was deleted.
+  MutexLock w(write_mu_);
+  auto rows = load();
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> ids;
+  for (const auto& r : *rows) ids.insert(r.id);
+  MutexLock l(mu_);
+  std::erase_if(by_id_, [&ids](const auto& kv) { return !ids.count(kv.first); });
+  ApplyLocked(*rows);
+  return Status::Ok();
 }
 
 }  // namespace alertd::router

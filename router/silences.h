@@ -11,6 +11,7 @@
 // router/lock_order.h).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,7 +59,16 @@ class Silences {
   // Deletes silences expired for longer than `retention`.
   void CollectGarbage(Duration retention);
 
+  // Silences committed by any alertd sharing the database (RemoteChanges::SilencesCommitted,
+  // core/router_state.h): each replaces the held one of its id unless that one has a later
+  // updated_at. Waits for a Set or Expire in progress; writes nothing.
+  void ApplyCommitted(std::vector<Silence> rows) EXCLUDES(write_mu_, mu_);
+  // RemoteChanges::ResyncSilences: `load` runs with Set and Expire held back; what it does not
+  // return is dropped, what it returns applied as by ApplyCommitted.
+  Status Resync(const std::function<Result<std::vector<Silence>>()>& load) EXCLUDES(write_mu_, mu_);
+
  private:
+  void ApplyLocked(std::vector<Silence>& rows) REQUIRES(mu_);
   // Writes `rows` in one transaction and waits for its commit. REQUIRES: write_mu_ held.
   Status Persist(std::vector<Silence> rows) REQUIRES(write_mu_) EXCLUDES(mu_);
   static std::string NewId();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -114,6 +115,61 @@ class CachedAlertStore final : public AlertStore {
     listeners_.erase(id);
   }
 
+  void ApplyCommitted(std::vector<std::pair<uint64_t, AlertPtr>> rows) override {
+    const Time now = clock_->Now();
+    // Applied and announced under listeners_mu_, so a commit's announcement (which drops what
+    // a newer committed version replaced, see Commit) never comes between the two.
+    std::lock_guard l(listeners_mu_);
+    std::vector<AlertPtr> changed;
+    {
+      std::unique_lock idx(index_mu_);
+      std::lock_guard q(queue_mu_);
+      if (closed_) return;
+      changed = ApplyLocked(rows, now);
+    }
+    AnnounceLocked(changed);
+  }
+
+  Status Resync(const LoadAll& load) override {
+    // An alert held that the database does not have was deleted by another writer, unless
+    // this store's own commit of it may not have been visible to `load`: it was queued, in
+    // flight or left for a retry when `load` began, or queued since (touched_). Alerts
+    // committed before `load` began are in what it reads.
+    std::unordered_set<uint64_t> keep;
+    {
+      std::lock_guard q(queue_mu_);
+      if (closed_) return Status::Unavailable("alert store is closed");
+      watching_ = true;
+      touched_.clear();
+      keep = UncommittedLocked();
+    }
+    std::vector<std::pair<uint64_t, AlertPtr>> rows;
+    Status s = load(&rows);
+    const Time now = clock_->Now();
+    std::lock_guard l(listeners_mu_);
+    std::vector<AlertPtr> changed;
+    {
+      std::unique_lock idx(index_mu_);
+      std::lock_guard q(queue_mu_);
+      watching_ = false;
+      if (s.ok() && !closed_) {
+        keep.merge(touched_);
+        keep.merge(UncommittedLocked());
+        std::unordered_set<uint64_t> in_db;
+        in_db.reserve(rows.size());
+        for (const auto& [fp, a] : rows) in_db.insert(fp);
+        size_t dropped = std::erase_if(index_, [&](const auto& kv) {
+          return !in_db.count(kv.first) && !keep.count(kv.first);
+        });
+        if (dropped) spdlog::debug("alert store: {} alerts deleted by another writer", dropped);
+        changed = ApplyLocked(rows, now);
+      }
+      touched_.clear();
+    }
+    AnnounceLocked(changed);
+    return s;
+  }
+
   Result<size_t> CollectGarbage() override {
     size_t removed = 0;
     std::promise<Status> p;
@@ -181,6 +237,49 @@ class CachedAlertStore final : public AlertStore {
     bool full;
   };
 
+  // Whether garbage collection removes `a` at `now`.
+  bool Collectible(const Alert& a, Time now) const {
+    return a.ResolvedAt(now) && a.ends_at + opts_.retention < now;
+  }
+
+  // The alerts whose latest version here may not be committed yet.
+  // REQUIRES: queue_mu_ held.
+  std::unordered_set<uint64_t> UncommittedLocked() const {
+    std::unordered_set<uint64_t> out(in_flight_fps_.begin(), in_flight_fps_.end());
+    for (const auto& [fp, p] : pending_) out.insert(fp);
+    out.insert(retry_.begin(), retry_.end());
+    return out;
+  }
+
+  // Applies committed rows (ApplyCommitted); returns the versions that went into the index.
+  // REQUIRES: index_mu_ and queue_mu_ held.
+  std::vector<AlertPtr> ApplyLocked(std::vector<std::pair<uint64_t, AlertPtr>>& rows, Time now) {
+    std::vector<AlertPtr> changed;
+    for (auto& [fp, a] : rows) {
+      if (!a || pending_deletes_.count(fp) || retry_deletes_.count(fp) || Collectible(*a, now)) {
+        continue;
+      }
+      auto it = index_.find(fp);
+      if (it == index_.end()) {
+        // Not held and in flight: its deletion is being committed.
+        if (in_flight_fps_.count(fp)) continue;
+        it = index_.emplace(fp, a).first;
+      } else {
+        if (it->second->updated_at > a->updated_at || *it->second == *a) continue;
+        it->second = a;
+      }
+      changed.push_back(a);
+    }
+    if (!changed.empty()) remote_applied_.store(true, std::memory_order_relaxed);
+    return changed;
+  }
+
+  // Tells every listener of `changed`. REQUIRES: listeners_mu_ held.
+  void AnnounceLocked(const std::vector<AlertPtr>& changed) {
+    if (changed.empty()) return;
+    for (auto& [id, listener] : listeners_) listener(changed);
+  }
+
   // REQUIRES: index_mu_ and queue_mu_ held.
   void Enqueue(std::vector<Alert>& alerts, Time now, Done done) {
     // Merged under both locks so the queue sees updates in the same order as the index.
@@ -197,6 +296,7 @@ class CachedAlertStore final : public AlertStore {
         merged = std::move(m);
       }
       it->second = merged;
+      if (watching_) touched_.insert(fp);
       pending_deletes_.erase(fp);
       Queue(fp, std::move(merged), full);
     }
@@ -220,8 +320,7 @@ class CachedAlertStore final : public AlertStore {
   size_t CollectLocked(Time now) {
     size_t removed = 0;
     for (auto it = index_.begin(); it != index_.end();) {
-      const Alert& a = *it->second;
-      if (a.ResolvedAt(now) && a.ends_at + opts_.retention < now) {
+      if (Collectible(*it->second, now)) {
         pending_.erase(it->first);
         pending_deletes_.insert(it->first);
         it = index_.erase(it);
@@ -306,10 +405,8 @@ class CachedAlertStore final : public AlertStore {
       q.lock();
       --in_flight_;
       if (b.alone) alone_in_flight_ = false;
-      if (slots_ > 1) {
-        for (uint64_t fp : b.order) in_flight_fps_.erase(fp);
-        for (uint64_t fp : b.deletes) in_flight_fps_.erase(fp);
-      }
+      for (uint64_t fp : b.order) in_flight_fps_.erase(fp);
+      for (uint64_t fp : b.deletes) in_flight_fps_.erase(fp);
       queue_cv_.notify_all();
     }
   }
@@ -330,10 +427,8 @@ class CachedAlertStore final : public AlertStore {
     b.alone = !b.retry.empty() || !b.retry_deletes.empty() || !b.compact_requests.empty();
     ++in_flight_;
     if (b.alone) alone_in_flight_ = true;
-    if (slots_ > 1) {
-      in_flight_fps_.insert(b.order.begin(), b.order.end());
-      in_flight_fps_.insert(b.deletes.begin(), b.deletes.end());
-    }
+    in_flight_fps_.insert(b.order.begin(), b.order.end());
+    in_flight_fps_.insert(b.deletes.begin(), b.deletes.end());
     return b;
   }
 
@@ -355,7 +450,8 @@ class CachedAlertStore final : public AlertStore {
     // Listeners first: once a Put has returned, subscribers (the router) have seen it.
     if (s.ok() && !changed.empty()) {
       std::lock_guard l(listeners_mu_);
-      for (auto& [id, listener] : listeners_) listener(changed);
+      DropSuperseded(changes, &changed);
+      AnnounceLocked(changed);
     }
     for (auto& [seq, done] : b.waiters) done(s);
 
@@ -370,6 +466,28 @@ class CachedAlertStore final : public AlertStore {
     } else if (s.ok() && slots_ == 1) {
       (void)persistence_->Background(lookup);
     }
+  }
+
+  // Drops from a commit's announcement the alerts whose version in the index is newer and was
+  // applied from another writer's commit (ApplyCommitted announced it already: announcing the
+  // older one after it would take listeners back). A newer version queued here is announced
+  // when it commits, so the older one still is now. Only once something was applied.
+  // `changed[i]` is `changes[i]`'s alert. REQUIRES: listeners_mu_ held.
+  void DropSuperseded(const std::vector<AlertPersistence::Change>& changes,
+                      std::vector<AlertPtr>* changed) {
+    if (!remote_applied_.load(std::memory_order_relaxed)) return;
+    std::shared_lock idx(index_mu_);
+    std::lock_guard q(queue_mu_);
+    size_t out = 0;
+    for (size_t i = 0; i < changed->size(); ++i) {
+      const uint64_t fp = changes[i].fingerprint;
+      auto it = index_.find(fp);
+      const bool superseded = it != index_.end() &&
+                              it->second->updated_at > (*changed)[i]->updated_at &&
+                              !pending_.count(fp) && !retry_.count(fp);
+      if (!superseded) (*changed)[out++] = std::move((*changed)[i]);
+    }
+    changed->resize(out);
   }
 
   // One group commit of every queued change and garbage-collected deletion.
@@ -444,11 +562,15 @@ class CachedAlertStore final : public AlertStore {
   // Left by a failed commit for the next one.
   std::unordered_set<uint64_t> retry_;          // GUARDED_BY(queue_mu_)
   std::unordered_set<uint64_t> retry_deletes_;  // GUARDED_BY(queue_mu_)
-  // Commits in flight, whether one of them runs alone, and (with several slots) the alerts
-  // they change or delete.
-  size_t in_flight_ = 0;                          // GUARDED_BY(queue_mu_)
-  bool alone_in_flight_ = false;                  // GUARDED_BY(queue_mu_)
-  std::unordered_set<uint64_t> in_flight_fps_;    // GUARDED_BY(queue_mu_)
+  // Commits in flight, whether one of them runs alone, and the alerts they change or delete.
+  size_t in_flight_ = 0;                        // GUARDED_BY(queue_mu_)
+  bool alone_in_flight_ = false;                // GUARDED_BY(queue_mu_)
+  std::unordered_set<uint64_t> in_flight_fps_;  // GUARDED_BY(queue_mu_)
+  // While a Resync reads the database: the alerts queued meanwhile.
+  bool watching_ = false;                 // GUARDED_BY(queue_mu_)
+  std::unordered_set<uint64_t> touched_;  // GUARDED_BY(queue_mu_)
+  // Whether ApplyCommitted ever put something into the index.
+  std::atomic<bool> remote_applied_{false};
   std::chrono::steady_clock::time_point next_gc_;  // GUARDED_BY(queue_mu_)
 
   std::mutex listeners_mu_;

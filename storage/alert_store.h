@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/alert.h"
@@ -94,6 +95,20 @@ class AlertStore : public AlertSink {
   // later do not see earlier changes: read List() first.
   virtual int Subscribe(Listener listener) = 0;
   virtual void Unsubscribe(int id) = 0;
+
+  // Alerts committed to the database by any writer of it (several alertd processes sharing
+  // PostgreSQL; storage/pg_change_feed.cc calls these), by fingerprint. Each goes into memory
+  // unless the version held has a later updated_at (equal: the committed row wins), is the
+  // same, or the alert is being deleted here or is due for garbage collection; listeners are
+  // told of those applied, as of a commit. Nothing is written back. Idempotent: this store's
+  // own commits coming back change nothing. Not from a listener.
+  virtual void ApplyCommitted(std::vector<std::pair<uint64_t, AlertPtr>> rows) = 0;
+  // A full resync: `load` reads every alert in the database (it runs on the caller's thread
+  // while Puts go on). Alerts held that it does not return are dropped (deleted by another
+  // writer), unless they were written here since `load` began or are not committed yet; the
+  // rest is applied as by ApplyCommitted. A failed load changes nothing and is returned.
+  using LoadAll = std::function<Status(std::vector<std::pair<uint64_t, AlertPtr>>* rows)>;
+  virtual Status Resync(const LoadAll& load) = 0;
 
   // Removes resolved alerts older than the retention now (it also runs every gc_interval).
   // Returns how many were removed once the deletion is committed.

@@ -3,9 +3,12 @@
 #include <endian.h>
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "core/cluster.h"
@@ -330,6 +333,34 @@ Status PgConn::Ping() {
   return Exec("SELECT 1");
 }
 
+Result<std::vector<std::string>> PgConn::WaitForNotifications(std::chrono::milliseconds timeout) {
+  std::vector<std::string> out;
+  const auto drain = [&] {
+    while (PGnotify* n = PQnotifies(c_)) {
+      out.emplace_back(n->extra ? n->extra : "");
+      PQfreemem(n);
+    }
+  };
+  if (!connected()) return Error("waiting for notifications");
+  drain();
+  if (!out.empty()) return out;
+  pollfd p{PQsocket(c_), POLLIN, 0};
+  if (p.fd < 0) return Error("waiting for notifications");
+  const int r = poll(&p, 1, static_cast<int>(timeout.count()));
+  if (r < 0 && errno != EINTR) {
+    return Status::Unavailable(
+        fmt::format("{}: PostgreSQL: waiting for notifications: {}", what_, std::strerror(errno)));
+  }
+  // Readable: a notification, or the end of the connection (a terminated backend, a server
+  // shutting down), which PQconsumeInput reports.
+  if (r > 0 && PQconsumeInput(c_) != 1) return Error("waiting for notifications");
+  drain();
+  if (!connected()) return Error("waiting for notifications");
+  return out;
+}
+
+int PgConn::backend_pid() const { return connected() ? PQbackendPID(c_) : 0; }
+
 // ---------------------------------------------------------------- schema
 
 namespace {
@@ -451,6 +482,22 @@ CREATE TABLE cluster_leases (
 );
 INSERT INTO cluster_leases (shard) SELECT generate_series(0, 63);
 )sql"},
+      // Several alertd processes on one database (storage/pg_change_feed.cc): every row of
+      // alerts, silences and acks carries the top-level transaction that wrote it last (each
+      // upsert sets it again, ON CONFLICT DO UPDATE included), so a reader can ask for what
+      // was committed since it last looked; ack ids come from a sequence, so two writers never
+      // take the same one. The sequence starts after the ids already used.
+      {4, "change tracking",
+       R"sql(
+ALTER TABLE alerts ADD COLUMN xact xid8 NOT NULL DEFAULT pg_current_xact_id();
+ALTER TABLE silences ADD COLUMN xact xid8 NOT NULL DEFAULT pg_current_xact_id();
+ALTER TABLE acks ADD COLUMN xact xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX alerts_xact ON alerts(xact);
+CREATE INDEX silences_xact ON silences(xact);
+CREATE INDEX acks_xact ON acks(xact);
+CREATE SEQUENCE ack_ids;
+SELECT setval('ack_ids', COALESCE((SELECT MAX(id) FROM acks), 0) + 1, false);
+)sql"},
   };
   return kMigrations;
 }
@@ -492,9 +539,17 @@ Status MigratePostgres(PgConn& conn) {
       !s.ok()) {
     return unlock(s);
   }
-  auto cur = conn.Query("SELECT COALESCE(MAX(version), 0)::BIGINT FROM alertd_schema");
+  auto cur = conn.Query("SELECT version::BIGINT FROM alertd_schema");
   if (!cur.ok()) return unlock(cur.status());
-  const int64_t have = cur->Int(0, 0);
+  // Each migration not recorded yet runs, whatever the highest recorded version: versions
+  // need not be contiguous (a version number may be taken by a migration that lands later),
+  // and one that lands later still runs on a database that has the versions after it.
+  std::set<int64_t> applied;
+  int64_t have = 0;
+  for (int i = 0; i < cur->rows(); ++i) {
+    applied.insert(cur->Int(i, 0));
+    have = std::max(have, cur->Int(i, 0));
+  }
   const auto& all = PgMigrations();
   const int latest = all.back().version;
   if (have > latest) {
@@ -504,7 +559,7 @@ Status MigratePostgres(PgConn& conn) {
                     have, latest)));
   }
   for (const auto& m : all) {
-    if (m.version <= have) continue;
+    if (applied.count(m.version)) continue;
     Status s = conn.Begin();
     if (s.ok()) s = conn.Exec(m.sql);
     if (s.ok()) {

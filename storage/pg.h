@@ -110,6 +110,14 @@ class PgConn {
   // Ready(), then a round trip (SELECT 1): whether the server still answers.
   Status Ping();
 
+  // The payloads of the notifications (LISTEN/NOTIFY) this session has received, waiting up
+  // to `timeout` on the connection's socket for one when none is there yet (an empty result:
+  // none came). Unavailable when the connection is lost (a later Ready() reconnects; the new
+  // session listens to nothing).
+  Result<std::vector<std::string>> WaitForNotifications(std::chrono::milliseconds timeout);
+  // The server process of this session (pg_stat_activity.pid); 0 when not connected.
+  int backend_pid() const;
+
  private:
   PgConn(pg_conn* c, PgTarget target, std::string what)
       : c_(c), target_(std::move(target)), what_(std::move(what)) {}

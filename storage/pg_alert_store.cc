@@ -10,12 +10,16 @@
 // server flushes both with one write when they meet (a single connection would wait out one
 // flush per batch). The store never has two commits of the same alert in flight at once, so
 // the row locks never decide which version wins.
+//
+// Every upsert sets the row's `xact` and each commit that changed alerts notifies
+// kChangeChannel, so other alertd processes on the same database follow (pg_change_feed.cc).
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "storage/alert_persistence.h"
 #include "storage/codec.h"
+#include "storage/pg_rows.h"
 #include "storage/pg_stores.h"
 
 namespace alertd::storage {
@@ -35,11 +39,10 @@ std::string UpsertSql(size_t rows) {
     sql += fmt::format("{}(${},${},${},${},${},${},${},${})", i ? "," : "", p + 1, p + 2, p + 3,
                        p + 4, p + 5, p + 6, p + 7, p + 8);
   }
-  sql +=
-      " ON CONFLICT (fingerprint) DO UPDATE SET labels = EXCLUDED.labels, "
-      "annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at, "
-      "ends_at = EXCLUDED.ends_at, updated_at = EXCLUDED.updated_at, "
-      "generator_url = EXCLUDED.generator_url, timeout = EXCLUDED.timeout";
+  sql += " ON CONFLICT (fingerprint) DO UPDATE SET ";
+  // Of two alertd processes writing one alert, the newer version stays (pg_rows.h).
+  sql += NewerWinsSet("alerts", {"labels", "annotations", "starts_at", "ends_at", "generator_url",
+                                 "timeout", "updated_at"});
   return sql;
 }
 
@@ -51,26 +54,12 @@ class PgAlertRows final : public AlertPersistence {
   size_t commit_slots() const override { return c_.size(); }
 
   Status Load(std::unordered_map<uint64_t, AlertPtr>* index) override {
-    auto r = c_[0]->Query(
-        "SELECT fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, "
-        "timeout FROM alerts");
+    auto r = c_[0]->Query(std::string("SELECT ") + kAlertColumns + " FROM alerts");
     if (!r.ok()) return r.status().WithPrefix("loading alerts");
     for (int i = 0; i < r->rows(); ++i) {
-      const auto fp = static_cast<uint64_t>(r->Int(i, 0));
-      auto labels = DecodeLabelSet(r->Bytes(i, 1));
-      auto annotations = DecodeLabelSet(r->Bytes(i, 2));
-      if (!labels.ok() || !annotations.ok()) {
-        return Status::Internal(fmt::format("PostgreSQL: alert {:016x} is corrupt", fp));
-      }
-      auto a = std::make_shared<Alert>();
-      a->labels = std::move(*labels);
-      a->annotations = std::move(*annotations);
-      a->starts_at = FromNanos(r->Int(i, 3));
-      a->ends_at = FromNanos(r->Int(i, 4));
-      a->updated_at = FromNanos(r->Int(i, 5));
-      a->generator_url = std::string(r->Bytes(i, 6));
-      a->timeout = r->Bool(i, 7);
-      (*index)[fp] = std::move(a);
+      auto row = AlertFromRow(*r, i);
+      if (!row.ok()) return row.status();
+      (*index)[row->first] = std::move(row->second);
     }
     return Status::Ok();
   }
@@ -109,6 +98,9 @@ class PgAlertRows final : public AlertPersistence {
       statements.push_back({"DELETE FROM alerts WHERE fingerprint = ANY ($1::TEXT::BIGINT[])",
                             {PgParam::Text(arr)}});
     }
+    // Other alertd processes on this database fetch the changes when they hear of them
+    // (storage/pg_change_feed.cc); the server delivers the notification once this commits.
+    if (!changes.empty()) statements.push_back({kNotifyAlerts, {}});
     return c.Pipeline(statements);
   }
 

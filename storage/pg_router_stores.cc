@@ -1,5 +1,8 @@
+#include <algorithm>
+
 #include "storage/batch_writer.h"
 #include "storage/codec.h"
+#include "storage/pg_rows.h"
 #include "storage/pg_stores.h"
 
 namespace alertd::storage {
@@ -44,45 +47,40 @@ class PgRouterStores final : public RouterStateBackend {
 
   Result<std::vector<Silence>> LoadSilences() override {
     std::vector<Silence> out;
-    Status s = Load(
-        "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences "
-        "ORDER BY id COLLATE \"C\"",
-        {}, [&out](const PgResult& r, int i) -> Status {
-          Silence sil;
-          sil.id = std::string(r.Bytes(i, 0));
-          auto ms = DecodeMatchers(r.Bytes(i, 1));
-          if (!ms.ok()) return ms.status().WithPrefix("silence " + sil.id);
-          sil.matchers = std::move(*ms);
-          sil.starts_at = FromNanos(r.Int(i, 2));
-          sil.ends_at = FromNanos(r.Int(i, 3));
-          sil.updated_at = FromNanos(r.Int(i, 4));
-          sil.created_by = std::string(r.Bytes(i, 5));
-          sil.comment = std::string(r.Bytes(i, 6));
-          out.push_back(std::move(sil));
-          return Status::Ok();
-        });
+    Status s =
+        Load(std::string("SELECT ") + kSilenceColumns + " FROM silences ORDER BY id COLLATE \"C\"",
+             {}, [&out](const PgResult& r, int i) -> Status {
+               auto sil = SilenceFromRow(r, i);
+               if (!sil.ok()) return sil.status();
+               out.push_back(std::move(*sil));
+               return Status::Ok();
+             });
     if (!s.ok()) return s;
     return out;
   }
   void PutSilences(std::vector<Silence> rows, StoreDone done) override {
     w_.Write(
         [rows = std::move(rows)](PgConn& c) {
-          return RunEach(c,
-                         "INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, "
-                         "created_by, comment) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                         "ON CONFLICT (id) DO UPDATE SET matchers = EXCLUDED.matchers, "
-                         "starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, "
-                         "updated_at = EXCLUDED.updated_at, created_by = EXCLUDED.created_by, "
-                         "comment = EXCLUDED.comment",
-                         rows, [](const Silence& s) {
-                           return std::vector<PgParam>{PgParam::Text(s.id),
-                                                       PgParam::Text(EncodeMatchers(s.matchers)),
-                                                       PgParam::Int(ToNanos(s.starts_at)),
-                                                       PgParam::Int(ToNanos(s.ends_at)),
-                                                       PgParam::Int(ToNanos(s.updated_at)),
-                                                       PgParam::Text(s.created_by),
-                                                       PgParam::Text(s.comment)};
-                         });
+          Status st =
+              RunEach(c,
+                      "INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, "
+                      "created_by, comment) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                      "ON CONFLICT (id) DO UPDATE SET " +
+                          // Two alertd processes changing one silence at once: the newer
+                          // version stays, whichever commits last.
+                          NewerWinsSet("silences", {"matchers", "starts_at", "ends_at",
+                                                    "created_by", "comment", "updated_at"}),
+                      rows, [](const Silence& s) {
+                        return std::vector<PgParam>{PgParam::Text(s.id),
+                                                    PgParam::Text(EncodeMatchers(s.matchers)),
+                                                    PgParam::Int(ToNanos(s.starts_at)),
+                                                    PgParam::Int(ToNanos(s.ends_at)),
+                                                    PgParam::Int(ToNanos(s.updated_at)),
+                                                    PgParam::Text(s.created_by),
+                                                    PgParam::Text(s.comment)};
+                      });
+          if (!st.ok()) return st;
+          return c.Query(kNotifySilences).status();
         },
         std::move(done));
   }
@@ -150,34 +148,31 @@ class PgRouterStores final : public RouterStateBackend {
 
   Result<std::vector<Ack>> LoadAcks() override {
     std::vector<Ack> out;
-    Status s = Load(
-        "SELECT id, fingerprint, labels, starts_at, acked_by, comment, acked_at, expires_at, "
-        "ended_at, end_reason, token FROM acks ORDER BY id",
-        {}, [&out](const PgResult& r, int i) -> Status {
-          Ack a;
-          a.id = r.Int(i, 0);
-          a.fingerprint = static_cast<uint64_t>(r.Int(i, 1));
-          auto labels = DecodeLabelSet(r.Bytes(i, 2));
-          if (!labels.ok()) return labels.status().WithPrefix("ack " + std::to_string(a.id));
-          a.labels = std::move(*labels);
-          a.starts_at = FromNanos(r.Int(i, 3));
-          a.by = std::string(r.Bytes(i, 4));
-          a.comment = std::string(r.Bytes(i, 5));
-          a.at = FromNanos(r.Int(i, 6));
-          a.expires_at = FromNanos(r.Int(i, 7));
-          a.ended_at = FromNanos(r.Int(i, 8));
-          a.end_reason = std::string(r.Bytes(i, 9));
-          a.token = std::string(r.Bytes(i, 10));
-          out.push_back(std::move(a));
-          return Status::Ok();
-        });
+    Status s = Load(std::string("SELECT ") + kAckColumns + " FROM acks ORDER BY id", {},
+                    [&out](const PgResult& r, int i) -> Status {
+                      auto a = AckFromRow(r, i);
+                      if (!a.ok()) return a.status();
+                      out.push_back(std::move(*a));
+                      return Status::Ok();
+                    });
     if (!s.ok()) return s;
     return out;
+  }
+  Result<std::vector<int64_t>> NextAckIds(size_t n) override {
+    std::vector<int64_t> ids;
+    Status s =
+        Load("SELECT nextval('ack_ids') FROM generate_series(1, $1)",
+             {PgParam::Int(static_cast<int64_t>(n))}, [&ids](const PgResult& r, int i) -> Status {
+               ids.push_back(r.Int(i, 0));
+               return Status::Ok();
+             });
+    if (!s.ok()) return s.WithPrefix("allocating ack ids");
+    return ids;
   }
   void PutAcks(std::vector<Ack> rows, StoreDone done) override {
     w_.Write(
         [rows = std::move(rows)](PgConn& c) {
-          return RunEach(
+          Status st = RunEach(
               c,
               "INSERT INTO acks (id, fingerprint, labels, starts_at, acked_by, comment, acked_at, "
               "expires_at, ended_at, end_reason, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
@@ -186,7 +181,7 @@ class PgRouterStores final : public RouterStateBackend {
               "acked_by = EXCLUDED.acked_by, comment = EXCLUDED.comment, "
               "acked_at = EXCLUDED.acked_at, expires_at = EXCLUDED.expires_at, "
               "ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason, "
-              "token = EXCLUDED.token",
+              "token = EXCLUDED.token, xact = pg_current_xact_id()",
               rows, [](const Ack& a) {
                 return std::vector<PgParam>{PgParam::Int(a.id),
                                             PgParam::Int(static_cast<int64_t>(a.fingerprint)),
@@ -200,6 +195,19 @@ class PgRouterStores final : public RouterStateBackend {
                                             PgParam::Text(a.end_reason),
                                             PgParam::Text(a.token)};
               });
+          if (!st.ok()) return st;
+          // Acks written with ids the sequence did not give (alertd migrate copying a
+          // database's acks): later ids come after them. Ids from NextAckIds are always below
+          // the next value the sequence gives, so in normal operation this sets nothing (and
+          // never moves the sequence back under a concurrent nextval).
+          int64_t max_id = 0;
+          for (const auto& a : rows) max_id = std::max(max_id, a.id);
+          auto adv = c.Query(
+              "SELECT setval('ack_ids', $1) WHERE $1 >= (SELECT CASE WHEN is_called THEN "
+              "last_value + 1 ELSE last_value END FROM ack_ids)",
+              {PgParam::Int(max_id)});
+          if (!adv.ok()) return adv.status();
+          return c.Query(kNotifyAcks).status();
         },
         std::move(done));
   }

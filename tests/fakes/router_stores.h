@@ -6,6 +6,12 @@
 // applied, as a rolled-back savepoint). Reopen() forgets nothing: the maps are what a
 // database would have committed.
 //
+// Several alertd processes sharing one database: routers Subscribe() as RemoteChanges
+// (core/router_state.h), and every committed write of silences or acks is delivered to all of
+// them, the writer included, on a feed thread of the fake's own (as PostgreSQL's change feed
+// does); a deletion is delivered as a full resync. NextAckIds hands out ids from one counter,
+// as a database sequence does.
+//
 // Thread-safe.
 #pragma once
 
@@ -32,7 +38,7 @@ class MemoryRouterStores final : public SilenceStore,
                                  public EscalationStore,
                                  public GroupTimerStore {
  public:
-  MemoryRouterStores() : thread_([this] { Loop(); }) {}
+  MemoryRouterStores() : thread_([this] { Loop(); }), feed_thread_([this] { FeedLoop(); }) {}
   ~MemoryRouterStores() override {
     {
       std::lock_guard l(mu_);
@@ -41,6 +47,48 @@ class MemoryRouterStores final : public SilenceStore,
     }
     cv_.notify_all();
     thread_.join();
+    {
+      std::lock_guard l(feed_mu_);
+      feed_stop_ = true;
+    }
+    feed_cv_.notify_all();
+    feed_thread_.join();
+  }
+
+  // Delivers every later committed write of silences and acks to `sink` until Unsubscribe,
+  // which waits for a delivery in progress. `sink` must stay valid until then.
+  void Subscribe(RemoteChanges* sink) {
+    std::lock_guard l(sinks_mu_);
+    sinks_.push_back(sink);
+  }
+  void Unsubscribe(RemoteChanges* sink) {
+    std::lock_guard l(sinks_mu_);
+    std::erase(sinks_, sink);
+  }
+  // While true, deliveries are dropped (a lost notification); Resync() heals.
+  void DropDeliveries(bool drop) {
+    std::lock_guard l(feed_mu_);
+    drop_ = drop;
+  }
+  // A full resync of every subscriber, on the feed thread.
+  void Resync() {
+    Deliver(
+        [this](RemoteChanges* s) {
+          (void)s->ResyncSilences([this] { return LoadSilences(); });
+          (void)s->ResyncAcks([this] { return LoadAcks(); });
+        },
+        /*always=*/true);
+  }
+
+  // After every id used so far, stored or handed out (a sequence that starts after the acks
+  // already written, as PostgreSQL's migration sets it).
+  Result<std::vector<int64_t>> NextAckIds(size_t n) override {
+    return Read<std::vector<int64_t>>([this, n] {
+      if (!acks_.empty()) next_ack_id_ = std::max(next_ack_id_, acks_.rbegin()->first + 1);
+      std::vector<int64_t> ids;
+      for (size_t i = 0; i < n; ++i) ids.push_back(next_ack_id_++);
+      return ids;
+    });
   }
 
   RouterStores stores() { return RouterStores{this, this, this, this, this}; }
@@ -87,6 +135,7 @@ class MemoryRouterStores final : public SilenceStore,
     Write(
         [this, rows = std::move(rows)] {
           for (const auto& s : rows) silences_[s.id] = s;
+          Deliver([rows](RemoteChanges* sink) { sink->SilencesCommitted(rows); });
         },
         std::move(done));
   }
@@ -94,6 +143,9 @@ class MemoryRouterStores final : public SilenceStore,
     Write(
         [this, ids = std::move(ids)] {
           for (const auto& id : ids) silences_.erase(id);
+          Deliver([this](RemoteChanges* sink) {
+            (void)sink->ResyncSilences([this] { return LoadSilences(); });
+          });
         },
         std::move(done));
   }
@@ -134,6 +186,7 @@ class MemoryRouterStores final : public SilenceStore,
     Write(
         [this, rows = std::move(rows)] {
           for (const auto& a : rows) acks_[a.id] = a;
+          Deliver([rows](RemoteChanges* sink) { sink->AcksCommitted(rows); });
         },
         std::move(done));
   }
@@ -141,6 +194,9 @@ class MemoryRouterStores final : public SilenceStore,
     Write(
         [this, ids = std::move(ids)] {
           for (int64_t id : ids) acks_.erase(id);
+          Deliver([this](RemoteChanges* sink) {
+            (void)sink->ResyncAcks([this] { return LoadAcks(); });
+          });
         },
         std::move(done));
   }
@@ -238,6 +294,34 @@ class MemoryRouterStores final : public SilenceStore,
     }
   }
 
+  // Queues `d` for every subscriber on the feed thread (after the write that calls it has
+  // been applied: a Write's op runs before its commit is reported, as a NOTIFY is delivered
+  // once its transaction commits).
+  void Deliver(std::function<void(RemoteChanges*)> d, bool always = false) {
+    {
+      std::lock_guard l(feed_mu_);
+      if (drop_ && !always) return;
+      feed_.push_back(std::move(d));
+    }
+    feed_cv_.notify_all();
+  }
+
+  void FeedLoop() {
+    std::unique_lock l(feed_mu_);
+    while (true) {
+      feed_cv_.wait(l, [this] { return feed_stop_ || !feed_.empty(); });
+      if (feed_.empty()) return;
+      auto d = std::move(feed_.front());
+      feed_.pop_front();
+      l.unlock();
+      {
+        std::lock_guard s(sinks_mu_);
+        for (RemoteChanges* sink : sinks_) d(sink);
+      }
+      l.lock();
+    }
+  }
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Op> queue_;
@@ -251,7 +335,17 @@ class MemoryRouterStores final : public SilenceStore,
   std::map<int64_t, Ack> acks_;
   std::map<std::pair<std::string, std::string>, EscalationState> escalations_;
   std::map<std::pair<std::string, std::string>, GroupTimer> timers_;
-  std::thread thread_;  // last: starts after the members it uses
+  int64_t next_ack_id_ = 1;
+  // The feed: deliveries waiting, and the subscribers.
+  std::mutex feed_mu_;
+  std::condition_variable feed_cv_;
+  std::deque<std::function<void(RemoteChanges*)>> feed_;
+  bool feed_stop_ = false;
+  bool drop_ = false;
+  std::mutex sinks_mu_;
+  std::vector<RemoteChanges*> sinks_;
+  std::thread thread_;  // last: start after the members they use
+  std::thread feed_thread_;
 };
 
 }  // namespace alertd::testing

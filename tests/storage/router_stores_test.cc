@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -313,7 +314,26 @@ TEST_CASE("a PostgreSQL schema newer than this alertd is refused, naming both ve
   auto again = storage::OpenPgRouterStores(target);
   REQUIRE_FALSE(again.ok());
   CHECK(again.status().message().find("schema version 99") != std::string::npos);
-  CHECK(again.status().message().find("up to version 3") != std::string::npos);
+  CHECK(again.status().message().find("up to version 4") != std::string::npos);
+}
+
+TEST_CASE("a PostgreSQL migration not recorded yet runs even when a later one is recorded") {
+  const std::string dsn = Server().NewDatabase();
+  const std::string db =
+      dsn.substr(dsn.find("dbname=") + 7, dsn.find(" user=") - dsn.find("dbname=") - 7);
+  storage::PgTarget target{dsn, PostgresServer::kPassword};
+  { REQUIRE(storage::OpenPgRouterStores(target).ok()); }
+  CHECK(Server().Psql("SELECT string_agg(version::TEXT, ',' ORDER BY version) FROM alertd_schema",
+                      db) == "1,2,3,4\n");
+  // As a database migrated by an alertd that had version 4 and not yet version 2 would be.
+  Server().Psql(
+      "DELETE FROM alertd_schema WHERE version = 2; ALTER TABLE alerts RESET (fillfactor)", db);
+  { REQUIRE(storage::OpenPgRouterStores(target).ok()); }
+  CHECK(Server().Psql("SELECT string_agg(version::TEXT, ',' ORDER BY version) FROM alertd_schema",
+                      db) == "1,2,3,4\n");
+  CHECK(Server().Psql(
+            "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'alerts'", db) ==
+        "fillfactor=50\n");
 }
 
 TEST_CASE("a wrong PostgreSQL password is refused without the password in the error") {
@@ -356,6 +376,32 @@ TEST_CASE("with PostgreSQL down, writes fail at once; the store reconnects when 
   std::vector<std::string> ids;
   for (const auto& s : *loaded) ids.push_back(s.id);
   CHECK(ids == std::vector<std::string>{"after", "before"});
+}
+
+TEST_CASE("PostgreSQL ack ids: never the same from two stores, and after acks copied in") {
+  storage::PgTarget target{Server().NewDatabase(), PostgresServer::kPassword};
+  auto one = storage::OpenPgRouterStores(target);
+  auto two = storage::OpenPgRouterStores(target);
+  REQUIRE(one.ok());
+  REQUIRE(two.ok());
+  auto a = (*one)->NextAckIds(3);
+  auto b = (*two)->NextAckIds(3);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::set<int64_t> ids(a->begin(), a->end());
+  ids.insert(b->begin(), b->end());
+  CHECK(ids.size() == 6);
+  // As alertd migrate writes them: ids of the source database, above the sequence.
+  REQUIRE(Wait([&](StoreDone d) { (*one)->PutAcks({MakeAck(100, 7)}, std::move(d)); }).ok());
+  auto next = (*two)->NextAckIds(1);
+  REQUIRE(next.ok());
+  REQUIRE(next->size() == 1);
+  CHECK(next->front() == 101);
+  // The SQLite stores leave ids to their one writer.
+  SqliteBackend sqlite;
+  auto none = sqlite.stores().acks->NextAckIds(2);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
 }
 
 }  // namespace alertd::testing
