@@ -205,6 +205,14 @@ void LogTemplateErrors(std::string_view integration, const Notification& n, cons
                n.receiver, n.group_key, r.errors(), r.first_error().message());
 }
 
+Duration AttemptTimeout(const Notification& n, Duration limit) {
+  using Steady = std::chrono::steady_clock;
+  if (n.deadline == Steady::time_point::max()) return limit > Duration::zero() ? limit : Duration::zero();
+  const auto left = std::chrono::duration_cast<Duration>(n.deadline - Steady::now());
+  Duration d = limit > Duration::zero() ? std::min(limit, left) : left;
+  return std::max<Duration>(d, std::chrono::milliseconds(1));
+}
+
 Time Now(const Deps& deps) {
   if (deps.now) return deps.now();
   return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
