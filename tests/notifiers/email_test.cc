@@ -118,7 +118,7 @@ receivers:
                            R"(
     send_acknowledged: true
 )";
-  t::WriteFile(smtp.dir() + "/password", "s3cret\n");
+  t::WriteFile(smtp.dir() + "/password", "s3cret");
   const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
   REQUIRE(cfg.receivers.size() == 1);
   REQUIRE(cfg.receivers[0].Of<EmailConfig>().size() == 1);
@@ -209,7 +209,7 @@ receivers:
 TEST_CASE("global.smtp_tls_config is the TLS config of email configs without their own") {
   SmtpSink smtp;
   Deps deps = testsupport::TestDeps();
-  t::WriteFile(smtp.dir() + "/password", "s3cret\n");
+  t::WriteFile(smtp.dir() + "/password", "s3cret");
   const std::string yaml = R"(
 global:
   smtp_smarthost: 127.0.0.1:)" + std::to_string(smtp.port()) + R"(
@@ -630,6 +630,52 @@ TEST_CASE("port 465 is implicit TLS with tls_config applied") {
            false, "", false, "send email via"},
       },
       /*with_alertmanager=*/false);
+}
+
+TEST_CASE("auth_password_file is read at each send, untrimmed, as Alertmanager 0.25 reads it") {
+  // LOGIN and PLAIN only: the password goes to the server as read.
+  SmtpSink smtp("CRAM-MD5");
+  const std::string file = smtp.dir() + "/password";
+  t::WriteFile(file, "s3cret");
+  const std::string yaml = AuthYaml(smtp, "    auth_password_file: " + file + "\n");
+  const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
+  auto notifier = NewNotifier(*cfg.receivers.at(0).Of<EmailConfig>().at(0), testsupport::TestDeps());
+  REQUIRE(notifier.ok());
+  struct Step {
+    const char* name;
+    const char* content;
+    bool delivered;
+  };
+  // One notifier, the file rotated between its sends.
+  const Step steps[] = {
+      {"the password", "s3cret", true},
+      {"rotated to a wrong password: refused at the next send", "not-it", false},
+      {"a trailing newline is part of the password", "s3cret\n", false},
+      {"rotated back: delivered again, without a reload", "s3cret", true},
+  };
+  for (const Step& step : steps) {
+    INFO(step.name);
+    t::WriteFile(file, step.content);
+    const int before = smtp.Count();
+    NotifyResult r = (*notifier)->Notify(
+        testsupport::NotificationOf(kOneAlert, "mail", LabelSet{}, "http://alertd.example"));
+    INFO(r.status.ToString());
+    INFO(smtp.Log());
+    CHECK(r.status.ok() == step.delivered);
+    CHECK(smtp.Count() == before + (step.delivered ? 1 : 0));
+    if (!step.delivered) {
+      CHECK(r.retryable);
+      CHECK(r.status.message().find(step.content) == std::string::npos);
+    }
+  }
+  SUBCASE("a file that cannot be read at a send fails it, naming the file") {
+    std::filesystem::remove(file);
+    NotifyResult r = (*notifier)->Notify(
+        testsupport::NotificationOf(kOneAlert, "mail", LabelSet{}, "http://alertd.example"));
+    CHECK_FALSE(r.status.ok());
+    CHECK(r.retryable);
+    CHECK(r.status.message().find("could not read " + file) != std::string::npos);
+  }
 }
 
 }  // namespace
