@@ -174,8 +174,8 @@ Renderer::Renderer(const Deps& deps, const templating::NotificationData& data,
 
 std::string Renderer::Render(std::string_view text, bool escape_html) {
   if (text.empty()) return "";
-  // Plain text needs no template machinery (and html/template leaves literal text alone).
-  if (text.find("{{") == std::string_view::npos) return std::string(text);
+  // Plain text needs no template machinery (html/template still rewrites literal HTML).
+  if (!escape_html && text.find("{{") == std::string_view::npos) return std::string(text);
   const Result<templating::CompiledText>* found =
       fields_ != nullptr ? fields_->Find(text) : nullptr;
   Result<templating::CompiledText> compiled =
