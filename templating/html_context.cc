@@ -58,8 +58,8 @@ std::string Lower(std::string_view s) {
 }
 
 size_t EatWhiteSpace(std::string_view s, size_t i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\f' ||
-                          s[i] == '\r')) {
+  while (i < s.size() &&
+         (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\f' || s[i] == '\r')) {
     ++i;
   }
   return i;
@@ -94,9 +94,17 @@ std::pair<size_t, Element> EatTagName(std::string_view s, size_t i) {
 size_t EatAttrName(std::string_view s, size_t i, std::string* err) {
   for (size_t j = i; j < s.size(); ++j) {
     switch (s[j]) {
-      case ' ': case '\t': case '\n': case '\f': case '\r': case '=': case '>':
+      case ' ':
+      case '\t':
+      case '\n':
+      case '\f':
+      case '\r':
+      case '=':
+      case '>':
         return j;
-      case '\'': case '"': case '<':
+      case '\'':
+      case '"':
+      case '<':
         *err = fmt::format("{} in attribute name: {}", GoQuote(s.substr(j, 1)),
                            GoQuote(s.substr(0, 32)));
         return npos;
@@ -118,8 +126,9 @@ ContentType AttrType(std::string name) {
     name = name.substr(colon + 1);
   }
   static constexpr std::string_view kUrlAttrs[] = {
-      "action", "archive", "background", "cite", "classid", "codebase", "data", "formaction",
-      "href", "icon", "longdesc", "manifest", "poster", "profile", "src", "usemap", "xmlns"};
+      "action", "archive",    "background", "cite",   "classid",  "codebase",
+      "data",   "formaction", "href",       "icon",   "longdesc", "manifest",
+      "poster", "profile",    "src",        "usemap", "xmlns"};
   for (std::string_view a : kUrlAttrs) {
     if (name == a) return ContentType::kUrl;
   }
@@ -140,33 +149,46 @@ bool IsJsType(std::string_view mime) {
   const size_t e = m.find_last_not_of(" \t\n\r\f\v");
   m = b == std::string::npos ? "" : m.substr(b, e - b + 1);
   static constexpr std::string_view kTypes[] = {
-      "application/ecmascript", "application/javascript", "application/json",
-      "application/x-ecmascript", "application/x-javascript", "text/ecmascript",
-      "text/javascript", "text/javascript1.0", "text/javascript1.1", "text/javascript1.2",
-      "text/javascript1.3", "text/javascript1.4", "text/javascript1.5", "text/jscript",
-      "text/livescript", "text/x-ecmascript", "text/x-javascript"};
+      "application/ecmascript",   "application/javascript",
+      "application/json",         "application/x-ecmascript",
+      "application/x-javascript", "text/ecmascript",
+      "text/javascript",          "text/javascript1.0",
+      "text/javascript1.1",       "text/javascript1.2",
+      "text/javascript1.3",       "text/javascript1.4",
+      "text/javascript1.5",       "text/jscript",
+      "text/livescript",          "text/x-ecmascript",
+      "text/x-javascript"};
   return std::find(std::begin(kTypes), std::end(kTypes), m) != std::end(kTypes);
 }
 
 State ElementContentState(Element e) {
   switch (e) {
-    case Element::kScript: return State::kJs;
-    case Element::kStyle: return State::kCss;
+    case Element::kScript:
+      return State::kJs;
+    case Element::kStyle:
+      return State::kCss;
     case Element::kTextarea:
-    case Element::kTitle: return State::kRcdata;
-    case Element::kNone: break;
+    case Element::kTitle:
+      return State::kRcdata;
+    case Element::kNone:
+      break;
   }
   return State::kText;
 }
 
 State AttrStartState(Attr a) {
   switch (a) {
-    case Attr::kScript: return State::kJs;
-    case Attr::kStyle: return State::kCss;
-    case Attr::kUrl: return State::kUrl;
-    case Attr::kSrcset: return State::kSrcset;
+    case Attr::kScript:
+      return State::kJs;
+    case Attr::kStyle:
+      return State::kCss;
+    case Attr::kUrl:
+      return State::kUrl;
+    case Attr::kSrcset:
+      return State::kSrcset;
     case Attr::kNone:
-    case Attr::kScriptType: break;
+    case Attr::kScriptType:
+      break;
   }
   return State::kAttr;
 }
@@ -214,9 +236,9 @@ Step TTag(Context c, std::string_view s) {
   const size_t j = EatAttrName(s, i, &err);
   if (j == npos) return {ErrorContext(err), s.size()};
   if (i == j) {
-    return {ErrorContext("expected space, attr name, or end of tag, but got " +
-                         GoQuote(s.substr(i))),
-            s.size()};
+    return {
+        ErrorContext("expected space, attr name, or end of tag, but got " + GoQuote(s.substr(i))),
+        s.size()};
   }
   const std::string name = Lower(s.substr(i, j - i));
   Attr attr = Attr::kNone;
@@ -224,11 +246,20 @@ Step TTag(Context c, std::string_view s) {
     attr = Attr::kScriptType;
   } else {
     switch (AttrType(name)) {
-      case ContentType::kUrl: attr = Attr::kUrl; break;
-      case ContentType::kCss: attr = Attr::kStyle; break;
-      case ContentType::kJs: attr = Attr::kScript; break;
-      case ContentType::kSrcset: attr = Attr::kSrcset; break;
-      case ContentType::kPlain: break;
+      case ContentType::kUrl:
+        attr = Attr::kUrl;
+        break;
+      case ContentType::kCss:
+        attr = Attr::kStyle;
+        break;
+      case ContentType::kJs:
+        attr = Attr::kScript;
+        break;
+      case ContentType::kSrcset:
+        attr = Attr::kSrcset;
+        break;
+      case ContentType::kPlain:
+        break;
     }
   }
   Context n;
@@ -298,11 +329,20 @@ size_t IndexTagEnd(std::string_view s, std::string_view tag) {
 Step TSpecialTagEnd(Context c, std::string_view s) {
   std::string_view tag;
   switch (c.element) {
-    case Element::kScript: tag = "script"; break;
-    case Element::kStyle: tag = "style"; break;
-    case Element::kTextarea: tag = "textarea"; break;
-    case Element::kTitle: tag = "title"; break;
-    case Element::kNone: break;
+    case Element::kScript:
+      tag = "script";
+      break;
+    case Element::kStyle:
+      tag = "style";
+      break;
+    case Element::kTextarea:
+      tag = "textarea";
+      break;
+    case Element::kTitle:
+      tag = "title";
+      break;
+    case Element::kNone:
+      break;
   }
   if (!tag.empty()) {
     if (const size_t i = IndexTagEnd(s, tag); i != npos) return {Context{}, i};
@@ -348,15 +388,31 @@ JsCtx NextJsCtx(std::string_view s, JsCtx preceding) {
     }
     case '.':
       return n != 1 && s[n - 2] >= '0' && s[n - 2] <= '9' ? JsCtx::kDivOp : JsCtx::kRegexp;
-    case ',': case '<': case '>': case '=': case '*': case '%': case '&': case '|': case '^':
-    case '?': case '!': case '~': case '(': case '[': case ':': case ';': case '{': case '}':
+    case ',':
+    case '<':
+    case '>':
+    case '=':
+    case '*':
+    case '%':
+    case '&':
+    case '|':
+    case '^':
+    case '?':
+    case '!':
+    case '~':
+    case '(':
+    case '[':
+    case ':':
+    case ';':
+    case '{':
+    case '}':
       return JsCtx::kRegexp;
     default: {
       size_t j = n;
       while (j > 0 && IsJsIdentPart(static_cast<unsigned char>(s[j - 1]))) --j;
       static constexpr std::string_view kKeywords[] = {
-          "break", "case", "continue", "delete", "do", "else", "finally",
-          "in", "instanceof", "return", "throw", "try", "typeof", "void"};
+          "break", "case",       "continue", "delete", "do",  "else",   "finally",
+          "in",    "instanceof", "return",   "throw",  "try", "typeof", "void"};
       const std::string_view word = s.substr(j);
       for (std::string_view k : kKeywords) {
         if (word == k) return JsCtx::kRegexp;
@@ -374,9 +430,18 @@ Step TJs(Context c, std::string_view s) {
   }
   c.js_ctx = NextJsCtx(s.substr(0, i), c.js_ctx);
   switch (s[i]) {
-    case '"': c.state = State::kJsDqStr; c.js_ctx = JsCtx::kRegexp; break;
-    case '\'': c.state = State::kJsSqStr; c.js_ctx = JsCtx::kRegexp; break;
-    case '`': c.state = State::kJsBqStr; c.js_ctx = JsCtx::kRegexp; break;
+    case '"':
+      c.state = State::kJsDqStr;
+      c.js_ctx = JsCtx::kRegexp;
+      break;
+    case '\'':
+      c.state = State::kJsSqStr;
+      c.js_ctx = JsCtx::kRegexp;
+      break;
+    case '`':
+      c.state = State::kJsBqStr;
+      c.js_ctx = JsCtx::kRegexp;
+      break;
     case '/':
       if (i + 1 < s.size() && s[i + 1] == '/') {
         c.state = State::kJsLineCmt;
@@ -410,12 +475,15 @@ Step TJsDelimited(Context c, std::string_view s) {
       case '\\':
         ++i;
         if (i == s.size()) {
-          return {ErrorContext("unfinished escape sequence in JS string: " + GoQuote(s)),
-                  s.size()};
+          return {ErrorContext("unfinished escape sequence in JS string: " + GoQuote(s)), s.size()};
         }
         break;
-      case '[': in_charset = true; break;
-      case ']': in_charset = false; break;
+      case '[':
+        in_charset = true;
+        break;
+      case ']':
+        in_charset = false;
+        break;
       default:
         if (!in_charset) {
           c.state = State::kJs;
@@ -440,7 +508,8 @@ Step TLineCmt(Context c, std::string_view s) {
   size_t i = npos;
   if (c.state == State::kJsLineCmt) {
     i = s.find_first_of("\n\r");
-    for (std::string_view ls : {std::string_view("\xE2\x80\xA8"), std::string_view("\xE2\x80\xA9")}) {
+    for (std::string_view ls :
+         {std::string_view("\xE2\x80\xA8"), std::string_view("\xE2\x80\xA9")}) {
       i = std::min(i, s.find(ls));
     }
   } else {
@@ -452,8 +521,8 @@ Step TLineCmt(Context c, std::string_view s) {
 }
 
 bool IsCssNmchar(uint32_t r) {
-  return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') ||
-         r == '-' || r == '_' || (r >= 0x80 && r <= 0xd7ff) || (r >= 0xe000 && r <= 0xfffd) ||
+  return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '-' ||
+         r == '_' || (r >= 0x80 && r <= 0xd7ff) || (r >= 0xe000 && r <= 0xfffd) ||
          (r >= 0x10000 && r <= 0x10ffff);
 }
 
@@ -516,7 +585,8 @@ Step TCss(Context c, std::string_view s) {
     switch (s[i]) {
       case '(': {
         std::string_view p = s.substr(0, i);
-        while (!p.empty() && std::string_view("\t\n\f\r ").find(p.back()) != npos) p.remove_suffix(1);
+        while (!p.empty() && std::string_view("\t\n\f\r ").find(p.back()) != npos)
+          p.remove_suffix(1);
         if (EndsWithCssKeyword(p, "url")) {
           size_t j = i + 1;
           while (j < s.size() && std::string_view("\t\n\f\r ").find(s[j]) != npos) ++j;
@@ -572,8 +642,7 @@ Step TCssStr(Context c, std::string_view s) {
     if (s[i] == '\\') {
       ++i;
       if (i == s.size()) {
-        return {ErrorContext("unfinished escape sequence in CSS string: " + GoQuote(s)),
-                s.size()};
+        return {ErrorContext("unfinished escape sequence in CSS string: " + GoQuote(s)), s.size()};
       }
     } else {
       c.state = State::kCss;
@@ -586,32 +655,48 @@ Step TCssStr(Context c, std::string_view s) {
 
 Step Transition(const Context& c, std::string_view s) {
   switch (c.state) {
-    case State::kText: return TText(c, s);
-    case State::kTag: return TTag(c, s);
-    case State::kAttrName: return TAttrName(c, s);
-    case State::kAfterName: return TAfterName(c, s);
-    case State::kBeforeValue: return TBeforeValue(c, s);
-    case State::kHtmlCmt: return THtmlCmt(c, s);
-    case State::kRcdata: return TSpecialTagEnd(c, s);
-    case State::kAttr: return {c, s.size()};
+    case State::kText:
+      return TText(c, s);
+    case State::kTag:
+      return TTag(c, s);
+    case State::kAttrName:
+      return TAttrName(c, s);
+    case State::kAfterName:
+      return TAfterName(c, s);
+    case State::kBeforeValue:
+      return TBeforeValue(c, s);
+    case State::kHtmlCmt:
+      return THtmlCmt(c, s);
+    case State::kRcdata:
+      return TSpecialTagEnd(c, s);
+    case State::kAttr:
+      return {c, s.size()};
     case State::kUrl:
-    case State::kSrcset: return TUrl(c, s);
-    case State::kJs: return TJs(c, s);
+    case State::kSrcset:
+      return TUrl(c, s);
+    case State::kJs:
+      return TJs(c, s);
     case State::kJsDqStr:
     case State::kJsSqStr:
     case State::kJsBqStr:
-    case State::kJsRegexp: return TJsDelimited(c, s);
+    case State::kJsRegexp:
+      return TJsDelimited(c, s);
     case State::kJsBlockCmt:
-    case State::kCssBlockCmt: return TBlockCmt(c, s);
+    case State::kCssBlockCmt:
+      return TBlockCmt(c, s);
     case State::kJsLineCmt:
-    case State::kCssLineCmt: return TLineCmt(c, s);
-    case State::kCss: return TCss(c, s);
+    case State::kCssLineCmt:
+      return TLineCmt(c, s);
+    case State::kCss:
+      return TCss(c, s);
     case State::kCssDqStr:
     case State::kCssSqStr:
     case State::kCssDqUrl:
     case State::kCssSqUrl:
-    case State::kCssUrl: return TCssStr(c, s);
-    case State::kError: return {c, s.size()};
+    case State::kCssUrl:
+      return TCssStr(c, s);
+    case State::kError:
+      return {c, s.size()};
   }
   return {c, s.size()};
 }
@@ -633,8 +718,8 @@ std::string HtmlUnescape(std::string_view s) {
     }
     const std::string_view name = s.substr(i + 1, semi - i - 1);
     static constexpr std::pair<std::string_view, std::string_view> kNamed[] = {
-        {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"},
-        {"nbsp", "\xC2\xA0"}};
+        {"amp", "&"},   {"lt", "<"},   {"gt", ">"},
+        {"quot", "\""}, {"apos", "'"}, {"nbsp", "\xC2\xA0"}};
     bool done = false;
     for (const auto& [n, v] : kNamed) {
       if (name == n) {
@@ -680,9 +765,9 @@ Step ContextAfterText(const Context& c, std::string_view s) {
   if (i == npos) i = s.size();
   if (c.delim == Delim::kSpaceOrTagEnd) {
     if (const size_t j = s.substr(0, i).find_first_of("\"'<=`"); j != npos) {
-      return {ErrorContext(GoQuote(s.substr(j, 1)) + " in unquoted attr: " +
-                           GoQuote(s.substr(0, i))),
-              s.size()};
+      return {
+          ErrorContext(GoQuote(s.substr(j, 1)) + " in unquoted attr: " + GoQuote(s.substr(0, i))),
+          s.size()};
     }
   }
   if (i == s.size()) {
@@ -733,8 +818,21 @@ Context Nudge(Context c) {
 // ---- escapers (html/template html.go, url.go, js.go, css.go) ----
 
 enum class Esc {
-  kHtml, kRcdata, kAttr, kNospace, kNameFilter, kComment, kUrlFilter, kUrlNormalizer,
-  kUrlEscaper, kSrcset, kJsVal, kJsStr, kJsRegexp, kCssEscaper, kCssValueFilter,
+  kHtml,
+  kRcdata,
+  kAttr,
+  kNospace,
+  kNameFilter,
+  kComment,
+  kUrlFilter,
+  kUrlNormalizer,
+  kUrlEscaper,
+  kSrcset,
+  kJsVal,
+  kJsStr,
+  kJsRegexp,
+  kCssEscaper,
+  kCssValueFilter,
 };
 
 // htmlReplacementTable / htmlNospaceReplacementTable.
@@ -743,25 +841,56 @@ std::string HtmlReplace(std::string_view s, bool nospace, bool keep_amp) {
   out.reserve(s.size() + 16);
   for (char ch : s) {
     switch (ch) {
-      case '\0': out += nospace ? "&#xfffd;" : "\xEF\xBF\xBD"; break;
-      case '"': out += "&#34;"; break;
-      case '&': out += keep_amp ? "&" : "&amp;"; break;
-      case '\'': out += "&#39;"; break;
-      case '+': out += "&#43;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
+      case '\0':
+        out += nospace ? "&#xfffd;" : "\xEF\xBF\xBD";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '&':
+        out += keep_amp ? "&" : "&amp;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '+':
+        out += "&#43;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
       default:
         if (nospace) {
           switch (ch) {
-            case '\t': out += "&#9;"; continue;
-            case '\n': out += "&#10;"; continue;
-            case '\v': out += "&#11;"; continue;
-            case '\f': out += "&#12;"; continue;
-            case '\r': out += "&#13;"; continue;
-            case ' ': out += "&#32;"; continue;
-            case '=': out += "&#61;"; continue;
-            case '`': out += "&#96;"; continue;
-            default: break;
+            case '\t':
+              out += "&#9;";
+              continue;
+            case '\n':
+              out += "&#10;";
+              continue;
+            case '\v':
+              out += "&#11;";
+              continue;
+            case '\f':
+              out += "&#12;";
+              continue;
+            case '\r':
+              out += "&#13;";
+              continue;
+            case ' ':
+              out += "&#32;";
+              continue;
+            case '=':
+              out += "&#61;";
+              continue;
+            case '`':
+              out += "&#96;";
+              continue;
+            default:
+              break;
           }
         }
         out.push_back(ch);
@@ -787,11 +916,27 @@ std::string UrlProcess(std::string_view s, bool norm) {
     const char c = s[i];
     bool keep = false;
     switch (c) {
-      case '!': case '#': case '$': case '&': case '*': case '+': case ',': case '/': case ':':
-      case ';': case '=': case '?': case '@': case '[': case ']':
+      case '!':
+      case '#':
+      case '$':
+      case '&':
+      case '*':
+      case '+':
+      case ',':
+      case '/':
+      case ':':
+      case ';':
+      case '=':
+      case '?':
+      case '@':
+      case '[':
+      case ']':
         keep = norm;
         break;
-      case '-': case '.': case '_': case '~':
+      case '-':
+      case '.':
+      case '_':
+      case '~':
         keep = true;
         break;
       case '%':
@@ -865,22 +1010,53 @@ std::string JsReplace(std::string_view s, bool regexp) {
       continue;
     }
     switch (c) {
-      case '\0': out += "\\u0000"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\v': out += "\\u000b"; continue;
-      case '\f': out += "\\f"; continue;
-      case '\r': out += "\\r"; continue;
-      case '"': out += "\\u0022"; continue;
-      case '&': out += "\\u0026"; continue;
-      case '\'': out += "\\u0027"; continue;
-      case '+': out += "\\u002b"; continue;
-      case '/': out += "\\/"; continue;
-      case '<': out += "\\u003c"; continue;
-      case '>': out += "\\u003e"; continue;
-      case '\\': out += "\\\\"; continue;
-      case '`': out += "\\u0060"; continue;
-      default: break;
+      case '\0':
+        out += "\\u0000";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\v':
+        out += "\\u000b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '"':
+        out += "\\u0022";
+        continue;
+      case '&':
+        out += "\\u0026";
+        continue;
+      case '\'':
+        out += "\\u0027";
+        continue;
+      case '+':
+        out += "\\u002b";
+        continue;
+      case '/':
+        out += "\\/";
+        continue;
+      case '<':
+        out += "\\u003c";
+        continue;
+      case '>':
+        out += "\\u003e";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '`':
+        out += "\\u0060";
+        continue;
+      default:
+        break;
     }
     if (regexp && std::string_view("$()*-.?[]^{|}").find(c) != npos) {
       out.push_back('\\');
@@ -908,25 +1084,63 @@ std::string CssEscape(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     std::string_view repl;
     switch (s[i]) {
-      case '\0': repl = "\\0"; break;
-      case '\t': repl = "\\9"; break;
-      case '\n': repl = "\\a"; break;
-      case '\f': repl = "\\c"; break;
-      case '\r': repl = "\\d"; break;
-      case '"': repl = "\\22"; break;
-      case '&': repl = "\\26"; break;
-      case '\'': repl = "\\27"; break;
-      case '(': repl = "\\28"; break;
-      case ')': repl = "\\29"; break;
-      case '+': repl = "\\2b"; break;
-      case '/': repl = "\\2f"; break;
-      case ':': repl = "\\3a"; break;
-      case ';': repl = "\\3b"; break;
-      case '<': repl = "\\3c"; break;
-      case '>': repl = "\\3e"; break;
-      case '\\': repl = "\\\\"; break;
-      case '{': repl = "\\7b"; break;
-      case '}': repl = "\\7d"; break;
+      case '\0':
+        repl = "\\0";
+        break;
+      case '\t':
+        repl = "\\9";
+        break;
+      case '\n':
+        repl = "\\a";
+        break;
+      case '\f':
+        repl = "\\c";
+        break;
+      case '\r':
+        repl = "\\d";
+        break;
+      case '"':
+        repl = "\\22";
+        break;
+      case '&':
+        repl = "\\26";
+        break;
+      case '\'':
+        repl = "\\27";
+        break;
+      case '(':
+        repl = "\\28";
+        break;
+      case ')':
+        repl = "\\29";
+        break;
+      case '+':
+        repl = "\\2b";
+        break;
+      case '/':
+        repl = "\\2f";
+        break;
+      case ':':
+        repl = "\\3a";
+        break;
+      case ';':
+        repl = "\\3b";
+        break;
+      case '<':
+        repl = "\\3c";
+        break;
+      case '>':
+        repl = "\\3e";
+        break;
+      case '\\':
+        repl = "\\\\";
+        break;
+      case '{':
+        repl = "\\7b";
+        break;
+      case '}':
+        repl = "\\7d";
+        break;
       default:
         out.push_back(s[i]);
         continue;
@@ -946,8 +1160,20 @@ std::string CssValueFilter(std::string_view s) {
   for (size_t i = 0; i < b.size(); ++i) {
     const char c = b[i];
     switch (c) {
-      case '\0': case '"': case '\'': case '(': case ')': case '/': case ';': case '@': case '[':
-      case '\\': case ']': case '`': case '{': case '}':
+      case '\0':
+      case '"':
+      case '\'':
+      case '(':
+      case ')':
+      case '/':
+      case ';':
+      case '@':
+      case '[':
+      case '\\':
+      case ']':
+      case '`':
+      case '{':
+      case '}':
         return std::string(kFailsafe);
       case '-':
         if (i != 0 && b[i - 1] == '-') return std::string(kFailsafe);
@@ -981,24 +1207,38 @@ std::string HtmlNameFilter(std::string_view s) {
 std::string Apply(Esc e, std::string_view s, const Value* v) {
   const bool safe_html = v != nullptr && v->type() == &kSafeHtmlType;
   switch (e) {
-    case Esc::kHtml: return safe_html ? std::string(s) : HtmlReplace(s, false, false);
-    case Esc::kRcdata: return HtmlReplace(s, false, safe_html);
-    case Esc::kAttr: return HtmlReplace(s, false, false);
-    case Esc::kNospace: return HtmlReplace(s, true, false);
-    case Esc::kNameFilter: return HtmlNameFilter(s);
-    case Esc::kComment: return "";
-    case Esc::kUrlFilter: return IsSafeUrl(s) ? std::string(s) : "#" + std::string(kFailsafe);
-    case Esc::kUrlNormalizer: return UrlProcess(s, true);
-    case Esc::kUrlEscaper: return UrlProcess(s, false);
-    case Esc::kSrcset: return Srcset(s);
-    case Esc::kJsVal: return JsVal(s, v);
-    case Esc::kJsStr: return JsReplace(s, false);
+    case Esc::kHtml:
+      return safe_html ? std::string(s) : HtmlReplace(s, false, false);
+    case Esc::kRcdata:
+      return HtmlReplace(s, false, safe_html);
+    case Esc::kAttr:
+      return HtmlReplace(s, false, false);
+    case Esc::kNospace:
+      return HtmlReplace(s, true, false);
+    case Esc::kNameFilter:
+      return HtmlNameFilter(s);
+    case Esc::kComment:
+      return "";
+    case Esc::kUrlFilter:
+      return IsSafeUrl(s) ? std::string(s) : "#" + std::string(kFailsafe);
+    case Esc::kUrlNormalizer:
+      return UrlProcess(s, true);
+    case Esc::kUrlEscaper:
+      return UrlProcess(s, false);
+    case Esc::kSrcset:
+      return Srcset(s);
+    case Esc::kJsVal:
+      return JsVal(s, v);
+    case Esc::kJsStr:
+      return JsReplace(s, false);
     case Esc::kJsRegexp: {
       std::string r = JsReplace(s, true);
       return r.empty() ? "(?:)" : r;
     }
-    case Esc::kCssEscaper: return CssEscape(s);
-    case Esc::kCssValueFilter: return CssValueFilter(s);
+    case Esc::kCssEscaper:
+      return CssEscape(s);
+    case Esc::kCssValueFilter:
+      return CssValueFilter(s);
   }
   return std::string(s);
 }
@@ -1072,7 +1312,8 @@ Status HtmlContextEscaper::Escape(std::string& out, std::string_view s, const Va
   Context c = Nudge(c_);
   if (c.state == State::kError) return Status::InvalidArgument("html/template: " + c.error);
   if (end == PipelineEnd::kHtml && c.state == State::kAttr && c.delim == Delim::kSpaceOrTagEnd) {
-    return Status::InvalidArgument("html/template: predefined escaper \"html\" disallowed in template");
+    return Status::InvalidArgument(
+        "html/template: predefined escaper \"html\" disallowed in template");
   }
   std::vector<Esc> chain;
   switch (c.state) {
@@ -1131,17 +1372,16 @@ Status HtmlContextEscaper::Escape(std::string& out, std::string_view s, const Va
     chain.push_back(Esc::kNospace);
   } else if (c.delim != Delim::kNone) {
     // appendCmd: the attribute escaper adds nothing after these.
-    const bool redundant = !chain.empty() &&
-                           (chain.back() == Esc::kComment || chain.back() == Esc::kCssEscaper ||
-                            chain.back() == Esc::kJsRegexp || chain.back() == Esc::kJsStr);
+    const bool redundant =
+        !chain.empty() && (chain.back() == Esc::kComment || chain.back() == Esc::kCssEscaper ||
+                           chain.back() == Esc::kJsRegexp || chain.back() == Esc::kJsStr);
     if (!redundant) chain.push_back(Esc::kAttr);
   }
   // A pipeline ending in a predefined escaper already did the equivalent one's work.
   if (end != PipelineEnd::kOther) {
     std::erase_if(chain, [end](Esc e) {
-      return end == PipelineEnd::kHtml
-                 ? e == Esc::kHtml || e == Esc::kAttr || e == Esc::kRcdata
-                 : e == Esc::kUrlEscaper || e == Esc::kUrlNormalizer;
+      return end == PipelineEnd::kHtml ? e == Esc::kHtml || e == Esc::kAttr || e == Esc::kRcdata
+                                       : e == Esc::kUrlEscaper || e == Esc::kUrlNormalizer;
     });
   }
   std::string cur(s);

@@ -49,9 +49,32 @@ class HtmlContextEscaper {
   void AppendString(std::string& out, std::string_view s);
 
   enum class State {
-    kText, kTag, kAttrName, kAfterName, kBeforeValue, kHtmlCmt, kRcdata, kAttr, kUrl,
-    kSrcset, kJs, kJsDqStr, kJsSqStr, kJsBqStr, kJsRegexp, kJsBlockCmt, kJsLineCmt, kCss,
-    kCssDqStr, kCssSqStr, kCssDqUrl, kCssSqUrl, kCssUrl, kCssBlockCmt, kCssLineCmt, kError,
+    kText,
+    kTag,
+    kAttrName,
+    kAfterName,
+    kBeforeValue,
+    kHtmlCmt,
+    kRcdata,
+    kAttr,
+    kUrl,
+    kSrcset,
+    kJs,
+    kJsDqStr,
+    kJsSqStr,
+    kJsBqStr,
+    kJsRegexp,
+    kJsBlockCmt,
+    kJsLineCmt,
+    kCss,
+    kCssDqStr,
+    kCssSqStr,
+    kCssDqUrl,
+    kCssSqUrl,
+    kCssUrl,
+    kCssBlockCmt,
+    kCssLineCmt,
+    kError,
   };
   enum class Delim { kNone, kDoubleQuote, kSingleQuote, kSpaceOrTagEnd };
   enum class UrlPart { kNone, kPreQuery, kQueryOrFrag };

@@ -42,17 +42,15 @@ TEST_CASE("an attempt against a peer that never answers ends at the flush deadli
   const std::vector<Row> rows = {
       // TestDeps' per-attempt timeout of other integrations is 5 s: the deadline comes first.
       {"webhook timeout 0: no limit but the deadline",
-       "  webhook_configs:\n  - url: " + hang + "w0\n", std::chrono::milliseconds(1500), 1.4,
-       3.0},
+       "  webhook_configs:\n  - url: " + hang + "w0\n", std::chrono::milliseconds(1500), 1.4, 3.0},
       {"a webhook timeout shorter than the deadline bounds the attempt",
        "  webhook_configs:\n  - url: " + hang + "w1\n    timeout: 500ms\n",
        std::chrono::milliseconds(10000), 0.4, 2.0},
       {"a webhook timeout longer than the deadline: the deadline wins",
        "  webhook_configs:\n  - url: " + hang + "w2\n    timeout: 1m\n",
        std::chrono::milliseconds(1500), 1.4, 3.0},
-      {"a deadline already past fails at once",
-       "  webhook_configs:\n  - url: " + hang + "w3\n", std::chrono::milliseconds(-1000), 0.0,
-       1.0},
+      {"a deadline already past fails at once", "  webhook_configs:\n  - url: " + hang + "w3\n",
+       std::chrono::milliseconds(-1000), 0.0, 1.0},
       {"slack ends at the deadline too", "  slack_configs:\n  - api_url: " + hang + "s\n",
        std::chrono::milliseconds(1500), 1.4, 3.0},
   };
@@ -92,7 +90,9 @@ double CounterSum(const std::string& exposition, const std::string& name,
   return sum;
 }
 
-TEST_CASE("alertd and Alertmanager cut a hanging webhook off at the deadline and retry at the next flush") {
+TEST_CASE(
+    "alertd and Alertmanager cut a hanging webhook off at the deadline and retry at the next "
+    "flush") {
   testsupport::HttpSink sink;
   const std::string dir = sink.dir();
   // group_interval 1s: the flush timeout is Alertmanager's minimum, 10 s.
@@ -141,8 +141,7 @@ TEST_CASE("alertd and Alertmanager cut a hanging webhook off at the deadline and
   // Nothing hangs: alertd still answers, and each side counted the cut attempt as failed.
   auto ours = t::HttpGet(alertd_url + "/metrics");
   REQUIRE(ours.status == 200);
-  CHECK(CounterSum(ours.body, "alertd_notifications_failed_total", "integration=\"webhook\"") >=
-        1);
+  CHECK(CounterSum(ours.body, "alertd_notifications_failed_total", "integration=\"webhook\"") >= 1);
   auto theirs = t::HttpGet(am.url() + "/metrics");
   REQUIRE(theirs.status == 200);
   CHECK(CounterSum(theirs.body, "alertmanager_notifications_failed_total",
