@@ -174,8 +174,8 @@ Renderer::Renderer(const Deps& deps, const templating::NotificationData& data,
 
 std::string Renderer::Render(std::string_view text, bool escape_html) {
   if (text.empty()) return "";
-  // Plain text needs no template machinery (and html/template leaves literal text alone).
-  if (text.find("{{") == std::string_view::npos) return std::string(text);
+  // Plain text needs no template machinery (html/template still rewrites literal HTML).
+  if (!escape_html && text.find("{{") == std::string_view::npos) return std::string(text);
   const Result<templating::CompiledText>* found =
       fields_ != nullptr ? fields_->Find(text) : nullptr;
   Result<templating::CompiledText> compiled =
@@ -203,6 +203,14 @@ void LogTemplateErrors(std::string_view integration, const Notification& n, cons
   if (r.errors() == 0) return;
   spdlog::warn("notify {} receiver={} group={}: {} template error(s), first: {}", integration,
                n.receiver, n.group_key, r.errors(), r.first_error().message());
+}
+
+Duration AttemptTimeout(const Notification& n, Duration limit) {
+  using Steady = std::chrono::steady_clock;
+  if (n.deadline == Steady::time_point::max()) return limit > Duration::zero() ? limit : Duration::zero();
+  const auto left = std::chrono::duration_cast<Duration>(n.deadline - Steady::now());
+  Duration d = limit > Duration::zero() ? std::min(limit, left) : left;
+  return std::max<Duration>(d, std::chrono::milliseconds(1));
 }
 
 Time Now(const Deps& deps) {

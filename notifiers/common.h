@@ -100,6 +100,13 @@ class Renderer {
 // Logs (once per notification) that templates failed, naming integration and receiver.
 void LogTemplateErrors(std::string_view integration, const Notification& n, const Renderer& r);
 
+// The timeout of one request of an attempt at `n`: `limit` (the integration's own per-attempt
+// bound; <= 0: none) cut to what is left until n.deadline, at least 1 ms once the deadline is
+// near or past (so the request fails at once, as a timeout). Zero (no limit) only when there
+// is neither a limit nor a deadline. Call it for every request, so that later requests of one
+// attempt get what is left.
+Duration AttemptTimeout(const Notification& n, Duration limit);
+
 // The current time from deps.now or the system clock.
 Time Now(const Deps& deps);
 

@@ -24,8 +24,9 @@ struct Deps {
   std::shared_ptr<const templating::TemplateSet> templates;
   // Where Notify attempts are counted; null: not counted.
   NotificationMetrics* metrics = nullptr;
-  // Per-attempt timeout of integrations that have no `timeout` of their own (all but webhook,
-  // whose `timeout: 0` also means this one).
+  // Per-attempt timeout of integrations that have no `timeout` of their own (all but
+  // webhook, whose `timeout: 0` means no limit but the flush deadline, as in Alertmanager).
+  // Every attempt also ends at the flush deadline (Notification::deadline).
   Duration timeout = std::chrono::seconds(30);
   // Sent as User-Agent on HTTP requests.
   std::string user_agent = "alertd/0.1.0";

@@ -7,6 +7,7 @@
 // one notifier from several threads (different groups) at once.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,10 @@ struct Notification {
   std::string acknowledged_by;  // for kAcknowledge
   std::string ack_comment;
   std::string external_url;  // alertd's external URL, the payload's externalURL
+  // When the attempt must be over: the flush deadline (Alertmanager cancels its notify
+  // context then, a group's flush timeout: max(group_interval, 10s)). A request still in
+  // flight is cut off at this time and fails like a timeout (retryable). max(): none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct NotifyResult {
@@ -63,7 +68,8 @@ class Notifier {
   virtual bool send_resolved() const = 0;
   // Whether this integration wants kAcknowledge notifications.
   virtual bool wants_acknowledge() const = 0;
-  // One delivery attempt. Blocks up to the integration's timeout. Never logs secrets.
+  // One delivery attempt. Blocks up to the integration's timeout and never past n.deadline.
+  // Never logs secrets.
   virtual NotifyResult Notify(const Notification& n) = 0;
 };
 

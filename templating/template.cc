@@ -12,6 +12,7 @@
 
 #include "core/labels.h"
 #include "templating/defaults.h"
+#include "templating/html_context.h"
 #include "templating/parse.h"
 
 namespace alertd::templating {
@@ -67,6 +68,7 @@ class Executor {
            std::string* out)
       : set_(set), local_(local), opts_(opts), env_(opts.env), out_(*out) {
     env_.max_result_bytes = opts.max_output_bytes;
+    if (opts.escape_html) html_.emplace();
   }
 
   Status Run(const Tree& tree, const Value& dot) {
@@ -118,8 +120,8 @@ class Executor {
     const std::string text = "<error: " + st.message() + ">";
     // In HTML the marker would read as an unknown tag and vanish (and the message may quote
     // data): escape it so it shows.
-    if (opts_.escape_html) {
-      AppendHtmlEscaped(out_, text);
+    if (html_) {
+      html_->AppendString(out_, text);
     } else {
       out_ += text;
     }
@@ -175,7 +177,11 @@ class Executor {
     if (Status st = Step(&node); !st.ok()) return st;
     switch (node.type) {
       case NodeType::kText:
-        out_ += static_cast<const internal::TextNode&>(node).text;
+        if (html_) {
+          html_->AppendText(out_, static_cast<const internal::TextNode&>(node).text);
+        } else {
+          out_ += static_cast<const internal::TextNode&>(node).text;
+        }
         return Status::Ok();
       case NodeType::kList:
         for (const auto& n : static_cast<const ListNode&>(node).nodes) {
@@ -190,11 +196,8 @@ class Executor {
         Status st = EvalPipeline(dot, *a.pipe, &v);
         if (!st.ok()) return st;
         if (!a.pipe->decl.empty()) return Status::Ok();
-        if (opts_.escape_html) {
-          PrintEscaped(v, *a.pipe);
-        } else {
-          PrintValue(v);
-        }
+        if (html_) return PrintEscaped(v, *a.pipe, &node);
+        PrintValue(v);
         return Status::Ok();
       }
       case NodeType::kIf:
@@ -242,27 +245,23 @@ class Executor {
     v.AppendTo(out_);
   }
 
-  // What html/template prints for an action in an HTML text node (see ExecOptions).
-  void PrintEscaped(const Value& v, const PipeNode& pipe) {
-    if (v.is_nil()) return;
-    if (v.type() == &kSafeHtmlType || EndsWithHtmlEscaper(pipe)) {
-      v.AppendTo(out_);
-      return;
-    }
-    if (v.kind() == Value::Kind::kString) {
-      AppendHtmlEscaped(out_, v.as_string());
-      return;
-    }
-    AppendHtmlEscaped(out_, v.ToString());
+  // What html/template prints for an action where it lands (see ExecOptions and
+  // templating/html_context.h).
+  Status PrintEscaped(const Value& v, const PipeNode& pipe, const Node* at) {
+    Status st = html_->AppendValue(out_, v, PipelineEndOf(pipe));
+    return st.ok() ? st : Error(at, st.message());
   }
 
-  // html/template replaces a final `html` command by its own text escaper instead of adding
-  // one, so `{{ .X | html }}` is escaped once, by text/template's html function.
-  static bool EndsWithHtmlEscaper(const PipeNode& pipe) {
-    if (pipe.cmds.empty()) return false;
+  // html/template lets a final `html` or `urlquery` command stand in for its own equivalent
+  // escaper instead of adding one, so `{{ .X | html }}` is escaped once, by text/template's
+  // html function.
+  static internal::HtmlContextEscaper::PipelineEnd PipelineEndOf(const PipeNode& pipe) {
+    using End = internal::HtmlContextEscaper::PipelineEnd;
+    if (pipe.cmds.empty()) return End::kOther;
     const Node& first = *pipe.cmds.back()->args[0];
-    return first.type == NodeType::kIdentifier &&
-           static_cast<const IdentifierNode&>(first).name == "html";
+    if (first.type != NodeType::kIdentifier) return End::kOther;
+    const std::string& name = static_cast<const IdentifierNode&>(first).name;
+    return name == "html" ? End::kHtml : name == "urlquery" ? End::kUrlquery : End::kOther;
   }
 
   Status WalkRange(const Value& dot, const BranchNode& r, Flow* flow) {
@@ -682,6 +681,7 @@ class Executor {
   const ExecOptions& opts_;
   ExecEnv env_;  // opts_.env with the output budget for functions
   std::string& out_;
+  std::optional<internal::HtmlContextEscaper> html_;  // with escape_html: the HTML context
   int64_t steps_ = 0;
   bool over_budget_ = false;
   std::vector<Var> vars_;

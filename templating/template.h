@@ -53,17 +53,15 @@ struct ExecOptions {
   // the next node, so a notification still carries everything that did render.
   bool continue_on_error = false;
   ExecEnv env;
-  // true: what every action prints is HTML-escaped, as Alertmanager's html/template escapes the
-  // email `html` field: each action's text goes through HtmlEscapeText (below), except values
-  // of type html/template.HTML (safeHtml's result) and pipelines ending in the `html` function
-  // (html/template lets that predefined escaper stand in for its own). Literal template text
-  // is never escaped; nil prints as "" rather than "<no value>" (html/template drops untyped
-  // nil arguments of its escapers); templates called with {{template}} are escaped alike.
-  // Approximation: html/template escapes by context (URL normalising in href/src attributes,
-  // JS and CSS escaping in <script>/<style>, attribute names); alertd escapes every action as
-  // HTML text instead. That is what html/template does in text nodes and quoted attribute
-  // values, and in every other context it still cannot break out of the markup; an ordinary
-  // URL renders the same either way (both escape & and + the same).
+  // true: the output is HTML and every action is escaped for the context it lands in, as
+  // Alertmanager's html/template escapes the email `html` field (templating/html_context.h):
+  // HTML text, attribute values, URLs, <script> and <style>. Values of type
+  // html/template.HTML (safeHtml's result) pass unescaped in HTML text, and a pipeline ending
+  // in the `html` (or `urlquery`) function is not escaped again by the equivalent escaper.
+  // Literal text is rewritten as html/template rewrites it (a '<' that starts no tag becomes
+  // "&lt;", comments are dropped); nil prints as "" rather than "<no value>" (html/template
+  // drops untyped nil arguments of its escapers); templates called with {{template}} are
+  // escaped in the context of the call.
   bool escape_html = false;
   // Nesting limit for {{template}} calls. Go allows 100000; each level costs a few C++ stack
   // frames here, and 250 keeps a runaway recursion well inside a 2 MiB thread stack even in

@@ -40,7 +40,7 @@ class DiscordNotifier final : public Notifier {
     req.body.append("}]}\n");
     req.url = cfg_.webhook_url;
     req.content_type = "application/json";
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     return CheckHttpResponse(client_->Do(req));
   }
 

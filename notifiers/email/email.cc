@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "notifiers/common.h"
@@ -156,6 +159,13 @@ Result<std::vector<std::string>> ParseAddressList(std::string_view list) {
 
 Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string_view username,
                                         std::string_view password, std::string_view secret) {
+  return ChooseAuthMechanism(advertised, username, Result<std::string>(std::string(password)),
+                             secret);
+}
+
+Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string_view username,
+                                        const Result<std::string>& password,
+                                        std::string_view secret) {
   if (username.empty()) return std::string();
   std::vector<std::string> errors;
   size_t pos = 0;
@@ -172,7 +182,11 @@ Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string
       return std::string(mech);
     }
     if (mech == "PLAIN" || mech == "LOGIN") {
-      if (password.empty()) {
+      if (!password.ok()) {
+        errors.push_back(password.status().message());
+        continue;
+      }
+      if (password->empty()) {
         errors.push_back(fmt::format("missing password for {} auth mechanism", mech));
         continue;
       }
@@ -223,11 +237,10 @@ size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
 
 class EmailNotifier final : public Notifier {
  public:
-  EmailNotifier(const EmailConfig& cfg, const Deps& deps, std::string password,
-                std::string host, std::string port, std::string hostname)
+  EmailNotifier(const EmailConfig& cfg, const Deps& deps, std::string host, std::string port,
+                std::string hostname)
       : cfg_(cfg),
         deps_(deps),
-        password_(std::move(password)),
         host_(std::move(host)),
         port_(std::move(port)),
         hostname_(std::move(hostname)),
@@ -272,7 +285,7 @@ class EmailNotifier final : public Notifier {
     }
     const std::string message = BuildMessage(n, t);
     internal::LogTemplateErrors("email", n, t);
-    return Send((*from_addrs)[0], *to_addrs, message);
+    return Send(n, (*from_addrs)[0], *to_addrs, message);
   }
 
  private:
@@ -342,9 +355,10 @@ class EmailNotifier final : public Notifier {
   }
 
   // The connection settings both the probe and the delivery use: URL (EHLO argument in its
-  // path), timeout, TLS (implicit on port 465, STARTTLS when require_tls, none otherwise) and
-  // tls_config. `connect_to` is freed by the caller.
-  void SetupConnection(CURL* c, char* errbuf, struct curl_slist** connect_to) const {
+  // path), `timeout` (<= 0: none), TLS (implicit on port 465, STARTTLS when require_tls, none
+  // otherwise) and tls_config. `connect_to` is freed by the caller.
+  void SetupConnection(CURL* c, char* errbuf, struct curl_slist** connect_to,
+                       Duration timeout) const {
     const bool implicit_tls = port_ == "465";
     const bool tls = implicit_tls || cfg_.require_tls.value_or(true);
     const bool ipv6 = host_.find(':') != std::string::npos;
@@ -356,9 +370,11 @@ class EmailNotifier final : public Notifier {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    const long timeout_ms = std::max<long>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(deps_.timeout).count());
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    if (timeout > Duration::zero()) {
+      const long timeout_ms = std::max<long>(
+          1, std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    }
     // Alertmanager uses STARTTLS only when require_tls is true, even if the server offers it.
     curl_easy_setopt(c, CURLOPT_USE_SSL,
                      tls ? static_cast<long>(CURLUSESSL_ALL) : static_cast<long>(CURLUSESSL_NONE));
@@ -399,7 +415,8 @@ class EmailNotifier final : public Notifier {
   // authenticating, and returns the AUTH extension's value of the last EHLO answer, in the
   // server's order (nullopt when AUTH is not advertised). libcurl picks the SASL mechanism by
   // its own preference; Alertmanager picks by the server's order, which needs this list.
-  Result<std::optional<std::string>> ProbeAuthMechanisms(NotifyResult* failure) const {
+  Result<std::optional<std::string>> ProbeAuthMechanisms(const Notification& n,
+                                                         NotifyResult* failure) const {
     struct Capture {
       bool in_ehlo = false;
       bool first_line = false;
@@ -441,7 +458,7 @@ class EmailNotifier final : public Notifier {
     if (c == nullptr) return Status::Internal("cannot create an SMTP handle");
     char errbuf[CURL_ERROR_SIZE] = {0};
     struct curl_slist* connect_to = nullptr;
-    SetupConnection(c, errbuf, &connect_to);
+    SetupConnection(c, errbuf, &connect_to, internal::AttemptTimeout(n, deps_.timeout));
     curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);  // the debug callback sees only verbose output
     curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug);
@@ -454,17 +471,20 @@ class EmailNotifier final : public Notifier {
     return cap.auth;
   }
 
-  NotifyResult Send(const std::string& from, const std::vector<std::string>& to,
-                    const std::string& message) const {
+  NotifyResult Send(const Notification& n, const std::string& from,
+                    const std::vector<std::string>& to, const std::string& message) const {
     NotifyResult out;
     const bool tls = port_ == "465" || cfg_.require_tls.value_or(true);
     // As Alertmanager: no auth_username, no authentication; AUTH not advertised, none either.
     std::string mechanism;
+    std::string password;  // secret
     if (!cfg_.auth_username.empty()) {
-      auto advertised = ProbeAuthMechanisms(&out);
+      auto advertised = ProbeAuthMechanisms(n, &out);
       if (!advertised.ok()) return out;
       if (advertised->has_value()) {
-        auto chosen = internal::ChooseAuthMechanism(**advertised, cfg_.auth_username, password_,
+        const Result<std::string> read = Password();
+        if (read.ok()) password = *read;
+        auto chosen = internal::ChooseAuthMechanism(**advertised, cfg_.auth_username, read,
                                                     cfg_.auth_secret);
         if (!chosen.ok()) {
           out.status = chosen.status().WithPrefix("find auth mechanism");
@@ -489,7 +509,7 @@ class EmailNotifier final : public Notifier {
     }
     char errbuf[CURL_ERROR_SIZE] = {0};
     struct curl_slist* connect_to = nullptr;
-    SetupConnection(c, errbuf, &connect_to);
+    SetupConnection(c, errbuf, &connect_to, internal::AttemptTimeout(n, deps_.timeout));
     const std::string login_options = "AUTH=" + mechanism;
     if (!mechanism.empty()) {
       curl_easy_setopt(c, CURLOPT_USERNAME, cfg_.auth_username.c_str());
@@ -497,7 +517,7 @@ class EmailNotifier final : public Notifier {
       if (mechanism == "CRAM-MD5") {
         curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.auth_secret.c_str());
       } else {
-        curl_easy_setopt(c, CURLOPT_PASSWORD, password_.c_str());
+        curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
         if (mechanism == "PLAIN" && !cfg_.auth_identity.empty()) {
           curl_easy_setopt(c, CURLOPT_SASL_AUTHZID, cfg_.auth_identity.c_str());
         }
@@ -529,9 +549,25 @@ class EmailNotifier final : public Notifier {
     return out;
   }
 
+  // auth_password, or auth_password_file's whole content read now: Alertmanager 0.25 reads
+  // the file at each authentication and does not trim it (a trailing newline is part of the
+  // password), so a rotated file is used from the next send on.
+  Result<std::string> Password() const {
+    if (cfg_.auth_password_file.empty()) return cfg_.auth_password;
+    std::ifstream in(cfg_.auth_password_file, std::ios::binary);
+    std::string content;
+    if (in.is_open()) {
+      content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    if (!in.is_open() || in.bad()) {
+      return Status::Unavailable(fmt::format("could not read {}: {}", cfg_.auth_password_file,
+                                             std::strerror(errno)));
+    }
+    return content;
+  }
+
   const EmailConfig cfg_;
   const Deps deps_;
-  const std::string password_;  // secret
   const std::string host_;
   const std::string port_;
   const std::string hostname_;
@@ -544,11 +580,10 @@ Result<std::unique_ptr<Notifier>> NewNotifier(const EmailConfig& cfg,
                                                    const Deps& deps) {
   if (!deps.templates) return Status::InvalidArgument("email: no templates");
   EnsureCurlInitialized();
-  std::string password = cfg.auth_password;
-  if (password.empty() && !cfg.auth_password_file.empty()) {
+  if (!cfg.auth_password_file.empty()) {
+    // Refused now rather than at the first send (the file is read again at each one).
     auto f = ReadSecretFile(cfg.auth_password_file);
     if (!f.ok()) return f.status().WithPrefix("email auth_password_file");
-    password = *f;
   }
   const size_t colon = cfg.smarthost.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == cfg.smarthost.size()) {
@@ -569,8 +604,8 @@ Result<std::unique_ptr<Notifier>> NewNotifier(const EmailConfig& cfg,
       return Status::InvalidArgument("email tls_config: cannot read " + *f);
     }
   }
-  return std::unique_ptr<Notifier>(new EmailNotifier(
-      cfg, deps, std::move(password), std::move(host), std::move(port), std::move(hostname)));
+  return std::unique_ptr<Notifier>(
+      new EmailNotifier(cfg, deps, std::move(host), std::move(port), std::move(hostname)));
 }
 
 }  // namespace alertd::notifiers

@@ -18,7 +18,8 @@
 // host) applies to both. With auth_username set and AUTH advertised, the mechanism is
 // Alertmanager's choice (internal::ChooseAuthMechanism): the first the server lists that the
 // credentials fit, CRAM-MD5 with auth_secret, PLAIN (auth_identity as the authorization id)
-// or LOGIN with auth_password / auth_password_file. To learn the server's list in its order,
+// or LOGIN with auth_password / auth_password_file (read at each send, untrimmed, as
+// Alertmanager 0.25 reads it: a rotated file takes effect without a reload). To learn the server's list in its order,
 // a send first connects without authenticating (EHLO, STARTTLS when it applies) and quits.
 // As Go's smtp.PlainAuth, PLAIN is refused over an unencrypted connection to a host other
 // than localhost, 127.0.0.1 or ::1; LOGIN and CRAM-MD5 are not (require_tls: false). A
@@ -90,6 +91,11 @@ Result<std::vector<std::string>> ParseAddressList(std::string_view list);
 // three is offered.
 Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string_view username,
                                         std::string_view password, std::string_view secret);
+// The same with the password as read for this send: a read error (auth_password_file) counts
+// against PLAIN and LOGIN with its own message, as in Alertmanager.
+Result<std::string> ChooseAuthMechanism(std::string_view advertised, std::string_view username,
+                                        const Result<std::string>& password,
+                                        std::string_view secret);
 }  // namespace internal
 
 }  // namespace alertd::notifiers

@@ -82,7 +82,7 @@ class TeamsNotifier final : public Notifier {
     }
     req.content_type = "application/json";
     req.body = card_(r);
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     return CheckHttpResponse(client_->Do(req));
   }
 

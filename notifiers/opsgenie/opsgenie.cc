@@ -154,7 +154,7 @@ class OpsgenieNotifier final : public Notifier {
     for (HttpRequest& req : requests) {
       req.content_type = "application/json";
       req.headers.emplace_back("Authorization", "GenieKey " + api_key);
-      req.timeout = deps_.timeout;
+      req.timeout = internal::AttemptTimeout(n, deps_.timeout);
       out = CheckHttpResponse(client_->Do(req), kRetryCodes);
       if (!out.status.ok()) {
         out.status = out.status.WithPrefix("opsgenie");

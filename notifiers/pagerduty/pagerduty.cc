@@ -180,7 +180,7 @@ class PagerdutyNotifier final : public Notifier {
     req.url = IsV1(cfg_) ? std::string(kPagerdutyV1Url) : cfg_.url;
     req.content_type = "application/json";
     req.body = std::move(b.body);
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     const HttpResponse resp = client_->Do(req);
     NotifyResult out =
         IsV1(cfg_) ? CheckHttpResponse(resp, kV1RetryCodes) : CheckHttpResponse(resp, kV2RetryCodes);

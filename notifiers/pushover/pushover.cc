@@ -60,7 +60,7 @@ class PushoverNotifier final : public Notifier {
     HttpRequest req;
     req.url = std::string(kPushoverApiUrl) + "?" + EncodeQuery(params);
     req.content_type = "text/plain";
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     return CheckHttpResponse(client_->Do(req));
   }
 

@@ -184,7 +184,7 @@ class SlackNotifier final : public Notifier {
     req.url = url_;
     req.content_type = "application/json";
     req.body = BuildPayload(cfg_, deps_, &fields_, n, nullptr);
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     const HttpResponse resp = client_->Do(req);
     NotifyResult out = CheckHttpResponse(resp);
     if (out.status.ok()) out = CheckSlackBody(resp);

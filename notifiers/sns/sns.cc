@@ -156,7 +156,7 @@ class SnsNotifier final : public Notifier {
                                : std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
     req.headers = sigv4::Sign(creds, region, "sns", "POST", parts->host, path, parts->query,
                               req.content_type, req.body, now);
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     return CheckHttpResponse(client_->Do(req));
   }
 

@@ -43,7 +43,7 @@ class TelegramNotifier final : public Notifier {
     req.content_type = "application/json";
     internal::AppendJsonObject(&req.body, params);
     req.body += '\n';
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     const HttpResponse resp = client_->Do(req);
     NotifyResult out;
     out.http_status = resp.status;

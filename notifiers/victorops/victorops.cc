@@ -79,7 +79,7 @@ class VictorOpsNotifier final : public Notifier {
     req.content_type = "application/json";
     internal::AppendJsonObject(&req.body, msg);
     req.body += '\n';
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     NotifyResult out = CheckHttpResponse(client_->Do(req));
     if (!out.status.ok()) out.status = out.status.WithPrefix("victorops");
     return out;

@@ -37,7 +37,7 @@ class WebexNotifier final : public Notifier {
     req.body.append("}\n");
     req.url = cfg_.api_url;
     req.content_type = "application/json";
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     return CheckHttpResponse(client_->Do(req));
   }
 

@@ -50,7 +50,8 @@ class WebhookNotifier final : public Notifier {
     req.url = std::move(url);
     req.content_type = "application/json";
     req.body = WebhookPayload(n, cfg_.max_alerts);
-    req.timeout = cfg_.timeout > Duration(0) ? cfg_.timeout : deps_.timeout;
+    // Alertmanager 0.28+'s `timeout`: 0 bounds the attempt by the flush deadline alone.
+    req.timeout = internal::AttemptTimeout(n, cfg_.timeout);
     return CheckHttpResponse(client_->Do(req));
   }
 

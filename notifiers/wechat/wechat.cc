@@ -39,7 +39,7 @@ class WechatNotifier final : public Notifier {
     const auto data = internal::MakeTemplateData(n, n.alerts);
     internal::Renderer render(deps_, data, &fields_);
     NotifyResult out;
-    auto token = Token(render, &out);
+    auto token = Token(n, render, &out);
     if (!token) return out;
 
     const std::string message = render(cfg_.message);
@@ -66,7 +66,7 @@ class WechatNotifier final : public Notifier {
     req.url = cfg_.api_url + "message/send?access_token=" + QueryEscape(*token);
     req.content_type = "application/json";
     req.body = std::move(body);
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     const HttpResponse resp = client_->Do(req);
     out.http_status = resp.status;
     if (!resp.transport.ok()) {
@@ -102,7 +102,8 @@ class WechatNotifier final : public Notifier {
 
  private:
   // The cached access token, or a new one from gettoken; on failure fills `out`.
-  std::optional<std::string> Token(internal::Renderer& render, NotifyResult* out) {
+  std::optional<std::string> Token(const Notification& n, internal::Renderer& render,
+                                   NotifyResult* out) {
     const auto now = std::chrono::steady_clock::now();
     {
       MutexLock l(mu_);
@@ -112,7 +113,7 @@ class WechatNotifier final : public Notifier {
     req.method = "GET";
     req.url = cfg_.api_url + "gettoken?corpid=" + QueryEscape(render(cfg_.corp_id)) +
               "&corpsecret=" + QueryEscape(render(cfg_.api_secret));
-    req.timeout = deps_.timeout;
+    req.timeout = internal::AttemptTimeout(n, deps_.timeout);
     const HttpResponse resp = client_->Do(req);
     out->http_status = resp.status;
     if (!resp.transport.ok()) {

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/notifiers/sink.h"
 
@@ -118,7 +120,7 @@ receivers:
                            R"(
     send_acknowledged: true
 )";
-  t::WriteFile(smtp.dir() + "/password", "s3cret\n");
+  t::WriteFile(smtp.dir() + "/password", "s3cret");
   const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
   REQUIRE(cfg.receivers.size() == 1);
   REQUIRE(cfg.receivers[0].Of<EmailConfig>().size() == 1);
@@ -209,7 +211,7 @@ receivers:
 TEST_CASE("global.smtp_tls_config is the TLS config of email configs without their own") {
   SmtpSink smtp;
   Deps deps = testsupport::TestDeps();
-  t::WriteFile(smtp.dir() + "/password", "s3cret\n");
+  t::WriteFile(smtp.dir() + "/password", "s3cret");
   const std::string yaml = R"(
 global:
   smtp_smarthost: 127.0.0.1:)" + std::to_string(smtp.port()) + R"(
@@ -630,6 +632,165 @@ TEST_CASE("port 465 is implicit TLS with tls_config applied") {
            false, "", false, "send email via"},
       },
       /*with_alertmanager=*/false);
+}
+
+TEST_CASE("auth_password_file is read at each send, untrimmed, as Alertmanager 0.25 reads it") {
+  // LOGIN and PLAIN only: the password goes to the server as read.
+  SmtpSink smtp("CRAM-MD5");
+  const std::string file = smtp.dir() + "/password";
+  t::WriteFile(file, "s3cret");
+  const std::string yaml = AuthYaml(smtp, "    auth_password_file: " + file + "\n");
+  const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
+  auto notifier = NewNotifier(*cfg.receivers.at(0).Of<EmailConfig>().at(0), testsupport::TestDeps());
+  REQUIRE(notifier.ok());
+  struct Step {
+    const char* name;
+    const char* content;
+    bool delivered;
+  };
+  // One notifier, the file rotated between its sends.
+  const Step steps[] = {
+      {"the password", "s3cret", true},
+      {"rotated to a wrong password: refused at the next send", "not-it", false},
+      {"a trailing newline is part of the password", "s3cret\n", false},
+      {"rotated back: delivered again, without a reload", "s3cret", true},
+  };
+  for (const Step& step : steps) {
+    INFO(step.name);
+    t::WriteFile(file, step.content);
+    const int before = smtp.Count();
+    NotifyResult r = (*notifier)->Notify(
+        testsupport::NotificationOf(kOneAlert, "mail", LabelSet{}, "http://alertd.example"));
+    INFO(r.status.ToString());
+    INFO(smtp.Log());
+    CHECK(r.status.ok() == step.delivered);
+    CHECK(smtp.Count() == before + (step.delivered ? 1 : 0));
+    if (!step.delivered) {
+      CHECK(r.retryable);
+      CHECK(r.status.message().find(step.content) == std::string::npos);
+    }
+  }
+  SUBCASE("a file that cannot be read at a send fails it, naming the file") {
+    std::filesystem::remove(file);
+    NotifyResult r = (*notifier)->Notify(
+        testsupport::NotificationOf(kOneAlert, "mail", LabelSet{}, "http://alertd.example"));
+    CHECK_FALSE(r.status.ok());
+    CHECK(r.retryable);
+    CHECK(r.status.message().find("could not read " + file) != std::string::npos);
+  }
+}
+
+// An `html` template that puts hostile label values in every context html/template escapes
+// differently: text, RCDATA (<title>, <textarea>), quoted and unquoted attribute values, URLs
+// (whole, path, query and fragment; unsafe schemes), <script> (values, strings, a regular
+// expression, an event handler), <style> (values, strings, url()), an HTML comment, a `html`
+// and a `urlquery` pipeline, and literal text with a stray '<'.
+const char* kContextsHtml = R"html(<!DOCTYPE html>
+<html><head><title>{{ .CommonLabels.v }}</title>
+<style>p { color: {{ .CommonLabels.c }}; } p.v { color: {{ .CommonLabels.v }}; }
+p.f { font-family: "{{ .CommonLabels.v }}"; } p.u { background: url("{{ .CommonLabels.w }}"); }
+p.x { background: url({{ .CommonLabels.u }}); }</style>
+<script>var a = {{ .CommonLabels.v }}; var b = "{{ .CommonLabels.v }}"; var c = '{{ .CommonLabels.v }}';
+var r = /{{ .CommonLabels.v }}/; var n = {{ len .Alerts }} / 2; var m = {{ .CommonLabels }};</script>
+</head><body>
+<p>{{ .CommonLabels.v }}</p>
+<p title="{{ .CommonLabels.v }}" class='{{ .CommonLabels.v }}' id={{ .CommonLabels.v }}>attributes</p>
+<a href="{{ .CommonLabels.v }}">v</a> <a href="{{ .CommonLabels.u }}">u</a> <a href="{{ .CommonLabels.w }}">w</a>
+<a href="https://example.org/{{ .CommonLabels.v }}?q={{ .CommonLabels.v }}#{{ .CommonLabels.v }}">parts</a>
+<a href={{ .CommonLabels.u }}>unquoted</a> <a href='{{ .CommonLabels.w }}'>single</a>
+<img src="{{ .CommonLabels.u }}"> <img src="/p/{{ .CommonLabels.v }}"> <form action="{{ .CommonLabels.u }}"></form>
+<p style="color: {{ .CommonLabels.c }}">s</p> <p style="color: {{ .CommonLabels.v }}">s</p>
+<p onclick="f({{ .CommonLabels.v }}, '{{ .CommonLabels.v }}')">js</p>
+<textarea>{{ .CommonLabels.v }}</textarea>
+{{ .CommonLabels.v | html }} <a href="https://example.org/?r={{ .CommonLabels.v | urlquery }}">r</a>
+<!-- a comment {{ .CommonLabels.v }} --> a < b &amp; c
+{{ range .Alerts }}<p data-x="{{ .Labels.v }}">{{ .Labels.alertname }}</p>{{ end }}
+</body></html>
+)html";
+
+TEST_CASE("email html: every HTML context is escaped byte for byte as Alertmanager's html/template") {
+  SmtpSink smtp("LOGIN");
+  std::string html_yaml;
+  {
+    std::string s(kContextsHtml);
+    size_t start = 0;
+    while (start < s.size()) {
+      const size_t nl = s.find('\n', start);
+      html_yaml += "      " + s.substr(start, nl - start) + "\n";
+      start = nl + 1;
+    }
+  }
+  const std::string yaml = R"(
+global:
+  smtp_smarthost: 127.0.0.1:)" + std::to_string(smtp.port()) + R"(
+  smtp_from: alertd@example.org
+  smtp_auth_username: alertd
+  smtp_auth_password: s3cret
+route:
+  receiver: mail
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1m
+  repeat_interval: 1h
+receivers:
+- name: mail
+  email_configs:
+  - to: ops@example.org
+    tls_config:
+      ca_file: )" + smtp.ca_file() + R"(
+    html: |
+)" + html_yaml;
+  // Quotes of both kinds, <, >, &, an entity, a javascript: URL, spaces, non-ASCII.
+  const std::map<std::string, std::string> labels = {
+      {"alertname", "Hostile"},
+      {"v", "\"O'Reilly\" <b>x</b> & &amp; javascript:alert(1) caf\xC3\xA9 \xE2\x9C\x93"},
+      {"u", "javascript:alert(1)"},
+      {"w", "https://example.org/a b?c=d&e=\"f\"#g h"},
+      {"c", "red"},
+  };
+  const json alerts = json::array({{{"labels", labels},
+                                    {"startsAt", "2024-01-01T00:00:00Z"},
+                                    {"generatorURL", "http://prometheus.example/graph"}}});
+
+  const config::Config cfg = testsupport::LoadConfig(yaml, smtp.dir());
+  auto notifier = NewNotifier(*cfg.receivers.at(0).Of<EmailConfig>().at(0), testsupport::TestDeps());
+  REQUIRE(notifier.ok());
+  NotifyResult r = (*notifier)->Notify(
+      testsupport::NotificationOf(alerts, "mail", LabelSet{{"alertname", "Hostile"}},
+                                  "http://alertd.example"));
+  INFO(r.status.ToString());
+  INFO(smtp.Log());
+  REQUIRE(r.status.ok());
+  json ours = smtp.Message(1, nullptr);
+  REQUIRE(ours.is_object());
+  REQUIRE(ours["parsed"]["parts"].size() == 1);
+  const std::string our_html = ours["parsed"]["parts"][0]["text"];
+
+  const std::string dir = smtp.dir() + "/am";
+  std::filesystem::create_directories(dir);
+  testsupport::AlertmanagerPeer am(dir, yaml);
+  am.Post(alerts);
+  json theirs = smtp.Message(2, nullptr);
+  INFO(am.Log());
+  REQUIRE(theirs.is_object());
+  REQUIRE(theirs["parsed"]["parts"].size() == 1);
+  const std::string their_html = theirs["parsed"]["parts"][0]["text"];
+  INFO("Alertmanager:\n" << their_html);
+  INFO("alertd:\n" << our_html);
+  // Line by line first, so that a difference names its context.
+  std::istringstream a(their_html), b(our_html);
+  std::string la, lb;
+  int line = 0;
+  while (std::getline(a, la)) {
+    ++line;
+    std::getline(b, lb);
+    INFO("line " << line);
+    CHECK(lb == la);
+  }
+  CHECK(our_html == their_html);
+  // The hostile value never arrives raw, and javascript: URLs are defanged.
+  CHECK(our_html.find("<b>x</b>") == std::string::npos);
+  CHECK(our_html.find("href=\"#ZgotmplZ\"") != std::string::npos);
 }
 
 }  // namespace

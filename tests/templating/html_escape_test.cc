@@ -1,7 +1,9 @@
 // ExecOptions::escape_html: what Alertmanager's html/template prints for the email `html`
-// field. Every action's output is escaped like html/template's htmlEscaper (text nodes);
-// safeHtml values, literal text and a final `html` command are not escaped again. Expected
-// outputs are what Go's html/template prints for the same template and data.
+// field. Every action's output is escaped for its context as html/template escapes it
+// (htmlEscaper in text nodes, URL, JS and CSS escapers elsewhere); safeHtml values and a
+// final `html` command are not escaped again. Expected outputs are what Go's html/template
+// prints for the same template and data (tests/notifiers/email_test.cc compares a template
+// with every context against a real Alertmanager byte for byte).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -50,8 +52,22 @@ const Row kRows[] = {
 
     // ---- literal template text is never escaped ----
     {"literal text", R"(<p class="x">{{ "<" }}</p> & more)", "<p class=\"x\">&lt;</p> & more"},
-    {"attribute value escaped as text", R"(<a href="{{ .S }}">)",
-     "<a href=\"&lt;b&gt;x&lt;/b&gt; &amp; &#34;y&#34; &#39;z&#39; a&#43;b\">"},
+    {"attribute value escaped as text", R"(<a title="{{ .S }}">)",
+     "<a title=\"&lt;b&gt;x&lt;/b&gt; &amp; &#34;y&#34; &#39;z&#39; a&#43;b\">"},
+    {"a URL attribute is percent-encoded, then escaped as an attribute", R"(<a href="{{ .S }}">)",
+     "<a href=\"%3cb%3ex%3c/b%3e%20&amp;%20%22y%22%20%27z%27%20a&#43;b\">"},
+    {"an unsafe scheme is defanged", R"x(<a href="{{ "javascript:alert(1)" }}">)x",
+     "<a href=\"#ZgotmplZ\">"},
+    {"a string in a script", R"(<script>var s = "{{ .S }}";</script>)",
+     "<script>var s = \"\\u003cb\\u003ex\\u003c\\/b\\u003e \\u0026 \\u0022y\\u0022 \\u0027z\\u0027 "
+     "a\\u002bb\";</script>"},
+    {"a value in a script is JSON", R"(<script>var s = {{ .S }};</script>)",
+     "<script>var s = \"\\u003cb\\u003ex\\u003c/b\\u003e \\u0026 \\\"y\\\" 'z' a+b\";</script>"},
+    {"an unsafe CSS value", R"(<style>p { color: {{ .S }} }</style>)",
+     "<style>p { color: ZgotmplZ }</style>"},
+    {"a safe CSS value", R"(<style>p { color: {{ "red" }} }</style>)",
+     "<style>p { color: red }</style>"},
+    {"comments are dropped, a stray < escaped", R"(a <!-- {{ .S }} --> < b)", "a  &lt; b"},
 
     // ---- safeHtml (html/template.HTML) passes through ----
     {"safeHtml", R"({{ safeHtml "<b>&</b>" }})", "<b>&</b>"},
