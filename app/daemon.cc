@@ -348,10 +348,10 @@ int RunDaemon(const DaemonOptions& opts) {
     return 1;
   }
   std::unique_ptr<router::Router> router_ptr = std::move(*routing);
-  // On PostgreSQL, what other alertd processes on the same database commit comes into the
-  // alert store and the router within a second.
+  // Replicas: what the other alertd processes on the same database commit comes into the
+  // alert store and the router within a second. (A lone alertd holds the database alone.)
   std::unique_ptr<storage::PgChangeFeed> change_feed;
-  if (state->postgres) {
+  if (state->postgres && cfg->cluster.enabled) {
     auto feed = storage::StartPgChangeFeed(*state->postgres, store, router_ptr.get());
     if (!feed.ok()) {
       spdlog::error("storage: {}", feed.status().message());
