@@ -214,6 +214,7 @@ void Acknowledgements::ApplyLocked(std::vector<Ack>& rows) {
   for (size_t i = 0; i < history_.size(); ++i) in_history.emplace(history_[i].id, i);
   bool appended = false;
   const auto to_history = [&](Ack a) {
+    mu_.AssertHeld();  // the lambda runs here, under the caller's lock
     in_history[a.id] = history_.size();
     history_.push_back(std::move(a));
     appended = true;
