@@ -27,8 +27,15 @@ struct Rule {
 constexpr Rule kRouteAccess[] = {
     {"GET", "/-/healthy", Role::kRead, kAlwaysOpen},
     {"GET", "/-/ready", Role::kRead, kAlwaysOpen},
+    // The web page's files hold no data; the page asks for a token itself. /api/v1/auth says
+    // only what the presented token may do.
+    {"GET", "/", Role::kRead, kAlwaysOpen},
+    {"GET", "/assets/{name}", Role::kRead, kAlwaysOpen},
+    {"GET", "/api/v1/auth", Role::kRead, kAlwaysOpen},
     {"POST", "/api/v2/alerts", Role::kAlerts, kAlertIntake},
     {"POST", "/api/v1/webhook/alertmanager", Role::kAlerts, kAlertIntake},
+    // A cron job's `curl -X POST` carries no body.
+    {"POST", "/api/v1/heartbeats/{name}", Role::kAlerts, kAlertIntake | kBodyOptional},
     {"POST", "/api/v2/silences", Role::kSilence, kNone},
     {"DELETE", "/api/v2/silence/{id}", Role::kSilence, kNone},
     {"POST", "/api/v1/alerts/{fingerprint}/ack", Role::kAck, kNone},

@@ -3,7 +3,9 @@
 //          ack records the auth token's name (`token`) beside the `by` given
 //   DELETE /api/v1/alerts/{fingerprint}/ack  takes the ack back (404 if not acknowledged)
 //   POST   /api/v1/acks  {"matchers":[{"name","value","isRegex","isEqual"}], "by", ...}
-//          acknowledges every firing alert that matches now; answers their fingerprints
+//          acknowledges every firing alert that matches now; answers their fingerprints.
+//          With {"fingerprints":[...]} instead of matchers: those of the listed alerts that
+//          are firing (a group's, from the web page)
 //   GET    /api/v1/acks[?history=true]  current acks, and with history the ended ones
 // Errors change nothing. The body is checked first (malformed JSON, not an object, a field of
 // the wrong type, expires_in not a positive duration, bad matchers: 400); then the alert
@@ -25,7 +27,47 @@ using json = nlohmann::json;
 struct AckBody {
   router::AckRequest req;
   Matchers matchers;
+  std::optional<std::vector<uint64_t>> fingerprints;  // POST /api/v1/acks {"fingerprints"}
 };
+
+// A fingerprint as the API prints it (16 hex digits); nullopt for anything else.
+std::optional<uint64_t> ParseFingerprint(std::string_view s) {
+  if (s.empty() || s.size() > 16) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return std::nullopt;
+    v = v * 16 + static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+// `fingerprints` of POST /api/v1/acks: a non-empty array of fingerprints.
+Result<std::vector<uint64_t>> ParseFingerprints(const json& j) {
+  const json& a = j["fingerprints"];
+  if (!a.is_array() || a.empty()) {
+    return Status::InvalidArgument("fingerprints must be a non-empty array of fingerprints");
+  }
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    std::optional<uint64_t> fp;
+    if (a[i].is_string()) fp = ParseFingerprint(a[i].get<std::string>());
+    if (!fp) {
+      return Status::InvalidArgument(
+          fmt::format("fingerprints.{} must be a fingerprint (16 hex digits)", i));
+    }
+    out.push_back(*fp);
+  }
+  return out;
+}
+
 
 // A string field, if present; an error for another type.
 Status StringField(const json& j, const char* name, std::string* out) {
@@ -114,7 +156,11 @@ Result<AckBody> ParseBody(const Request& req, bool with_matchers, Time now) {
     }
     out.req.expires_in = *d;
   }
-  if (with_matchers) {
+  if (with_matchers && j.contains("fingerprints")) {
+    auto fps = ParseFingerprints(j);
+    if (!fps.ok()) return fps.status();
+    out.fingerprints = std::move(*fps);
+  } else if (with_matchers) {
     auto ms = ParseMatchers(j);
     if (!ms.ok()) return ms.status();
     out.matchers = std::move(*ms);
@@ -139,25 +185,6 @@ int HttpStatusOf(const Status& s) {
     default:
       return 500;
   }
-}
-
-// A fingerprint as the API prints it (16 hex digits); nullopt for anything else.
-std::optional<uint64_t> ParseFingerprint(std::string_view s) {
-  if (s.empty() || s.size() > 16) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9')
-      d = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      d = c - 'A' + 10;
-    else
-      return std::nullopt;
-    v = v * 16 + static_cast<uint64_t>(d);
-  }
-  return v;
 }
 
 void AppendOptionalTime(std::string* out, Time t) {
@@ -233,7 +260,8 @@ Response PostAcks(const ApiContext& ctx, const Request& req) {
   if (!ctx.acks) return Unavailable();
   auto body = ParseBody(req, true, ctx.clock->Now());
   if (!body.ok()) return Response::Error(400, body.status().message());
-  auto acks = ctx.acks->AcknowledgeMatching(body->matchers, body->req);
+  auto acks = body->fingerprints ? ctx.acks->AcknowledgeAll(*body->fingerprints, body->req)
+                                 : ctx.acks->AcknowledgeMatching(body->matchers, body->req);
   if (!acks.ok()) return Response::Error(HttpStatusOf(acks.status()), acks.status().message());
   std::string out = "{\"fingerprints\":[";
   for (size_t i = 0; i < acks->size(); ++i) {

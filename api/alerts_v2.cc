@@ -133,6 +133,27 @@ void AppendGettableAlert(std::string* out, const Alert& a, const AlertState& st,
   out->push_back('}');
 }
 
+// alertd's addition to a group: where its escalation policy stands.
+void AppendEscalationJson(std::string* out, const router::EscalationView& e) {
+  out->append("{\"policy\":");
+  AppendJsonString(out, e.policy);
+  out->append(",\"startedAt\":");
+  AppendDateTimeJson(out, e.started_at);
+  out->append(fmt::format(",\"round\":{},\"rounds\":{},\"nextStep\":{},\"steps\":{},\"finished\":{}",
+                          e.round, e.rounds, e.next_step, e.steps, e.finished));
+  out->append(",\"nextAt\":");
+  if (e.next_at) {
+    AppendDateTimeJson(out, *e.next_at);
+  } else {
+    out->append("null");
+  }
+  out->append(",\"nextReceivers\":");
+  AppendStringArray(out, e.next_receivers);
+  out->append(",\"notified\":");
+  AppendStringArray(out, e.notified);
+  out->push_back('}');
+}
+
 // The stored alerts that are not resolved at `now` (Alertmanager hides resolved ones) and
 // match the label matchers, sorted by fingerprint.
 std::vector<AlertPtr> CurrentAlerts(const ApiContext& ctx, const AlertFilter& f, Time now) {
@@ -212,7 +233,12 @@ Response GetAlertGroups(const ApiContext& ctx, const Request& req) {
     AppendLabelSetJson(&body, g.labels);
     body.append(",\"receiver\":{\"name\":");
     AppendJsonString(&body, g.receiver);
-    body.append("}}");
+    body.push_back('}');
+    if (g.escalation) {
+      body.append(",\"escalation\":");
+      AppendEscalationJson(&body, *g.escalation);
+    }
+    body.push_back('}');
   }
   body.append("]\n");
   return Response::Json(200, std::move(body));

@@ -30,6 +30,9 @@
 namespace alertd::rules_engine {
 class RuleManager;
 }
+namespace alertd::heartbeats {
+class Monitor;
+}
 
 namespace alertd::api {
 
@@ -89,6 +92,8 @@ struct ApiContext {
   // Replicas: this node's membership, for the `cluster` block of /api/v2/status and
   // GET /api/v1/cluster. Null: a lone alertd (status "disabled"; /api/v1/cluster answers 404).
   const cluster::Membership* cluster = nullptr;
+  // Heartbeats (heartbeats/heartbeats.h); null: none configured (pings answer 404).
+  heartbeats::Monitor* heartbeats = nullptr;
 };
 
 // Registers every endpoint below on `router`, and the cross-cutting layers: access control
@@ -122,6 +127,11 @@ void RegisterAcksV1(Router& router, const ApiContext& ctx);
 // escalations from PagerDuty v3 webhooks and Slack's Acknowledge button, verified by their
 // signatures (api/integrations.h, api/integrations.cc).
 void RegisterIntegrations(Router& router, const ApiContext& ctx);
+// POST /api/v1/heartbeats/{name}, GET /api/v1/heartbeats (api/heartbeats_v1.cc).
+void RegisterHeartbeatsV1(Router& router, const ApiContext& ctx);
+// GET / and GET /assets/{name}: the web page (web/); GET /api/v1/auth: whether auth is on and
+// the roles of the presented token (api/web.cc).
+void RegisterWeb(Router& router, const ApiContext& ctx);
 // An alert's "ack" value as GET /api/v2/alerts and /api/v1/alerts show it:
 // {"by","comment","at","expiresAt"} or null (api/acks_v1.cc).
 void AppendAlertAckJson(std::string* out, const std::optional<Ack>& ack);

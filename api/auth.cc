@@ -80,10 +80,17 @@ bool Authenticator::Requires(std::string_view method, const RouteAccess& access)
   return true;
 }
 
-std::optional<std::string> Authenticator::Match(std::string_view secret) const {
+std::optional<Authenticator::Identity> Authenticator::Identify(std::string_view secret) const {
   const Token* t = MatchToken(secret);
   if (!t) return std::nullopt;
-  return t->name;
+  return Identity{t->name, t->roles};
+}
+
+std::optional<Authenticator::Identity> Authenticator::IdentifyHeader(
+    std::string_view authorization) const {
+  const std::string_view header = Trim(authorization);
+  if (!IEqualsPrefix(header, "bearer ")) return std::nullopt;
+  return Identify(Trim(header.substr(7)));
 }
 
 const Authenticator::Token* Authenticator::MatchToken(std::string_view secret) const {

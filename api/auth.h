@@ -65,9 +65,20 @@ class Authenticator {
   // token's name (if valid) and returns nullopt.
   std::optional<Response> Authorize(Request& req, const RouteAccess& access) const;
 
-  // The name of the token `secret` matches, or nullopt. Constant time in `secret` and in
-  // which token matches.
-  std::optional<std::string> Match(std::string_view secret) const;
+  // Whether GET and HEAD need a token (`protect_reads`).
+  bool protect_reads() const { return protect_reads_; }
+
+  // Who a token is: its name and roles.
+  struct Identity {
+    std::string name;
+    config::RoleSet roles = config::kAllRoles;
+  };
+  // The token `secret` matches, or nullopt. Constant time in `secret` and in which token
+  // matches.
+  std::optional<Identity> Identify(std::string_view secret) const;
+  // The token an `Authorization` header value presents ("Bearer <secret>", scheme in any
+  // case), or nullopt when it presents none that matches.
+  std::optional<Identity> IdentifyHeader(std::string_view authorization) const;
 
  private:
   struct Token {

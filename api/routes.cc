@@ -15,6 +15,8 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterReceiversV1(router, ctx);
   RegisterAcksV1(router, ctx);
   RegisterIntegrations(router, ctx);
+  RegisterHeartbeatsV1(router, ctx);
+  RegisterWeb(router, ctx);
   router.SetGuard(MakeAccessGuard(ctx.auth));
   if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));
 }

@@ -21,6 +21,7 @@
 #include "app/logging.h"
 #include "app/cluster_node.h"
 #include "app/reloader.h"
+#include "heartbeats/heartbeats.h"
 #include "app/state.h"
 #include "app/test_receiver.h"
 #include "config/config.h"
@@ -312,7 +313,7 @@ int RunDaemon(const DaemonOptions& opts) {
     auto m = rules_engine::RuleManager::Create(
         std::move(groups), rules_engine::ManagerOptionsFromConfig(*cfg),
         {query_client.get(), store, rule_state.get(), &clock, remote_writer.get(),
-         membership.get()});
+         membership.get(), nullptr});
     if (!m.ok()) {
       spdlog::error("rules: {}", m.status().message());
       return 1;
@@ -363,6 +364,33 @@ int RunDaemon(const DaemonOptions& opts) {
                router_ptr->silences().List().size(), router_ptr->nflog().size(),
                router_ptr->Groups().size());
 
+  // Heartbeats: a late one raises HeartbeatMissing into the alert store, where the router
+  // takes it like any other alert; matching alerts ping them as they are stored.
+  heartbeats::MonitorDeps hdeps;
+  hdeps.clock = &clock;
+  hdeps.scheduler = scheduler.get();
+  hdeps.store = &router_state;
+  hdeps.put_alerts = [store](std::vector<Alert> alerts) {
+    store->PutAsync(std::move(alerts), [](Status s) {
+      if (!s.ok()) spdlog::error("heartbeats: storing HeartbeatMissing: {}", s.message());
+    });
+  };
+  hdeps.lookup = [store](uint64_t fp) { return store->Get(fp); };
+  hdeps.ownership = membership.get();
+  auto heartbeat_monitor = std::make_unique<heartbeats::Monitor>(std::move(hdeps));
+  if (Status s = heartbeat_monitor->Start(*cfg); !s.ok()) {
+    spdlog::error("heartbeats: {}", s.message());
+    return 1;
+  }
+  if (membership) {
+    membership->OnOwned(
+        [m = heartbeat_monitor.get()](const std::vector<uint32_t>&) { m->CheckSoon(); });
+  }
+  const int heartbeat_subscription = store->Subscribe(
+      [m = heartbeat_monitor.get()](const std::vector<std::shared_ptr<const Alert>>& changed) { m->Observe(changed); });
+  registry.AddCollector(
+      [m = heartbeat_monitor.get()](std::string* out) { m->AppendMetrics(out); });
+
   // The one reload path (SIGHUP and POST /-/reload). Steps run in this order, each all or
   // nothing; a failure reverts the ones before it. Auth goes first: re-reading token files
   // is the likeliest failure, and undoing it is cheap.
@@ -387,6 +415,16 @@ int RunDaemon(const DaemonOptions& opts) {
                              },
                              [&router_ptr](const ConfigPtr& prev, const ConfigPtr&) {
                                return router_ptr->ApplyConfig(prev);
+                             },
+                             nullptr});
+  steps.push_back(ReloadStep{"heartbeats",
+                             [m = heartbeat_monitor.get()](const ConfigPtr& next, const ConfigPtr&) {
+                               m->ApplyConfig(*next);
+                               return Status::Ok();
+                             },
+                             [m = heartbeat_monitor.get()](const ConfigPtr& prev, const ConfigPtr&) {
+                               m->ApplyConfig(*prev);
+                               return Status::Ok();
                              },
                              nullptr});
   steps.push_back(ReloadStep{
@@ -438,6 +476,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.silences = &router_ptr->silences();
   ctx.acks = router_ptr.get();
   ctx.group_acks = router_ptr.get();
+  ctx.heartbeats = heartbeat_monitor.get();
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
@@ -579,6 +618,8 @@ int RunDaemon(const DaemonOptions& opts) {
   test_pool.reset();
   ingest_pool.reset();  // parses still queued (a request cut at the grace period) finish
   change_feed.reset();  // before what it applies to
+  store->Unsubscribe(heartbeat_subscription);
+  heartbeat_monitor.reset();
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();

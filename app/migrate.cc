@@ -71,12 +71,13 @@ Result<State> OpenEnd(const std::string& where, const std::string& password_file
 bool StateCounts::empty() const { return *this == StateCounts{}; }
 
 std::string StateCounts::Summary() const {
-  return fmt::format("{}, {}, {}, {}, {}, {}, {}", Plural(alerts, "alert", "alerts"),
+  return fmt::format("{}, {}, {}, {}, {}, {}, {}, {}", Plural(alerts, "alert", "alerts"),
                      Plural(rule_alerts, "rule alert", "rule alerts"),
                      Plural(silences, "silence", "silences"),
                      Plural(nflog, "notification log entry", "notification log entries"),
                      Plural(acks, "ack", "acks"), Plural(escalations, "escalation", "escalations"),
-                     Plural(group_timers, "group timer", "group timers"));
+                     Plural(group_timers, "group timer", "group timers"),
+                     Plural(heartbeats, "heartbeat", "heartbeats"));
 }
 
 Result<StateCounts> CountState(State& state, Time now) {
@@ -103,6 +104,9 @@ Result<StateCounts> CountState(State& state, Time now) {
   auto timers = r.LoadGroupTimers();
   if (!timers.ok()) return timers.status();
   c.group_timers = timers->size();
+  auto heartbeats = r.LoadHeartbeats();
+  if (!heartbeats.ok()) return heartbeats.status();
+  c.heartbeats = heartbeats->size();
   return c;
 }
 
@@ -164,17 +168,21 @@ Result<StateCounts> CopyState(State& from, State& to, Time now) {
   if (!escalations.ok()) return escalations.status().WithPrefix("escalations");
   auto timers = src.LoadGroupTimers();
   if (!timers.ok()) return timers.status().WithPrefix("group timers");
+  auto heartbeats = src.LoadHeartbeats();
+  if (!heartbeats.ok()) return heartbeats.status().WithPrefix("heartbeats");
   copied.silences = silences->size();
   copied.nflog = nflog->size();
   copied.acks = acks->size();
   copied.escalations = escalations->size();
   copied.group_timers = timers->size();
+  copied.heartbeats = heartbeats->size();
   Outcomes outcomes;
   dst.PutSilences(std::move(*silences), outcomes.Add());
   for (auto& [key, entry] : *nflog) dst.PutNflog(std::move(key), std::move(entry), outcomes.Add());
   dst.PutAcks(std::move(*acks), outcomes.Add());
   for (auto& e : *escalations) dst.PutEscalation(std::move(e), outcomes.Add());
   for (auto& t : *timers) dst.PutGroupTimer(std::move(t), outcomes.Add());
+  for (auto& h : *heartbeats) dst.PutHeartbeat(std::move(h), outcomes.Add());
   if (Status s = outcomes.Wait(); !s.ok()) return s;
 
   auto now_held = CountState(to, now);

@@ -343,6 +343,20 @@ struct EscalationPolicy {
   Position pos;
 };
 
+// `heartbeats`: dead man's switches (heartbeats/heartbeats.h). A heartbeat is late when no
+// ping arrived for `timeout`; then alertd raises HeartbeatMissing{heartbeat=<name>, labels...}
+// until the next ping.
+struct Heartbeat {
+  std::string name;  // [A-Za-z0-9_.-]+, unique: it is a path segment of the ping URL
+  Duration timeout = 0s;
+  std::map<std::string, std::string> labels;       // added to the alert (not alertname/heartbeat)
+  std::map<std::string, std::string> annotations;  // the alert's
+  // Every received firing alert that matches all of these pings the heartbeat (Prometheus's
+  // always-firing Watchdog); empty: only POST /api/v1/heartbeats/{name} pings.
+  Matchers alert_matchers;
+  Position pos;
+};
+
 // ---------------------------------------------------------------- Prometheus rule files
 struct Rule {
   std::string alert;   // alerting rule name; empty for recording rules
@@ -394,10 +408,12 @@ struct Config {
   ServerConfig server;
   IntegrationsConfig integrations;
   std::vector<EscalationPolicy> escalation_policies;
+  std::vector<Heartbeat> heartbeats;
 
   const Receiver* FindReceiver(std::string_view name) const;
   const TimeInterval* FindTimeInterval(std::string_view name) const;
   const EscalationPolicy* FindEscalationPolicy(std::string_view name) const;
+  const Heartbeat* FindHeartbeat(std::string_view name) const;
 };
 
 // One problem found while loading, with where it is.

@@ -48,6 +48,12 @@ const EscalationPolicy* Config::FindEscalationPolicy(std::string_view name) cons
   return nullptr;
 }
 
+const Heartbeat* Config::FindHeartbeat(std::string_view name) const {
+  for (const auto& h : heartbeats)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
 namespace {
 constexpr std::pair<Role, std::string_view> kRoleNames[] = {
     {Role::kRead, "read"}, {Role::kAlerts, "alerts"}, {Role::kAck, "ack"},
@@ -212,6 +218,14 @@ class Loader final : public internal::NotifierReader {
     m.Field("escalation_policies", [&](const YAML::Node& n) {
       ReadList(n, "escalation_policies", [&](const YAML::Node& r) {
         cfg.escalation_policies.push_back(ReadEscalationPolicy(r));
+      });
+    });
+    m.Field("heartbeats", [&](const YAML::Node& n) {
+      ReadList(n, "heartbeats", [&](const YAML::Node& h) {
+        Heartbeat hb = ReadHeartbeat(h);
+        if (!hb.name.empty() && cfg.FindHeartbeat(hb.name))
+          c_.Error(h["name"], "heartbeat \"" + hb.name + "\" is defined twice");
+        cfg.heartbeats.push_back(std::move(hb));
       });
     });
     m.Finish();
@@ -934,6 +948,57 @@ class Loader final : public internal::NotifierReader {
       c_.Error(n["repeat"], "escalation policy \"" + p.name + "\": repeat: " + std::to_string(p.repeat) +
                                 " needs a round longer than 0s (a step with a positive after)");
     return p;
+  }
+
+  Heartbeat ReadHeartbeat(const YAML::Node& n) {
+    Heartbeat h;
+    h.pos = c_.Pos(n);
+    MapReader m(c_, n, "heartbeat");
+    m.String("name", &h.name);
+    m.Duration("timeout", &h.timeout);
+    m.StringMap("labels", &h.labels);
+    m.StringMap("annotations", &h.annotations);
+    m.Field("alert_matchers", [&](const YAML::Node& v) {
+      if (!v.IsSequence()) {
+        c_.Error(v, "heartbeat: alert_matchers: expected a list of matcher strings");
+        return;
+      }
+      for (const auto& item : v) {
+        auto s = internal::AsString(c_, item, "alert_matchers");
+        if (!s) continue;
+        auto ms = ParseMatchers(*s);
+        if (!ms.ok()) {
+          c_.Error(item, "heartbeat: bad matcher: " + ms.status().message());
+          continue;
+        }
+        for (auto& x : *ms) h.alert_matchers.push_back(std::move(x));
+      }
+    });
+    m.Finish();
+    if (!m.ok()) return h;
+    if (h.name.empty()) {
+      c_.Error(n, "heartbeat: missing name");
+    } else if (h.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789_.-") != std::string::npos ||
+               h.name == "." || h.name == "..") {
+      c_.Error(n["name"], "heartbeat \"" + h.name +
+                              "\": a name may hold only letters, digits, '_', '.' and '-' "
+                              "(it is part of the ping URL)");
+    }
+    if (!m.Has("timeout")) {
+      c_.Error(n, "heartbeat \"" + h.name + "\": missing timeout");
+    } else if (h.timeout <= 0s) {
+      c_.Error(n["timeout"], "heartbeat \"" + h.name + "\": timeout must be positive");
+    }
+    for (const auto& [k, v] : h.labels) {
+      if (!IsValidLabelName(k)) {
+        c_.Error(n["labels"], "heartbeat \"" + h.name + "\": invalid label name \"" + k + "\"");
+      } else if (k == "alertname" || k == "heartbeat") {
+        c_.Error(n["labels"][k], "heartbeat \"" + h.name + "\": the label \"" + k +
+                                     "\" is alertd's (HeartbeatMissing, the heartbeat's name)");
+      }
+    }
+    return h;
   }
 
   // ---------------------------------------------------------------- cross references

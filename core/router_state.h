@@ -199,6 +199,28 @@ class GroupTimerStore {
                                 StoreDone done = nullptr) = 0;
 };
 
+// ---------------------------------------------------------------- heartbeats
+
+// A heartbeat's last ping (heartbeats/heartbeats.h), so a restart does not reset its clock.
+struct HeartbeatState {
+  std::string name;
+  Time since = kZeroTime;      // when alertd first knew of it: its clock runs from here until a ping
+  Time last_ping = kZeroTime;  // zero: never pinged
+  std::string message;         // the last ping's, if it had one
+  std::string source;          // who pinged: "api" or the fingerprint of the alert that did
+
+  bool operator==(const HeartbeatState&) const = default;
+};
+
+class HeartbeatStore {
+ public:
+  virtual ~HeartbeatStore() = default;
+  virtual Result<std::vector<HeartbeatState>> LoadHeartbeats() = 0;
+  // Inserts or replaces the state of st.name, unless the stored one has a later last_ping
+  // (several processes may ping at once: the latest ping wins).
+  virtual void PutHeartbeat(HeartbeatState st, StoreDone done = nullptr) = 0;
+};
+
 // ---------------------------------------------------------------- other writers' changes
 
 // Where a backend that several alertd processes share (PostgreSQL) delivers the silences and

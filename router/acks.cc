@@ -205,11 +205,8 @@ void Acknowledgements::CollectGarbage(Time now, Duration retention) {
   if (store_ && !gone.empty()) store_->DeleteAcks(std::move(gone));
 }
 
-}  // namespace alertd::router
-
-namespace alertd::router {
-
-void Acknowledgements::ApplyLocked(std::vector<Ack>& rows) {
+Acknowledgements::Applied Acknowledgements::ApplyLocked(std::vector<Ack>& rows) {
+  Applied news;
   std::unordered_map<int64_t, size_t> in_history;  // id -> index into history_
   for (size_t i = 0; i < history_.size(); ++i) in_history.emplace(history_[i].id, i);
   bool appended = false;
@@ -229,19 +226,24 @@ void Acknowledgements::ApplyLocked(std::vector<Ack>& rows) {
       continue;
     }
     if (r.ended()) {
-      if (is_current) current_.erase(cur);
+      if (is_current) {
+        current_.erase(cur);
+        news.ended.push_back(r);
+      }
       to_history(std::move(r));
       continue;
     }
     if (is_current) {
       cur->second = std::move(r);
     } else if (cur == current_.end()) {
+      news.made.push_back(r);
       current_.emplace(r.fingerprint, std::move(r));
     } else if (cur->second.id < r.id) {
       // Two processes acknowledged the alert at once: the later ack (higher id) is current.
       Ack old = std::move(cur->second);
       old.ended_at = r.at;
       old.end_reason = "replaced";
+      news.made.push_back(r);
       cur->second = std::move(r);
       to_history(std::move(old));
     } else {
@@ -255,16 +257,18 @@ void Acknowledgements::ApplyLocked(std::vector<Ack>& rows) {
     std::stable_sort(history_.begin(), history_.end(),
                      [](const Ack& x, const Ack& y) { return x.ended_at < y.ended_at; });
   }
+  return news;
 }
 
-void Acknowledgements::ApplyCommitted(std::vector<Ack> rows) {
+Acknowledgements::Applied Acknowledgements::ApplyCommitted(std::vector<Ack> rows) {
   // Not between an Add's commit and its update of memory.
   MutexLock w(write_mu_);
   MutexLock l(mu_);
-  ApplyLocked(rows);
+  return ApplyLocked(rows);
 }
 
-Status Acknowledgements::Resync(const std::function<Result<std::vector<Ack>>()>& load) {
+Result<Acknowledgements::Applied> Acknowledgements::Resync(
+    const std::function<Result<std::vector<Ack>>()>& load) {
   // With Add and End held back, every ack held was committed before `load` reads (Reconcile
   // and garbage collection change memory first and the database after, so they only ever
   // leave the database behind memory, never ahead of it).
@@ -276,8 +280,7 @@ Status Acknowledgements::Resync(const std::function<Result<std::vector<Ack>>()>&
   MutexLock l(mu_);
   std::erase_if(current_, [&ids](const auto& kv) { return !ids.count(kv.second.id); });
   std::erase_if(history_, [&ids](const Ack& a) { return !ids.count(a.id); });
-  ApplyLocked(*rows);
-  return Status::Ok();
+  return ApplyLocked(*rows);
 }
 
 }  // namespace alertd::router

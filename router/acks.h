@@ -52,6 +52,11 @@ class AckService {
   // persisted.
   virtual Result<std::vector<Ack>> AcknowledgeMatching(const Matchers& matchers,
                                                        const AckRequest& req) = 0;
+  // Acknowledges those of the listed alerts that are firing now (the alerts of a group, as
+  // the web page sends them), in one write; unknown and resolved ones are left out of the
+  // result. Errors as AcknowledgeMatching.
+  virtual Result<std::vector<Ack>> AcknowledgeAll(const std::vector<uint64_t>& fingerprints,
+                                                  const AckRequest& req) = 0;
   // Current acks (sorted by fingerprint), and with `history` the ended ones too (newest
   // first, after the current ones).
   virtual std::vector<Ack> ListAcks(bool history) = 0;
@@ -105,16 +110,23 @@ class Acknowledgements {
   // core/router_state.h): each replaces the held one of its id, except that an ended ack never
   // becomes current again; of two current acks of one alert the higher id stays current and
   // the other moves to the history as "replaced" (in memory only: the counts of GetCounts are
-  // this process's own). Waits for an Add or End in progress; writes nothing.
-  void ApplyCommitted(std::vector<Ack> rows) EXCLUDES(write_mu_, mu_);
+  // this process's own). Waits for an Add or End in progress; writes nothing. Returns what
+  // was news to this process (made or ended by another one), so the router can act on it
+  // for the groups it owns.
+  struct Applied {
+    std::vector<Ack> made;   // current now, not held before
+    std::vector<Ack> ended;  // held as current before, ended now
+  };
+  Applied ApplyCommitted(std::vector<Ack> rows) EXCLUDES(write_mu_, mu_);
   // RemoteChanges::ResyncAcks: `load` runs with Add and End held back; what it does not return
   // is dropped (current and history), what it returns applied as by ApplyCommitted.
-  Status Resync(const std::function<Result<std::vector<Ack>>()>& load) EXCLUDES(write_mu_, mu_);
+  Result<Applied> Resync(const std::function<Result<std::vector<Ack>>()>& load)
+      EXCLUDES(write_mu_, mu_);
 
  private:
   // Moves an ended ack to the history.
   void RetireLocked(Ack a) REQUIRES(mu_);
-  void ApplyLocked(std::vector<Ack>& rows) REQUIRES(mu_);
+  Applied ApplyLocked(std::vector<Ack>& rows) REQUIRES(mu_);
 
   AckStore* store_;
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // held by Add and End, across their commit

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,11 +26,28 @@ struct AlertState {
   std::vector<std::string> receivers;     // receiver names, in route order
 };
 
+// Where a group's escalation policy stands (router/escalation.h), for the API and the page.
+struct EscalationView {
+  std::string policy;
+  Time started_at = kZeroTime;  // the group's first notification
+  int round = 0;                // 0: the first run through the steps
+  int rounds = 1;               // 1 + the policy's `repeat`
+  int next_step = 0;            // index of the step that fires next
+  int steps = 0;
+  bool finished = false;        // every round ran, or a person ended it (PagerDuty)
+  // When the next step is due (it may be past: the step waits while nothing is left to
+  // escalate) and whom it notifies; unset when finished.
+  std::optional<Time> next_at;
+  std::vector<std::string> next_receivers;
+  std::vector<std::string> notified;  // step receivers notified so far
+};
+
 // One aggregation group as GET /api/v2/alerts/groups lists it.
 struct AlertGroupView {
   LabelSet labels;                                   // the group's group_by labels
   std::string receiver;                              // the route's receiver
   std::vector<std::shared_ptr<const Alert>> alerts;  // Alertmanager's order (job, instance, labels)
+  std::optional<EscalationView> escalation;          // unset: no policy runs for the group
 };
 
 // What GET /api/v2/alerts/groups lists (Alertmanager's Dispatcher.Groups): the groups, sorted

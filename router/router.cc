@@ -274,9 +274,8 @@ Result<Ack> Router::Acknowledge(uint64_t fingerprint, const AckRequest& req) {
   if (alert->ResolvedAt(now)) {
     return Status::Conflict("alert " + FingerprintHex(fingerprint) + " is resolved");
   }
-  auto made = acks_->Add({alert}, req, now);
+  auto made = AcknowledgeAlerts({alert}, req, now);
   if (!made.ok()) return made.status();
-  AfterAcknowledged(*made, now);
   return made->front();
 }
 
@@ -320,8 +319,26 @@ Result<std::vector<Ack>> Router::AcknowledgeMatching(const Matchers& matchers,
   for (auto& a : candidates) {
     if (!a->ResolvedAt(now) && MatchesAll(matchers, a->labels)) matched.push_back(std::move(a));
   }
-  if (matched.empty()) return std::vector<Ack>{};
-  auto made = acks_->Add(matched, req, now);
+  return AcknowledgeAlerts(std::move(matched), req, now);
+}
+
+Result<std::vector<Ack>> Router::AcknowledgeAll(const std::vector<uint64_t>& fingerprints,
+                                                const AckRequest& req) {
+  const Time now = deps_.clock->Now();
+  std::set<uint64_t> seen;
+  std::vector<std::shared_ptr<const Alert>> firing;
+  for (uint64_t fp : fingerprints) {
+    if (!seen.insert(fp).second) continue;
+    auto a = LookupAlert(fp);
+    if (a && !a->ResolvedAt(now)) firing.push_back(std::move(a));
+  }
+  return AcknowledgeAlerts(std::move(firing), req, now);
+}
+
+Result<std::vector<Ack>> Router::AcknowledgeAlerts(
+    std::vector<std::shared_ptr<const Alert>> alerts, const AckRequest& req, Time now) {
+  if (alerts.empty()) return std::vector<Ack>{};
+  auto made = acks_->Add(alerts, req, now);
   if (!made.ok()) return made.status();
   AfterAcknowledged(*made, now);
   return made;
@@ -354,6 +371,7 @@ void Router::AfterAcknowledged(const std::vector<Ack>& acks, Time now) {
   // Each group holding an acknowledged alert tells the receivers it notified. Only those
   // groups are looked at (the dispatcher indexes alerts by fingerprint).
   for (auto& view : g->dispatcher->GroupsWith(fps)) {
+    if (!OwnsKey(deps_.ownership, view.key)) continue;  // its owner tells them
     Alerts firing_acked;
     bool all_acked = true;
     for (const auto& a : view.alerts) {
@@ -406,6 +424,7 @@ void Router::AfterAcksEnded(const std::vector<Ack>& ended) {
   const Time now = deps_.clock->Now();
   std::set<std::pair<std::string, std::string>> groups;
   for (const auto& view : g->dispatcher->GroupsWith(fps)) {
+    if (!OwnsKey(deps_.ownership, view.key)) continue;  // its owner tells them
     groups.emplace(view.route->key, view.key);
     for (const auto& [reason, reason_fps] : renotify) {
       std::vector<uint64_t> firing;
@@ -452,9 +471,24 @@ void Router::ScheduleAckExpiry(const Ack& a) {
 void Router::SilencesCommitted(std::vector<Silence> rows) {
   silences_->ApplyCommitted(std::move(rows));
 }
-void Router::AcksCommitted(std::vector<Ack> rows) { acks_->ApplyCommitted(std::move(rows)); }
+void Router::AcksCommitted(std::vector<Ack> rows) {
+  AfterRemoteAcks(acks_->ApplyCommitted(std::move(rows)));
+}
 Status Router::ResyncSilences(const Load<Silence>& load) { return silences_->Resync(load); }
-Status Router::ResyncAcks(const Load<Ack>& load) { return acks_->Resync(load); }
+Status Router::ResyncAcks(const Load<Ack>& load) {
+  auto applied = acks_->Resync(load);
+  if (!applied.ok()) return applied.status();
+  AfterRemoteAcks(*applied);
+  return Status::Ok();
+}
+
+void Router::AfterRemoteAcks(const Acknowledgements::Applied& news) {
+  // Another process made or ended these acks; it told the receivers of the groups it owns,
+  // this one tells those of the groups it owns (each group has one owner, so each receiver
+  // hears once).
+  if (!news.made.empty()) AfterAcknowledged(news.made, deps_.clock->Now());
+  if (!news.ended.empty()) AfterAcksEnded(news.ended);
+}
 
 // ---------------------------------------------------------------- group acks (callbacks)
 
@@ -536,6 +570,44 @@ Result<GroupAckOutcome> Router::EndEscalation(std::string_view dedup_key, std::s
 }
 
 // ---------------------------------------------------------------- escalations
+
+std::optional<EscalationView> Router::EscalationOf(const config::Config& cfg,
+                                                  const std::string& route_key,
+                                                  const std::string& group_key) const {
+  auto st = escalations_->Get(route_key, group_key);
+  if (!st) return std::nullopt;
+  EscalationView v;
+  v.policy = st->policy;
+  v.started_at = st->started_at;
+  v.round = st->round;
+  v.next_step = st->next_step;
+  v.notified = st->notified;
+  const config::EscalationPolicy* policy = cfg.FindEscalationPolicy(st->policy);
+  if (!policy || policy->steps.empty()) {
+    v.finished = true;
+    return v;
+  }
+  v.rounds = policy->repeat + 1;
+  v.steps = static_cast<int>(policy->steps.size());
+  // As Escalations::EvaluateLocked reads it: past the last step (a reload shortened the
+  // policy) the next round begins; past the last round nothing more fires.
+  int step = st->next_step, round = st->round;
+  Time round_start = st->round_start;
+  if (step >= v.steps) {
+    step = 0;
+    ++round;
+    round_start = deps_.clock->Now();
+  }
+  if (round > policy->repeat) {
+    v.finished = true;
+    return v;
+  }
+  v.next_step = step;
+  v.round = round;
+  v.next_at = round_start + policy->steps[step].after;
+  v.next_receivers = policy->steps[step].receivers;
+  return v;
+}
 
 const config::EscalationPolicy* Router::Policy(const std::string& name) const {
   auto g = Current();
@@ -681,6 +753,7 @@ AlertGroups Router::Groups(const std::function<bool(const std::string& receiver)
     if (view.alerts.empty()) continue;
     view.labels = std::move(v.labels);
     view.receiver = receiver;
+    view.escalation = EscalationOf(*g->cfg, v.route->key, v.key);
     SortAlertsForPayload(view.alerts);
     out.groups.push_back(std::move(view));
   }

@@ -124,13 +124,16 @@ class Router final : public AlertStatusProvider,
   Result<Ack> Unacknowledge(uint64_t fingerprint) override;
   Result<std::vector<Ack>> AcknowledgeMatching(const Matchers& matchers,
                                                const AckRequest& req) override;
+  Result<std::vector<Ack>> AcknowledgeAll(const std::vector<uint64_t>& fingerprints,
+                                          const AckRequest& req) override;
   std::vector<Ack> ListAcks(bool history) override;
   std::optional<Ack> AckOf(const Alert& alert) const override;
 
   // RemoteChanges (core/router_state.h): what other alertd processes sharing the database
   // committed goes into the silences and the acknowledgements. Remote acks stop escalation and
-  // repeats here as local ones do; the acknowledge events and renotifications are the
-  // business of the process that made or ended the ack.
+  // repeats here as local ones do, and their acknowledge events and the renotifications when
+  // they end go out from here for the groups this process owns (with replicas each group has
+  // one owner: whichever process made or ended the ack, each receiver hears once).
   void SilencesCommitted(std::vector<Silence> rows) override;
   void AcksCommitted(std::vector<Ack> rows) override;
   Status ResyncSilences(const Load<Silence>& load) override;
@@ -169,13 +172,22 @@ class Router final : public AlertStatusProvider,
   bool Sleep(Duration d);
   std::shared_ptr<const Alert> LookupAlert(uint64_t fingerprint) const;
   void AfterAcknowledged(const std::vector<Ack>& acks, Time now);
+  // Acknowledges `alerts` (firing at `now`) in one write, then AfterAcknowledged.
+  Result<std::vector<Ack>> AcknowledgeAlerts(std::vector<std::shared_ptr<const Alert>> alerts,
+                                             const AckRequest& req, Time now);
   void AfterAcksEnded(const std::vector<Ack>& ended);
+  // AfterAcknowledged and AfterAcksEnded for what another process committed.
+  void AfterRemoteAcks(const Acknowledgements::Applied& news);
   // Ends acks whose alert resolved or which expired; `lookup` as Acknowledgements::Reconcile.
   void ReconcileAcks(const Acknowledgements::Lookup& lookup);
   void ScheduleAckExpiry(const Ack& a);
   // The live groups whose dedup key (notifiers::GroupKeyHash of the group key) is `dedup_key`:
   // usually one; routes with the same matchers share group keys, as in Alertmanager.
   std::vector<GroupView> GroupsByDedupKey(std::string_view dedup_key) const;
+
+  // Where the group's escalation stands under `cfg`'s policies; nullopt: none runs.
+  std::optional<EscalationView> EscalationOf(const config::Config& cfg, const std::string& route_key,
+                                             const std::string& group_key) const;
 
   // Escalations::Host.
   const config::EscalationPolicy* Policy(const std::string& name) const override;

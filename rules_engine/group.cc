@@ -319,6 +319,12 @@ Status Group::Adopt(RuleStateStore* store, Time now) {
   return Status::Ok();
 }
 
+void Group::Release() {
+  for (auto& e : rules_) {
+    if (e.alerting) e.alerting->ClearAlerts();
+  }
+}
+
 void Group::ResetMatching() {
   for (auto& e : rules_) e.took_state = e.gave_state = false;
 }

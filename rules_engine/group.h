@@ -134,6 +134,10 @@ class Group {
   // back from `store` as the previous owner left them, replacing what this node held, with
   // their `for` timers as they were (a takeover is not a restart: nothing is shifted).
   Status Adopt(RuleStateStore* store, Time now);
+  // Replicas: another node evaluates the group from now on. Its alerts are forgotten here, so
+  // this node's API does not show them going stale (the owner's state is in the store).
+  // REQUIRES: no evaluation of the group is running.
+  void Release();
   // Writes the alert state of every alerting rule to `store` now, replacing the group's.
   Status Persist(RuleStateStore* store);
 

@@ -188,7 +188,8 @@ Time RuleManager::RunDue(Time now) {
         s.last_ts = ts;
         s.next = ts + s.group->interval();
         if (!OwnsKey(deps_.ownership, s.group->key())) {
-          s.owned = false;  // another replica evaluates it
+          if (s.owned) s.group->Release();  // another replica evaluates it now
+          s.owned = false;
           earliest = std::min(earliest, s.next);
           continue;
         }

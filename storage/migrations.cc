@@ -139,6 +139,18 @@ DROP INDEX alerts_ends_at;
        R"sql(
 ALTER TABLE acks ADD COLUMN token TEXT NOT NULL DEFAULT '';
 )sql"},
+      {7, "heartbeats",
+       // Each heartbeat's last ping (heartbeats/heartbeats.h); `since` is when alertd first
+       // knew of it, its clock until the first ping. Times in Unix nanoseconds, 0: none.
+       R"sql(
+CREATE TABLE heartbeats (
+  name      TEXT    PRIMARY KEY,
+  since     INTEGER NOT NULL,
+  last_ping INTEGER NOT NULL,
+  message   TEXT    NOT NULL,
+  source    TEXT    NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

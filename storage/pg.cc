@@ -498,6 +498,16 @@ CREATE INDEX acks_xact ON acks(xact);
 CREATE SEQUENCE ack_ids;
 SELECT setval('ack_ids', COALESCE((SELECT MAX(id) FROM acks), 0) + 1, false);
 )sql"},
+      {5, "heartbeats",
+       R"sql(
+CREATE TABLE heartbeats (
+  name      TEXT   PRIMARY KEY,
+  since     BIGINT NOT NULL,
+  last_ping BIGINT NOT NULL,
+  message   TEXT   NOT NULL,
+  source    TEXT   NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

@@ -277,6 +277,40 @@ class PgRouterStores final : public RouterStateBackend {
         std::move(done));
   }
 
+  // ---------------------------------------------------------------- heartbeats
+
+  Result<std::vector<HeartbeatState>> LoadHeartbeats() override {
+    std::vector<HeartbeatState> out;
+    Status s = Load("SELECT name, since, last_ping, message, source FROM heartbeats", {},
+                    [&out](const PgResult& r, int i) -> Status {
+                      out.push_back(HeartbeatState{
+                          std::string(r.Bytes(i, 0)), FromNanos(r.Int(i, 1)),
+                          FromNanos(r.Int(i, 2)), std::string(r.Bytes(i, 3)),
+                          std::string(r.Bytes(i, 4))});
+                      return Status::Ok();
+                    });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutHeartbeat(HeartbeatState st, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Text(st.name), PgParam::Int(ToNanos(st.since)),
+                                       PgParam::Int(ToNanos(st.last_ping)),
+                                       PgParam::Text(st.message), PgParam::Text(st.source)}](
+            PgConn& c) {
+          return c
+              .Query(
+                  "INSERT INTO heartbeats (name, since, last_ping, message, source) "
+                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET "
+                  "since = EXCLUDED.since, last_ping = EXCLUDED.last_ping, "
+                  "message = EXCLUDED.message, source = EXCLUDED.source "
+                  "WHERE EXCLUDED.last_ping >= heartbeats.last_ping",
+                  params)
+              .status();
+        },
+        std::move(done));
+  }
+
   // ---------------------------------------------------------------- aggregation-group timers
 
   Result<std::vector<GroupTimer>> LoadGroupTimers() override {

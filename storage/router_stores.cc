@@ -312,4 +312,42 @@ void SqliteRouterStores::DeleteGroupTimer(std::string route_id, std::string grou
       std::move(done));
 }
 
+// ---------------------------------------------------------------- heartbeats
+
+Result<std::vector<HeartbeatState>> SqliteRouterStores::LoadHeartbeats() {
+  std::vector<HeartbeatState> out;
+  Status s = db_.Query("SELECT name, since, last_ping, message, source FROM heartbeats",
+                       [&out](const Statement& q) -> Status {
+                         HeartbeatState h;
+                         h.name = std::string(q.ColumnText(0));
+                         h.since = FromNanos(q.ColumnInt64(1));
+                         h.last_ping = FromNanos(q.ColumnInt64(2));
+                         h.message = std::string(q.ColumnText(3));
+                         h.source = std::string(q.ColumnText(4));
+                         out.push_back(std::move(h));
+                         return Status::Ok();
+                       });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutHeartbeat(HeartbeatState st, StoreDone done) {
+  db_.Write(
+      [st = std::move(st)](StateDb::Conn& c) -> Status {
+        auto q = c.Stmt(
+            "INSERT INTO heartbeats (name, since, last_ping, message, source) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET since = excluded.since, "
+            "last_ping = excluded.last_ping, message = excluded.message, "
+            "source = excluded.source WHERE excluded.last_ping >= heartbeats.last_ping");
+        if (!q.ok()) return q.status();
+        (*q)->BindText(1, st.name);
+        (*q)->BindInt64(2, ToNanos(st.since));
+        (*q)->BindInt64(3, ToNanos(st.last_ping));
+        (*q)->BindText(4, st.message);
+        (*q)->BindText(5, st.source);
+        return (*q)->Run();
+      },
+      std::move(done));
+}
+
 }  // namespace alertd::storage

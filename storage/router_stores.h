@@ -1,6 +1,6 @@
-// The router's stores (core/router_state.h) on SQLite: every statement on the tables
-// `silences`, `nflog`, `acks`, `escalations` and `aggregation_groups` (created by
-// storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
+// The router's stores (core/router_state.h) on SQLite, and the heartbeats': every statement
+// on the tables `silences`, `nflog`, `acks`, `escalations`, `aggregation_groups` and
+// `heartbeats` (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
 // (storage/state_db.h), so writes of all five stores commit in the order queued, in group
 // commits of one transaction each, every call in its own savepoint; loads run on that thread
 // too, after the writes queued before them.
@@ -18,12 +18,14 @@
 
 namespace alertd::storage {
 
-// The five stores on one database: SQLite below, PostgreSQL in storage/pg_router_stores.h.
+// The five stores of the router and the heartbeats' on one database: SQLite below,
+// PostgreSQL in storage/pg_router_stores.h.
 class RouterStateBackend : public SilenceStore,
                            public NotificationLogStore,
                            public AckStore,
                            public EscalationStore,
-                           public GroupTimerStore {
+                           public GroupTimerStore,
+                           public HeartbeatStore {
  public:
   // All five, for RouterDeps.
   RouterStores stores() { return RouterStores{this, this, this, this, this}; }
@@ -67,6 +69,9 @@ class SqliteRouterStores final : public RouterStateBackend {
   Result<std::vector<GroupTimer>> LoadGroupTimers() override;
   void PutGroupTimer(GroupTimer t, StoreDone done) override;
   void DeleteGroupTimer(std::string route_id, std::string group_key, StoreDone done) override;
+
+  Result<std::vector<HeartbeatState>> LoadHeartbeats() override;
+  void PutHeartbeat(HeartbeatState st, StoreDone done) override;
 
  private:
   StateDb db_;

@@ -280,3 +280,33 @@ TEST_CASE("ack API: bulk ack by matchers acknowledges what fires and matches now
   }
   CHECK(ended);
 }
+
+TEST_CASE("ack API: bulk ack by fingerprints acknowledges the listed alerts that fire") {
+  AckApi api;
+  const std::string a = api.Put("GroupA");
+  const std::string b = api.Put("GroupB");
+  const std::string other = api.Put("Other");
+  const std::string old = api.Put("Old", /*resolved=*/true);
+  // Malformed lists are refused and change nothing.
+  for (const char* body : {R"({"fingerprints":[]})", R"({"fingerprints":"abc"})",
+                           R"({"fingerprints":["xyz"]})", R"({"fingerprints":[12]})"}) {
+    auto r = api.Call("POST", "/api/v1/acks", body);
+    CHECK_MESSAGE(r.status == 400, body);
+    CHECK_MESSAGE(ErrorOf(r).find("fingerprints") != std::string::npos, ErrorOf(r));
+  }
+  CHECK(api.Acks(false).empty());
+  // Unknown and resolved alerts are left out; a repeated one is acknowledged once.
+  auto r = api.Call("POST", "/api/v1/acks",
+                    "{\"fingerprints\":[\"" + a + "\",\"" + b + "\",\"" + a + "\",\"" + old +
+                        "\",\"00000000000000ff\"],\"by\":\"me\",\"comment\":\"group\"}");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto fps = json::parse(r.body)["fingerprints"].get<std::vector<std::string>>();
+  std::sort(fps.begin(), fps.end());
+  std::vector<std::string> want = {a, b};
+  std::sort(want.begin(), want.end());
+  CHECK(fps == want);
+  CHECK(api.AlertV2(a)["ack"]["comment"] == "group");
+  CHECK(api.AlertV2(b)["ack"]["by"] == "me");
+  CHECK(api.AlertV2(other)["ack"].is_null());
+  CHECK(api.Acks(false).size() == 2);
+}

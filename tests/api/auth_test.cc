@@ -158,9 +158,10 @@ TEST_CASE("token files: read and trimmed; unreadable or empty files are errors w
   s.auth_tokens = {{"filed", "", path}};
   auto a = Authenticator::FromConfig(s);
   REQUIRE(a.ok());
-  CHECK((*a)->Match("file-secret") == std::optional<std::string>("filed"));
-  CHECK_FALSE((*a)->Match("file-secret\n").has_value());
-  CHECK_FALSE((*a)->Match("").has_value());
+  REQUIRE((*a)->Identify("file-secret").has_value());
+  CHECK((*a)->Identify("file-secret")->name == "filed");
+  CHECK_FALSE((*a)->Identify("file-secret\n").has_value());
+  CHECK_FALSE((*a)->Identify("").has_value());
 
   { std::ofstream(path) << "\n"; }
   auto empty = Authenticator::FromConfig(s);

@@ -52,6 +52,7 @@ struct Snapshot {
   std::vector<Ack> acks;
   std::vector<EscalationState> escalations;
   std::vector<GroupTimer> timers;
+  std::vector<HeartbeatState> heartbeats;
   bool operator==(const Snapshot&) const = default;
 };
 
@@ -77,6 +78,9 @@ Snapshot Take(app::State& st, Time now) {
   s.timers = *st.router->LoadGroupTimers();
   std::sort(s.timers.begin(), s.timers.end(),
             [](const auto& a, const auto& b) { return a.group_key < b.group_key; });
+  s.heartbeats = *st.router->LoadHeartbeats();
+  std::sort(s.heartbeats.begin(), s.heartbeats.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return s;
 }
 
@@ -154,6 +158,8 @@ void Fill(app::State& st) {
   REQUIRE(AwaitStore([&](StoreDone d) { st.router->PutEscalation(esc, std::move(d)); }).ok());
   GroupTimer t{"{}", e.group_key, T(60), true};
   REQUIRE(AwaitStore([&](StoreDone d) { st.router->PutGroupTimer(t, std::move(d)); }).ok());
+  HeartbeatState hb{"nightly-backup", T(1), T(5), "backup done", "api"};
+  REQUIRE(AwaitStore([&](StoreDone d) { st.router->PutHeartbeat(hb, std::move(d)); }).ok());
 }
 
 }  // namespace
@@ -206,6 +212,7 @@ TEST_CASE("migrate copies every kind of state SQLite -> PostgreSQL -> SQLite, va
     CHECK(copied->alerts == 2);
     CHECK(copied->nflog == 1);
     CHECK(copied->group_timers == 1);
+    CHECK(copied->heartbeats == 1);
     CHECK(Take(back, now) == original);
   }
   RemoveTree(dir);

@@ -594,3 +594,44 @@ TEST_CASE("evaluation.for_grace_period and for_outage_tolerance") {
       "route: {receiver: a}\nreceivers: [{name: a}]\nevaluation:\n  for_outage_tolerance: soon\n");
   CHECK_FALSE(bad.ok());
 }
+
+TEST_CASE("heartbeats load with their labels and matchers; bad ones are refused where they are") {
+  auto ok = Load(
+      "route: {receiver: a}\nreceivers: [{name: a}]\nheartbeats:\n"
+      "  - name: nightly-backup\n    timeout: 26h\n    labels: {severity: warning}\n"
+      "    annotations: {summary: late}\n"
+      "  - name: watchdog\n    timeout: 5m\n    alert_matchers: ['alertname=\"Watchdog\"']\n");
+  REQUIRE_MESSAGE(ok.ok(), ok.ErrorText());
+  REQUIRE(ok.config->heartbeats.size() == 2);
+  const auto* w = ok.config->FindHeartbeat("watchdog");
+  REQUIRE(w != nullptr);
+  CHECK(w->timeout == std::chrono::minutes(5));
+  REQUIRE(w->alert_matchers.size() == 1);
+  CHECK(ok.config->FindHeartbeat("nightly-backup")->labels.at("severity") == "warning");
+  struct Row {
+    const char* yaml;
+    const char* where;
+    const char* message;
+  };
+  const Row rows[] = {
+      {"  - name: a\n", "alertd.yml:4:5", "missing timeout"},
+      {"  - {name: a, timeout: 0s}\n", "alertd.yml:4:24", "timeout must be positive"},
+      {"  - {name: 'a/b', timeout: 1m}\n", "alertd.yml:4:12", "only letters, digits"},
+      {"  - {name: a, timeout: 1m}\n  - {name: a, timeout: 2m}\n", "alertd.yml:5:12",
+       "defined twice"},
+      {"  - {name: a, timeout: 1m, labels: {alertname: X}}\n", "alertd.yml:4:48",
+       "the label \"alertname\" is alertd's"},
+      {"  - {name: a, timeout: 1m, alert_matchers: ['a=~\"(\"']}\n", "alertd.yml:4:45",
+       "bad matcher"},
+      {"  - {name: a, timeout: 1m, every: 5m}\n", "alertd.yml:4:28", "every"},
+  };
+  for (const auto& r : rows) {
+    auto res = Load(std::string("route: {receiver: a}\nreceivers: [{name: a}]\nheartbeats:\n") +
+                    r.yaml);
+    INFO(r.yaml);
+    REQUIRE_FALSE(res.ok());
+    const std::string text = res.ErrorText();
+    CHECK_MESSAGE(text.find(r.where) != std::string::npos, text);
+    CHECK_MESSAGE(text.find(r.message) != std::string::npos, text);
+  }
+}

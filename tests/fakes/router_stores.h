@@ -36,7 +36,8 @@ class MemoryRouterStores final : public SilenceStore,
                                  public NotificationLogStore,
                                  public AckStore,
                                  public EscalationStore,
-                                 public GroupTimerStore {
+                                 public GroupTimerStore,
+                                 public HeartbeatStore {
  public:
   MemoryRouterStores() : thread_([this] { Loop(); }), feed_thread_([this] { FeedLoop(); }) {}
   ~MemoryRouterStores() override {
@@ -237,6 +238,22 @@ class MemoryRouterStores final : public SilenceStore,
         std::move(done));
   }
 
+  Result<std::vector<HeartbeatState>> LoadHeartbeats() override {
+    return Read<std::vector<HeartbeatState>>([this] {
+      std::vector<HeartbeatState> out;
+      for (const auto& [k, h] : heartbeats_) out.push_back(h);
+      return out;
+    });
+  }
+  void PutHeartbeat(HeartbeatState st, StoreDone done) override {
+    Write(
+        [this, st = std::move(st)] {
+          auto it = heartbeats_.find(st.name);
+          if (it == heartbeats_.end() || st.last_ping >= it->second.last_ping) heartbeats_[st.name] = st;
+        },
+        std::move(done));
+  }
+
  private:
   using Op = std::function<Status()>;
 
@@ -335,6 +352,7 @@ class MemoryRouterStores final : public SilenceStore,
   std::map<int64_t, Ack> acks_;
   std::map<std::pair<std::string, std::string>, EscalationState> escalations_;
   std::map<std::pair<std::string, std::string>, GroupTimer> timers_;
+  std::map<std::string, HeartbeatState> heartbeats_;
   int64_t next_ack_id_ = 1;
   // The feed: deliveries waiting, and the subscribers.
   std::mutex feed_mu_;

@@ -970,3 +970,52 @@ TEST_CASE(
     h.router.reset();
   }
 }
+
+TEST_CASE("the groups' view shows where each escalation stands") {
+  // Group wait 10s: the policy starts at 10s; step 1 at 2m10s, step 2 at 5m10s, then one
+  // more round (repeat: 1) counted from 5m10s.
+  Harness h(Config(kTwoSteps + "    repeat: 1\n"));
+  auto view = [&]() -> std::optional<router::EscalationView> {
+    auto groups = h.router->Groups(nullptr, nullptr);
+    for (const auto& g : groups.groups) {
+      if (g.escalation) return g.escalation;
+    }
+    return std::nullopt;
+  };
+  h.Post("a");
+  h.AdvanceTo(5s);
+  CHECK_FALSE(view().has_value());  // not notified yet: no escalation
+  h.AdvanceTo(1min);
+  auto v = view();
+  REQUIRE(v.has_value());
+  CHECK(v->policy == "esc");
+  CHECK(v->started_at == h.start_ + 10s);
+  CHECK(v->steps == 2);
+  CHECK(v->rounds == 2);
+  CHECK(v->round == 0);
+  CHECK(v->next_step == 0);
+  CHECK_FALSE(v->finished);
+  REQUIRE(v->next_at.has_value());
+  CHECK(*v->next_at == h.start_ + 130s);
+  CHECK(v->next_receivers == std::vector<std::string>{"leads"});
+  CHECK(v->notified.empty());
+  h.AdvanceTo(3min);
+  v = view();
+  REQUIRE(v.has_value());
+  CHECK(v->next_step == 1);
+  CHECK(*v->next_at == h.start_ + 310s);
+  CHECK(v->next_receivers == std::vector<std::string>{"managers"});
+  CHECK(v->notified == std::vector<std::string>{"leads"});
+  h.AdvanceTo(6min);
+  v = view();
+  REQUIRE(v.has_value());
+  CHECK(v->round == 1);
+  CHECK(v->next_step == 0);
+  CHECK(*v->next_at == h.start_ + 310s + 2min);
+  h.AdvanceTo(20min);
+  v = view();
+  REQUIRE(v.has_value());
+  CHECK(v->finished);
+  CHECK_FALSE(v->next_at.has_value());
+  CHECK(v->notified == std::vector<std::string>{"leads", "managers"});
+}

@@ -125,5 +125,61 @@ TEST_CASE("an escalation started by one node fires its step on the node that too
   for (const auto& s : n.a.Take()) CHECK(s.receiver != "leads");
 }
 
+// Two nodes that also hear each other's acks through the store's change feed.
+struct FeedNodes : TwoNodes {
+  FeedNodes() {
+    stores.Subscribe(a.router.get());
+    stores.Subscribe(b.router.get());
+    a.rec.wants_acknowledge = true;
+    b.rec.wants_acknowledge = true;
+  }
+  ~FeedNodes() {
+    stores.Unsubscribe(a.router.get());
+    stores.Unsubscribe(b.router.get());
+  }
+};
+
+TEST_CASE("an ack made or taken back on a node that does not own the group: the owner tells") {
+  FeedNodes n;
+  n.own_a.GainAll();
+  n.Post("alertname=A,name=a1");
+  n.Advance(30s);
+  REQUIRE(n.a.Take().size() == 1);
+  Alert a1;
+  a1.labels.Set("alertname", "A");
+  a1.labels.Set("name", "a1");
+  router::AckRequest by;
+  by.by = "bob";
+  // b acknowledges (a person clicked on the page it serves): a, the owner, sends the
+  // acknowledge event once the ack reaches it; b sends nothing.
+  REQUIRE(n.b.router->Acknowledge(a1.labels.Fingerprint(), by).ok());
+  std::vector<Sent> from_a;
+  CHECK(WaitFor(
+      [&] {
+        for (auto& s : n.a.Take()) from_a.push_back(std::move(s));
+        return !from_a.empty();
+      },
+      10s));
+  REQUIRE(from_a.size() == 1);
+  CHECK(from_a[0].acknowledge);
+  CHECK(from_a[0].firing == std::vector<std::string>{"a1"});
+  // The ack is in a's memory too: its repeat is held back.
+  CHECK(n.a.router->AckOf(a1).has_value());
+  // b takes it back: a re-notifies at once, with the reason.
+  REQUIRE(n.b.router->Unacknowledge(a1.labels.Fingerprint()).ok());
+  from_a.clear();
+  CHECK(WaitFor(
+      [&] {
+        for (auto& s : n.a.Take()) from_a.push_back(std::move(s));
+        return !from_a.empty();
+      },
+      10s));
+  REQUIRE(from_a.size() == 1);
+  CHECK_FALSE(from_a[0].acknowledge);
+  CHECK(from_a[0].reason == "acknowledgement taken back");
+  CHECK(from_a[0].firing == std::vector<std::string>{"a1"});
+  CHECK(n.b.Take().empty());
+}
+
 }  // namespace
 }  // namespace alertd::testing

@@ -35,6 +35,7 @@ struct Sent {
   std::string reason;
   std::vector<std::string> firing;  // alertname or "name" label values, payload order
   std::vector<std::string> resolved;
+  bool acknowledge = false;  // an acknowledge event (EventKind::kAcknowledge)
 };
 
 struct Recorder {
@@ -42,6 +43,8 @@ struct Recorder {
   std::vector<Sent> sent;
   // Decides each attempt's result; default: success.
   std::function<notifiers::NotifyResult(const notifiers::Notification&)> answer;
+  // Whether the integrations take acknowledge events (as PagerDuty and Slack do).
+  std::atomic<bool> wants_acknowledge{false};
   std::vector<Sent> Take() {
     std::lock_guard l(mu);
     auto out = std::move(sent);
@@ -56,12 +59,13 @@ class FakeNotifier final : public notifiers::Notifier {
       : rec_(rec), clock_(clock), send_resolved_(send_resolved), index_(index) {}
   std::string_view integration() const override { return "webhook"; }
   bool send_resolved() const override { return send_resolved_; }
-  bool wants_acknowledge() const override { return false; }
+  bool wants_acknowledge() const override { return rec_->wants_acknowledge.load(); }
   notifiers::NotifyResult Notify(const notifiers::Notification& n) override {
     notifiers::NotifyResult r;
     if (rec_->answer) r = rec_->answer(n);
     if (!r.status.ok()) return r;
-    Sent s{clock_->Now(), n.receiver, index_, n.group_key, n.notification_reason, {}, {}};
+    Sent s{clock_->Now(), n.receiver, index_, n.group_key, n.notification_reason, {}, {},
+           n.kind == notifiers::EventKind::kAcknowledge};
     for (const auto& a : n.alerts) {
       std::string name(a->labels.Get("name"));
       if (name.empty()) name = std::string(a->labels.Get("alertname"));

@@ -76,6 +76,8 @@ TEST_CASE("only the owner evaluates a group; the node taking it over keeps its `
   (*a)->RunDue(t);
   (*b)->RunDue(t);
   CHECK((*b)->CountAlerts().pending == 1);
+  // a no longer shows the alert it stopped evaluating (it would go stale there).
+  CHECK((*a)->CountAlerts().pending == 0);
   CHECK(sink_b.Take().empty());
   t += 10s;
   clock.Set(t);

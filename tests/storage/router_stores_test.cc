@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -33,6 +34,7 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual RouterStores stores() = 0;
+  virtual HeartbeatStore* heartbeats() = 0;
   // Closes and opens the store again on the same data (what a restart sees).
   virtual void Reopen() = 0;
 };
@@ -46,6 +48,7 @@ class SqliteBackend final : public Backend {
   }
   std::string name() const override { return "sqlite"; }
   RouterStores stores() override { return db_->stores(); }
+  HeartbeatStore* heartbeats() override { return db_.get(); }
   void Reopen() override {
     db_.reset();
     Open();
@@ -68,6 +71,7 @@ class PostgresBackend final : public Backend {
   PostgresBackend() : target_{Server().NewDatabase(), PostgresServer::kPassword} { Open(); }
   std::string name() const override { return "postgresql"; }
   RouterStores stores() override { return db_->stores(); }
+  HeartbeatStore* heartbeats() override { return db_.get(); }
   void Reopen() override {
     db_.reset();
     Open();
@@ -88,6 +92,7 @@ class MemoryBackend final : public Backend {
  public:
   std::string name() const override { return "memory"; }
   RouterStores stores() override { return db_.stores(); }
+  HeartbeatStore* heartbeats() override { return &db_; }
   void Reopen() override {}
 
  private:
@@ -251,6 +256,32 @@ TEST_CASE("escalation states and group timers are replaced by key and deleted") 
     REQUIRE(ts.ok());
     REQUIRE(ts->size() == 1);
     CHECK((*ts)[0] == t1);
+  }
+}
+
+TEST_CASE("heartbeats round-trip; of two pings the later one wins, whatever the order") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    HeartbeatStore* h = b->heartbeats();
+    HeartbeatState never{"never", T(0), kZeroTime, "", ""};
+    HeartbeatState backup{"backup", T(0), T(50), "done in 3m", "api"};
+    h->PutHeartbeat(never);
+    h->PutHeartbeat(backup);
+    // An older ping arriving late (another process) does not go back in time.
+    h->PutHeartbeat(HeartbeatState{"backup", T(0), T(40), "older", "api"});
+    REQUIRE(Wait([&](StoreDone d) {
+              h->PutHeartbeat(HeartbeatState{"never", T(0), T(10), "", "0123456789abcdef"},
+                              std::move(d));
+            }).ok());
+    b->Reopen();
+    h = b->heartbeats();
+    auto got = h->LoadHeartbeats();
+    REQUIRE(got.ok());
+    std::sort(got->begin(), got->end(),
+              [](const auto& x, const auto& y) { return x.name < y.name; });
+    REQUIRE(got->size() == 2);
+    CHECK((*got)[0] == backup);
+    CHECK((*got)[1] == HeartbeatState{"never", T(0), T(10), "", "0123456789abcdef"});
   }
 }
 
