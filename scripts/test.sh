@@ -14,5 +14,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # finds fails here; scripts/fuzz.sh runs the long campaigns.
 SKIP_APT=1 BUILD_TARGET=fuzz scripts/setup.sh --clang
 fuzz_out=$(mktemp -d)
-FUZZ_NO_BUILD=1 FUZZ_TIME=${CI_FUZZ_TIME:-15} FUZZ_NICE=0 FUZZ_OUT="$fuzz_out" scripts/fuzz.sh
+FUZZ_NO_BUILD=1 FUZZ_TIME=${CI_FUZZ_TIME:-8} FUZZ_NICE=0 FUZZ_OUT="$fuzz_out" scripts/fuzz.sh
 rm -rf "$fuzz_out"
