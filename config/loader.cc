@@ -476,25 +476,30 @@ class Loader final : public internal::NotifierReader {
   }
 
   // ---------------------------------------------------------------- routes
+  // A list of matcher strings (`matchers`, a heartbeat's `alert_matchers`), appended to `out`.
+  void ReadMatcherList(const YAML::Node& v, const std::string& key, const std::string& what,
+                       Matchers* out) {
+    if (!v.IsSequence()) {
+      c_.Error(v, what + ": " + key + ": expected a list of matcher strings");
+      return;
+    }
+    for (const auto& item : v) {
+      auto s = internal::AsString(c_, item, key);
+      if (!s) continue;
+      auto ms = ParseMatchers(*s);
+      if (!ms.ok()) {
+        c_.Error(item, what + ": bad matcher: " + ms.status().message());
+        continue;
+      }
+      for (auto& x : *ms) out->push_back(std::move(x));
+    }
+  }
+
   // Matchers from `matchers`, `match` and `match_re` (deprecated), merged.
   Matchers ReadMatcherFields(MapReader& m, const std::string& prefix, const std::string& what) {
     Matchers out;
-    m.Field(prefix + "matchers", [&](const YAML::Node& v) {
-      if (!v.IsSequence()) {
-        c_.Error(v, what + ": " + prefix + "matchers: expected a list of matcher strings");
-        return;
-      }
-      for (const auto& item : v) {
-        auto s = internal::AsString(c_, item, prefix + "matchers");
-        if (!s) continue;
-        auto ms = ParseMatchers(*s);
-        if (!ms.ok()) {
-          c_.Error(item, what + ": bad matcher: " + ms.status().message());
-          continue;
-        }
-        for (auto& x : *ms) out.push_back(std::move(x));
-      }
-    });
+    m.Field(prefix + "matchers",
+            [&](const YAML::Node& v) { ReadMatcherList(v, prefix + "matchers", what, &out); });
     m.Field(prefix + "match", [&](const YAML::Node& v) {
       auto mm = internal::AsStringMap(c_, v, prefix + "match");
       if (!mm) return;
@@ -959,20 +964,7 @@ class Loader final : public internal::NotifierReader {
     m.StringMap("labels", &h.labels);
     m.StringMap("annotations", &h.annotations);
     m.Field("alert_matchers", [&](const YAML::Node& v) {
-      if (!v.IsSequence()) {
-        c_.Error(v, "heartbeat: alert_matchers: expected a list of matcher strings");
-        return;
-      }
-      for (const auto& item : v) {
-        auto s = internal::AsString(c_, item, "alert_matchers");
-        if (!s) continue;
-        auto ms = ParseMatchers(*s);
-        if (!ms.ok()) {
-          c_.Error(item, "heartbeat: bad matcher: " + ms.status().message());
-          continue;
-        }
-        for (auto& x : *ms) h.alert_matchers.push_back(std::move(x));
-      }
+      ReadMatcherList(v, "alert_matchers", "heartbeat", &h.alert_matchers);
     });
     m.Finish();
     if (!m.ok()) return h;
