@@ -19,6 +19,7 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/history.h"
 #include "core/metrics.h"
 #include "core/scheduler.h"
 #include "notifiers/test_notification.h"
@@ -94,6 +95,9 @@ struct ApiContext {
   const cluster::Membership* cluster = nullptr;
   // Heartbeats (heartbeats/heartbeats.h); null: none configured (pings answer 404).
   heartbeats::Monitor* heartbeats = nullptr;
+  // What happened (core/history.h), for GET /api/v1/notifications and the alerts' timelines;
+  // null: those endpoints answer 503. Read on ingest_executor (off the I/O threads) when set.
+  HistoryStore* history = nullptr;
 };
 
 // Registers every endpoint below on `router`, and the cross-cutting layers: access control
@@ -129,6 +133,8 @@ void RegisterAcksV1(Router& router, const ApiContext& ctx);
 void RegisterIntegrations(Router& router, const ApiContext& ctx);
 // POST /api/v1/heartbeats/{name}, GET /api/v1/heartbeats (api/heartbeats_v1.cc).
 void RegisterHeartbeatsV1(Router& router, const ApiContext& ctx);
+// GET /api/v1/notifications, GET /api/v1/alerts/{fingerprint}/history (api/history_v1.cc).
+void RegisterHistoryV1(Router& router, const ApiContext& ctx);
 // GET / and GET /assets/{name}: the web page (web/); GET /api/v1/auth: whether auth is on and
 // the roles of the presented token (api/web.cc).
 void RegisterWeb(Router& router, const ApiContext& ctx);

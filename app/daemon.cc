@@ -246,7 +246,8 @@ int RunDaemon(const DaemonOptions& opts) {
     }
   }
 
-  auto state = OpenState(cfg->storage, &clock, &commit_latency, cfg->cluster.enabled);
+  auto state = OpenState(cfg->storage, &clock, &commit_latency, cfg->cluster.enabled,
+                         /*history=*/true);
   if (!state.ok()) {
     spdlog::error("storage: {}", state.status().message());
     return 1;
@@ -341,6 +342,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.alerts = store;
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   rdeps.ownership = membership.get();
+  rdeps.history = state->history.get();
   router::RouterOptions ropts;
   ropts.external_url = NotificationExternalUrl(*cfg);
   auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
@@ -371,9 +373,12 @@ int RunDaemon(const DaemonOptions& opts) {
   hdeps.scheduler = scheduler.get();
   hdeps.store = &router_state;
   hdeps.put_alerts = [store](std::vector<Alert> alerts) {
-    store->PutAsync(std::move(alerts), [](Status s) {
-      if (!s.ok()) spdlog::error("heartbeats: storing HeartbeatMissing: {}", s.message());
-    });
+    store->PutAsync(
+        std::move(alerts),
+        [](Status s) {
+          if (!s.ok()) spdlog::error("heartbeats: storing HeartbeatMissing: {}", s.message());
+        },
+        storage::AlertSource::kHeartbeat);
   };
   hdeps.lookup = [store](uint64_t fp) { return store->Get(fp); };
   hdeps.ownership = membership.get();
@@ -390,6 +395,7 @@ int RunDaemon(const DaemonOptions& opts) {
       [m = heartbeat_monitor.get()](const std::vector<std::shared_ptr<const Alert>>& changed) { m->Observe(changed); });
   registry.AddCollector(
       [m = heartbeat_monitor.get()](std::string* out) { m->AppendMetrics(out); });
+  registry.AddCollector([h = state->history.get()](std::string* out) { h->AppendMetrics(out); });
 
   // The one reload path (SIGHUP and POST /-/reload). Steps run in this order, each all or
   // nothing; a failure reverts the ones before it. Auth goes first: re-reading token files
@@ -424,6 +430,16 @@ int RunDaemon(const DaemonOptions& opts) {
                              },
                              [m = heartbeat_monitor.get()](const ConfigPtr& prev, const ConfigPtr&) {
                                m->ApplyConfig(*prev);
+                               return Status::Ok();
+                             },
+                             nullptr});
+  steps.push_back(ReloadStep{"history",
+                             [h = state->history.get()](const ConfigPtr& next, const ConfigPtr&) {
+                               h->SetRetention(next->storage.history_retention);
+                               return Status::Ok();
+                             },
+                             [h = state->history.get()](const ConfigPtr& prev, const ConfigPtr&) {
+                               h->SetRetention(prev->storage.history_retention);
                                return Status::Ok();
                              },
                              nullptr});
@@ -477,6 +493,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.acks = router_ptr.get();
   ctx.group_acks = router_ptr.get();
   ctx.heartbeats = heartbeat_monitor.get();
+  ctx.history = &router_state;
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
@@ -622,8 +639,8 @@ int RunDaemon(const DaemonOptions& opts) {
   heartbeat_monitor.reset();
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
+  store->Close();  // its last commit's changes go into the history, on router_state
   router_state.Close();
-  store->Close();
   spdlog::info("alertd stopped");
   return 0;
 }

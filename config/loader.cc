@@ -186,6 +186,12 @@ class Loader final : public internal::NotifierReader {
       MapReader s(c_, n, "storage");
       s.String("path", &cfg.storage.path);
       s.Duration("retention", &cfg.storage.retention);
+      if (auto h = n["history_retention"]) {
+        s.Duration("history_retention", &cfg.storage.history_retention);
+        if (cfg.storage.history_retention < Duration::zero()) {
+          c_.Error(h, "storage.history_retention must not be negative (0s keeps no history)");
+        }
+      }
       s.Field("postgres", [&](const YAML::Node& pn) {
         MapReader p(c_, pn, "storage.postgres");
         p.String("dsn", &cfg.storage.postgres.dsn);

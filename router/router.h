@@ -75,6 +75,8 @@ struct RouterDeps {
   // escalates; every send is fenced through it. On each gain the router reads the gained
   // groups' timers, notification log and escalations back from the stores. Null: all of them.
   ShardOwnership* ownership = nullptr;
+  // Where delivery attempts and what muted an alert at a flush are recorded; null: nowhere.
+  storage::HistoryRecorder* history = nullptr;
 };
 
 struct MaintenanceToken;

@@ -61,6 +61,8 @@ struct FlushContext {
   std::string acknowledged_by;
   std::string ack_comment;
   bool group_acknowledged = false;
+  // An escalation step's notification: the step's index in its policy; -1 otherwise.
+  int escalation_step = -1;
 };
 
 class Stage {
