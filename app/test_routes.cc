@@ -262,7 +262,8 @@ int TestRoutes(const config::Config& cfg, const TestRoutesOptions& opts, std::os
     labels.Set(l->first, l->second);  // a repeated name: the last one wins, as in amtool
   }
   // The tree only lives during this call: it borrows `cfg` rather than sharing it.
-  const router::RouteTree tree(std::shared_ptr<const config::Config>(std::shared_ptr<void>(), &cfg));
+  const router::RouteTree tree{
+      std::shared_ptr<const config::Config>(std::shared_ptr<void>(), &cfg)};
   const std::vector<const router::RouteNode*> ends = tree.Match(labels);
   if (opts.tree) {
     std::set<const router::RouteNode*> path;
@@ -315,7 +316,13 @@ int TestRoutesCommand(const std::vector<std::string>& args, std::ostream& out, s
   app.add_option("labels", opts.labels, "label=value or label=\"value\": the alert's labels");
   // Flags after `show` (`show --config F`) are the parent's: fallthrough.
   auto* show = app.add_subcommand("show", "print the whole route tree")->fallthrough();
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+  // CLI11 pops from the back. `--flag=` with nothing after the '=' is kingpin's empty value
+  // (for --verify.receivers: check nothing), where CLI11 would take the next word: drop it.
+  std::vector<std::string> reversed;
+  for (auto it = args.rbegin(); it != args.rend(); ++it) {
+    if (it->size() > 3 && it->rfind("--", 0) == 0 && it->find('=') + 1 == it->size()) continue;
+    reversed.push_back(*it);
+  }
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
