@@ -1,8 +1,8 @@
 #include "app/test_routes.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <memory>
 #include <ostream>
@@ -31,10 +31,14 @@ bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 std::string OpenMetricsEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"') out += "\\\"";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"')
+      out += "\\\"";
+    else
+      out += c;
   }
   return out;
 }
@@ -212,9 +216,12 @@ Result<std::pair<std::string, std::string>> ParseLabelArgument(std::string_view 
     const char c = raw[k];
     if (escaped) {
       escaped = false;
-      if (c == 'n') value += '\n';
-      else if (c == '"' || c == '\\') value += c;
-      else value += {'\\', c};  // a spurious escape stays literal
+      if (c == 'n')
+        value += '\n';
+      else if (c == '"' || c == '\\')
+        value += c;
+      else
+        value += {'\\', c};  // a spurious escape stays literal
       continue;
     }
     if (c == '\\') {

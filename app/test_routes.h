@@ -23,12 +23,12 @@
 namespace alertd::app {
 
 struct TestRoutesOptions {
-  std::string config_path;       // -c, --config, --config.file
+  std::string config_path;          // -c, --config, --config.file
   std::vector<std::string> labels;  // label=value, label="value"
-  std::string verify_receivers;  // --verify.receivers: "a,b"; empty: no check
-  bool tree = false;             // --tree: print the matching routes first
-  bool details = false;          // --details: alertd's lines after the receivers
-  bool show = false;             // the `show` subcommand: print the whole tree, test nothing
+  std::string verify_receivers;     // --verify.receivers: "a,b"; empty: no check
+  bool tree = false;                // --tree: print the matching routes first
+  bool details = false;             // --details: alertd's lines after the receivers
+  bool show = false;                // the `show` subcommand: print the whole tree, test nothing
 };
 
 // One label argument as amtool 0.25 reads it (parseLabels over pkg/labels ParseMatcher):

@@ -4,11 +4,12 @@
 // The example configuration (with alertd's own keys taken out for amtool) and a nested tree
 // (tests/app/fixtures/routes_nested.yml) with continue, matchers/match/match_re, anchored
 // regexes, default routes and escapes. Then alertd's --details, and the binary's wiring.
+#include "app/test_routes.h"
+
 #include <doctest/doctest.h>
 
 #include <sstream>
 
-#include "app/test_routes.h"
 #include "tests/support/process.h"
 
 using namespace alertd;
@@ -40,8 +41,9 @@ struct Fixture {
     // amtool refuses keys it does not know: keep the Alertmanager part of the example (its
     // top-level keys and everything under them) and drop the routes' `escalation:`.
     static const std::vector<std::string> kAlertmanagerKeys = {
-        "global:", "route:", "receivers:", "inhibit_rules:", "time_intervals:",
-        "mute_time_intervals:", "templates:"};
+        "global:",        "route:",          "receivers:",
+        "inhibit_rules:", "time_intervals:", "mute_time_intervals:",
+        "templates:"};
     std::istringstream in(ReadFile(example));
     std::string line, am;
     bool keep = false;
@@ -115,11 +117,14 @@ TEST_CASE("alertd test routes prints what amtool config routes test prints, on t
               {"--tree", {"--tree", "severity=critical", "instance=a:9100"}, 0},
               {"--tree on the root", {"--tree"}, 0},
               {"--verify.receivers matches",
-               {"--verify.receivers=oncall-pagerduty,team-slack", "severity=critical"}, 0},
+               {"--verify.receivers=oncall-pagerduty,team-slack", "severity=critical"},
+               0},
               {"--verify.receivers in another order",
-               {"--verify.receivers=team-slack,oncall-pagerduty", "severity=critical"}, 1},
+               {"--verify.receivers=team-slack,oncall-pagerduty", "severity=critical"},
+               1},
               {"--verify.receivers as its own word, with --tree",
-               {"--tree", "--verify.receivers", "team-slack", "severity=warning", "x=y"}, 0},
+               {"--tree", "--verify.receivers", "team-slack", "severity=warning", "x=y"},
+               0},
               {"--verify.receivers fails", {"--verify.receivers=team-slack", "severity=none"}, 1},
           });
 
@@ -144,18 +149,20 @@ TEST_CASE("alertd test routes prints what amtool prints on a nested tree") {
       {
           {"default", {"alertname=X"}, 0},
           {"continue into a child, then the next sibling",
-           {"team=db", "severity=critical", "env=prod"}, 0},
+           {"team=db", "severity=critical", "env=prod"},
+           0},
           {"match_re is anchored: staging matches stag.*, continue to the default child",
-           {"team=web", "severity=critical", "env=staging"}, 0},
+           {"team=web", "severity=critical", "env=staging"},
+           0},
           {"match_re is anchored: a prefix is not a match",
-           {"team=web", "severity=critical", "env=xstaging"}, 0},
+           {"team=web", "severity=critical", "env=xstaging"},
+           0},
           {"=~ is anchored: dbx is not db", {"team=dbx", "severity=critical"}, 0},
           {"!= and !~ on a missing label", {"team=db", "severity=critical"}, 0},
           {"continue: true in a child and at the top", {"team=db", "service=pgsql"}, 0},
           {"the child with != fails, the next one matches", {"team=db", "service=pgbouncer"}, 0},
           {"siblings with equal matchers: the first without continue wins", {"team=db"}, 0},
-          {"a route without matchers continues, the default child after it",
-           {"instance=web-2"}, 0},
+          {"a route without matchers continues, the default child after it", {"instance=web-2"}, 0},
           {"web-1x: only the default child", {"instance=web-12"}, 0},
           {"anchored regex: xweb-2 is not web-[0-9]+", {"instance=xweb-2"}, 0},
           {"escaped quote in the value", {"severity=critical", "msg=\"say \\\"hi\\\"\""}, 0},
@@ -174,13 +181,14 @@ TEST_CASE("alertd test routes prints what amtool prints on a nested tree") {
           {"--tree with a default child", {"--tree", "instance=web-3"}, 0},
           {"--tree with quotes and tabs", {"--tree", "note=a\tb"}, 0},
           {"--verify.receivers passes",
-           {"--verify.receivers=crit-prod,crit2", "team=db", "severity=critical",
-            "env=prod"},
+           {"--verify.receivers=crit-prod,crit2", "team=db", "severity=critical", "env=prod"},
            0},
           {"--verify.receivers fails",
-           {"--verify.receivers=crit-prod", "team=db", "severity=critical", "env=prod"}, 1},
+           {"--verify.receivers=crit-prod", "team=db", "severity=critical", "env=prod"},
+           1},
           {"--verify.receivers fails with --tree",
-           {"--tree", "--verify.receivers=web", "instance=web-2"}, 1},
+           {"--tree", "--verify.receivers=web", "instance=web-2"},
+           1},
           {"--verify.receivers empty checks nothing", {"--verify.receivers=", "a=b"}, 0},
           {"--verify.receivers empty as its own word", {"--verify.receivers", "", "a=b"}, 0},
           {"not a label", {"severity"}, 1, true},
@@ -256,14 +264,15 @@ TEST_CASE("alertd test routes --details adds group labels, group key and escalat
   CHECK(r.out.find("  escalation: none\n") != std::string::npos);
 
   // On the nested tree: group_by ['...'] groups by every label; the warning comes last.
-  const Run n = Fixture::Alertd({"--config", f.nested, "--details", "--verify.receivers=x",
-                                 "severity=critical", "team=ops"});
+  const Run n = Fixture::Alertd(
+      {"--config", f.nested, "--details", "--verify.receivers=x", "severity=critical", "team=ops"});
   INFO(n.out);
   CHECK(n.exit_code == 1);
   CHECK(n.out.find("  group_by: [...]\n  group: {severity=\"critical\", team=\"ops\"}\n") !=
         std::string::npos);
-  CHECK(n.out.ends_with("\n  escalation: none\n"
-                        "WARNING: Expected receivers did not match resolved receivers.\n"));
+  CHECK(
+      n.out.ends_with("\n  escalation: none\n"
+                      "WARNING: Expected receivers did not match resolved receivers.\n"));
 }
 
 TEST_CASE("amtool's label syntax") {
@@ -303,9 +312,9 @@ TEST_CASE("amtool's label syntax") {
 TEST_CASE("the alertd binary runs test routes with amtool's exit codes") {
   Fixture f;
   const std::string bin = kAlertdBinary;
-  auto ok = RunCommandSplit({bin, "test", "routes", "--config.file=" + f.example,
-                             "--verify.receivers=oncall-pagerduty,team-slack",
-                             "severity=critical"});
+  auto ok =
+      RunCommandSplit({bin, "test", "routes", "--config.file=" + f.example,
+                       "--verify.receivers=oncall-pagerduty,team-slack", "severity=critical"});
   INFO(ok.out << ok.err);
   CHECK(ok.exit_code == 0);
   CHECK(ok.out == "oncall-pagerduty,team-slack\n");
