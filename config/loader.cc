@@ -530,7 +530,11 @@ class Loader final : public internal::NotifierReader {
           c_.Error(v[k], what + ": " + mt.status().message());
           continue;
         }
-        out.push_back(std::move(*mt));
+        // Alertmanager keeps a match_re value as its anchored source, "^(?:" + re + ")$"
+        // (config.Regexp.String(), used by dispatch.NewRoute and inhibit.NewInhibitRule):
+        // that text is what route keys, hence group keys, and `amtool config routes` show.
+        // Matching is the same either way.
+        out.push_back(*Matcher::Create(MatchType::kRegexMatch, k, "^(?:" + val + ")$"));
       }
     });
     return out;
