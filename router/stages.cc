@@ -78,7 +78,9 @@ class SilenceStage final : public Stage {
         std::sort(ids.begin(), ids.end());
         history_->Silenced(a->Fingerprint(), ids, ctx.now, [this](const std::string& id) {
           std::optional<storage::HistoryRecorder::SilenceInfo> info;
-          if (auto sil = s_->Get(id)) info.emplace(sil->created_by, sil->comment);
+          if (auto sil = s_->Get(id)) {
+            info = storage::HistoryRecorder::SilenceInfo{sil->created_by, sil->comment};
+          }
           return info;
         });
       }
