@@ -20,6 +20,7 @@
 #include "api/server.h"
 #include "app/logging.h"
 #include "app/cluster_node.h"
+#include "app/handoffs.h"
 #include "app/reloader.h"
 #include "heartbeats/heartbeats.h"
 #include "app/state.h"
@@ -334,6 +335,13 @@ int RunDaemon(const DaemonOptions& opts) {
   auto scheduler = NewThreadScheduler(&clock);
   storage::RouterStateBackend& router_state = *state->router;
   notifiers::NotificationMetrics notification_metrics;
+  // Schedules' overrides, read before the router pages anyone on call.
+  router::ScheduleOverrides overrides(&router_state);
+  if (Status s = overrides.Load(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
+
   router::RouterDeps rdeps;
   rdeps.clock = &clock;
   rdeps.scheduler = scheduler.get();
@@ -341,6 +349,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.alerts = store;
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   rdeps.ownership = membership.get();
+  rdeps.overrides = &overrides;
   router::RouterOptions ropts;
   ropts.external_url = NotificationExternalUrl(*cfg);
   auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
@@ -390,6 +399,16 @@ int RunDaemon(const DaemonOptions& opts) {
       [m = heartbeat_monitor.get()](const std::vector<std::shared_ptr<const Alert>>& changed) { m->Observe(changed); });
   registry.AddCollector(
       [m = heartbeat_monitor.get()](std::string* out) { m->AppendMetrics(out); });
+
+  // Schedules' handoff_receivers, told at each handoff.
+  HandoffDeps handoff_deps;
+  handoff_deps.clock = &clock;
+  handoff_deps.scheduler = scheduler.get();
+  handoff_deps.config = [&holder] { return holder.Get(); };
+  handoff_deps.overrides = &overrides;
+  handoff_deps.ownership = membership.get();
+  auto handoffs = std::make_unique<HandoffNotifier>(std::move(handoff_deps));
+  handoffs->Start();
 
   // The one reload path (SIGHUP and POST /-/reload). Steps run in this order, each all or
   // nothing; a failure reverts the ones before it. Auth goes first: re-reading token files
@@ -477,6 +496,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.acks = router_ptr.get();
   ctx.group_acks = router_ptr.get();
   ctx.heartbeats = heartbeat_monitor.get();
+  ctx.overrides = &overrides;
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
@@ -620,6 +640,7 @@ int RunDaemon(const DaemonOptions& opts) {
   change_feed.reset();  // before what it applies to
   store->Unsubscribe(heartbeat_subscription);
   heartbeat_monitor.reset();
+  handoffs.reset();
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   router_state.Close();

@@ -61,6 +61,8 @@ struct FlushContext {
   std::string acknowledged_by;
   std::string ack_comment;
   bool group_acknowledged = false;
+  // Set for an escalation step with `schedule:`: the person on call it pages (.OnCall).
+  notifiers::OnCallPerson on_call;
 };
 
 class Stage {

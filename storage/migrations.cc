@@ -151,6 +151,21 @@ CREATE TABLE heartbeats (
   source    TEXT    NOT NULL
 );
 )sql"},
+      {8, "schedule_overrides",
+       // Someone else on call in a schedule for [start_at, end_at) (oncall/oncall.h), with who
+       // made it. Times in Unix nanoseconds.
+       R"sql(
+CREATE TABLE schedule_overrides (
+  id         INTEGER PRIMARY KEY,
+  schedule   TEXT    NOT NULL,
+  person     TEXT    NOT NULL,
+  start_at   INTEGER NOT NULL,
+  end_at     INTEGER NOT NULL,
+  comment    TEXT    NOT NULL,
+  created_by TEXT    NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

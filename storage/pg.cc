@@ -508,6 +508,21 @@ CREATE TABLE heartbeats (
   source    TEXT   NOT NULL
 );
 )sql"},
+      {6, "schedule_overrides",
+       // override_ids gives every replica its ids (OverrideStore::NextOverrideId).
+       R"sql(
+CREATE TABLE schedule_overrides (
+  id         BIGINT PRIMARY KEY,
+  schedule   TEXT   NOT NULL,
+  person     TEXT   NOT NULL,
+  start_at   BIGINT NOT NULL,
+  end_at     BIGINT NOT NULL,
+  comment    TEXT   NOT NULL,
+  created_by TEXT   NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE SEQUENCE override_ids;
+)sql"},
   };
   return kMigrations;
 }

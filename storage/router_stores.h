@@ -1,6 +1,6 @@
 // The router's stores (core/router_state.h) on SQLite, and the heartbeats': every statement
 // on the tables `silences`, `nflog`, `acks`, `escalations`, `aggregation_groups` and
-// `heartbeats` (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
+// `heartbeats`, `schedule_overrides` (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
 // (storage/state_db.h), so writes of all five stores commit in the order queued, in group
 // commits of one transaction each, every call in its own savepoint; loads run on that thread
 // too, after the writes queued before them.
@@ -25,7 +25,8 @@ class RouterStateBackend : public SilenceStore,
                            public AckStore,
                            public EscalationStore,
                            public GroupTimerStore,
-                           public HeartbeatStore {
+                           public HeartbeatStore,
+                           public OverrideStore {
  public:
   // All five, for RouterDeps.
   RouterStores stores() { return RouterStores{this, this, this, this, this}; }
@@ -72,6 +73,10 @@ class SqliteRouterStores final : public RouterStateBackend {
 
   Result<std::vector<HeartbeatState>> LoadHeartbeats() override;
   void PutHeartbeat(HeartbeatState st, StoreDone done) override;
+
+  Result<std::vector<ScheduleOverride>> LoadOverrides() override;
+  void PutOverride(ScheduleOverride o, StoreDone done) override;
+  void DeleteOverride(int64_t id, StoreDone done) override;
 
  private:
   StateDb db_;

@@ -37,7 +37,8 @@ class MemoryRouterStores final : public SilenceStore,
                                  public AckStore,
                                  public EscalationStore,
                                  public GroupTimerStore,
-                                 public HeartbeatStore {
+                                 public HeartbeatStore,
+                                 public OverrideStore {
  public:
   MemoryRouterStores() : thread_([this] { Loop(); }), feed_thread_([this] { FeedLoop(); }) {}
   ~MemoryRouterStores() override {
@@ -254,6 +255,20 @@ class MemoryRouterStores final : public SilenceStore,
         std::move(done));
   }
 
+  Result<std::vector<ScheduleOverride>> LoadOverrides() override {
+    return Read<std::vector<ScheduleOverride>>([this] {
+      std::vector<ScheduleOverride> out;
+      for (const auto& [id, o] : overrides_) out.push_back(o);
+      return out;
+    });
+  }
+  void PutOverride(ScheduleOverride o, StoreDone done) override {
+    Write([this, o = std::move(o)] { overrides_[o.id] = o; }, std::move(done));
+  }
+  void DeleteOverride(int64_t id, StoreDone done) override {
+    Write([this, id] { overrides_.erase(id); }, std::move(done));
+  }
+
  private:
   using Op = std::function<Status()>;
 
@@ -353,6 +368,7 @@ class MemoryRouterStores final : public SilenceStore,
   std::map<std::pair<std::string, std::string>, EscalationState> escalations_;
   std::map<std::pair<std::string, std::string>, GroupTimer> timers_;
   std::map<std::string, HeartbeatState> heartbeats_;
+  std::map<int64_t, ScheduleOverride> overrides_;
   int64_t next_ack_id_ = 1;
   // The feed: deliveries waiting, and the subscribers.
   std::mutex feed_mu_;
