@@ -336,7 +336,7 @@ int RunDaemon(const DaemonOptions& opts) {
   storage::RouterStateBackend& router_state = *state->router;
   notifiers::NotificationMetrics notification_metrics;
   // Schedules' overrides, read before the router pages anyone on call.
-  router::ScheduleOverrides overrides(&router_state);
+  router::ScheduleOverrides overrides(&router_state, !cfg->storage.postgres.dsn.empty());
   if (Status s = overrides.Load(); !s.ok()) {
     spdlog::error("{}", s.message());
     return 1;

@@ -261,9 +261,11 @@ std::vector<Shift> OnCall::NowAndNext(const std::string& schedule,
                                       const std::vector<ScheduleOverride>& overrides, Time t,
                                       size_t next, Duration horizon) const {
   std::vector<Shift> out;
-  auto all = Timeline(schedule, overrides, t, SaturatingAdd(t, horizon));
+  // From `horizon` back, so the shift in progress has its real start.
+  auto all = Timeline(schedule, overrides, SaturatingAdd(t, -horizon), SaturatingAdd(t, horizon));
   for (auto& sh : all) {
     if (out.empty()) {
+      if (sh.end <= t) continue;
       out.push_back(std::move(sh));
       continue;
     }

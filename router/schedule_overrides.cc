@@ -10,6 +10,7 @@ Status ScheduleOverrides::Load() {
   if (!got.ok()) return got.status().WithPrefix("loading schedule overrides");
   MutexLock l(mu_);
   overrides_ = std::move(*got);
+  loaded_at_ = std::chrono::steady_clock::now();
   for (const auto& o : overrides_) max_id_ = std::max(max_id_, o.id);
   return Status::Ok();
 }
@@ -60,6 +61,20 @@ Status ScheduleOverrides::Remove(const std::string& schedule, int64_t id) {
 }
 
 std::vector<ScheduleOverride> ScheduleOverrides::List() const {
+  const auto now = std::chrono::steady_clock::now();
+  if (shared_ && store_) {
+    {
+      MutexLock l(mu_);
+      if (now - loaded_at_ < std::chrono::seconds(1)) return overrides_;
+    }
+    auto got = store_->LoadOverrides();
+    MutexLock l(mu_);
+    if (got.ok()) {
+      overrides_ = std::move(*got);
+      loaded_at_ = now;
+    }
+    return overrides_;
+  }
   MutexLock l(mu_);
   return overrides_;
 }

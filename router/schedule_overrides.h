@@ -6,6 +6,7 @@
 // committed; call them from a request thread, never from a store callback.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <vector>
@@ -18,8 +19,11 @@ namespace alertd::router {
 
 class ScheduleOverrides {
  public:
-  // `store` (not owned) must outlive this; null: overrides live in memory only.
-  explicit ScheduleOverrides(OverrideStore* store) : store_(store) {}
+  // `store` (not owned) must outlive this; null: overrides live in memory only. `shared`:
+  // other processes write the same store (PostgreSQL replicas), so List() reads it again when
+  // its copy is older than a second (on a failed read it answers from memory).
+  explicit ScheduleOverrides(OverrideStore* store, bool shared = false)
+      : store_(store), shared_(shared) {}
 
   // Reads every stored override. Call once, before the first Add.
   Status Load();
@@ -35,8 +39,10 @@ class ScheduleOverrides {
 
  private:
   OverrideStore* const store_;
+  const bool shared_;
+  mutable std::chrono::steady_clock::time_point loaded_at_ GUARDED_BY(mu_){};
   mutable Mutex mu_;
-  std::vector<ScheduleOverride> overrides_ GUARDED_BY(mu_);
+  mutable std::vector<ScheduleOverride> overrides_ GUARDED_BY(mu_);
   int64_t max_id_ GUARDED_BY(mu_) = 0;
   // Add and Remove one at a time, so ids are handed out in order and a delete cannot pass an
   // add of the same id.

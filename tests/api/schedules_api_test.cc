@@ -157,7 +157,7 @@ TEST_CASE("overrides: bad input is a JSON 4xx and changes nothing; then create, 
        400, "comment must be a string"},
   };
   for (const auto& r : rows) {
-    INFO(r.name);
+    INFO(std::string(r.name));
     auto resp = api.Call("POST", r.path, r.body);
     CHECK(resp.status == r.status);
     CHECK_MESSAGE(ErrorOf(resp).find(r.error) != std::string::npos, ErrorOf(resp));

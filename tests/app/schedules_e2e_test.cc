@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "tests/app/sink_records.h"
 #include "tests/support/process.h"
@@ -167,7 +168,7 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
   // alice is on call: the first step emails her, through `to: '{{ .OnCall.Email }}'`.
   s.Fire("DiskFull");
   auto alice = s.WaitEmail("alice@example.com", "DiskFull", 20s);
-  REQUIRE_MESSAGE(alice, DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log());
+  REQUIRE_MESSAGE(alice.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   const double disk_paged = alice->t;
   json esc = s.Escalation("DiskFull");
   REQUIRE(esc.contains("onCall"));
@@ -194,22 +195,22 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
 
   s.Fire("CPUHigh");
   auto bob = s.WaitEmail("bob@example.com", "CPUHigh", 20s);
-  REQUIRE_MESSAGE(bob, DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log());
-  CHECK_FALSE(s.WaitEmail("alice@example.com", "CPUHigh", 0ms));
+  REQUIRE_MESSAGE(bob.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
+  CHECK_FALSE(s.WaitEmail("alice@example.com", "CPUHigh", 0ms).has_value());
   CHECK(s.Escalation("CPUHigh")["onCall"][0]["person"] == "bob");
 
   // CPUHigh is not acknowledged: its managers step fires. DiskFull's was due earlier, and
   // never came.
   auto managers = s.WaitEmail("managers@example.org", "CPUHigh", 30s);
-  REQUIRE_MESSAGE(managers, DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log());
+  REQUIRE_MESSAGE(managers.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   CHECK(managers->t >= bob->t + kManagersAfter - 1);
-  CHECK_FALSE(s.WaitEmail("managers@example.org", "DiskFull", 0ms));
+  CHECK_FALSE(s.WaitEmail("managers@example.org", "DiskFull", 0ms).has_value());
 
   // Nobody is on call in `nights`: its step pages nobody and the managers' step, 10 minutes
   // later on paper, runs at once.
   s.Fire("Gap");
   auto gap = s.WaitEmail("managers@example.org", "Gap", 20s);
-  REQUIRE_MESSAGE(gap, DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log());
+  REQUIRE_MESSAGE(gap.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   json gesc = s.Escalation("Gap");
   REQUIRE(gesc["onCall"].size() == 1);
   CHECK(gesc["onCall"][0]["schedule"] == "nights");

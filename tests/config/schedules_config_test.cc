@@ -105,7 +105,7 @@ TEST_CASE("invalid people and schedules are refused with where and what") {
       {"unknown key", "  - name: s\n    timezone: UTC\n", "alertd.yml:11:5", "timezone"},
   };
   for (const auto& r : rows) {
-    INFO(r.name);
+    INFO(std::string(r.name));
     auto res = Load(std::string(kBase) + r.yaml);
     REQUIRE_FALSE(res.ok());
     const std::string text = res.ErrorText();
