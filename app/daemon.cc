@@ -409,6 +409,7 @@ int RunDaemon(const DaemonOptions& opts) {
   handoff_deps.ownership = membership.get();
   auto handoffs = std::make_unique<HandoffNotifier>(std::move(handoff_deps));
   handoffs->Start();
+  overrides.OnChange([h = handoffs.get()] { h->CheckSoon(); });
 
   // The one reload path (SIGHUP and POST /-/reload). Steps run in this order, each all or
   // nothing; a failure reverts the ones before it. Auth goes first: re-reading token files

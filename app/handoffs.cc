@@ -84,6 +84,16 @@ HandoffNotifier::~HandoffNotifier() {
 
 void HandoffNotifier::Start() { Check(); }
 
+void HandoffNotifier::CheckSoon() {
+  MutexLock l(mu_);
+  if (stopped_) return;
+  if (timer_) deps_.scheduler->Cancel(timer_);
+  timer_ = deps_.scheduler->Schedule(deps_.clock->Now(), [token = token_] {
+    MutexLock t(token->mu);
+    if (token->self) token->self->Check();
+  });
+}
+
 void HandoffNotifier::Stop() {
   {
     MutexLock t(token_->mu);
@@ -133,6 +143,7 @@ void HandoffNotifier::Check() {
     sender_->Post([cfg, s = s, p, sh = sh, now] { Announce(*cfg, *s, *p, sh, now); });
   }
   if (next <= now) next = now + std::chrono::seconds(1);
+  if (timer_) deps_.scheduler->Cancel(timer_);
   timer_ = deps_.scheduler->Schedule(next, [token = token_] {
     MutexLock t(token->mu);
     if (token->self) token->self->Check();

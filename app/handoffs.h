@@ -38,6 +38,8 @@ class HandoffNotifier {
   // Looks at every schedule now and at each coming change (at least once a minute, so new
   // overrides and reloads are seen).
   void Start() EXCLUDES(mu_);
+  // Looks again now (an override was made or removed). Any thread.
+  void CheckSoon() EXCLUDES(mu_);
   void Stop() EXCLUDES(mu_);
 
  private:

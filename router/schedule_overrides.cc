@@ -33,9 +33,12 @@ Result<ScheduleOverride> ScheduleOverrides::Add(ScheduleOverride o) {
     Status s = AwaitStore([&](StoreDone done) { store_->PutOverride(o, std::move(done)); });
     if (!s.ok()) return Status::Unavailable("storing the override: " + s.message());
   }
-  MutexLock l(mu_);
-  max_id_ = std::max(max_id_, id);
-  overrides_.push_back(o);
+  {
+    MutexLock l(mu_);
+    max_id_ = std::max(max_id_, id);
+    overrides_.push_back(o);
+  }
+  if (on_change_) on_change_();
   return o;
 }
 
@@ -53,10 +56,13 @@ Status ScheduleOverrides::Remove(const std::string& schedule, int64_t id) {
     Status s = AwaitStore([&](StoreDone done) { store_->DeleteOverride(id, std::move(done)); });
     if (!s.ok()) return Status::Unavailable("deleting the override: " + s.message());
   }
-  MutexLock l(mu_);
-  overrides_.erase(std::remove_if(overrides_.begin(), overrides_.end(),
-                                  [id](const ScheduleOverride& o) { return o.id == id; }),
-                   overrides_.end());
+  {
+    MutexLock l(mu_);
+    overrides_.erase(std::remove_if(overrides_.begin(), overrides_.end(),
+                                    [id](const ScheduleOverride& o) { return o.id == id; }),
+                     overrides_.end());
+  }
+  if (on_change_) on_change_();
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -37,9 +38,14 @@ class ScheduleOverrides {
   // Every override, by id.
   std::vector<ScheduleOverride> List() const;
 
+  // `fn` runs after each Add and Remove that changed something, on the caller's thread. Set
+  // once, before the first Add.
+  void OnChange(std::function<void()> fn) { on_change_ = std::move(fn); }
+
  private:
   OverrideStore* const store_;
   const bool shared_;
+  std::function<void()> on_change_;
   mutable std::chrono::steady_clock::time_point loaded_at_ GUARDED_BY(mu_){};
   mutable Mutex mu_;
   mutable std::vector<ScheduleOverride> overrides_ GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 //     second alert's does;
 //   - a step whose schedule has nobody on call (a rotation outside its time interval) falls
 //     through to the next step at once, and the group's view shows the gap;
+//   - the schedule's handoff_receivers are told when the override puts bob on call;
 //   - overrides survive a restart.
 #include <doctest/doctest.h>
 
@@ -59,6 +60,7 @@ schedules:
     time_zone: Europe/Berlin
     rotations:
       - {name: always-alice, start: 2020-01-06T09:00, shift: 5200w, participants: [alice]}
+    handoff_receivers: [handoffs]
   - name: nights
     rotations:
       - {name: never, start: 2020-01-06T09:00, shift: 1d, participants: [bob],
@@ -78,6 +80,8 @@ receivers:
     webhook_configs: [{url: ')" + sink_url + R"(/team'}]
   - name: oncall-email
     email_configs: [{to: '{{ .OnCall.Email }}'}]
+  - name: handoffs
+    webhook_configs: [{url: ')" + sink_url + R"(/handoff'}]
   - name: managers-email
     email_configs: [{to: managers@example.org}]
 escalation_policies:
@@ -192,6 +196,22 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
   REQUIRE_MESSAGE(ov.status == 200, ov.body);
   auto oncall = json::parse(HttpGet(s.url + "/api/v1/oncall").body);
   CHECK(oncall["schedules"][0]["now"]["person"]["name"] == "bob");
+  // The schedule's handoff_receivers hear of it; alice's shift at start was not announced.
+  json handoff;
+  CHECK(WaitFor(
+      [&] {
+        for (const auto& r : ReadSinkRecords(s.records)) {
+          if (r.path != "/handoff") continue;
+          CHECK(r.body["alerts"][0]["labels"]["person"] == "bob");
+          handoff = r.body;
+          return true;
+        }
+        return false;
+      },
+      20s));
+  CHECK(handoff["alerts"][0]["labels"]["alertname"] == "OnCallHandoff");
+  CHECK(handoff["alerts"][0]["annotations"]["summary"].get<std::string>().find(
+            "bob is on call for primary until ") == 0);
 
   s.Fire("CPUHigh");
   auto bob = s.WaitEmail("bob@example.com", "CPUHigh", 20s);
@@ -218,9 +238,12 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
   CHECK(s.alertd.Log().find("nobody is on call in schedule nights") != std::string::npos);
 
   // The override is stored: after a restart bob is still on call, and it is listed with who
-  // made it.
+  // made it; the restart announces no handoff.
   s.alertd.Stop();
   s.StartAlertd();
+  size_t handoffs = 0;
+  for (const auto& r : ReadSinkRecords(s.records)) handoffs += r.path == "/handoff";
+  CHECK(handoffs == 1);
   oncall = json::parse(HttpGet(s.url + "/api/v1/oncall").body);
   CHECK(oncall["schedules"][0]["now"]["person"]["name"] == "bob");
   CHECK(oncall["schedules"][0]["now"]["override"] == 1);
