@@ -115,7 +115,7 @@ Escalations::FlushView Escalations::ForFlush(const std::string& route_key,
   MutexLock l(mu_);
   auto it = entries_.find({route_key, group_key});
   if (it == entries_.end()) return {};
-  return FlushView{it->second.st.notified, it->second.deliveries_done->load()};
+  return FlushView{it->second.st.notified, it->second.paged, it->second.deliveries_done->load()};
 }
 
 std::vector<std::string> Escalations::Notified(const std::string& route_key,
@@ -318,6 +318,7 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
       }
       spdlog::info("escalation: {} step {} of policy {} pages {}, on call in schedule {}",
                    st.group_key, fired + 1, st.policy, person.name, step.schedule);
+      for (const auto& r : step.receivers) e.paged[r] = person;
     }
     at_once = false;
     steps_fired_.fetch_add(1, std::memory_order_relaxed);

@@ -125,6 +125,8 @@ class Escalations {
   // finished (for End).
   struct FlushView {
     std::vector<std::string> notified;
+    // Receivers of steps with `schedule:`: the person each last paged.
+    std::map<std::string, notifiers::OnCallPerson> on_call;
     uint64_t deliveries_done = 0;
   };
   FlushView ForFlush(const std::string& route_key, const std::string& group_key) const
@@ -168,6 +170,8 @@ class Escalations {
     std::shared_ptr<std::atomic<uint64_t>> deliveries_done =
         std::make_shared<std::atomic<uint64_t>>(0);
     std::vector<OnCallPage> on_call;  // steps with `schedule:` that fired
+    // Receivers of steps with `schedule:`: the person each last paged (in memory).
+    std::map<std::string, notifiers::OnCallPerson> paged;
   };
   void EvaluateLocked(Entry& e, Time now) REQUIRES(mu_);
   void ArmLocked(Entry& e, Time when) REQUIRES(mu_);

@@ -8,6 +8,7 @@
 // A stage is immutable after construction and thread-safe: several flushes run it at once.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,9 @@ struct FlushContext {
   bool group_acknowledged = false;
   // Set for an escalation step with `schedule:`: the person on call it pages (.OnCall).
   notifiers::OnCallPerson on_call;
+  // Set for a flush: the person each receiver last paged for a step with `schedule:`
+  // (its resolves go to them); the fan-out sets `on_call` from it.
+  std::map<std::string, notifiers::OnCallPerson> on_call_by_receiver;
 };
 
 class Stage {
