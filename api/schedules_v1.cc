@@ -23,9 +23,9 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxCommentBytes = 4096;
 constexpr size_t kNextShifts = 3;
-// How far back the calendar starts, so the shift in progress keeps its start (and its UID)
+// How far back the calendar looks, so the shift in progress keeps its start (and its UID)
 // from one fetch to the next.
-constexpr Duration kCalendarBack = std::chrono::hours(24 * 7);
+constexpr Duration kCalendarBack = oncall::kDefaultHorizon;
 
 Result<std::shared_ptr<const oncall::OnCall>> BuildOnCall(const config::Config& cfg) {
   return oncall::OnCall::Build(cfg);
