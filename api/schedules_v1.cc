@@ -1,11 +1,11 @@
 // alertd's on-call API (oncall/oncall.h, router/schedule_overrides.h):
-//   GET    /api/v1/oncall                               every schedule: who is on call now (from
-//          which rotation or override), until when, and the next three shifts
-//   POST   /api/v1/schedules/{name}/overrides           {person, start, end, comment}: someone
-//          else on call for [start, end); role `schedule` or `admin`
-//   GET    /api/v1/schedules/{name}/overrides           the schedule's overrides, with who made them
-//   DELETE /api/v1/schedules/{name}/overrides/{id}      role `schedule` or `admin`
-//   GET    /api/v1/schedules/{name}.ics                 iCalendar, one event per shift, 8 weeks
+//   GET    /api/v1/oncall  every schedule: who is on call now (from which rotation or
+//          override), until when, and the next three shifts
+//   POST   /api/v1/schedules/{name}/overrides  {person, start, end, comment}: someone else on
+//          call for [start, end); role `schedule` or `admin`
+//   GET    /api/v1/schedules/{name}/overrides  the schedule's overrides, with who made them
+//   DELETE /api/v1/schedules/{name}/overrides/{id}  role `schedule` or `admin`
+//   GET    /api/v1/schedules/{name}.ics  iCalendar: one event per shift for 8 weeks
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -228,8 +228,8 @@ Response GetCalendar(const ApiContext& ctx, const Request& req) {
   if (!oc.ok()) return Response::Error(500, oc.status().message());
   const Time now = ctx.clock->Now();
   std::vector<oncall::Shift> shifts;
-  for (auto& sh : (*oc)->Timeline(name, Overrides(ctx), now - kCalendarBack,
-                                  now + oncall::kDefaultHorizon)) {
+  for (auto& sh :
+       (*oc)->Timeline(name, Overrides(ctx), now - kCalendarBack, now + oncall::kDefaultHorizon)) {
     if (sh.end > now) shifts.push_back(std::move(sh));
   }
   Response r;

@@ -1047,7 +1047,8 @@ class Loader final : public internal::NotifierReader {
   static std::optional<std::chrono::sys_seconds> ParseLocalDateTime(const std::string& s) {
     int y, mo, d, h, mi, sec = 0;
     char tail = 0;
-    const int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail);
+    const int n =
+        std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail);
     const bool shape = (n == 5 && s.size() == 16) || (n == 6 && s.size() == 19);
     if (!shape || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0 || sec < 0) return std::nullopt;
     const date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
@@ -1065,7 +1066,8 @@ class Loader final : public internal::NotifierReader {
     m.String("time_zone", &s.time_zone);
     m.StringList("handoff_receivers", &s.handoff_receivers);
     m.Field("rotations", [&](const YAML::Node& v) {
-      ReadList(v, "rotations", [&](const YAML::Node& r) { s.rotations.push_back(ReadRotation(r, s.name)); });
+      ReadList(v, "rotations",
+               [&](const YAML::Node& r) { s.rotations.push_back(ReadRotation(r, s.name)); });
     });
     m.Finish();
     if (!m.ok()) return s;
@@ -1075,8 +1077,9 @@ class Loader final : public internal::NotifierReader {
     } else if (s.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                         "0123456789_.-") != std::string::npos ||
                s.name == "." || s.name == "..") {
-      c_.Error(n["name"], what + ": a name may hold only letters, digits, '_', '.' and '-' "
-                                 "(it is part of the API's URLs)");
+      c_.Error(n["name"], what +
+                              ": a name may hold only letters, digits, '_', '.' and '-' "
+                              "(it is part of the API's URLs)");
     }
     if (s.time_zone != "UTC") {
       try {
@@ -1095,7 +1098,8 @@ class Loader final : public internal::NotifierReader {
     for (size_t i = 0; i < s.rotations.size(); ++i) {
       const auto& r = s.rotations[i];
       if (!r.name.empty() && !names.insert(r.name).second)
-        c_.Error(n["rotations"][i]["name"], what + ": rotation \"" + r.name + "\" is defined twice");
+        c_.Error(n["rotations"][i]["name"],
+                 what + ": rotation \"" + r.name + "\" is defined twice");
     }
     return s;
   }

@@ -24,10 +24,18 @@ std::string EscapeText(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case ';': out += "\\;"; break;
-      case ',': out += "\\,"; break;
-      case '\n': out += "\\n"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case ';':
+        out += "\\;";
+        break;
+      case ',':
+        out += "\\,";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
       case '\r':
         if (i + 1 < s.size() && s[i + 1] == '\n') break;  // CRLF: one newline
         out += "\\n";
@@ -48,7 +56,8 @@ std::string FoldLine(std::string_view line) {
   while (i < line.size()) {
     // The whole UTF-8 sequence starting at i.
     size_t len = 1;
-    while (i + len < line.size() && (static_cast<unsigned char>(line[i + len]) & 0xC0) == 0x80) ++len;
+    while (i + len < line.size() && (static_cast<unsigned char>(line[i + len]) & 0xC0) == 0x80)
+      ++len;
     if (width + len > 75) {
       out += "\r\n ";
       width = 1;  // the leading space counts

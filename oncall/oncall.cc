@@ -145,7 +145,8 @@ struct OnCall::Impl {
     for (auto r = s.rotations.rbegin(); r != s.rotations.rend(); ++r) {
       const int64_t k = ShiftIndex(s, *r, t);
       if (k < 0 || !Active(*r, t)) continue;
-      out.person = r->participants[static_cast<size_t>(k % static_cast<int64_t>(r->participants.size()))];
+      out.person =
+          r->participants[static_cast<size_t>(k % static_cast<int64_t>(r->participants.size()))];
       out.rotation = r->name;
       return out;
     }

@@ -65,8 +65,8 @@ class OnCall {
   // The shift at `t` (maybe a gap; its start looked for at most `horizon` back) followed by
   // the next `next` shifts that have someone, looking at most `horizon` ahead.
   std::vector<Shift> NowAndNext(const std::string& schedule,
-                                const std::vector<ScheduleOverride>& overrides, Time t,
-                                size_t next, Duration horizon = kDefaultHorizon) const;
+                                const std::vector<ScheduleOverride>& overrides, Time t, size_t next,
+                                Duration horizon = kDefaultHorizon) const;
 
  private:
   struct Impl;

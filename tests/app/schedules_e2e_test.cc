@@ -77,11 +77,13 @@ route:
       escalation: gap
 receivers:
   - name: team
-    webhook_configs: [{url: ')" + sink_url + R"(/team'}]
+    webhook_configs: [{url: ')" + sink_url +
+                                       R"(/team'}]
   - name: oncall-email
     email_configs: [{to: '{{ .OnCall.Email }}'}]
   - name: handoffs
-    webhook_configs: [{url: ')" + sink_url + R"(/handoff'}]
+    webhook_configs: [{url: ')" + sink_url +
+                                       R"(/handoff'}]
   - name: managers-email
     email_configs: [{to: managers@example.org}]
 escalation_policies:
@@ -108,9 +110,8 @@ escalation_policies:
   }
 
   void Fire(const std::string& alertname) {
-    auto r = HttpPostJson(url + "/api/v2/alerts",
-                          R"([{"labels":{"alertname":")" + alertname +
-                              R"(","severity":"critical"}}])");
+    auto r = HttpPostJson(url + "/api/v2/alerts", R"([{"labels":{"alertname":")" + alertname +
+                                                      R"(","severity":"critical"}}])");
     REQUIRE_MESSAGE(r.status == 200, r.body);
   }
 
@@ -172,7 +173,8 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
   // alice is on call: the first step emails her, through `to: '{{ .OnCall.Email }}'`.
   s.Fire("DiskFull");
   auto alice = s.WaitEmail("alice@example.com", "DiskFull", 20s);
-  REQUIRE_MESSAGE(alice.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
+  REQUIRE_MESSAGE(alice.has_value(),
+                  (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   const double disk_paged = alice->t;
   json esc = s.Escalation("DiskFull");
   REQUIRE(esc.contains("onCall"));
@@ -215,14 +217,16 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
 
   s.Fire("CPUHigh");
   auto bob = s.WaitEmail("bob@example.com", "CPUHigh", 20s);
-  REQUIRE_MESSAGE(bob.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
+  REQUIRE_MESSAGE(bob.has_value(),
+                  (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   CHECK_FALSE(s.WaitEmail("alice@example.com", "CPUHigh", 0ms).has_value());
   CHECK(s.Escalation("CPUHigh")["onCall"][0]["person"] == "bob");
 
   // CPUHigh is not acknowledged: its managers step fires. DiskFull's was due earlier, and
   // never came.
   auto managers = s.WaitEmail("managers@example.org", "CPUHigh", 30s);
-  REQUIRE_MESSAGE(managers.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
+  REQUIRE_MESSAGE(managers.has_value(),
+                  (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   CHECK(managers->t >= bob->t + kManagersAfter - 1);
   CHECK_FALSE(s.WaitEmail("managers@example.org", "DiskFull", 0ms).has_value());
 
@@ -230,7 +234,8 @@ TEST_CASE("escalation steps page whoever is on call; overrides move the page; ac
   // later on paper, runs at once.
   s.Fire("Gap");
   auto gap = s.WaitEmail("managers@example.org", "Gap", 20s);
-  REQUIRE_MESSAGE(gap.has_value(), (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
+  REQUIRE_MESSAGE(gap.has_value(),
+                  (DescribeSinkRecords(ReadSinkRecords(s.records)) + s.alertd.Log()));
   json gesc = s.Escalation("Gap");
   REQUIRE(gesc["onCall"].size() == 1);
   CHECK(gesc["onCall"][0]["schedule"] == "nights");

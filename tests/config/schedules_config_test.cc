@@ -10,7 +10,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-LoadResult Load(const std::string& yaml) { return LoadConfigString(yaml, "/tmp/alertd-test/alertd.yml"); }
+LoadResult Load(const std::string& yaml) {
+  return LoadConfigString(yaml, "/tmp/alertd-test/alertd.yml");
+}
 
 // Lines 1-9; a test's rows start at line 10.
 const char* kBase =
@@ -61,7 +63,8 @@ TEST_CASE("people and schedules load; an escalation step names a schedule") {
   REQUIRE(s->rotations.size() == 2);
   CHECK(s->rotations[0].shift == std::chrono::hours(24 * 7));
   CHECK(s->rotations[0].participants == std::vector<std::string>{"alice", "bob"});
-  CHECK(s->rotations[0].start.time_since_epoch() == std::chrono::seconds(1767603600));  // 2026-01-05 09:00 as UTC digits
+  CHECK(s->rotations[0].start.time_since_epoch() ==
+        std::chrono::seconds(1767603600));  // 2026-01-05 09:00 as UTC digits
   CHECK(s->rotations[1].start.time_since_epoch() == std::chrono::seconds(1767601815));
   CHECK(s->rotations[1].shift == 12h);
   CHECK(s->rotations[1].active_time_intervals == std::vector<std::string>{"business-hours"});
@@ -77,31 +80,47 @@ TEST_CASE("invalid people and schedules are refused with where and what") {
     const char* where;
     const char* message;
   };
-  const char* rot = "    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: [alice]}]\n";
+  const char* rot =
+      "    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: [alice]}]\n";
   const Row rows[] = {
-      {"unknown person", "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: [alice, zed]}]\n",
+      {"unknown person",
+       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: "
+       "[alice, zed]}]\n",
        "alertd.yml:11:85", "unknown person \"zed\""},
-      {"unknown time zone", "  - name: s\n    time_zone: Mars/Olympus\n" , "alertd.yml:11:16",
+      {"unknown time zone", "  - name: s\n    time_zone: Mars/Olympus\n", "alertd.yml:11:16",
        "unknown time zone \"Mars/Olympus\""},
       {"unknown time interval",
-       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: [alice], active_time_intervals: [nights]}]\n",
+       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: "
+       "[alice], active_time_intervals: [nights]}]\n",
        "alertd.yml:11:110", "undefined time interval \"nights\""},
-      {"shift zero", "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 0s, participants: [alice]}]\n",
+      {"shift zero",
+       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 0s, participants: "
+       "[alice]}]\n",
        "alertd.yml:11:59", "shift must be positive"},
-      {"missing shift", "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, participants: [alice]}]\n",
+      {"missing shift",
+       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, participants: [alice]}]\n",
        "alertd.yml:11:17", "missing shift"},
-      {"bad start", "  - name: s\n    rotations: [{name: r, start: 2026-13-05T09:00, shift: 1d, participants: [alice]}]\n",
+      {"bad start",
+       "  - name: s\n    rotations: [{name: r, start: 2026-13-05T09:00, shift: 1d, participants: "
+       "[alice]}]\n",
        "alertd.yml:11:34", "is not a local date and time"},
-      {"start with an offset", "  - name: s\n    rotations: [{name: r, start: '2026-01-05T09:00+01:00', shift: 1d, participants: [alice]}]\n",
+      {"start with an offset",
+       "  - name: s\n    rotations: [{name: r, start: '2026-01-05T09:00+01:00', shift: 1d, "
+       "participants: [alice]}]\n",
        "alertd.yml:11:34", "is not a local date and time"},
-      {"no participants", "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: []}]\n",
+      {"no participants",
+       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 1d, participants: "
+       "[]}]\n",
        "alertd.yml:11:17", "needs at least one participant"},
-      {"duplicate rotation", "  - name: s\n    rotations:\n      - {name: r, start: 2026-01-05T09:00, shift: 1d, participants: [alice]}\n      - {name: r, start: 2026-01-05T09:00, shift: 1d, participants: [bob]}\n",
+      {"duplicate rotation",
+       "  - name: s\n    rotations:\n      - {name: r, start: 2026-01-05T09:00, shift: 1d, "
+       "participants: [alice]}\n      - {name: r, start: 2026-01-05T09:00, shift: 1d, "
+       "participants: [bob]}\n",
        "alertd.yml:13:16", "rotation \"r\" is defined twice"},
       {"no rotations", "  - name: s\n", "alertd.yml:10:5", "needs at least one rotation"},
       {"bad name", "  - name: 'a/b'\n", "alertd.yml:10:11", "only letters, digits"},
-      {"unknown handoff receiver", "  - name: s\n    handoff_receivers: [nobody]\n", "alertd.yml:11:25",
-       "undefined receiver \"nobody\" used in schedule \"s\""},
+      {"unknown handoff receiver", "  - name: s\n    handoff_receivers: [nobody]\n",
+       "alertd.yml:11:25", "undefined receiver \"nobody\" used in schedule \"s\""},
       {"unknown key", "  - name: s\n    timezone: UTC\n", "alertd.yml:11:5", "timezone"},
   };
   for (const auto& r : rows) {
@@ -120,7 +139,8 @@ TEST_CASE("invalid people and schedules are refused with where and what") {
     CHECK_MESSAGE(res.ErrorText().find("alertd.yml:12:11: schedule \"s\" is defined twice") !=
                       std::string::npos,
                   res.ErrorText());
-    auto people = Load("route: {receiver: a}\nreceivers: [{name: a}]\npeople:\n  - {name: x}\n  - {name: x}\n");
+    auto people = Load(
+        "route: {receiver: a}\nreceivers: [{name: a}]\npeople:\n  - {name: x}\n  - {name: x}\n");
     REQUIRE_FALSE(people.ok());
     CHECK_MESSAGE(people.ErrorText().find("alertd.yml:5:12: person \"x\" is defined twice") !=
                       std::string::npos,
@@ -132,9 +152,10 @@ TEST_CASE("invalid people and schedules are refused with where and what") {
                     "escalation_policies:\n  - name: p\n    steps:\n"
                     "      - {after: 0s, schedule: nope, receivers: [a]}\n");
     REQUIRE_FALSE(res.ok());
-    CHECK_MESSAGE(res.ErrorText().find("alertd.yml:15:31: escalation step: undefined schedule \"nope\"") !=
-                      std::string::npos,
-                  res.ErrorText());
+    CHECK_MESSAGE(
+        res.ErrorText().find("alertd.yml:15:31: escalation step: undefined schedule \"nope\"") !=
+            std::string::npos,
+        res.ErrorText());
   }
 
   SUBCASE("the schedule role") {

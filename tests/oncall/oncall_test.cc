@@ -1,3 +1,5 @@
+#include "oncall/oncall.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -6,7 +8,6 @@
 #include "config/config.h"
 #include "core/time.h"
 #include "oncall/ical.h"
-#include "oncall/oncall.h"
 #include "tests/support/process.h"
 
 using namespace alertd;
@@ -55,13 +56,16 @@ TEST_CASE("handoffs stay at the same local time across daylight-saving changes")
     const char* start;
     const char* end;
   };
-  const char* berlin = "{name: w, start: 2026-01-05T09:00, shift: 1w, participants: [alice, bob, carol]}";
+  const char* berlin =
+      "{name: w, start: 2026-01-05T09:00, shift: 1w, participants: [alice, bob, carol]}";
   const char* ny12 = "{name: h, start: 2026-03-07T09:00, shift: 12h, participants: [alice, bob]}";
-  const char* ny0230 = "{name: d, start: 2026-03-06T02:30, shift: 1d, participants: [alice, bob, carol]}";
+  const char* ny0230 =
+      "{name: d, start: 2026-03-06T02:30, shift: 1d, participants: [alice, bob, carol]}";
   const char* nyfall = "{name: d, start: 2026-10-31T01:30, shift: 1d, participants: [alice, bob]}";
   const char* syd = "{name: w, start: 2026-03-29T09:00, shift: 1w, participants: [alice, bob]}";
   const char* sydoct = "{name: w, start: 2026-09-27T09:00, shift: 1w, participants: [alice, bob]}";
-  const char* utc8h = "{name: e, start: 2026-01-01T00:00, shift: 8h, participants: [alice, bob, carol]}";
+  const char* utc8h =
+      "{name: e, start: 2026-01-01T00:00, shift: 8h, participants: [alice, bob, carol]}";
   const Row rows[] = {
       // Berlin: CET (+1) until 2026-03-29 01:00Z, CEST (+2) until 2026-10-25 01:00Z. Shift 11
       // (carol) is the week of the change: 09:00 CET to 09:00 CEST, 167 hours.
@@ -81,11 +85,11 @@ TEST_CASE("handoffs stay at the same local time across daylight-saving changes")
       // night of the change is 11 hours.
       {"New York, 12h night shift over the spring change", "America/New_York", ny12,
        "2026-03-08T06:00:00Z", "bob", "2026-03-08T02:00:00Z", "2026-03-08T13:00:00Z"},
-      {"New York, 12h day shift after the change", "America/New_York", ny12,
-       "2026-03-08T13:00:00Z", "alice", "2026-03-08T13:00:00Z", "2026-03-09T01:00:00Z"},
+      {"New York, 12h day shift after the change", "America/New_York", ny12, "2026-03-08T13:00:00Z",
+       "alice", "2026-03-08T13:00:00Z", "2026-03-09T01:00:00Z"},
       // 02:30 does not exist on 2026-03-08 in New York: that handoff is the change itself.
-      {"New York, a skipped local handoff time hands off at the change", "America/New_York",
-       ny0230, "2026-03-08T07:00:00Z", "carol", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"},
+      {"New York, a skipped local handoff time hands off at the change", "America/New_York", ny0230,
+       "2026-03-08T07:00:00Z", "carol", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"},
       {"New York, before the skipped handoff", "America/New_York", ny0230, "2026-03-08T06:59:59Z",
        "bob", "2026-03-07T07:30:00Z", "2026-03-08T07:00:00Z"},
       // 01:30 happens twice on 2026-11-01: the first one (EDT, 05:30Z) is the handoff.
@@ -99,8 +103,8 @@ TEST_CASE("handoffs stay at the same local time across daylight-saving changes")
        "2026-04-04T23:00:00Z", "2026-04-11T23:00:00Z"},
       {"Sydney, the first shift after the October change", "Australia/Sydney", sydoct,
        "2026-10-03T22:00:00Z", "bob", "2026-10-03T22:00:00Z", "2026-10-10T22:00:00Z"},
-      {"Sydney, the week with the October change is 167 hours", "Australia/Sydney", sydoct, "2026-10-03T21:59:59Z",
-       "alice", "2026-09-26T23:00:00Z", "2026-10-03T22:00:00Z"},
+      {"Sydney, the week with the October change is 167 hours", "Australia/Sydney", sydoct,
+       "2026-10-03T21:59:59Z", "alice", "2026-09-26T23:00:00Z", "2026-10-03T22:00:00Z"},
       // Shifts that are not whole days.
       {"UTC, 8h shifts, the ninth", "UTC", utc8h, "2026-01-03T23:59:59Z", "carol",
        "2026-01-03T16:00:00Z", "2026-01-04T00:00:00Z"},
@@ -129,13 +133,16 @@ TEST_CASE("handoffs stay at the same local time across daylight-saving changes")
   }
 }
 
-TEST_CASE("a rotation restricted to time intervals has gaps; a later rotation wins where it has someone") {
+TEST_CASE(
+    "a rotation restricted to time intervals has gaps; a later rotation wins where it has "
+    "someone") {
   const std::string intervals =
       "time_intervals:\n  - name: business-hours\n    time_intervals:\n"
       "      - {weekdays: ['monday:friday'], times: [{start_time: '09:00', end_time: '17:00'}],"
       " location: Europe/Berlin}\n";
-  const char* day = "{name: day, start: 2026-03-02T09:00, shift: 1d, participants: [carol, dave],"
-                    " active_time_intervals: [business-hours]}";
+  const char* day =
+      "{name: day, start: 2026-03-02T09:00, shift: 1d, participants: [carol, dave],"
+      " active_time_intervals: [business-hours]}";
   const char* week = "{name: week, start: 2026-03-02T09:00, shift: 1w, participants: [alice, bob]}";
 
   SUBCASE("alone, nobody outside business hours") {
@@ -161,10 +168,9 @@ TEST_CASE("a rotation restricted to time intervals has gaps; a later rotation wi
     std::vector<std::string> got;
     for (const auto& sh : tl)
       got.push_back((sh.person.empty() ? "-" : sh.person) + "@" + FormatRFC3339(sh.start));
-    CHECK(got == std::vector<std::string>{
-                     "-@2026-03-02T00:00:00Z", "carol@2026-03-02T08:00:00Z",
-                     "-@2026-03-02T16:00:00Z", "dave@2026-03-03T08:00:00Z",
-                     "-@2026-03-03T16:00:00Z"});
+    CHECK(got == std::vector<std::string>{"-@2026-03-02T00:00:00Z", "carol@2026-03-02T08:00:00Z",
+                                          "-@2026-03-02T16:00:00Z", "dave@2026-03-03T08:00:00Z",
+                                          "-@2026-03-03T16:00:00Z"});
     // The gap at Friday evening reaches Monday 09:00; the next shift with someone is then.
     auto now = oc->NowAndNext("s", {}, T("2026-03-06T18:00:00Z"), 1);
     REQUIRE(now.size() == 2);
@@ -193,14 +199,14 @@ TEST_CASE("a rotation restricted to time intervals has gaps; a later rotation wi
 TEST_CASE("overrides win over rotations; the newest wins; an unknown person is ignored") {
   auto oc = Build(
       Cfg("UTC", {"{name: w, start: 2026-01-05T09:00, shift: 1w, participants: [alice, bob]}"}));
-  ScheduleOverride o1{1, "s", "dave", T("2026-01-06T00:00:00Z"), T("2026-01-07T00:00:00Z"), "", "x",
-                      kZeroTime};
-  ScheduleOverride o2{2, "s", "carol", T("2026-01-06T12:00:00Z"), T("2026-01-06T13:00:00Z"), "",
-                      "x", kZeroTime};
-  ScheduleOverride gone{3, "s", "mallory", T("2026-01-06T00:00:00Z"), T("2026-01-08T00:00:00Z"),
+  ScheduleOverride o1{1,  "s", "dave",   T("2026-01-06T00:00:00Z"), T("2026-01-07T00:00:00Z"),
+                      "", "x", kZeroTime};
+  ScheduleOverride o2{2,  "s", "carol",  T("2026-01-06T12:00:00Z"), T("2026-01-06T13:00:00Z"),
+                      "", "x", kZeroTime};
+  ScheduleOverride gone{3,  "s", "mallory", T("2026-01-06T00:00:00Z"), T("2026-01-08T00:00:00Z"),
                         "", "x", kZeroTime};
-  ScheduleOverride other{4, "other", "bob", T("2026-01-06T00:00:00Z"), T("2026-01-08T00:00:00Z"),
-                         "", "x", kZeroTime};
+  ScheduleOverride other{
+      4, "other", "bob", T("2026-01-06T00:00:00Z"), T("2026-01-08T00:00:00Z"), "", "x", kZeroTime};
   const std::vector<ScheduleOverride> os{o1, o2, gone, other};
   struct Row {
     const char* name;
@@ -232,7 +238,8 @@ TEST_CASE("overrides win over rotations; the newest wins; an unknown person is i
 
 TEST_CASE("iCalendar: escaping, folding at 75 octets, CRLF, one event per shift") {
   CHECK(oncall::EscapeText("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne");
-  const std::string long_line = "DESCRIPTION:" + std::string(70, 'x') + "\xc3\xa9" + std::string(80, 'y');
+  const std::string long_line =
+      "DESCRIPTION:" + std::string(70, 'x') + "\xc3\xa9" + std::string(80, 'y');
   const std::string folded = oncall::FoldLine(long_line);
   size_t pos = 0;
   while (pos < folded.size()) {
@@ -259,7 +266,8 @@ TEST_CASE("iCalendar: escaping, folding at 75 octets, CRLF, one event per shift"
   auto shifts = oc->Timeline("s", {}, now, now + oncall::kDefaultHorizon);
   const std::string ics = oncall::WriteICalendar("s", shifts, now);
   size_t events = 0;
-  for (size_t p = ics.find("BEGIN:VEVENT"); p != std::string::npos; p = ics.find("BEGIN:VEVENT", p + 1))
+  for (size_t p = ics.find("BEGIN:VEVENT"); p != std::string::npos;
+       p = ics.find("BEGIN:VEVENT", p + 1))
     ++events;
   CHECK(events == shifts.size());
   CHECK(events == 9);  // 8 weeks from mid-week: the current shift and 8 more
@@ -271,12 +279,13 @@ TEST_CASE("iCalendar: escaping, folding at 75 octets, CRLF, one event per shift"
   // A real parser reads it back: Debian's python3-icalendar.
   const std::string dir = t::MakeTempDir("oncall-ics");
   t::WriteFile(dir + "/s.ics", ics);
-  t::WriteFile(dir + "/check.py",
-               "import sys, icalendar\n"
-               "cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\n"
-               "for e in cal.walk('VEVENT'):\n"
-               "    print(e['UID'], e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoformat(),"
-               " str(e['SUMMARY']))\n");
+  t::WriteFile(
+      dir + "/check.py",
+      "import sys, icalendar\n"
+      "cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\n"
+      "for e in cal.walk('VEVENT'):\n"
+      "    print(e['UID'], e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoformat(),"
+      " str(e['SUMMARY']))\n");
   std::string out;
   const int rc = t::RunCommand({"/usr/bin/python3", dir + "/check.py", dir + "/s.ics"}, &out);
   REQUIRE_MESSAGE(rc == 0, out);

@@ -13,7 +13,8 @@ TEST_CASE("notification templates see the person on call as .OnCall, empty elsew
   NotificationData paged;
   paged.receiver = "oncall-email";
   paged.on_call = {"alice", "alice@example.com", "U024BE7LH", "+4930123456"};
-  const char* text = "{{ .OnCall.Name }}|{{ .OnCall.Email }}|<@{{ .OnCall.Slack }}>|{{ .OnCall.Phone }}";
+  const char* text =
+      "{{ .OnCall.Name }}|{{ .OnCall.Email }}|<@{{ .OnCall.Slack }}>|{{ .OnCall.Phone }}";
   ExecResult r = RenderNotification(set, text, paged);
   REQUIRE_MESSAGE(r.ok(), r.status.message());
   CHECK(r.output == "alice|alice@example.com|<@U024BE7LH>|+4930123456");
