@@ -387,7 +387,7 @@ struct Rotation {
   std::chrono::sys_seconds start{};  // the wall-clock time carried as a sys_seconds value
   // Each participant's turn, measured in the schedule's wall-clock time: a 1w shift handing
   // off at 09:00 hands off at 09:00 local time after a daylight-saving change too (that shift
-  // is an hour shorter or longer). Must be > 0.
+  // is an hour shorter or longer). At least 1m.
   Duration shift = 0s;
   std::vector<std::string> participants;  // people's names, in turn order; at least one
   // Optional: the rotation has someone on call only inside one of these time intervals

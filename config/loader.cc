@@ -1130,6 +1130,9 @@ class Loader final : public internal::NotifierReader {
       c_.Error(n, what + ": missing shift");
     } else if (r.shift <= 0s) {
       c_.Error(n["shift"], what + ": shift must be positive");
+    } else if (r.shift < 1min) {
+      // Handoffs are counted over weeks; time intervals have minute resolution anyway.
+      c_.Error(n["shift"], what + ": shift must be at least 1m");
     }
     if (r.participants.empty()) c_.Error(n, what + ": needs at least one participant");
     // people and time_intervals were read before schedules.

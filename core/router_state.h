@@ -1,8 +1,8 @@
 // The router's durable state, one narrow interface per kind: silences, the notification log,
-// acknowledgements, escalations and aggregation-group timers. The router keeps each kind in
-// memory and writes every change through these interfaces; storage/ implements them (SQLite,
-// storage/router_stores.h) and tests use in-memory ones (tests/fakes/router_stores.h). The
-// router never sees a table or a statement.
+// acknowledgements, escalations and aggregation-group timers (and beside them heartbeats and
+// schedule overrides). The router keeps each kind in memory and writes every change through
+// these interfaces; storage/ implements them (SQLite, storage/router_stores.h) and tests use
+// in-memory ones (tests/fakes/router_stores.h). The router never sees a table or a statement.
 //
 // Contract shared by every store below:
 //   - Writes are asynchronous: a write is queued and `done` (may be empty) runs exactly once,

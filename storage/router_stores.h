@@ -18,8 +18,8 @@
 
 namespace alertd::storage {
 
-// The five stores of the router and the heartbeats' on one database: SQLite below,
-// PostgreSQL in storage/pg_router_stores.h.
+// The five stores of the router, the heartbeats' and the overrides' on one database: SQLite
+// below, PostgreSQL in storage/pg_router_stores.h.
 class RouterStateBackend : public SilenceStore,
                            public NotificationLogStore,
                            public AckStore,

@@ -97,6 +97,10 @@ TEST_CASE("invalid people and schedules are refused with where and what") {
        "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 0s, participants: "
        "[alice]}]\n",
        "alertd.yml:11:59", "shift must be positive"},
+      {"shift under a minute",
+       "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, shift: 30s, participants: "
+       "[alice]}]\n",
+       "alertd.yml:11:59", "shift must be at least 1m"},
       {"missing shift",
        "  - name: s\n    rotations: [{name: r, start: 2026-01-05T09:00, participants: [alice]}]\n",
        "alertd.yml:11:17", "missing shift"},
