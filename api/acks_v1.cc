@@ -30,26 +30,6 @@ struct AckBody {
   std::optional<std::vector<uint64_t>> fingerprints;  // POST /api/v1/acks {"fingerprints"}
 };
 
-// A fingerprint as the API prints it (16 hex digits); nullopt for anything else.
-std::optional<uint64_t> ParseFingerprint(std::string_view s) {
-  if (s.empty() || s.size() > 16) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9')
-      d = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      d = c - 'A' + 10;
-    else
-      return std::nullopt;
-    v = v * 16 + static_cast<uint64_t>(d);
-  }
-  return v;
-}
-
-// `fingerprints` of POST /api/v1/acks: a non-empty array of fingerprints.
 Result<std::vector<uint64_t>> ParseFingerprints(const json& j) {
   const json& a = j["fingerprints"];
   if (!a.is_array() || a.empty()) {
@@ -58,7 +38,7 @@ Result<std::vector<uint64_t>> ParseFingerprints(const json& j) {
   std::vector<uint64_t> out;
   for (size_t i = 0; i < a.size(); ++i) {
     std::optional<uint64_t> fp;
-    if (a[i].is_string()) fp = ParseFingerprint(a[i].get<std::string>());
+    if (a[i].is_string()) fp = ParseFingerprintHex(a[i].get<std::string>());
     if (!fp) {
       return Status::InvalidArgument(
           fmt::format("fingerprints.{} must be a fingerprint (16 hex digits)", i));
@@ -233,7 +213,7 @@ Response PostAck(const ApiContext& ctx, const Request& req) {
   auto body = ParseBody(req, false, ctx.clock->Now());
   if (!body.ok()) return Response::Error(400, body.status().message());
   const std::string& raw = req.path_params.at("fingerprint");
-  auto fp = ParseFingerprint(raw);
+  auto fp = ParseFingerprintHex(raw);
   if (!fp) return Response::Error(404, "alert " + raw + " not found");
   auto ack = ctx.acks->Acknowledge(*fp, body->req);
   if (!ack.ok()) return Response::Error(HttpStatusOf(ack.status()), ack.status().message());
@@ -246,7 +226,7 @@ Response PostAck(const ApiContext& ctx, const Request& req) {
 Response DeleteAck(const ApiContext& ctx, const Request& req) {
   if (!ctx.acks) return Unavailable();
   const std::string& raw = req.path_params.at("fingerprint");
-  auto fp = ParseFingerprint(raw);
+  auto fp = ParseFingerprintHex(raw);
   if (!fp) return Response::Error(404, "alert " + raw + " is not acknowledged");
   auto ack = ctx.acks->Unacknowledge(*fp);
   if (!ack.ok()) return Response::Error(HttpStatusOf(ack.status()), ack.status().message());

@@ -264,7 +264,7 @@ Response GetAlertGroups(const ApiContext& ctx, const Request& req) {
 
 void RegisterAlertsV2(Router& router, const ApiContext& ctx) {
   router.Handle("POST", "/api/v2/alerts", [ctx](Request& req, Responder respond) {
-    HandleIngest(ctx, &ParsePostableAlerts, req, std::move(respond));
+    HandleIngest(ctx, &ParsePostableAlerts, storage::AlertSource::kApi, req, std::move(respond));
   });
   router.HandleSync("GET", "/api/v2/alerts",
                     [ctx](const Request& req) { return GetAlerts(ctx, req); });

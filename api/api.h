@@ -19,6 +19,7 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/history.h"
 #include "core/metrics.h"
 #include "core/scheduler.h"
 #include "notifiers/test_notification.h"
@@ -98,6 +99,9 @@ struct ApiContext {
   // Schedules' overrides (router/schedule_overrides.h); null: the override endpoints answer
   // 503 (GET lists none) and who is on call comes from the rotations alone.
   router::ScheduleOverrides* overrides = nullptr;
+  // What happened (core/history.h), for GET /api/v1/notifications and the alerts' timelines;
+  // null: those endpoints answer 503. Read on ingest_executor (off the I/O threads) when set.
+  HistoryStore* history = nullptr;
 };
 
 // Registers every endpoint below on `router`, and the cross-cutting layers: access control
@@ -137,6 +141,8 @@ void RegisterHeartbeatsV1(Router& router, const ApiContext& ctx);
 // DELETE /api/v1/schedules/{name}/overrides/{id}, GET /api/v1/schedules/{name}.ics
 // (api/schedules_v1.cc).
 void RegisterSchedulesV1(Router& router, const ApiContext& ctx);
+// GET /api/v1/notifications, GET /api/v1/alerts/{fingerprint}/history (api/history_v1.cc).
+void RegisterHistoryV1(Router& router, const ApiContext& ctx);
 // GET / and GET /assets/{name}: the web page (web/); GET /api/v1/auth: whether auth is on and
 // the roles of the presented token (api/web.cc).
 void RegisterWeb(Router& router, const ApiContext& ctx);

@@ -39,14 +39,6 @@ Result<std::string> ParseMessage(const std::string& body) {
   return m;
 }
 
-void AppendTimeOrNull(std::string* out, Time t) {
-  if (IsZero(t)) {
-    out->append("null");
-  } else {
-    AppendDateTimeJson(out, t);
-  }
-}
-
 Response PostPing(const ApiContext& ctx, const Request& req) {
   if (!ctx.heartbeats) return Response::Error(404, "no heartbeats are configured");
   auto message = ParseMessage(req.body);

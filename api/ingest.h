@@ -49,12 +49,15 @@ using AlertParser = Result<std::vector<Alert>> (*)(std::string_view body,
 // `parse` under the current `server.limits`, prepares the alerts (PrepareAlerts) and stores
 // them (IngestAlerts), answering through `respond`. Runs on ctx.ingest_executor when set, so
 // the server's I/O threads never parse a body (a 4 MiB one takes tens of milliseconds) and
-// keep answering other clients meanwhile; the body is moved out of `req`.
-void HandleIngest(const ApiContext& ctx, AlertParser parse, Request& req, Responder respond);
+// keep answering other clients meanwhile; the body is moved out of `req`. `source`: what the
+// alerts' history says they came from.
+void HandleIngest(const ApiContext& ctx, AlertParser parse, storage::AlertSource source,
+                  Request& req, Responder respond);
 
 // Stores the valid alerts and answers: 200 (empty body) when all were valid and stored, 400
 // {"error": ...} naming every invalid one (the valid ones are still stored, as Alertmanager
 // does), 500 when the store failed. Responds after the commit.
-void IngestAlerts(storage::AlertStore* store, PreparedAlerts prepared, Responder respond);
+void IngestAlerts(storage::AlertStore* store, PreparedAlerts prepared,
+                  storage::AlertSource source, Responder respond);
 
 }  // namespace alertd::api

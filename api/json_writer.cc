@@ -53,4 +53,12 @@ void AppendDateTimeJson(std::string* out, Time t) {
   out->append("Z\"");
 }
 
+void AppendTimeOrNull(std::string* out, Time t) {
+  if (IsZero(t)) {
+    out->append("null");
+  } else {
+    AppendDateTimeJson(out, t);
+  }
+}
+
 }  // namespace alertd::api

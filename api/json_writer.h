@@ -24,5 +24,7 @@ void AppendLabelSetJson(std::string* out, const LabelSet& ls);
 // three fraction digits ("2024-05-01T10:00:00.000Z"), quotes included. The zero time prints
 // as "0001-01-01T00:00:00.000Z".
 void AppendDateTimeJson(std::string* out, Time t);
+// The same, or null for the zero time (alertd's own endpoints: "not yet", "never").
+void AppendTimeOrNull(std::string* out, Time t);
 
 }  // namespace alertd::api

@@ -17,6 +17,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterIntegrations(router, ctx);
   RegisterHeartbeatsV1(router, ctx);
   RegisterSchedulesV1(router, ctx);
+  RegisterHistoryV1(router, ctx);
   RegisterWeb(router, ctx);
   router.SetGuard(MakeAccessGuard(ctx.auth));
   if (ctx.registry) router.SetObserver(MakeHttpMetricsObserver(ctx.registry));

@@ -11,7 +11,7 @@ namespace alertd::api {
 
 void RegisterWebhookReceiver(Router& router, const ApiContext& ctx) {
   router.Handle("POST", "/api/v1/webhook/alertmanager", [ctx](Request& req, Responder respond) {
-    HandleIngest(ctx, &ParseWebhookPayload, req, std::move(respond));
+    HandleIngest(ctx, &ParseWebhookPayload, storage::AlertSource::kWebhook, req, std::move(respond));
   });
 }
 

@@ -247,7 +247,8 @@ int RunDaemon(const DaemonOptions& opts) {
     }
   }
 
-  auto state = OpenState(cfg->storage, &clock, &commit_latency, cfg->cluster.enabled);
+  auto state = OpenState(cfg->storage, &clock, &commit_latency, cfg->cluster.enabled,
+                         /*history=*/true);
   if (!state.ok()) {
     spdlog::error("storage: {}", state.status().message());
     return 1;
@@ -350,6 +351,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   rdeps.ownership = membership.get();
   rdeps.overrides = &overrides;
+  rdeps.history = state->history.get();
   router::RouterOptions ropts;
   ropts.external_url = NotificationExternalUrl(*cfg);
   auto routing = router::Router::Start(std::move(rdeps), cfg, ropts);
@@ -380,9 +382,12 @@ int RunDaemon(const DaemonOptions& opts) {
   hdeps.scheduler = scheduler.get();
   hdeps.store = &router_state;
   hdeps.put_alerts = [store](std::vector<Alert> alerts) {
-    store->PutAsync(std::move(alerts), [](Status s) {
-      if (!s.ok()) spdlog::error("heartbeats: storing HeartbeatMissing: {}", s.message());
-    });
+    store->PutAsync(
+        std::move(alerts),
+        [](Status s) {
+          if (!s.ok()) spdlog::error("heartbeats: storing HeartbeatMissing: {}", s.message());
+        },
+        storage::AlertSource::kHeartbeat);
   };
   hdeps.lookup = [store](uint64_t fp) { return store->Get(fp); };
   hdeps.ownership = membership.get();
@@ -399,6 +404,7 @@ int RunDaemon(const DaemonOptions& opts) {
       [m = heartbeat_monitor.get()](const std::vector<std::shared_ptr<const Alert>>& changed) { m->Observe(changed); });
   registry.AddCollector(
       [m = heartbeat_monitor.get()](std::string* out) { m->AppendMetrics(out); });
+  registry.AddCollector([h = state->history.get()](std::string* out) { h->AppendMetrics(out); });
 
   // Schedules' handoff_receivers, told at each handoff.
   HandoffDeps handoff_deps;
@@ -444,6 +450,16 @@ int RunDaemon(const DaemonOptions& opts) {
                              },
                              [m = heartbeat_monitor.get()](const ConfigPtr& prev, const ConfigPtr&) {
                                m->ApplyConfig(*prev);
+                               return Status::Ok();
+                             },
+                             nullptr});
+  steps.push_back(ReloadStep{"history",
+                             [h = state->history.get()](const ConfigPtr& next, const ConfigPtr&) {
+                               h->SetRetention(next->storage.history_retention);
+                               return Status::Ok();
+                             },
+                             [h = state->history.get()](const ConfigPtr& prev, const ConfigPtr&) {
+                               h->SetRetention(prev->storage.history_retention);
                                return Status::Ok();
                              },
                              nullptr});
@@ -498,6 +514,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.group_acks = router_ptr.get();
   ctx.heartbeats = heartbeat_monitor.get();
   ctx.overrides = &overrides;
+  ctx.history = &router_state;
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
@@ -644,8 +661,8 @@ int RunDaemon(const DaemonOptions& opts) {
   handoffs.reset();
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
+  store->Close();  // its last commit's changes go into the history, on router_state
   router_state.Close();
-  store->Close();
   spdlog::info("alertd stopped");
   return 0;
 }

@@ -4,12 +4,15 @@
 //   alertd check-config FILE                                validate and summarise, exit 0/1
 //   alertd migrate --from SRC --to DST                      copy the state to another database
 //   alertd test receiver --config FILE NAME                 send a test alert through a receiver
+//   alertd test routes --config FILE [--tree] [--verify.receivers=R] LABEL=VALUE...
+//   alertd test routes show --config FILE                   amtool config routes test / show
 // Alertmanager's flag names are accepted too (--config.file, --web.listen-address,
 // --storage.path, --log.level), so a service definition written for Alertmanager starts alertd
 // unchanged; Alertmanager's cluster flags are accepted and ignored (alertd does not cluster).
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,7 @@
 #include "app/daemon.h"
 #include "app/migrate.h"
 #include "app/test_receiver.h"
+#include "app/test_routes.h"
 
 int main(int argc, char** argv) {
 #if defined(__GLIBC__)
@@ -98,9 +102,21 @@ int main(int argc, char** argv) {
   test_receiver->add_option("--annotation", receiver_opts.annotations,
                             "name=value: an annotation of the test alert (repeatable)");
 
+  // `test routes` parses its own words (app/test_routes.h), so that its flags, usage errors and
+  // exit codes are amtool's and tests can run it in-process.
+  auto* test_routes = test->add_subcommand(
+      "routes",
+      "print the receivers an alert with the given labels reaches (amtool config routes test); "
+      "`test routes show`: the route tree (amtool config routes show); see `test routes --help`");
+  test_routes->prefix_command();
+  test_routes->set_help_flag();
+
   CLI11_PARSE(app, argc, argv);
   if (*check) return alertd::app::RunCheckConfig(check_path);
   if (*test_receiver) return alertd::app::RunTestReceiver(receiver_opts);
+  if (*test_routes) {
+    return alertd::app::TestRoutesCommand(test_routes->remaining(), std::cout, std::cerr);
+  }
   if (*migrate) return alertd::app::RunMigrate(migrate_opts);
   if (!storage_dir.empty()) opts.storage_path = storage_dir + "/alertd.db";
   if (opts.config_path.empty()) {

@@ -22,10 +22,17 @@ Result<std::string> ReadPostgresPassword(const config::PostgresConfig& pg) {
 }
 
 Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock,
-                        HistogramFamily* commit_latency, bool replicas) {
+                        HistogramFamily* commit_latency, bool replicas, bool history) {
   State st;
   storage::AlertStoreOptions store_opts;
   store_opts.retention = storage.retention;
+  // The router's stores open first: the history the alert store records into is theirs.
+  auto with_history = [&] {
+    if (!history) return;
+    st.history =
+        std::make_unique<storage::HistoryRecorder>(st.router.get(), storage.history_retention);
+    store_opts.history = st.history.get();
+  };
   if (!storage.postgres.dsn.empty()) {
     auto password = ReadPostgresPassword(storage.postgres);
     if (!password.ok()) return password.status();
@@ -38,12 +45,13 @@ Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock
       if (!cluster.ok()) return cluster.status();
       st.cluster = std::move(*cluster);
     }
-    auto alerts = storage::OpenPgAlertStore(target, clock, store_opts);
-    if (!alerts.ok()) return alerts.status();
-    st.alerts = std::move(*alerts);
     auto router = storage::OpenPgRouterStores(target);
     if (!router.ok()) return router.status();
     st.router = std::move(*router);
+    with_history();
+    auto alerts = storage::OpenPgAlertStore(target, clock, store_opts);
+    if (!alerts.ok()) return alerts.status();
+    st.alerts = std::move(*alerts);
     st.open_rule_state = [target] { return storage::OpenPgRuleStateStore(target); };
     st.where = "PostgreSQL";
     st.postgres = target;
@@ -72,14 +80,15 @@ Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock
     if (commit_latency != nullptr) (*db)->ObserveCommits(&commit_latency->WithLabels({store}));
     return db;
   };
+  auto router_db = open("router");
+  if (!router_db.ok()) return router_db.status();
+  st.router = std::make_unique<storage::SqliteRouterStores>(std::move(*router_db));
+  with_history();
   auto db = open("alerts");
   if (!db.ok()) return db.status();
   auto alerts = storage::OpenAlertStore(std::move(*db), clock, store_opts);
   if (!alerts.ok()) return alerts.status();
   st.alerts = std::move(*alerts);
-  auto router_db = open("router");
-  if (!router_db.ok()) return router_db.status();
-  st.router = std::make_unique<storage::SqliteRouterStores>(std::move(*router_db));
   st.open_rule_state = [open]() -> Result<std::unique_ptr<RuleStateStore>> {
     auto db = open("rules");
     if (!db.ok()) return db.status();

@@ -30,8 +30,12 @@ struct State {
   std::unique_ptr<storage::PgConn> pg_lock;
   // With cluster: (replicas share the PostgreSQL database instead of locking it): the leases.
   std::unique_ptr<ClusterStore> cluster;
-  std::unique_ptr<storage::AlertStore> alerts;
+  // In this order: `alerts` records into `history`, which writes into `router` (its
+  // HistoryStore), so each is destroyed before what it uses.
   std::unique_ptr<storage::RouterStateBackend> router;
+  // Set when OpenState was asked for a history: what happens, recorded.
+  std::unique_ptr<storage::HistoryRecorder> history;
+  std::unique_ptr<storage::AlertStore> alerts;
   // Opens the rule engine's store (the daemon opens it only when rules run).
   std::function<Result<std::unique_ptr<RuleStateStore>>()> open_rule_state;
   std::string where;  // for the log: the SQLite file, or "PostgreSQL"
@@ -41,10 +45,13 @@ struct State {
 
 // Takes the database's lock (Conflict when another alertd holds it), brings the schema up to
 // date and opens the alert and router stores. With `replicas` (cluster:, PostgreSQL only) no
-// lock is taken: several alertd share the database, and the cluster's store is opened too. `commit_latency` (may be null) observes SQLite's
+// lock is taken: several alertd share the database, and the cluster's store is opened too.
+// With `history` (the daemon; not `alertd migrate`, which copies alerts rather than receives
+// them), State::history records what happens. `commit_latency` (may be null) observes SQLite's
 // commits by store. `clock` and `commit_latency` must outlive the State.
 Result<State> OpenState(const config::StorageConfig& storage, const Clock* clock,
-                        HistogramFamily* commit_latency, bool replicas = false);
+                        HistogramFamily* commit_latency, bool replicas = false,
+                        bool history = false);
 
 // The password of storage.postgres: the first line of password_file, or empty without one.
 Result<std::string> ReadPostgresPassword(const config::PostgresConfig& pg);

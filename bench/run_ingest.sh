@@ -14,7 +14,9 @@
 # temporary directory, Debian's default settings: fsync and synchronous_commit on) and stops at
 # the end; each run gets a fresh database (bench/pg_alertd.sh). The PostgreSQL server's CPU
 # (postmaster and all its processes) is reported beside alertd-pg's own.
-# Env: RUNS (default 3), QUICK=1 (tiny smoke run), BENCH_RESULTS_DIR (results as json/md).
+# Env: RUNS (default 3), QUICK=1 (tiny smoke run), BENCH_RESULTS_DIR (results as json/md),
+# HISTORY=1: only alertd with its history (the default) against alertd-nohistory
+# (storage.history_retention: 0s), the cost of recording the history.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
@@ -35,6 +37,16 @@ TARGETS=(--target alertmanager "http://127.0.0.1:$(port)" "$AM_CMD"
          --target alertd-pg "http://127.0.0.1:$(port)" "$ALERTD_PG_CMD"
          --pg-target alertd-pg --pg-pidfile "$PGDIR/data/postmaster.pid" --ratio alertd-pg/alertd)
 
+if [[ "${HISTORY:-0}" == 1 ]]; then
+  NOHIST_CMD="sh -c 'cp {config} {workdir}/nohistory.yml && printf \"storage:\\n  history_retention: 0s\\n\" >>{workdir}/nohistory.yml && exec $ALERTD --config {workdir}/nohistory.yml --storage {datadir}/alertd.db --listen {listen} --log-level warn'"
+  TARGETS=(--target alertd-nohistory "http://127.0.0.1:$(port)" "$NOHIST_CMD"
+           --target alertd "http://127.0.0.1:$(port)" "$ALERTD_CMD" --ratio alertd/alertd-nohistory)
+  echo "== ingest, history on and off: 10k distinct alerts, batches of 64, 10 rounds, 4 connections"
+  "$PY" ingest.py "${TARGETS[@]}" --runs "$RUNS" -N 10000 -B 64 -R 10 -C 4
+  echo "== ingest, history on and off: 10k new alerts per round (every alert a 'received' event)"
+  "$PY" ingest.py "${TARGETS[@]}" --runs "$RUNS" -N 10000 -B 64 -R 1 -C 4
+  exit 0
+fi
 if [[ "${QUICK:-0}" == 1 ]]; then
   "$PY" ingest.py "${TARGETS[@]}" --runs 1 -N 2000 -R 2 --no-save
   exit 0  # the EXIT trap stops PostgreSQL

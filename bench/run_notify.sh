@@ -20,7 +20,8 @@
 #      notification, 562 MiB RSS).
 # Reported per target: POST -> last group's notification, CPU seconds and CPU ms per
 # notification, RSS peak. Env: RUNS (default 3), QUICK=1 (smoke run), SINK=py,
-# BENCH_RESULTS_DIR.
+# BENCH_RESULTS_DIR, HISTORY=1: alertd with its history (the default) against
+# alertd-nohistory (storage.history_retention: 0s) instead of Alertmanager.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
@@ -44,6 +45,11 @@ ALERTD_CMD="$ALERTD --config {config} --storage {datadir}/alertd.db --listen {li
 TARGETS=(--target alertmanager "http://127.0.0.1:$(port)" "$AM_CMD"
          --target alertd "http://127.0.0.1:$(port)" "$ALERTD_CMD")
 
+if [[ "${HISTORY:-0}" == 1 ]]; then
+  NOHIST_CMD="sh -c 'cp {config} {workdir}/nohistory.yml && printf \"storage:\\n  history_retention: 0s\\n\" >>{workdir}/nohistory.yml && exec $ALERTD --config {workdir}/nohistory.yml --storage {datadir}/alertd.db --listen {listen} --log-level warn'"
+  TARGETS=(--target alertd-nohistory "http://127.0.0.1:$(port)" "$NOHIST_CMD"
+           --target alertd "http://127.0.0.1:$(port)" "$ALERTD_CMD")
+fi
 if [[ "${QUICK:-0}" == 1 ]]; then
   "$PY" notify.py "${TARGETS[@]}" "${SINK_ARGS[@]}" --runs 1 -G 100 -A 5 --group-wait 1s --no-save
   exit 0

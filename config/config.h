@@ -256,6 +256,9 @@ struct StorageConfig {
   std::string path = "data/alertd.db";  // relative to the working directory; a directory:
                                         // DIR/alertd.db. Unused with postgres.dsn.
   Duration retention = 24h;  // resolved alerts are kept this long, then removed
+  // Notification attempts and alert events (core/history.h) are kept this long; 0s: none are
+  // recorded.
+  Duration history_retention = 720h;
   PostgresConfig postgres;
 };
 

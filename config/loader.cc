@@ -202,6 +202,12 @@ class Loader final : public internal::NotifierReader {
       MapReader s(c_, n, "storage");
       s.String("path", &cfg.storage.path);
       s.Duration("retention", &cfg.storage.retention);
+      if (auto h = n["history_retention"]) {
+        s.Duration("history_retention", &cfg.storage.history_retention);
+        if (cfg.storage.history_retention < Duration::zero()) {
+          c_.Error(h, "storage.history_retention must not be negative (0s keeps no history)");
+        }
+      }
       s.Field("postgres", [&](const YAML::Node& pn) {
         MapReader p(c_, pn, "storage.postgres");
         p.String("dsn", &cfg.storage.postgres.dsn);
@@ -557,7 +563,11 @@ class Loader final : public internal::NotifierReader {
           c_.Error(v[k], what + ": " + mt.status().message());
           continue;
         }
-        out.push_back(std::move(*mt));
+        // Alertmanager keeps a match_re value as its anchored source, "^(?:" + re + ")$"
+        // (config.Regexp.String(), used by dispatch.NewRoute and inhibit.NewInhibitRule):
+        // that text is what route keys, hence group keys, and `amtool config routes` show.
+        // Matching is the same either way.
+        out.push_back(*Matcher::Create(MatchType::kRegexMatch, k, "^(?:" + val + ")$"));
       }
     });
     return out;

@@ -88,6 +88,25 @@ std::string FingerprintHex(uint64_t fp) {
   return std::string(buf, 16);
 }
 
+std::optional<uint64_t> ParseFingerprintHex(std::string_view s) {
+  if (s.empty() || s.size() > 16) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return std::nullopt;
+    }
+    v = v * 16 + static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
 namespace {
 
 // Lengths are LEB128 varints: one byte below 128, which almost every label name and value is.

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,8 @@ std::string GoQuote(std::string_view s);
 
 // 64-bit Alertmanager fingerprint, printed as 16 lower-case hex digits.
 std::string FingerprintHex(uint64_t fp);
+// A fingerprint as the API prints it (1 to 16 hex digits, either case); nullopt otherwise.
+std::optional<uint64_t> ParseFingerprintHex(std::string_view s);
 
 // A label as a LabelSet hands it out while iterating: views into the set, valid while the set
 // is alive and unchanged.

@@ -15,10 +15,10 @@ Pipeline::Pipeline(PipelineDeps deps,
   deps_.retry.clock = deps_.clock;
 
   // What may be sent at all, once per flush, in Alertmanager's order.
-  group_stages_.push_back(NewInhibitStage(deps_.inhibitor.get()));
+  group_stages_.push_back(NewInhibitStage(deps_.inhibitor.get(), deps_.history));
   group_stages_.push_back(NewTimeActiveStage(deps_.time_intervals.get()));
   group_stages_.push_back(NewTimeMuteStage(deps_.time_intervals.get()));
-  group_stages_.push_back(NewSilenceStage(deps_.silences));
+  group_stages_.push_back(NewSilenceStage(deps_.silences, deps_.history));
   if (deps_.acks) group_stages_.push_back(NewAcknowledgedStage(deps_.acks));
   // Escalation is driven by the alerts a flush has to notify and by time, not by whether a
   // delivery succeeds: it starts here, before dedup and delivery.

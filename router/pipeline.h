@@ -29,6 +29,7 @@
 #include "router/silences.h"
 #include "router/stage.h"
 #include "router/stages.h"
+#include "storage/history.h"
 #include "router/time_intervals.h"
 
 namespace alertd::router {
@@ -43,6 +44,7 @@ struct PipelineDeps {
   Escalations* escalations = nullptr;                  // null: escalation policies are not run
   Duration nflog_retention = std::chrono::hours(120);  // Alertmanager's --data.retention
   RetryOptions retry;                                  // clock is filled in from `clock`
+  storage::HistoryRecorder* history = nullptr;         // what silenced or inhibited an alert
   // An executor for one integration ("receiver/integration/index"); called once per
   // integration when the pipeline is built.
   std::function<std::unique_ptr<Executor>(const std::string& name)> new_executor;

@@ -168,6 +168,8 @@ Result<std::shared_ptr<Router::Generation>> Router::Build(
   pd.retry = opts_.retry;
   pd.retry.sleep = deps_.sleep;
   pd.retry.ownership = deps_.ownership;
+  pd.retry.history = deps_.history;
+  pd.history = deps_.history;
   if (pd.retry.external_url.empty()) pd.retry.external_url = opts_.external_url;
   pd.new_executor = deps_.new_executor;
   g->pipeline = std::make_shared<Pipeline>(std::move(pd), std::move(receivers));
@@ -245,11 +247,15 @@ void Router::Maintenance() {
   const Time now = deps_.clock->Now();
   silences_->CollectGarbage(opts_.silence_retention);
   nflog_->CollectGarbage(now);
-  if (auto g = Current()) g->inhibitor->CollectGarbage(now - opts_.inhibit_source_retention);
+  auto g = Current();
+  if (g) g->inhibitor->CollectGarbage(now - opts_.inhibit_source_retention);
   ReconcileAcks([this](uint64_t fp) -> std::optional<std::shared_ptr<const Alert>> {
     return LookupAlert(fp);
   });
-  acks_->CollectGarbage(now, opts_.ack_retention);
+  // Ended acks are part of alerts' timelines (GET /api/v1/alerts/{fp}/history): kept as long.
+  acks_->CollectGarbage(
+      now, g ? std::max(opts_.ack_retention, g->cfg->storage.history_retention) : opts_.ack_retention);
+  if (deps_.history) deps_.history->MaybePrune(now);
   // Steps that waited on a silence or a mute time interval that has ended.
   escalations_->CheckAll();
 }
@@ -719,6 +725,7 @@ void Router::NotifyStepOnCall(const EscalationState& st, const std::string& rece
   ctx.route = view->route;
   ctx.receiver = receiver;
   ctx.now = now;
+  ctx.escalation_step = step;
   ctx.deadline =
       now + std::max(view->route->config->group_interval, Duration(std::chrono::seconds(10)));
   ctx.on_call = person;

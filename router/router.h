@@ -78,6 +78,8 @@ struct RouterDeps {
   ShardOwnership* ownership = nullptr;
   // Schedules' overrides, for escalation steps with `schedule:`; null: the rotations alone.
   ScheduleOverrides* overrides = nullptr;
+  // Where delivery attempts and what muted an alert at a flush are recorded; null: nowhere.
+  storage::HistoryRecorder* history = nullptr;
 };
 
 struct MaintenanceToken;

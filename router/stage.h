@@ -67,6 +67,8 @@ struct FlushContext {
   // Set for a flush: the person each receiver last paged for a step with `schedule:`
   // (its resolves go to them); the fan-out sets `on_call` from it.
   std::map<std::string, notifiers::OnCallPerson> on_call_by_receiver;
+  // An escalation step's notification: the step's index in its policy; -1 otherwise.
+  int escalation_step = -1;
 };
 
 class Stage {

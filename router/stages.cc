@@ -21,16 +21,21 @@ void Filter(Alerts& alerts, Fn muted) {
 
 class InhibitStage final : public Stage {
  public:
-  explicit InhibitStage(const Inhibitor* ih) : ih_(ih) {}
+  InhibitStage(const Inhibitor* ih, storage::HistoryRecorder* history)
+      : ih_(ih), history_(history) {}
   std::string_view name() const override { return "inhibit"; }
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
-    Filter(alerts,
-           [&](const AlertPtr& a) { return ih_->InhibitedBy(a->labels, ctx.now).has_value(); });
+    Filter(alerts, [&](const AlertPtr& a) {
+      const auto by = ih_->InhibitedBy(a->labels, ctx.now);
+      if (history_ && !a->ResolvedAt(ctx.now)) history_->Inhibited(a->Fingerprint(), by, ctx.now);
+      return by.has_value();
+    });
     return Status::Ok();
   }
 
  private:
   const Inhibitor* ih_;
+  storage::HistoryRecorder* history_;
 };
 
 class TimeActiveStage final : public Stage {
@@ -64,15 +69,27 @@ class TimeMuteStage final : public Stage {
 
 class SilenceStage final : public Stage {
  public:
-  explicit SilenceStage(const Silences* s) : s_(s) {}
+  SilenceStage(const Silences* s, storage::HistoryRecorder* history) : s_(s), history_(history) {}
   std::string_view name() const override { return "silence"; }
   Status Exec(FlushContext& ctx, Alerts& alerts) override {
-    Filter(alerts, [&](const AlertPtr& a) { return !s_->Mutes(a->labels, ctx.now).empty(); });
+    Filter(alerts, [&](const AlertPtr& a) {
+      std::vector<std::string> ids = s_->Mutes(a->labels, ctx.now);
+      if (history_ && !a->ResolvedAt(ctx.now)) {
+        std::sort(ids.begin(), ids.end());
+        history_->Silenced(a->Fingerprint(), ids, ctx.now, [this](const std::string& id) {
+          std::optional<storage::HistoryRecorder::SilenceInfo> info;
+          if (auto sil = s_->Get(id)) info.emplace(sil->created_by, sil->comment);
+          return info;
+        });
+      }
+      return !ids.empty();
+    });
     return Status::Ok();
   }
 
  private:
   const Silences* s_;
+  storage::HistoryRecorder* history_;
 };
 
 class AcknowledgedStage final : public Stage {
@@ -225,19 +242,28 @@ class RetryStage final : public Stage {
         alerts.clear();  // nothing is logged: the notification log stays the owner's
         return Status::Ok();
       }
+      const Time started = o_.clock->Now();
+      const auto t0 = std::chrono::steady_clock::now();
       auto r = notifier->Notify(n);
-      if (r.status.ok()) return Status::Ok();
+      const auto took = std::chrono::steady_clock::now() - t0;
+      if (r.status.ok()) {
+        Record(ctx, n, attempt, started, took, r, "sent");
+        return Status::Ok();
+      }
       last = r.status;
       if (!r.retryable) {
+        Record(ctx, n, attempt, started, took, r, "gave_up");
         return r.status.WithPrefix(
             fmt::format("{}: notify retry canceled due to unrecoverable error after {} attempts",
                         ctx.nflog_key.String(), attempt));
       }
-      spdlog::debug("{}: attempt {} failed, will retry: {}", ctx.nflog_key.String(), attempt,
-                    r.status.message());
       std::uniform_real_distribution<double> jitter(1 - o_.randomization, 1 + o_.randomization);
       Duration d = std::chrono::duration_cast<Duration>(wait * jitter(rng));
       const Duration left = ctx.deadline - o_.clock->Now();
+      // No attempt fits before the deadline: this one was the last.
+      Record(ctx, n, attempt, started, took, r, d < left ? "failed" : "gave_up");
+      spdlog::debug("{}: attempt {} failed, will retry: {}", ctx.nflog_key.String(), attempt,
+                    r.status.message());
       if (d > left) d = left;
       if (d > Duration::zero() && !o_.sleep(d)) {
         return Status::Unavailable(ctx.nflog_key.String() + ": shutting down");
@@ -247,6 +273,40 @@ class RetryStage final : public Stage {
   }
 
  private:
+  // One attempt into the history; `outcome` "gave_up" when no attempt follows (not retryable,
+  // or no back-off fits before the flush's deadline).
+  void Record(const FlushContext& ctx, const notifiers::Notification& n, int attempt, Time started,
+              std::chrono::steady_clock::duration took, const notifiers::NotifyResult& r,
+              const char* outcome) const {
+    if (o_.history == nullptr) return;
+    NotificationRecord rec;
+    rec.at = started;
+    rec.receiver = ctx.receiver;
+    rec.integration = ctx.nflog_key.integration;
+    rec.index = ctx.nflog_key.index;
+    rec.group_key = ctx.group_key;
+    rec.kind = ctx.kind == notifiers::EventKind::kAcknowledge ? "acknowledge"
+               : ctx.escalation_step >= 0                     ? "step"
+                                                              : "alerts";
+    rec.reason = ctx.escalation_step >= 0
+                     ? fmt::format("escalation step {}", ctx.escalation_step + 1)
+                     : ctx.notification_reason;
+    rec.alerts.reserve(n.alerts.size());
+    for (const auto& a : n.alerts) {
+      rec.alerts.push_back(NotifiedAlert{a->Fingerprint(), !a->ResolvedAt(ctx.now)});
+    }
+    std::sort(rec.alerts.begin(), rec.alerts.end(),
+              [](const NotifiedAlert& a, const NotifiedAlert& b) {
+                return a.fingerprint < b.fingerprint;
+              });
+    rec.attempt = attempt;
+    rec.code = r.http_status;
+    rec.outcome = outcome;
+    if (!r.status.ok()) rec.error = r.status.message();
+    rec.latency = std::chrono::duration_cast<Duration>(took);
+    o_.history->Notification(std::move(rec));
+  }
+
   RetryOptions o_;
 };
 
@@ -397,14 +457,16 @@ void SortAlertsForPayload(Alerts& alerts) {
   });
 }
 
-StagePtr NewInhibitStage(const Inhibitor* inhibitor) {
-  return std::make_unique<InhibitStage>(inhibitor);
+StagePtr NewInhibitStage(const Inhibitor* inhibitor, storage::HistoryRecorder* history) {
+  return std::make_unique<InhibitStage>(inhibitor, history);
 }
 StagePtr NewTimeActiveStage(const TimeIntervals* ti) {
   return std::make_unique<TimeActiveStage>(ti);
 }
 StagePtr NewTimeMuteStage(const TimeIntervals* ti) { return std::make_unique<TimeMuteStage>(ti); }
-StagePtr NewSilenceStage(const Silences* s) { return std::make_unique<SilenceStage>(s); }
+StagePtr NewSilenceStage(const Silences* s, storage::HistoryRecorder* history) {
+  return std::make_unique<SilenceStage>(s, history);
+}
 StagePtr NewDedupStage(const NotificationLog* nflog, const Clock* clock) {
   return std::make_unique<DedupStage>(nflog, clock);
 }

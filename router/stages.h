@@ -13,20 +13,23 @@
 #include "router/silences.h"
 #include "router/stage.h"
 #include "router/time_intervals.h"
+#include "storage/history.h"
 
 namespace alertd::router {
 
 class Acknowledgements;
 class Escalations;
 
-// Drops alerts inhibited by another alert (notify.MuteStage with the Inhibitor).
-StagePtr NewInhibitStage(const Inhibitor* inhibitor);
+// Drops alerts inhibited by another alert (notify.MuteStage with the Inhibitor). With
+// `history`, records which alert inhibits each alert (and when that changes).
+StagePtr NewInhibitStage(const Inhibitor* inhibitor, storage::HistoryRecorder* history = nullptr);
 // Drops everything when the route has active_time_intervals and none contains the flush time.
 StagePtr NewTimeActiveStage(const TimeIntervals* intervals);
 // Drops everything when one of the route's mute_time_intervals contains the flush time.
 StagePtr NewTimeMuteStage(const TimeIntervals* intervals);
-// Drops alerts matched by an active silence.
-StagePtr NewSilenceStage(const Silences* silences);
+// Drops alerts matched by an active silence. With `history`, records which silences mute
+// each alert it sees (and when that changes).
+StagePtr NewSilenceStage(const Silences* silences, storage::HistoryRecorder* history = nullptr);
 
 // Leaves out the firing alerts a person acknowledged (router/acks.h), recording their
 // fingerprints in ctx.acknowledged: they are not repeated, yet their resolve is delivered.
@@ -51,6 +54,8 @@ struct RetryOptions {
   // shard; a node that no longer owns it sends nothing and ends the flush there (the owner's
   // flush delivers it). Null: a lone alertd.
   ShardOwnership* ownership = nullptr;
+  // Every attempt is recorded here (null: nowhere): outcome, HTTP status, error, latency.
+  storage::HistoryRecorder* history = nullptr;
 };
 // Delivers through ctx.integration, retrying retryable failures with back-off until
 // ctx.deadline (notify.RetryStage). Resolved alerts are left out for integrations without

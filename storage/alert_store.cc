@@ -47,11 +47,12 @@ class CachedAlertStore final : public AlertStore {
   Status Put(std::vector<Alert> alerts) override {
     std::promise<Status> p;
     auto f = p.get_future();
-    PutAsync(std::move(alerts), [&p](Status s) { p.set_value(std::move(s)); });
+    PutAsync(
+        std::move(alerts), [&p](Status s) { p.set_value(std::move(s)); }, AlertSource::kRule);
     return f.get();
   }
 
-  void PutAsync(std::vector<Alert> alerts, Done done) override {
+  void PutAsync(std::vector<Alert> alerts, Done done, AlertSource source) override {
     {
       // Before index_mu_: the writer needs it to make room.
       std::unique_lock q(queue_mu_);
@@ -63,13 +64,17 @@ class CachedAlertStore final : public AlertStore {
     }
     const Time now = clock_->Now();
     bool closed;
+    std::vector<AlertEvent> events;
     {
       std::unique_lock idx(index_mu_);
       std::lock_guard q(queue_mu_);
       closed = closed_;
-      if (!closed) Enqueue(alerts, now, std::move(done));
+      if (!closed) {
+        Enqueue(alerts, now, std::move(done), opts_.history ? &events : nullptr, source);
+      }
       queue_stats_.length = static_cast<int64_t>(pending_order_.size());
     }
+    if (!events.empty()) opts_.history->Append(std::move(events));
     if (closed) {
       if (done) done(Status::Unavailable("alert store is closed"));
       return;
@@ -281,7 +286,9 @@ class CachedAlertStore final : public AlertStore {
   }
 
   // REQUIRES: index_mu_ and queue_mu_ held.
-  void Enqueue(std::vector<Alert>& alerts, Time now, Done done) {
+  // `events` (null: no history): what the history records of the changes.
+  void Enqueue(std::vector<Alert>& alerts, Time now, Done done, std::vector<AlertEvent>* events,
+               AlertSource source) {
     // Merged under both locks so the queue sees updates in the same order as the index.
     for (auto& in : alerts) {
       const uint64_t fp = in.Fingerprint();
@@ -294,6 +301,10 @@ class CachedAlertStore final : public AlertStore {
         auto m = std::make_shared<const Alert>(MergeAlert(*it->second, std::move(in), now));
         full = !OnlyEndsChanged(*it->second, *m);
         merged = std::move(m);
+      }
+      if (events) {
+        HistoryRecorder::AlertChanged(inserted ? nullptr : it->second.get(), *merged, source, now,
+                                      events);
       }
       it->second = merged;
       if (watching_) touched_.insert(fp);

@@ -33,6 +33,7 @@
 #include "core/queue_stats.h"
 #include "core/result.h"
 #include "storage/db.h"
+#include "storage/history.h"
 
 namespace alertd::storage {
 
@@ -56,6 +57,9 @@ struct AlertStoreOptions {
   // the check at once): a Put that finds more waits until the writer takes them (delay,
   // never drop: a received alert is never lost). Resends of one alert coalesce into one entry.
   size_t max_pending_alerts = 100000;
+  // Where the changes of Puts (not those applied from other writers' commits) are recorded:
+  // first received, resolved, firing again. Null: nowhere.
+  HistoryRecorder* history = nullptr;
 };
 
 // What the store has done since it opened, for tests and /metrics.
@@ -80,8 +84,11 @@ class AlertStore : public AlertSink {
   // ends_at) and validated the alerts. An error means the commit failed; the in-memory view
   // may then be ahead of the database until the next successful commit of the same alerts.
   Status Put(std::vector<Alert> alerts) override = 0;
-  // Same, without blocking: `done` runs on the writer thread after the commit.
-  virtual void PutAsync(std::vector<Alert> alerts, Done done) = 0;
+  // The rule engine's path: its alerts are recorded in the history as from a rule.
+  // Same, without blocking: `done` runs on the writer thread after the commit. `source` is
+  // what the history (AlertStoreOptions::history) records as where the alerts came from.
+  virtual void PutAsync(std::vector<Alert> alerts, Done done,
+                        AlertSource source = AlertSource::kApi) = 0;
 
   // Every stored alert (firing, and resolved ones within the retention), sorted by
   // fingerprint. The alerts are immutable snapshots; later Puts do not change them.

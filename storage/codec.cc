@@ -263,4 +263,54 @@ double DecodeValue(std::string_view s) {
   return std::strtod(std::string(s).c_str(), nullptr);
 }
 
+std::string EncodeNotifiedAlerts(const std::vector<NotifiedAlert>& alerts) {
+  std::string out;
+  out.reserve(alerts.size() * 18);
+  for (const auto& a : alerts) {
+    if (!out.empty()) out += ',';
+    out += FingerprintHex(a.fingerprint);
+    out += a.firing ? 'f' : 'r';
+  }
+  return out;
+}
+
+Result<std::vector<NotifiedAlert>> DecodeNotifiedAlerts(std::string_view s) {
+  std::vector<NotifiedAlert> out;
+  while (!s.empty()) {
+    const size_t comma = s.find(',');
+    const std::string_view item = s.substr(0, comma);
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    const auto fp = item.size() == 17 ? ParseFingerprintHex(item.substr(0, 16)) : std::nullopt;
+    if (!fp || (item[16] != 'f' && item[16] != 'r')) {
+      return Status::Internal("corrupt notification record: alert \"" + std::string(item) + "\"");
+    }
+    out.push_back(NotifiedAlert{*fp, item[16] == 'f'});
+  }
+  return out;
+}
+
+HistoryFilter NotificationFilter(const NotificationQuery& q,
+                                 const std::function<std::string(int)>& placeholder) {
+  HistoryFilter f;
+  auto add = [&](std::string cond, std::variant<int64_t, std::string> arg) {
+    f.where += f.where.empty() ? " WHERE " : " AND ";
+    f.args.push_back(std::move(arg));
+    const std::string ph = placeholder(static_cast<int>(f.args.size()));
+    for (size_t at; (at = cond.find('#')) != std::string::npos;) cond.replace(at, 1, ph);
+    f.where += cond;
+  };
+  if (!q.receiver.empty()) add("receiver = #", q.receiver);
+  if (!q.integration.empty()) add("integration = #", q.integration);
+  if (!q.group_key.empty()) add("group_key = #", q.group_key);
+  if (!q.outcome.empty()) add("outcome = #", q.outcome);
+  if (q.fingerprint) {
+    add("id IN (SELECT notification FROM notification_alerts WHERE fingerprint = #)",
+        static_cast<int64_t>(*q.fingerprint));
+  }
+  if (!IsZero(q.since)) add("at >= #", ToNanos(q.since));
+  if (!IsZero(q.until)) add("at < #", ToNanos(q.until));
+  if (q.before_id > 0) add("id < #", q.before_id);
+  return f;
+}
+
 }  // namespace alertd::storage

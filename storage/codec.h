@@ -5,11 +5,14 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "core/alert.h"
+#include "core/history.h"
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/result.h"
@@ -57,6 +60,21 @@ std::string EncodeFingerprints(const std::vector<uint64_t>& v);
 std::vector<uint64_t> DecodeFingerprints(std::string_view s);
 std::string EncodeNames(const std::vector<std::string>& names);
 Result<std::vector<std::string>> DecodeNames(std::string_view json);
+
+// The alerts of a notification record (core/history.h) as both backends store them:
+// "<16 hex digits><f|r>" joined by ",".
+std::string EncodeNotifiedAlerts(const std::vector<NotifiedAlert>& alerts);
+Result<std::vector<NotifiedAlert>> DecodeNotifiedAlerts(std::string_view s);
+
+// The WHERE clause (" WHERE ..." or empty) of a history query, shared by both backends:
+// `placeholder(n)` spells the n-th parameter ("?" or "$n"); `args` are the parameters in
+// order, each a BIGINT or a TEXT. The fingerprint filter names notification_alerts.
+struct HistoryFilter {
+  std::string where;
+  std::vector<std::variant<int64_t, std::string>> args;
+};
+HistoryFilter NotificationFilter(const NotificationQuery& q,
+                                 const std::function<std::string(int)>& placeholder);
 
 // Sample values of rule state as text: the shortest representation that reads back as the
 // same double, NaN and infinities included ("NaN", "+Inf", "-Inf").

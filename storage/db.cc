@@ -105,6 +105,8 @@ Status Database::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
+int64_t Database::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
 Result<Statement> Database::Prepare(std::string_view sql) {
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),

@@ -110,6 +110,8 @@ class Database {
   // Runs SQL text (possibly several statements) with no results.
   Status Exec(std::string_view sql);
   Result<Statement> Prepare(std::string_view sql);
+  // The rowid of the row the last successful INSERT on this connection made.
+  int64_t LastInsertRowid() const;
 
   Status Begin() { return Exec("BEGIN IMMEDIATE"); }
   Status Commit() {

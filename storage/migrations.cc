@@ -151,7 +151,47 @@ CREATE TABLE heartbeats (
   source    TEXT    NOT NULL
 );
 )sql"},
-      {8, "schedule_overrides",
+      {8, "history",
+       // What happened (core/history.h): every delivery attempt and every change of an alert,
+       // pruned after storage.history_retention. `alerts` lists a notification's alerts as
+       // "<16 hex digits><f|r>" joined by ","; notification_alerts indexes them by fingerprint.
+       // Times and latencies in nanoseconds.
+       R"sql(
+CREATE TABLE notifications (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  receiver    TEXT    NOT NULL,
+  integration TEXT    NOT NULL,
+  idx         INTEGER NOT NULL,
+  group_key   TEXT    NOT NULL,
+  kind        TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  outcome     TEXT    NOT NULL,
+  attempt     INTEGER NOT NULL,
+  code        INTEGER NOT NULL,
+  error       TEXT    NOT NULL,
+  latency     INTEGER NOT NULL,
+  alerts      TEXT    NOT NULL
+);
+CREATE INDEX notifications_at ON notifications(at);
+CREATE TABLE notification_alerts (
+  fingerprint  INTEGER NOT NULL,
+  notification INTEGER NOT NULL,
+  PRIMARY KEY (fingerprint, notification)
+) WITHOUT ROWID;
+CREATE TABLE alert_events (
+  id          INTEGER PRIMARY KEY,
+  fingerprint INTEGER NOT NULL,
+  at          INTEGER NOT NULL,
+  kind        TEXT    NOT NULL,
+  ref         TEXT    NOT NULL,
+  actor       TEXT    NOT NULL,
+  text        TEXT    NOT NULL
+);
+CREATE INDEX alert_events_fingerprint ON alert_events(fingerprint, at);
+CREATE INDEX alert_events_at ON alert_events(at);
+)sql"},
+      {9, "schedule_overrides",
        // Someone else on call in a schedule for [start_at, end_at) (oncall/oncall.h), with who
        // made it. Times in Unix nanoseconds.
        R"sql(

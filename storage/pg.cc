@@ -508,7 +508,43 @@ CREATE TABLE heartbeats (
   source    TEXT   NOT NULL
 );
 )sql"},
-      {6, "schedule_overrides",
+      {6, "history",
+       R"sql(
+CREATE TABLE notifications (
+  id          BIGSERIAL PRIMARY KEY,
+  at          BIGINT  NOT NULL,
+  receiver    TEXT    NOT NULL,
+  integration TEXT    NOT NULL,
+  idx         INTEGER NOT NULL,
+  group_key   TEXT    NOT NULL,
+  kind        TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  outcome     TEXT    NOT NULL,
+  attempt     INTEGER NOT NULL,
+  code        BIGINT  NOT NULL,
+  error       TEXT    NOT NULL,
+  latency     BIGINT  NOT NULL,
+  alerts      TEXT    NOT NULL
+);
+CREATE INDEX notifications_at ON notifications(at);
+CREATE TABLE notification_alerts (
+  fingerprint  BIGINT NOT NULL,
+  notification BIGINT NOT NULL,
+  PRIMARY KEY (fingerprint, notification)
+);
+CREATE TABLE alert_events (
+  id          BIGSERIAL PRIMARY KEY,
+  fingerprint BIGINT NOT NULL,
+  at          BIGINT NOT NULL,
+  kind        TEXT   NOT NULL,
+  ref         TEXT   NOT NULL,
+  actor       TEXT   NOT NULL,
+  text        TEXT   NOT NULL
+);
+CREATE INDEX alert_events_fingerprint ON alert_events(fingerprint, at);
+CREATE INDEX alert_events_at ON alert_events(at);
+)sql"},
+      {7, "schedule_overrides",
        // override_ids gives every replica its ids (OverrideStore::NextOverrideId).
        R"sql(
 CREATE TABLE schedule_overrides (

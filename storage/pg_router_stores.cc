@@ -20,6 +20,30 @@ Status RunEach(PgConn& c, const std::string& sql, const std::vector<T>& rows, Pa
   return Status::Ok();
 }
 
+// PostgreSQL array literals, so that a batch of rows goes in one statement
+// (INSERT ... SELECT * FROM unnest($1::bigint[], $2::text[], ...)): one round trip.
+std::string BigintArray(const std::vector<int64_t>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(v[i]);
+  }
+  return out + "}";
+}
+std::string TextArray(const std::vector<std::string_view>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : v[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 class PgRouterStores final : public RouterStateBackend {
  public:
   PgRouterStores(std::unique_ptr<PgConn> conn, size_t max_queued)
@@ -307,6 +331,131 @@ class PgRouterStores final : public RouterStateBackend {
                   "WHERE EXCLUDED.last_ping >= heartbeats.last_ping",
                   params)
               .status();
+        },
+        std::move(done));
+  }
+
+  // ---------------------------------------------------------------- history
+
+  void AppendNotification(NotificationRecord rec, StoreDone done) override {
+    std::vector<int64_t> fps;
+    fps.reserve(rec.alerts.size());
+    for (const auto& a : rec.alerts) fps.push_back(static_cast<int64_t>(a.fingerprint));
+    std::vector<PgParam> params{
+        PgParam::Int(ToNanos(rec.at)),  PgParam::Text(rec.receiver),
+        PgParam::Text(rec.integration), PgParam::Int(rec.index),
+        PgParam::Text(rec.group_key),   PgParam::Text(rec.kind),
+        PgParam::Text(rec.reason),      PgParam::Text(rec.outcome),
+        PgParam::Int(rec.attempt),      PgParam::Int(rec.code),
+        PgParam::Text(rec.error),       PgParam::Int(rec.latency.count()),
+        PgParam::Text(EncodeNotifiedAlerts(rec.alerts)), PgParam::Text(BigintArray(fps))};
+    w_.Write(
+        [params = std::move(params)](PgConn& c) {
+          // The record and its alerts' index rows in one statement.
+          return c
+              .Query(
+                  "WITH n AS (INSERT INTO notifications (at, receiver, integration, idx, "
+                  "group_key, kind, reason, outcome, attempt, code, error, latency, alerts) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id) "
+                  "INSERT INTO notification_alerts (fingerprint, notification) "
+                  "SELECT DISTINCT f, n.id FROM n, unnest($14::bigint[]) AS f",
+                  params)
+              .status();
+        },
+        std::move(done));
+  }
+  void AppendAlertEvents(std::vector<AlertEvent> events, StoreDone done) override {
+    std::vector<int64_t> fps, ats;
+    std::vector<std::string_view> kinds, refs, bys, texts;
+    for (const auto& e : events) {
+      fps.push_back(static_cast<int64_t>(e.fingerprint));
+      ats.push_back(ToNanos(e.at));
+      kinds.push_back(e.kind);
+      refs.push_back(e.ref);
+      bys.push_back(e.by);
+      texts.push_back(e.text);
+    }
+    std::vector<PgParam> params{PgParam::Text(BigintArray(fps)), PgParam::Text(BigintArray(ats)),
+                                PgParam::Text(TextArray(kinds)), PgParam::Text(TextArray(refs)),
+                                PgParam::Text(TextArray(bys)),   PgParam::Text(TextArray(texts))};
+    w_.Write(
+        [params = std::move(params)](PgConn& c) {
+          return c
+              .Query(
+                  "INSERT INTO alert_events (fingerprint, at, kind, ref, actor, text) "
+                  "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "
+                  "$5::text[], $6::text[])",
+                  params)
+              .status();
+        },
+        std::move(done));
+  }
+  Result<std::vector<NotificationRecord>> QueryNotifications(const NotificationQuery& q) override {
+    const HistoryFilter f =
+        NotificationFilter(q, [](int n) { return "$" + std::to_string(n); });
+    std::vector<PgParam> params;
+    for (const auto& a : f.args) {
+      if (const auto* v = std::get_if<int64_t>(&a)) {
+        params.push_back(PgParam::Int(*v));
+      } else {
+        params.push_back(PgParam::Text(std::get<std::string>(a)));
+      }
+    }
+    std::vector<NotificationRecord> out;
+    Status s = Load(
+        "SELECT id, at, receiver, integration, idx::BIGINT, group_key, kind, reason, outcome, "
+        "attempt::BIGINT, code, error, latency, alerts FROM notifications" +
+            f.where + " ORDER BY id DESC LIMIT " + std::to_string(q.limit),
+        std::move(params), [&out](const PgResult& r, int i) -> Status {
+          NotificationRecord rec;
+          rec.id = r.Int(i, 0);
+          rec.at = FromNanos(r.Int(i, 1));
+          rec.receiver = std::string(r.Bytes(i, 2));
+          rec.integration = std::string(r.Bytes(i, 3));
+          rec.index = static_cast<int>(r.Int(i, 4));
+          rec.group_key = std::string(r.Bytes(i, 5));
+          rec.kind = std::string(r.Bytes(i, 6));
+          rec.reason = std::string(r.Bytes(i, 7));
+          rec.outcome = std::string(r.Bytes(i, 8));
+          rec.attempt = static_cast<int>(r.Int(i, 9));
+          rec.code = r.Int(i, 10);
+          rec.error = std::string(r.Bytes(i, 11));
+          rec.latency = Duration(r.Int(i, 12));
+          auto alerts = DecodeNotifiedAlerts(r.Bytes(i, 13));
+          if (!alerts.ok()) return alerts.status();
+          rec.alerts = std::move(*alerts);
+          out.push_back(std::move(rec));
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    return out;
+  }
+  Result<std::vector<AlertEvent>> LoadAlertEvents(uint64_t fingerprint, size_t limit) override {
+    std::vector<AlertEvent> out;
+    Status s = Load(
+        "SELECT id, at, kind, ref, actor, text FROM alert_events WHERE fingerprint = $1 "
+        "ORDER BY at DESC, id DESC LIMIT " + std::to_string(limit),
+        {PgParam::Int(static_cast<int64_t>(fingerprint))},
+        [&out, fingerprint](const PgResult& r, int i) -> Status {
+          out.push_back(AlertEvent{r.Int(i, 0), fingerprint, FromNanos(r.Int(i, 1)),
+                                   std::string(r.Bytes(i, 2)), std::string(r.Bytes(i, 3)),
+                                   std::string(r.Bytes(i, 4)), std::string(r.Bytes(i, 5))});
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+  void PruneHistory(Time before, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Int(ToNanos(before))}](PgConn& c) -> Status {
+          for (const char* sql :
+               {"DELETE FROM notification_alerts WHERE notification IN "
+                "(SELECT id FROM notifications WHERE at < $1)",
+                "DELETE FROM notifications WHERE at < $1", "DELETE FROM alert_events WHERE at < $1"}) {
+            if (Status s = c.Query(sql, params).status(); !s.ok()) return s;
+          }
+          return Status::Ok();
         },
         std::move(done));
   }

@@ -350,6 +350,139 @@ void SqliteRouterStores::PutHeartbeat(HeartbeatState st, StoreDone done) {
       std::move(done));
 }
 
+// ---------------------------------------------------------------- history
+
+void SqliteRouterStores::AppendNotification(NotificationRecord rec, StoreDone done) {
+  db_.Write(
+      [rec = std::move(rec)](StateDb::Conn& c) -> Status {
+        auto q = c.Stmt(
+            "INSERT INTO notifications (at, receiver, integration, idx, group_key, kind, reason, "
+            "outcome, attempt, code, error, latency, alerts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q.ok()) return q.status();
+        Statement& s = **q;
+        s.BindInt64(1, ToNanos(rec.at));
+        s.BindText(2, rec.receiver);
+        s.BindText(3, rec.integration);
+        s.BindInt64(4, rec.index);
+        s.BindText(5, rec.group_key);
+        s.BindText(6, rec.kind);
+        s.BindText(7, rec.reason);
+        s.BindText(8, rec.outcome);
+        s.BindInt64(9, rec.attempt);
+        s.BindInt64(10, rec.code);
+        s.BindText(11, rec.error);
+        s.BindInt64(12, rec.latency.count());
+        s.BindText(13, EncodeNotifiedAlerts(rec.alerts));
+        if (Status r = s.Run(); !r.ok()) return r;
+        const int64_t id = c.db().LastInsertRowid();
+        return RunEach(c,
+                       "INSERT OR IGNORE INTO notification_alerts (fingerprint, notification) "
+                       "VALUES (?, ?)",
+                       rec.alerts, [id](Statement& st, const NotifiedAlert& a) {
+                         st.BindInt64(1, static_cast<int64_t>(a.fingerprint));
+                         st.BindInt64(2, id);
+                       });
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::AppendAlertEvents(std::vector<AlertEvent> events, StoreDone done) {
+  db_.Write(
+      [events = std::move(events)](StateDb::Conn& c) {
+        return RunEach(c,
+                       "INSERT INTO alert_events (fingerprint, at, kind, ref, actor, text) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       events, [](Statement& s, const AlertEvent& e) {
+                         s.BindInt64(1, static_cast<int64_t>(e.fingerprint));
+                         s.BindInt64(2, ToNanos(e.at));
+                         s.BindText(3, e.kind);
+                         s.BindText(4, e.ref);
+                         s.BindText(5, e.by);
+                         s.BindText(6, e.text);
+                       });
+      },
+      std::move(done));
+}
+
+Result<std::vector<NotificationRecord>> SqliteRouterStores::QueryNotifications(
+    const NotificationQuery& q) {
+  const HistoryFilter f = NotificationFilter(q, [](int) { return std::string("?"); });
+  std::vector<NotificationRecord> out;
+  Status s = db_.Query(
+      "SELECT id, at, receiver, integration, idx, group_key, kind, reason, outcome, attempt, "
+      "code, error, latency, alerts FROM notifications" +
+          f.where + " ORDER BY id DESC LIMIT " + std::to_string(q.limit),
+      [&out](const Statement& r) -> Status {
+        NotificationRecord rec;
+        rec.id = r.ColumnInt64(0);
+        rec.at = FromNanos(r.ColumnInt64(1));
+        rec.receiver = std::string(r.ColumnText(2));
+        rec.integration = std::string(r.ColumnText(3));
+        rec.index = static_cast<int>(r.ColumnInt64(4));
+        rec.group_key = std::string(r.ColumnText(5));
+        rec.kind = std::string(r.ColumnText(6));
+        rec.reason = std::string(r.ColumnText(7));
+        rec.outcome = std::string(r.ColumnText(8));
+        rec.attempt = static_cast<int>(r.ColumnInt64(9));
+        rec.code = r.ColumnInt64(10);
+        rec.error = std::string(r.ColumnText(11));
+        rec.latency = Duration(r.ColumnInt64(12));
+        auto alerts = DecodeNotifiedAlerts(r.ColumnText(13));
+        if (!alerts.ok()) return alerts.status();
+        rec.alerts = std::move(*alerts);
+        out.push_back(std::move(rec));
+        return Status::Ok();
+      },
+      [&f](Statement& st) {
+        for (size_t i = 0; i < f.args.size(); ++i) {
+          const int n = static_cast<int>(i + 1);
+          if (const auto* v = std::get_if<int64_t>(&f.args[i])) {
+            st.BindInt64(n, *v);
+          } else {
+            st.BindText(n, std::get<std::string>(f.args[i]));
+          }
+        }
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<AlertEvent>> SqliteRouterStores::LoadAlertEvents(uint64_t fingerprint,
+                                                                    size_t limit) {
+  std::vector<AlertEvent> out;
+  Status s = db_.Query(
+      "SELECT id, at, kind, ref, actor, text FROM alert_events WHERE fingerprint = ? "
+      "ORDER BY at DESC, id DESC LIMIT " + std::to_string(limit),
+      [&out, fingerprint](const Statement& r) -> Status {
+        out.push_back(AlertEvent{r.ColumnInt64(0), fingerprint, FromNanos(r.ColumnInt64(1)),
+                                 std::string(r.ColumnText(2)), std::string(r.ColumnText(3)),
+                                 std::string(r.ColumnText(4)), std::string(r.ColumnText(5))});
+        return Status::Ok();
+      },
+      [fingerprint](Statement& st) { st.BindInt64(1, static_cast<int64_t>(fingerprint)); });
+  if (!s.ok()) return s;
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void SqliteRouterStores::PruneHistory(Time before, StoreDone done) {
+  db_.Write(
+      [before](StateDb::Conn& c) -> Status {
+        for (const char* sql :
+             {"DELETE FROM notification_alerts WHERE notification IN "
+              "(SELECT id FROM notifications WHERE at < ?)",
+              "DELETE FROM notifications WHERE at < ?", "DELETE FROM alert_events WHERE at < ?"}) {
+          auto q = c.Stmt(sql);
+          if (!q.ok()) return q.status();
+          (*q)->BindInt64(1, ToNanos(before));
+          if (Status s = (*q)->Run(); !s.ok()) return s;
+        }
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
 // ---------------------------------------------------------------- schedule overrides
 
 Result<std::vector<ScheduleOverride>> SqliteRouterStores::LoadOverrides() {

@@ -1,6 +1,7 @@
 // The router's stores (core/router_state.h) on SQLite, and the heartbeats': every statement
-// on the tables `silences`, `nflog`, `acks`, `escalations`, `aggregation_groups` and
-// `heartbeats`, `schedule_overrides` (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
+// on the tables `silences`, `nflog`, `acks`, `escalations`, `aggregation_groups`,
+// `heartbeats`, the history's (`notifications`, `notification_alerts`, `alert_events`) and
+// `schedule_overrides` (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
 // (storage/state_db.h), so writes of all five stores commit in the order queued, in group
 // commits of one transaction each, every call in its own savepoint; loads run on that thread
 // too, after the writes queued before them.
@@ -12,20 +13,22 @@
 
 #include "core/queue_stats.h"
 #include "core/result.h"
+#include "core/history.h"
 #include "core/router_state.h"
 #include "storage/db.h"
 #include "storage/state_db.h"
 
 namespace alertd::storage {
 
-// The five stores of the router, the heartbeats' and the overrides' on one database: SQLite
-// below, PostgreSQL in storage/pg_router_stores.h.
+// The five stores of the router, the heartbeats', the history's and the overrides' on one
+// database: SQLite below, PostgreSQL in storage/pg_router_stores.h.
 class RouterStateBackend : public SilenceStore,
                            public NotificationLogStore,
                            public AckStore,
                            public EscalationStore,
                            public GroupTimerStore,
                            public HeartbeatStore,
+                           public HistoryStore,
                            public OverrideStore {
  public:
   // All five, for RouterDeps.
@@ -73,6 +76,12 @@ class SqliteRouterStores final : public RouterStateBackend {
 
   Result<std::vector<HeartbeatState>> LoadHeartbeats() override;
   void PutHeartbeat(HeartbeatState st, StoreDone done) override;
+
+  void AppendNotification(NotificationRecord rec, StoreDone done) override;
+  void AppendAlertEvents(std::vector<AlertEvent> events, StoreDone done) override;
+  Result<std::vector<NotificationRecord>> QueryNotifications(const NotificationQuery& q) override;
+  Result<std::vector<AlertEvent>> LoadAlertEvents(uint64_t fingerprint, size_t limit) override;
+  void PruneHistory(Time before, StoreDone done) override;
 
   Result<std::vector<ScheduleOverride>> LoadOverrides() override;
   void PutOverride(ScheduleOverride o, StoreDone done) override;

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/history.h"
 #include "core/router_state.h"
 
 namespace alertd::testing {
@@ -38,6 +39,7 @@ class MemoryRouterStores final : public SilenceStore,
                                  public EscalationStore,
                                  public GroupTimerStore,
                                  public HeartbeatStore,
+                                 public HistoryStore,
                                  public OverrideStore {
  public:
   MemoryRouterStores() : thread_([this] { Loop(); }), feed_thread_([this] { FeedLoop(); }) {}
@@ -255,6 +257,69 @@ class MemoryRouterStores final : public SilenceStore,
         std::move(done));
   }
 
+  void AppendNotification(NotificationRecord rec, StoreDone done) override {
+    Write(
+        [this, rec = std::move(rec)]() mutable {
+          rec.id = next_history_id_++;
+          notifications_.push_back(std::move(rec));
+        },
+        std::move(done));
+  }
+  void AppendAlertEvents(std::vector<AlertEvent> events, StoreDone done) override {
+    Write(
+        [this, events = std::move(events)]() mutable {
+          for (auto& e : events) {
+            e.id = next_history_id_++;
+            alert_events_.push_back(std::move(e));
+          }
+        },
+        std::move(done));
+  }
+  Result<std::vector<NotificationRecord>> QueryNotifications(const NotificationQuery& q) override {
+    return Read<std::vector<NotificationRecord>>([this, &q] {
+      std::vector<NotificationRecord> out;
+      for (auto it = notifications_.rbegin(); it != notifications_.rend() && out.size() < q.limit;
+           ++it) {
+        const NotificationRecord& r = *it;
+        auto carried = [&](uint64_t fp) {
+          return std::any_of(r.alerts.begin(), r.alerts.end(),
+                             [fp](const NotifiedAlert& a) { return a.fingerprint == fp; });
+        };
+        if ((!q.receiver.empty() && r.receiver != q.receiver) ||
+            (!q.integration.empty() && r.integration != q.integration) ||
+            (!q.group_key.empty() && r.group_key != q.group_key) ||
+            (!q.outcome.empty() && r.outcome != q.outcome) ||
+            (q.fingerprint && !carried(*q.fingerprint)) ||
+            (!IsZero(q.since) && r.at < q.since) || (!IsZero(q.until) && r.at >= q.until) ||
+            (q.before_id > 0 && r.id >= q.before_id)) {
+          continue;
+        }
+        out.push_back(r);
+      }
+      return out;
+    });
+  }
+  Result<std::vector<AlertEvent>> LoadAlertEvents(uint64_t fingerprint, size_t limit) override {
+    return Read<std::vector<AlertEvent>>([this, fingerprint, limit] {
+      std::vector<AlertEvent> out;
+      for (const auto& e : alert_events_) {
+        if (e.fingerprint == fingerprint) out.push_back(e);
+      }
+      std::stable_sort(out.begin(), out.end(),
+                       [](const AlertEvent& a, const AlertEvent& b) { return a.at < b.at; });
+      if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(limit));
+      return out;
+    });
+  }
+  void PruneHistory(Time before, StoreDone done) override {
+    Write(
+        [this, before] {
+          std::erase_if(notifications_, [&](const NotificationRecord& r) { return r.at < before; });
+          std::erase_if(alert_events_, [&](const AlertEvent& e) { return e.at < before; });
+        },
+        std::move(done));
+  }
+
   Result<std::vector<ScheduleOverride>> LoadOverrides() override {
     return Read<std::vector<ScheduleOverride>>([this] {
       std::vector<ScheduleOverride> out;
@@ -369,6 +434,9 @@ class MemoryRouterStores final : public SilenceStore,
   std::map<std::pair<std::string, std::string>, GroupTimer> timers_;
   std::map<std::string, HeartbeatState> heartbeats_;
   std::map<int64_t, ScheduleOverride> overrides_;
+  std::vector<NotificationRecord> notifications_;
+  std::vector<AlertEvent> alert_events_;
+  int64_t next_history_id_ = 1;
   int64_t next_ack_id_ = 1;
   // The feed: deliveries waiting, and the subscribers.
   std::mutex feed_mu_;

@@ -113,10 +113,12 @@ class RefusingExecutor final : public Executor {
 class RouterHarness {
  public:
   explicit RouterHarness(const std::string& yaml, RouterStores stores = {}, Time start = T0(),
-                         ShardOwnership* ownership = nullptr)
+                         ShardOwnership* ownership = nullptr,
+                         storage::HistoryRecorder* history = nullptr)
       : clock(start), scheduler(&clock) {
     router::RouterDeps deps;
     deps.ownership = ownership;
+    deps.history = history;
     deps.clock = &clock;
     deps.scheduler = &scheduler;
     deps.stores = stores;

@@ -35,6 +35,7 @@ class Backend {
   virtual std::string name() const = 0;
   virtual RouterStores stores() = 0;
   virtual HeartbeatStore* heartbeats() = 0;
+  virtual HistoryStore* history() = 0;
   virtual OverrideStore* overrides() = 0;
   // Closes and opens the store again on the same data (what a restart sees).
   virtual void Reopen() = 0;
@@ -50,6 +51,7 @@ class SqliteBackend final : public Backend {
   std::string name() const override { return "sqlite"; }
   RouterStores stores() override { return db_->stores(); }
   HeartbeatStore* heartbeats() override { return db_.get(); }
+  HistoryStore* history() override { return db_.get(); }
   OverrideStore* overrides() override { return db_.get(); }
   void Reopen() override {
     db_.reset();
@@ -74,6 +76,7 @@ class PostgresBackend final : public Backend {
   std::string name() const override { return "postgresql"; }
   RouterStores stores() override { return db_->stores(); }
   HeartbeatStore* heartbeats() override { return db_.get(); }
+  HistoryStore* history() override { return db_.get(); }
   OverrideStore* overrides() override { return db_.get(); }
   void Reopen() override {
     db_.reset();
@@ -96,6 +99,7 @@ class MemoryBackend final : public Backend {
   std::string name() const override { return "memory"; }
   RouterStores stores() override { return db_.stores(); }
   HeartbeatStore* heartbeats() override { return &db_; }
+  HistoryStore* history() override { return &db_; }
   OverrideStore* overrides() override { return &db_; }
   void Reopen() override {}
 
@@ -289,6 +293,112 @@ TEST_CASE("heartbeats round-trip; of two pings the later one wins, whatever the 
   }
 }
 
+NotificationRecord MakeRecord(int at, const std::string& receiver, const std::string& outcome,
+                              std::vector<NotifiedAlert> alerts) {
+  NotificationRecord r;
+  r.at = T(at);
+  r.receiver = receiver;
+  r.integration = "webhook";
+  r.index = 1;
+  r.group_key = "{}:{alertname=\"" + receiver + "\"}";
+  r.kind = "alerts";
+  r.reason = "first notification";
+  r.alerts = std::move(alerts);
+  r.outcome = outcome;
+  r.attempt = outcome == "sent" ? 2 : 1;
+  r.code = outcome == "sent" ? 200 : 503;
+  r.error = outcome == "sent" ? "" : "unexpected status code 503: \"quoted\", {braces}";
+  r.latency = 12ms;
+  return r;
+}
+
+TEST_CASE("history: records round-trip, filters, the cursor, alert timelines and pruning") {
+  for (auto& b : Backends()) {
+    CAPTURE(b->name());
+    HistoryStore* h = b->history();
+    const uint64_t fa = 0xfedcba9876543210ULL;  // above INT64_MAX: stored as a negative BIGINT
+    const uint64_t fb = 0x0000000000000abcULL;
+    h->AppendNotification(MakeRecord(10, "pager", "failed", {{fa, true}, {fb, true}}));
+    h->AppendNotification(MakeRecord(11, "pager", "sent", {{fa, true}, {fb, true}}));
+    h->AppendNotification(MakeRecord(20, "chat", "sent", {{fb, false}}));
+    h->AppendAlertEvents({AlertEvent{0, fa, T(5), "received", "rule", "", ""},
+                          AlertEvent{0, fa, T(8), "silenced", "s-1", "alice", "a \"comment\", {x}"},
+                          AlertEvent{0, fb, T(6), "received", "api", "", ""}});
+    REQUIRE(Wait([&](StoreDone d) {
+              h->AppendAlertEvents({AlertEvent{0, fa, T(9), "unsilenced", "s-1", "", ""}},
+                                   std::move(d));
+            }).ok());
+    b->Reopen();
+    h = b->history();
+
+    auto all = h->QueryNotifications(NotificationQuery{});
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 3);
+    CHECK((*all)[0].receiver == "chat");  // newest first
+    CHECK((*all)[2].id < (*all)[1].id);
+    NotificationRecord want = MakeRecord(10, "pager", "failed", {{fa, true}, {fb, true}});
+    want.id = (*all)[2].id;
+    CHECK((*all)[2] == want);
+
+    NotificationQuery q;
+    q.fingerprint = fa;
+    auto by_fp = h->QueryNotifications(q);
+    REQUIRE(by_fp.ok());
+    CHECK(by_fp->size() == 2);
+    q = NotificationQuery{};
+    q.receiver = "pager";
+    q.outcome = "sent";
+    auto sent = h->QueryNotifications(q);
+    REQUIRE(sent.ok());
+    REQUIRE(sent->size() == 1);
+    CHECK((*sent)[0].attempt == 2);
+    q = NotificationQuery{};
+    q.since = T(11);
+    q.until = T(20);
+    auto window = h->QueryNotifications(q);
+    REQUIRE(window.ok());
+    REQUIRE(window->size() == 1);
+    CHECK((*window)[0].at == T(11));
+    // Pages of one, following the cursor, list everything once.
+    q = NotificationQuery{};
+    q.limit = 1;
+    std::vector<std::string> pages;
+    for (int i = 0; i < 4; ++i) {
+      auto page = h->QueryNotifications(q);
+      REQUIRE(page.ok());
+      if (page->empty()) break;
+      pages.push_back((*page)[0].receiver + "@" + std::to_string((*page)[0].attempt));
+      q.before_id = (*page)[0].id;
+    }
+    CHECK(pages == std::vector<std::string>{"chat@2", "pager@2", "pager@1"});
+
+    auto events = h->LoadAlertEvents(fa, 100);
+    REQUIRE(events.ok());
+    REQUIRE(events->size() == 3);
+    CHECK((*events)[0].kind == "received");
+    CHECK((*events)[1].by == "alice");
+    CHECK((*events)[1].text == "a \"comment\", {x}");
+    CHECK((*events)[2].kind == "unsilenced");
+    auto latest = h->LoadAlertEvents(fa, 1);
+    REQUIRE(latest.ok());
+    REQUIRE(latest->size() == 1);
+    CHECK((*latest)[0].kind == "unsilenced");
+
+    REQUIRE(Wait([&](StoreDone d) { h->PruneHistory(T(11), std::move(d)); }).ok());
+    all = h->QueryNotifications(NotificationQuery{});
+    REQUIRE(all.ok());
+    CHECK(all->size() == 2);
+    q = NotificationQuery{};
+    q.fingerprint = fa;
+    by_fp = h->QueryNotifications(q);
+    REQUIRE(by_fp.ok());
+    CHECK(by_fp->size() == 1);
+    events = h->LoadAlertEvents(fa, 100);
+    REQUIRE(events.ok());
+    CHECK(events->empty());
+  }
+}
+
 TEST_CASE("schedule overrides round-trip, replace by id, delete, and survive a reopen") {
   for (auto& b : Backends()) {
     CAPTURE(b->name());
@@ -388,7 +498,7 @@ TEST_CASE("a PostgreSQL schema newer than this alertd is refused, naming both ve
   auto again = storage::OpenPgRouterStores(target);
   REQUIRE_FALSE(again.ok());
   CHECK(again.status().message().find("schema version 99") != std::string::npos);
-  CHECK(again.status().message().find("up to version 6") != std::string::npos);
+  CHECK(again.status().message().find("up to version 7") != std::string::npos);
 }
 
 TEST_CASE("a PostgreSQL migration not recorded yet runs even when a later one is recorded") {
@@ -398,13 +508,13 @@ TEST_CASE("a PostgreSQL migration not recorded yet runs even when a later one is
   storage::PgTarget target{dsn, PostgresServer::kPassword};
   { REQUIRE(storage::OpenPgRouterStores(target).ok()); }
   CHECK(Server().Psql("SELECT string_agg(version::TEXT, ',' ORDER BY version) FROM alertd_schema",
-                      db) == "1,2,3,4,5\n");
+                      db) == "1,2,3,4,5,6\n");
   // As a database migrated by an alertd that had version 4 and not yet version 2 would be.
   Server().Psql(
       "DELETE FROM alertd_schema WHERE version = 2; ALTER TABLE alerts RESET (fillfactor)", db);
   { REQUIRE(storage::OpenPgRouterStores(target).ok()); }
   CHECK(Server().Psql("SELECT string_agg(version::TEXT, ',' ORDER BY version) FROM alertd_schema",
-                      db) == "1,2,3,4,5\n");
+                      db) == "1,2,3,4,5,6\n");
   CHECK(Server().Psql(
             "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'alerts'", db) ==
         "fillfactor=50\n");

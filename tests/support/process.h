@@ -51,6 +51,17 @@ class Process {
 // Runs a command to completion; returns its exit code and fills `output` with stdout+stderr.
 int RunCommand(const std::vector<std::string>& argv, std::string* output);
 
+// Runs a command to completion with its stdout and stderr kept apart (for comparing a tool's
+// output byte for byte); `env` as for Process::Start. exit_code is 127 when it cannot start,
+// 128 + the signal when a signal ended it.
+struct CommandResult {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommandSplit(const std::vector<std::string>& argv,
+                              const std::map<std::string, std::string>& env = {});
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
