@@ -13,6 +13,7 @@ enum Flag : unsigned {
   kAlertIntake = 2,
   kSignatureVerified = 4,  // verified by its own signature: no token, no content-type check
   kBodyOptional = 8,
+  kAdminToo = 16,  // `admin` may do it as well
 };
 
 struct Rule {
@@ -41,6 +42,8 @@ constexpr Rule kRouteAccess[] = {
     {"POST", "/api/v1/alerts/{fingerprint}/ack", Role::kAck, kNone},
     {"DELETE", "/api/v1/alerts/{fingerprint}/ack", Role::kAck, kNone},
     {"POST", "/api/v1/acks", Role::kAck, kNone},
+    {"POST", "/api/v1/schedules/{name}/overrides", Role::kSchedule, kAdminToo},
+    {"DELETE", "/api/v1/schedules/{name}/overrides/{id}", Role::kSchedule, kAdminToo},
     {"POST", "/-/reload", Role::kAdmin, kBodyOptional},
     {"POST", "/api/v1/receivers/{name}/test", Role::kAdmin, kBodyOptional},
     // Acknowledgements coming back from Slack (a form post) and PagerDuty (webhooks v3): the
@@ -87,6 +90,7 @@ RouteAccess AccessOf(std::string_view method, std::string_view route) {
       a.alert_intake = (r.flags & kAlertIntake) != 0;
       a.signature_verified = (r.flags & kSignatureVerified) != 0;
       a.body_optional = (r.flags & kBodyOptional) != 0;
+      a.admin_too = (r.flags & kAdminToo) != 0;
       return a;
     }
   }

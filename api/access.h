@@ -34,6 +34,7 @@ struct RouteAccess {
   bool alert_intake = false;        // needs a token only with server.auth.protect_alert_posts
   bool signature_verified = false;  // no token, no content-type check: the handler verifies
   bool body_optional = false;       // may come with no body and no Content-Type
+  bool admin_too = false;           // a token with `admin` may call it as well as with `role`
 };
 
 // The rule for `method` (HEAD counts as GET) on `route`, the pattern the Router matched

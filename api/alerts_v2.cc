@@ -151,7 +151,23 @@ void AppendEscalationJson(std::string* out, const router::EscalationView& e) {
   AppendStringArray(out, e.next_receivers);
   out->append(",\"notified\":");
   AppendStringArray(out, e.notified);
-  out->push_back('}');
+  out->append(",\"onCall\":[");
+  for (size_t i = 0; i < e.on_call.size(); ++i) {
+    const auto& p = e.on_call[i];
+    if (i) out->push_back(',');
+    out->append(fmt::format("{{\"step\":{},\"round\":{},\"schedule\":", p.step, p.round));
+    AppendJsonString(out, p.schedule);
+    out->append(",\"person\":");
+    if (p.person.empty()) {
+      out->append("null");
+    } else {
+      AppendJsonString(out, p.person);
+    }
+    out->append(",\"at\":");
+    AppendDateTimeJson(out, p.at);
+    out->push_back('}');
+  }
+  out->append("]}");
 }
 
 // The stored alerts that are not resolved at `now` (Alertmanager hides resolved ones) and

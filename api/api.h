@@ -25,6 +25,7 @@
 #include "notifiers/test_notification.h"
 #include "router/acks.h"
 #include "router/group_acks.h"
+#include "router/schedule_overrides.h"
 #include "router/silences.h"
 #include "storage/alert_store.h"
 
@@ -95,6 +96,9 @@ struct ApiContext {
   const cluster::Membership* cluster = nullptr;
   // Heartbeats (heartbeats/heartbeats.h); null: none configured (pings answer 404).
   heartbeats::Monitor* heartbeats = nullptr;
+  // Schedules' overrides (router/schedule_overrides.h); null: the override endpoints answer
+  // 503 (GET lists none) and who is on call comes from the rotations alone.
+  router::ScheduleOverrides* overrides = nullptr;
   // What happened (core/history.h), for GET /api/v1/notifications and the alerts' timelines;
   // null: those endpoints answer 503. Read on ingest_executor (off the I/O threads) when set.
   HistoryStore* history = nullptr;
@@ -133,6 +137,10 @@ void RegisterAcksV1(Router& router, const ApiContext& ctx);
 void RegisterIntegrations(Router& router, const ApiContext& ctx);
 // POST /api/v1/heartbeats/{name}, GET /api/v1/heartbeats (api/heartbeats_v1.cc).
 void RegisterHeartbeatsV1(Router& router, const ApiContext& ctx);
+// GET /api/v1/oncall, POST/GET /api/v1/schedules/{name}/overrides,
+// DELETE /api/v1/schedules/{name}/overrides/{id}, GET /api/v1/schedules/{name}.ics
+// (api/schedules_v1.cc).
+void RegisterSchedulesV1(Router& router, const ApiContext& ctx);
 // GET /api/v1/notifications, GET /api/v1/alerts/{fingerprint}/history (api/history_v1.cc).
 void RegisterHistoryV1(Router& router, const ApiContext& ctx);
 // GET / and GET /assets/{name}: the web page (web/); GET /api/v1/auth: whether auth is on and

@@ -124,11 +124,14 @@ std::optional<Response> Authenticator::Authorize(Request& req, const RouteAccess
                  IEqualsPrefix(header, "bearer ") ? "unknown token" : "not a bearer token");
     return Unauthorized("invalid bearer token", true);
   }
-  if (required && !config::HasRole(token->roles, access.role)) {
-    const std::string_view role = config::RoleName(access.role);
+  if (required && !config::HasRole(token->roles, access.role) &&
+      !(access.admin_too && config::HasRole(token->roles, config::Role::kAdmin))) {
+    const std::string role =
+        access.admin_too ? fmt::format("\"{}\" or \"admin\"", config::RoleName(access.role))
+                         : fmt::format("\"{}\"", config::RoleName(access.role));
     spdlog::info("auth: refused {} {} from {}: token \"{}\" lacks the {} role", req.method,
                  req.path, req.remote_address, token->name, role);
-    return Response::Error(403, fmt::format("token \"{}\" lacks the \"{}\" role that {} {} needs",
+    return Response::Error(403, fmt::format("token \"{}\" lacks the {} role that {} {} needs",
                                             token->name, role, req.method, req.route));
   }
   req.principal = token->name;

@@ -16,6 +16,7 @@ void RegisterApi(Router& router, const ApiContext& ctx) {
   RegisterAcksV1(router, ctx);
   RegisterIntegrations(router, ctx);
   RegisterHeartbeatsV1(router, ctx);
+  RegisterSchedulesV1(router, ctx);
   RegisterHistoryV1(router, ctx);
   RegisterWeb(router, ctx);
   router.SetGuard(MakeAccessGuard(ctx.auth));

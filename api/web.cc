@@ -65,7 +65,7 @@ Response GetAuth(const ApiContext& ctx, const Request& req) {
   b += ",\"roles\":[";
   bool first = true;
   for (config::Role r : {config::Role::kRead, config::Role::kAlerts, config::Role::kAck,
-                         config::Role::kSilence, config::Role::kAdmin}) {
+                         config::Role::kSilence, config::Role::kAdmin, config::Role::kSchedule}) {
     if (!config::HasRole(roles, r)) continue;
     if (!first) b += ',';
     first = false;

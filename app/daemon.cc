@@ -20,6 +20,7 @@
 #include "api/server.h"
 #include "app/logging.h"
 #include "app/cluster_node.h"
+#include "app/handoffs.h"
 #include "app/reloader.h"
 #include "heartbeats/heartbeats.h"
 #include "app/state.h"
@@ -335,6 +336,13 @@ int RunDaemon(const DaemonOptions& opts) {
   auto scheduler = NewThreadScheduler(&clock);
   storage::RouterStateBackend& router_state = *state->router;
   notifiers::NotificationMetrics notification_metrics;
+  // Schedules' overrides, read before the router pages anyone on call.
+  router::ScheduleOverrides overrides(&router_state, !cfg->storage.postgres.dsn.empty());
+  if (Status s = overrides.Load(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
+
   router::RouterDeps rdeps;
   rdeps.clock = &clock;
   rdeps.scheduler = scheduler.get();
@@ -342,6 +350,7 @@ int RunDaemon(const DaemonOptions& opts) {
   rdeps.alerts = store;
   rdeps.integrations = MakeIntegrationFactory(&notification_metrics);
   rdeps.ownership = membership.get();
+  rdeps.overrides = &overrides;
   rdeps.history = state->history.get();
   router::RouterOptions ropts;
   ropts.external_url = NotificationExternalUrl(*cfg);
@@ -396,6 +405,17 @@ int RunDaemon(const DaemonOptions& opts) {
   registry.AddCollector(
       [m = heartbeat_monitor.get()](std::string* out) { m->AppendMetrics(out); });
   registry.AddCollector([h = state->history.get()](std::string* out) { h->AppendMetrics(out); });
+
+  // Schedules' handoff_receivers, told at each handoff.
+  HandoffDeps handoff_deps;
+  handoff_deps.clock = &clock;
+  handoff_deps.scheduler = scheduler.get();
+  handoff_deps.config = [&holder] { return holder.Get(); };
+  handoff_deps.overrides = &overrides;
+  handoff_deps.ownership = membership.get();
+  auto handoffs = std::make_unique<HandoffNotifier>(std::move(handoff_deps));
+  handoffs->Start();
+  overrides.OnChange([h = handoffs.get()] { h->CheckSoon(); });
 
   // The one reload path (SIGHUP and POST /-/reload). Steps run in this order, each all or
   // nothing; a failure reverts the ones before it. Auth goes first: re-reading token files
@@ -493,6 +513,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.acks = router_ptr.get();
   ctx.group_acks = router_ptr.get();
   ctx.heartbeats = heartbeat_monitor.get();
+  ctx.overrides = &overrides;
   ctx.history = &router_state;
   ctx.rules = rules.get();
   if (rules) {
@@ -637,6 +658,7 @@ int RunDaemon(const DaemonOptions& opts) {
   change_feed.reset();  // before what it applies to
   store->Unsubscribe(heartbeat_subscription);
   heartbeat_monitor.reset();
+  handoffs.reset();
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   store->Close();  // its last commit's changes go into the history, on router_state

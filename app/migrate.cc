@@ -71,13 +71,14 @@ Result<State> OpenEnd(const std::string& where, const std::string& password_file
 bool StateCounts::empty() const { return *this == StateCounts{}; }
 
 std::string StateCounts::Summary() const {
-  return fmt::format("{}, {}, {}, {}, {}, {}, {}, {}", Plural(alerts, "alert", "alerts"),
+  return fmt::format("{}, {}, {}, {}, {}, {}, {}, {}, {}", Plural(alerts, "alert", "alerts"),
                      Plural(rule_alerts, "rule alert", "rule alerts"),
                      Plural(silences, "silence", "silences"),
                      Plural(nflog, "notification log entry", "notification log entries"),
                      Plural(acks, "ack", "acks"), Plural(escalations, "escalation", "escalations"),
                      Plural(group_timers, "group timer", "group timers"),
-                     Plural(heartbeats, "heartbeat", "heartbeats"));
+                     Plural(heartbeats, "heartbeat", "heartbeats"),
+                     Plural(overrides, "schedule override", "schedule overrides"));
 }
 
 Result<StateCounts> CountState(State& state, Time now) {
@@ -107,6 +108,9 @@ Result<StateCounts> CountState(State& state, Time now) {
   auto heartbeats = r.LoadHeartbeats();
   if (!heartbeats.ok()) return heartbeats.status();
   c.heartbeats = heartbeats->size();
+  auto overrides = r.LoadOverrides();
+  if (!overrides.ok()) return overrides.status();
+  c.overrides = overrides->size();
   return c;
 }
 
@@ -170,12 +174,15 @@ Result<StateCounts> CopyState(State& from, State& to, Time now) {
   if (!timers.ok()) return timers.status().WithPrefix("group timers");
   auto heartbeats = src.LoadHeartbeats();
   if (!heartbeats.ok()) return heartbeats.status().WithPrefix("heartbeats");
+  auto overrides = src.LoadOverrides();
+  if (!overrides.ok()) return overrides.status().WithPrefix("schedule overrides");
   copied.silences = silences->size();
   copied.nflog = nflog->size();
   copied.acks = acks->size();
   copied.escalations = escalations->size();
   copied.group_timers = timers->size();
   copied.heartbeats = heartbeats->size();
+  copied.overrides = overrides->size();
   Outcomes outcomes;
   dst.PutSilences(std::move(*silences), outcomes.Add());
   for (auto& [key, entry] : *nflog) dst.PutNflog(std::move(key), std::move(entry), outcomes.Add());
@@ -183,6 +190,7 @@ Result<StateCounts> CopyState(State& from, State& to, Time now) {
   for (auto& e : *escalations) dst.PutEscalation(std::move(e), outcomes.Add());
   for (auto& t : *timers) dst.PutGroupTimer(std::move(t), outcomes.Add());
   for (auto& h : *heartbeats) dst.PutHeartbeat(std::move(h), outcomes.Add());
+  for (auto& o : *overrides) dst.PutOverride(std::move(o), outcomes.Add());
   if (Status s = outcomes.Wait(); !s.ok()) return s;
 
   auto now_held = CountState(to, now);

@@ -27,6 +27,7 @@ struct StateCounts {
   size_t escalations = 0;
   size_t group_timers = 0;
   size_t heartbeats = 0;
+  size_t overrides = 0;  // schedule overrides
 
   bool empty() const;
   // "3 alerts, 2 rule alerts, 1 silence, ..." for the command's output.

@@ -272,14 +272,22 @@ struct ClusterConfig {
 };
 
 // What a bearer token may do (`server.auth.tokens[].roles`): `read` (every GET), `alerts`
-// (posting alerts: POST /api/v2/alerts, the webhook receiver), `ack`, `silence`, `admin`
-// (reload, and every endpoint no other role names). Roles are independent: list each one a
-// token needs. Which endpoint needs which role is one table, api/access.cc. A bit each.
-enum class Role : unsigned { kRead = 1, kAlerts = 2, kAck = 4, kSilence = 8, kAdmin = 16 };
+// (posting alerts: POST /api/v2/alerts, the webhook receiver), `ack`, `silence`, `schedule`
+// (schedules' overrides), `admin` (reload, and every endpoint no other role names). Roles are
+// independent: list each one a token needs. Which endpoint needs which role is one table,
+// api/access.cc. A bit each.
+enum class Role : unsigned {
+  kRead = 1,
+  kAlerts = 2,
+  kAck = 4,
+  kSilence = 8,
+  kAdmin = 16,
+  kSchedule = 32
+};
 using RoleSet = unsigned;  // Role bits
-inline constexpr RoleSet kAllRoles = 31;
+inline constexpr RoleSet kAllRoles = 63;
 inline bool HasRole(RoleSet set, Role r) { return (set & static_cast<unsigned>(r)) != 0; }
-// The role `name` names ("read", "alerts", "ack", "silence", "admin"), or nullopt.
+// The role `name` names ("read", "alerts", "ack", "silence", "admin", "schedule"), or nullopt.
 std::optional<Role> ParseRole(std::string_view name);
 std::string_view RoleName(Role r);
 
@@ -337,6 +345,10 @@ struct IntegrationsConfig {
 struct EscalationStep {
   Duration after = 0s;
   std::vector<std::string> receivers;
+  // alertd: `schedule:` pages whoever is on call in that schedule (oncall/oncall.h) through
+  // `receivers`, whose templates see the person as `.OnCall`. Nobody on call: the step is
+  // skipped at once and the next one runs. Empty: the receivers are paged as they are.
+  std::string schedule;
   Position pos;
 };
 struct EscalationPolicy {
@@ -357,6 +369,44 @@ struct Heartbeat {
   // Every received firing alert that matches all of these pings the heartbeat (Prometheus's
   // always-firing Watchdog); empty: only POST /api/v1/heartbeats/{name} pings.
   Matchers alert_matchers;
+  Position pos;
+};
+
+// `people`: who can be on call. The contact fields are what receivers' templates see as
+// `.OnCall.Email`, `.OnCall.Slack`, `.OnCall.Phone`; each may be empty.
+struct Person {
+  std::string name;   // unique; what rotations and overrides name
+  std::string email;
+  std::string slack;  // a Slack member id (U024BE7LH), for mentions: <@U024BE7LH>
+  std::string phone;  // for integrations that can use it
+  Position pos;
+};
+
+// One layer of a schedule: participants take turns, each for `shift`, from `start` on.
+struct Rotation {
+  std::string name;  // unique within the schedule
+  // The first handoff, a wall-clock time in the schedule's time_zone (`2026-01-05T09:00`,
+  // seconds optional). Nobody is on call in this rotation before it.
+  std::chrono::sys_seconds start{};  // the wall-clock time carried as a sys_seconds value
+  // Each participant's turn, measured in the schedule's wall-clock time: a 1w shift handing
+  // off at 09:00 hands off at 09:00 local time after a daylight-saving change too (that shift
+  // is an hour shorter or longer). At least 1m.
+  Duration shift = 0s;
+  std::vector<std::string> participants;  // people's names, in turn order; at least one
+  // Optional: the rotation has someone on call only inside one of these time intervals
+  // (names from time_intervals), a gap elsewhere.
+  std::vector<std::string> active_time_intervals;
+  Position pos;
+};
+
+struct Schedule {
+  std::string name;        // unique; [A-Za-z0-9_.-]+ (a path segment of the API)
+  std::string time_zone = "UTC";  // IANA name the rotations' start times are read in
+  // Layers: where several rotations have someone, the later one in this list wins. An
+  // override (POST /api/v1/schedules/{name}/overrides) wins over every rotation.
+  std::vector<Rotation> rotations;
+  // Notified at each handoff ("bob is on call for primary until ..."); empty: nobody.
+  std::vector<std::string> handoff_receivers;
   Position pos;
 };
 
@@ -412,11 +462,15 @@ struct Config {
   IntegrationsConfig integrations;
   std::vector<EscalationPolicy> escalation_policies;
   std::vector<Heartbeat> heartbeats;
+  std::vector<Person> people;
+  std::vector<Schedule> schedules;
 
   const Receiver* FindReceiver(std::string_view name) const;
   const TimeInterval* FindTimeInterval(std::string_view name) const;
   const EscalationPolicy* FindEscalationPolicy(std::string_view name) const;
   const Heartbeat* FindHeartbeat(std::string_view name) const;
+  const Person* FindPerson(std::string_view name) const;
+  const Schedule* FindSchedule(std::string_view name) const;
 };
 
 // One problem found while loading, with where it is.

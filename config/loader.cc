@@ -1,10 +1,13 @@
 // alertd.yml → Config. Alertmanager's keys keep Alertmanager's meaning and defaults
 // (config/config.go, config/notifiers.go upstream); alertd's keys are documented in
 // config/config.h. Every error carries file:line:col.
+#include <date/date.h>
+#include <date/tz.h>
 #include <fmt/format.h>
 #include <glob.h>
 
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -48,6 +51,18 @@ const EscalationPolicy* Config::FindEscalationPolicy(std::string_view name) cons
   return nullptr;
 }
 
+const Person* Config::FindPerson(std::string_view name) const {
+  for (const auto& p : people)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const Schedule* Config::FindSchedule(std::string_view name) const {
+  for (const auto& s : schedules)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
 const Heartbeat* Config::FindHeartbeat(std::string_view name) const {
   for (const auto& h : heartbeats)
     if (h.name == name) return &h;
@@ -57,7 +72,7 @@ const Heartbeat* Config::FindHeartbeat(std::string_view name) const {
 namespace {
 constexpr std::pair<Role, std::string_view> kRoleNames[] = {
     {Role::kRead, "read"}, {Role::kAlerts, "alerts"}, {Role::kAck, "ack"},
-    {Role::kSilence, "silence"}, {Role::kAdmin, "admin"}};
+    {Role::kSilence, "silence"}, {Role::kAdmin, "admin"}, {Role::kSchedule, "schedule"}};
 }  // namespace
 
 std::optional<Role> ParseRole(std::string_view name) {
@@ -120,6 +135,7 @@ class Loader final : public internal::NotifierReader {
     }
     Config cfg;
     cfg.path = c_.file();
+    cfg_ = &cfg;
     if (root.IsNull()) {
       c_.Error(Position{c_.file(), 1, 1}, "the configuration is empty");
       return std::nullopt;
@@ -221,6 +237,23 @@ class Loader final : public internal::NotifierReader {
     });
     m.Field("server", [&](const YAML::Node& n) { ReadServer(n, &cfg.server); });
     m.Field("integrations", [&](const YAML::Node& n) { ReadIntegrations(n, &cfg.integrations); });
+    // people and schedules before escalation_policies: steps name schedules.
+    m.Field("people", [&](const YAML::Node& n) {
+      ReadList(n, "people", [&](const YAML::Node& p) {
+        Person person = ReadPerson(p);
+        if (!person.name.empty() && cfg.FindPerson(person.name))
+          c_.Error(p["name"], "person \"" + person.name + "\" is defined twice");
+        cfg.people.push_back(std::move(person));
+      });
+    });
+    m.Field("schedules", [&](const YAML::Node& n) {
+      ReadList(n, "schedules", [&](const YAML::Node& s) {
+        Schedule sched = ReadSchedule(s);
+        if (!sched.name.empty() && cfg.FindSchedule(sched.name))
+          c_.Error(s["name"], "schedule \"" + sched.name + "\" is defined twice");
+        cfg.schedules.push_back(std::move(sched));
+      });
+    });
     m.Field("escalation_policies", [&](const YAML::Node& n) {
       ReadList(n, "escalation_policies", [&](const YAML::Node& r) {
         cfg.escalation_policies.push_back(ReadEscalationPolicy(r));
@@ -921,7 +954,7 @@ class Loader final : public internal::NotifierReader {
       auto r = ParseRole(*name);
       if (!r) {
         c_.Error(item, what + ": unknown role \"" + *name +
-                           "\" (known: read, alerts, ack, silence, admin)");
+                           "\" (known: read, alerts, ack, silence, admin, schedule)");
         continue;
       }
       set |= static_cast<RoleSet>(*r);
@@ -946,7 +979,11 @@ class Loader final : public internal::NotifierReader {
         MapReader sm(c_, s, "escalation step");
         sm.Duration("after", &st.after);
         sm.StringList("receivers", &st.receivers);
+        sm.String("schedule", &st.schedule);
         sm.Finish();
+        // schedules were read before escalation_policies.
+        if (!st.schedule.empty() && !cfg_->FindSchedule(st.schedule))
+          c_.Error(s["schedule"], "escalation step: undefined schedule \"" + st.schedule + "\"");
         if (sm.ok() && !sm.Has("after")) c_.Error(s, "escalation step: missing after");
         if (sm.ok() && st.receivers.empty()) c_.Error(s, "escalation step: missing receivers");
         p.steps.push_back(st);
@@ -1003,6 +1040,123 @@ class Loader final : public internal::NotifierReader {
     return h;
   }
 
+  Person ReadPerson(const YAML::Node& n) {
+    Person p;
+    p.pos = c_.Pos(n);
+    MapReader m(c_, n, "person");
+    m.String("name", &p.name);
+    m.String("email", &p.email);
+    m.String("slack", &p.slack);
+    m.String("phone", &p.phone);
+    m.Finish();
+    if (m.ok() && p.name.empty()) c_.Error(n, "person: missing name");
+    return p;
+  }
+
+  // A rotation's start: "YYYY-MM-DDTHH:MM[:SS]", a wall-clock time without offset.
+  static std::optional<std::chrono::sys_seconds> ParseLocalDateTime(const std::string& s) {
+    int y, mo, d, h, mi, sec = 0;
+    char tail = 0;
+    const int n =
+        std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail);
+    const bool shape = (n == 5 && s.size() == 16) || (n == 6 && s.size() == 19);
+    if (!shape || h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0 || sec < 0) return std::nullopt;
+    const date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
+                                   date::day(static_cast<unsigned>(d))};
+    if (!ymd.ok()) return std::nullopt;
+    return date::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+           std::chrono::seconds(sec);
+  }
+
+  Schedule ReadSchedule(const YAML::Node& n) {
+    Schedule s;
+    s.pos = c_.Pos(n);
+    MapReader m(c_, n, "schedule");
+    m.String("name", &s.name);
+    m.String("time_zone", &s.time_zone);
+    m.StringList("handoff_receivers", &s.handoff_receivers);
+    m.Field("rotations", [&](const YAML::Node& v) {
+      ReadList(v, "rotations",
+               [&](const YAML::Node& r) { s.rotations.push_back(ReadRotation(r, s.name)); });
+    });
+    m.Finish();
+    if (!m.ok()) return s;
+    const std::string what = "schedule \"" + s.name + "\"";
+    if (s.name.empty()) {
+      c_.Error(n, "schedule: missing name");
+    } else if (s.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789_.-") != std::string::npos ||
+               s.name == "." || s.name == "..") {
+      c_.Error(n["name"], what +
+                              ": a name may hold only letters, digits, '_', '.' and '-' "
+                              "(it is part of the API's URLs)");
+    }
+    if (s.time_zone != "UTC") {
+      try {
+        (void)date::locate_zone(s.time_zone);
+      } catch (const std::exception&) {
+        c_.Error(n["time_zone"], what + ": unknown time zone \"" + s.time_zone + "\"");
+      }
+    }
+    if (s.rotations.empty()) c_.Error(n, what + ": needs at least one rotation");
+    // receivers were read before schedules.
+    for (size_t j = 0; j < s.handoff_receivers.size(); ++j)
+      if (!cfg_->FindReceiver(s.handoff_receivers[j]))
+        c_.Error(n["handoff_receivers"][j], "undefined receiver \"" + s.handoff_receivers[j] +
+                                                "\" used in schedule \"" + s.name + "\"");
+    std::set<std::string> names;
+    for (size_t i = 0; i < s.rotations.size(); ++i) {
+      const auto& r = s.rotations[i];
+      if (!r.name.empty() && !names.insert(r.name).second)
+        c_.Error(n["rotations"][i]["name"],
+                 what + ": rotation \"" + r.name + "\" is defined twice");
+    }
+    return s;
+  }
+
+  Rotation ReadRotation(const YAML::Node& n, const std::string& schedule) {
+    Rotation r;
+    r.pos = c_.Pos(n);
+    MapReader m(c_, n, "rotation");
+    m.String("name", &r.name);
+    std::string start;
+    m.String("start", &start);
+    m.Duration("shift", &r.shift);
+    m.StringList("participants", &r.participants);
+    m.StringList("active_time_intervals", &r.active_time_intervals);
+    m.Finish();
+    if (!m.ok()) return r;
+    const std::string what = "schedule \"" + schedule + "\": rotation \"" + r.name + "\"";
+    if (r.name.empty()) c_.Error(n, "schedule \"" + schedule + "\": rotation: missing name");
+    if (!m.Has("start")) {
+      c_.Error(n, what + ": missing start");
+    } else if (auto t = ParseLocalDateTime(start)) {
+      r.start = *t;
+    } else {
+      c_.Error(n["start"], what + ": start \"" + start +
+                               "\" is not a local date and time like 2026-01-05T09:00");
+    }
+    if (!m.Has("shift")) {
+      c_.Error(n, what + ": missing shift");
+    } else if (r.shift <= 0s) {
+      c_.Error(n["shift"], what + ": shift must be positive");
+    } else if (r.shift < 1min) {
+      // Handoffs are counted over weeks; time intervals have minute resolution anyway.
+      c_.Error(n["shift"], what + ": shift must be at least 1m");
+    }
+    if (r.participants.empty()) c_.Error(n, what + ": needs at least one participant");
+    // people and time_intervals were read before schedules.
+    for (size_t p = 0; p < r.participants.size(); ++p)
+      if (!cfg_->FindPerson(r.participants[p]))
+        c_.Error(n["participants"][p],
+                 what + ": unknown person \"" + r.participants[p] + "\" (not in people)");
+    for (size_t t = 0; t < r.active_time_intervals.size(); ++t)
+      if (!cfg_->FindTimeInterval(r.active_time_intervals[t]))
+        c_.Error(n["active_time_intervals"][t],
+                 what + ": undefined time interval \"" + r.active_time_intervals[t] + "\"");
+    return r;
+  }
+
   // ---------------------------------------------------------------- cross references
   void CheckRoute(const Config& cfg, const Route& r) {
     if (!r.receiver.empty() && !cfg.FindReceiver(r.receiver))
@@ -1043,6 +1197,7 @@ class Loader final : public internal::NotifierReader {
 
   Ctx c_;
   std::string dir_;
+  const Config* cfg_ = nullptr;  // the one being loaded: what earlier sections defined
 };
 
 std::string ReadWholeFile(const std::string& path, bool* ok) {

@@ -1,8 +1,8 @@
 // The router's durable state, one narrow interface per kind: silences, the notification log,
-// acknowledgements, escalations and aggregation-group timers. The router keeps each kind in
-// memory and writes every change through these interfaces; storage/ implements them (SQLite,
-// storage/router_stores.h) and tests use in-memory ones (tests/fakes/router_stores.h). The
-// router never sees a table or a statement.
+// acknowledgements, escalations and aggregation-group timers (and beside them heartbeats and
+// schedule overrides). The router keeps each kind in memory and writes every change through
+// these interfaces; storage/ implements them (SQLite, storage/router_stores.h) and tests use
+// in-memory ones (tests/fakes/router_stores.h). The router never sees a table or a statement.
 //
 // Contract shared by every store below:
 //   - Writes are asynchronous: a write is queued and `done` (may be empty) runs exactly once,
@@ -219,6 +219,36 @@ class HeartbeatStore {
   // Inserts or replaces the state of st.name, unless the stored one has a later last_ping
   // (several processes may ping at once: the latest ping wins).
   virtual void PutHeartbeat(HeartbeatState st, StoreDone done = nullptr) = 0;
+};
+
+// ---------------------------------------------------------------- schedule overrides
+// Someone else on call in a schedule for [start, end) (POST /api/v1/schedules/{name}/overrides);
+// wins over the schedule's rotations (oncall/oncall.h).
+struct ScheduleOverride {
+  int64_t id = 0;        // assigned by the store, > 0, never reused
+  std::string schedule;  // a config schedule's name (may no longer be in the config)
+  std::string person;    // a config person's name (may no longer be in the config)
+  Time start = kZeroTime;
+  Time end = kZeroTime;  // > start
+  std::string comment;
+  std::string created_by;  // the token's name, or what the request said
+  Time created_at = kZeroTime;
+  bool operator==(const ScheduleOverride&) const = default;
+};
+
+class OverrideStore {
+ public:
+  virtual ~OverrideStore() = default;
+  // Every stored override, by id.
+  virtual Result<std::vector<ScheduleOverride>> LoadOverrides() = 0;
+  // Inserts or replaces the override o.id. REQUIRES: o.id > 0.
+  virtual void PutOverride(ScheduleOverride o, StoreDone done = nullptr) = 0;
+  // Deletes the override `id`; deleting one not stored is OK.
+  virtual void DeleteOverride(int64_t id, StoreDone done = nullptr) = 0;
+  // A new override id, unique among every process sharing the store, greater than every id it
+  // gave before. nullopt-like empty result (0): the store has no shared sequence (SQLite, one
+  // process) and the caller picks max(stored ids) + 1 itself.
+  virtual Result<int64_t> NextOverrideId() { return int64_t{0}; }
 };
 
 // ---------------------------------------------------------------- other writers' changes

@@ -25,6 +25,7 @@ templating::NotificationData MakeTemplateData(const Notification& n,
   templating::NotificationData d;
   d.receiver = QuoteMeta(n.receiver);
   d.external_url = n.external_url;
+  d.on_call = {n.on_call.name, n.on_call.email, n.on_call.slack, n.on_call.phone};
   d.group_labels = n.group_labels.ToMap();
   d.alerts.reserve(alerts.size());
   for (const auto& a : alerts) {

@@ -29,6 +29,15 @@ enum class EventKind {
                  // notice on integrations with send_acknowledged)
 };
 
+// alertd: the person an escalation step with `schedule:` pages (config `people`); templates
+// see it as .OnCall. All empty in other notifications.
+struct OnCallPerson {
+  std::string name;
+  std::string email;
+  std::string slack;
+  std::string phone;
+};
+
 struct Notification {
   std::string receiver;   // receiver name, as the payload's `receiver`
   std::string group_key;  // raw Alertmanager group key: {}/{severity="critical"}:{alertname="X"}
@@ -46,6 +55,7 @@ struct Notification {
   std::string acknowledged_by;  // for kAcknowledge
   std::string ack_comment;
   std::string external_url;  // alertd's external URL, the payload's externalURL
+  OnCallPerson on_call;      // alertd: who a schedule step pages (.OnCall)
   // When the attempt must be over: the flush deadline (Alertmanager cancels its notify
   // context then, a group's flush timeout: max(group_interval, 10s)). A request still in
   // flight is cut off at this time and fails like a timeout (retryable). max(): none.

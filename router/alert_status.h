@@ -26,6 +26,17 @@ struct AlertState {
   std::vector<std::string> receivers;     // receiver names, in route order
 };
 
+// A step with `schedule:` that fired: whom it paged, or that nobody was on call (then the
+// next step ran at once).
+struct OnCallPage {
+  int step = 0;   // 0-based index into the policy's steps
+  int round = 0;  // 0: the first run through the steps
+  std::string schedule;
+  std::string person;  // empty: nobody was on call, the step was skipped
+  Time at = kZeroTime;
+  bool operator==(const OnCallPage&) const = default;
+};
+
 // Where a group's escalation policy stands (router/escalation.h), for the API and the page.
 struct EscalationView {
   std::string policy;
@@ -40,6 +51,8 @@ struct EscalationView {
   std::optional<Time> next_at;
   std::vector<std::string> next_receivers;
   std::vector<std::string> notified;  // step receivers notified so far
+  // Steps with `schedule:` since this process took up the escalation (kept in memory).
+  std::vector<OnCallPage> on_call;
 };
 
 // One aggregation group as GET /api/v2/alerts/groups lists it.

@@ -7,6 +7,9 @@
 
 namespace alertd::router {
 
+// The pages a group's escalation view lists (the latest ones; `repeat` may add many).
+constexpr size_t kMaxOnCallPages = 50;
+
 // Lets timer tasks and commit callbacks reach the Escalations only while it runs: Stop()
 // clears the pointer under the lock, so it also waits for a task in progress.
 struct EscalationToken {
@@ -112,7 +115,7 @@ Escalations::FlushView Escalations::ForFlush(const std::string& route_key,
   MutexLock l(mu_);
   auto it = entries_.find({route_key, group_key});
   if (it == entries_.end()) return {};
-  return FlushView{it->second.st.notified, it->second.deliveries_done->load()};
+  return FlushView{it->second.st.notified, it->second.paged, it->second.deliveries_done->load()};
 }
 
 std::vector<std::string> Escalations::Notified(const std::string& route_key,
@@ -120,6 +123,13 @@ std::vector<std::string> Escalations::Notified(const std::string& route_key,
   MutexLock l(mu_);
   auto it = entries_.find({route_key, group_key});
   return it == entries_.end() ? std::vector<std::string>{} : it->second.st.notified;
+}
+
+std::vector<OnCallPage> Escalations::OnCallPages(const std::string& route_key,
+                                                 const std::string& group_key) const {
+  MutexLock l(mu_);
+  auto it = entries_.find({route_key, group_key});
+  return it == entries_.end() ? std::vector<OnCallPage>{} : it->second.on_call;
 }
 
 bool Escalations::End(const std::string& route_key, const std::string& group_key,
@@ -263,6 +273,7 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
   const config::EscalationPolicy* policy = host_->Policy(st.policy);
   if (!policy || policy->steps.empty()) return;  // removed by a reload: nothing more to send
   const int steps = static_cast<int>(policy->steps.size());
+  bool at_once = false;  // the previous step had nobody on call: this one runs now
   for (;;) {
     if (st.next_step >= steps) {  // a reload shortened the policy: this round is over
       st.next_step = 0;
@@ -271,7 +282,7 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
     }
     if (st.round > policy->repeat) return;  // every round ran
     const config::EscalationStep& step = policy->steps[st.next_step];
-    const Time due = st.round_start + step.after;
+    const Time due = at_once ? now : st.round_start + step.after;
     if (due > now) {
       ArmLocked(e, due);
       return;
@@ -285,6 +296,31 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
       return;
     }
     const int fired = st.next_step;
+    notifiers::OnCallPerson person;
+    if (!step.schedule.empty()) {
+      person = host_->WhoIsOnCall(step.schedule, now);
+      e.on_call.push_back(OnCallPage{fired, st.round, step.schedule, person.name, now});
+      if (e.on_call.size() > kMaxOnCallPages) e.on_call.erase(e.on_call.begin());
+      if (person.name.empty()) {
+        spdlog::warn(
+            "escalation: {} step {} of policy {} (round {}): nobody is on call in schedule {}; "
+            "the next step runs now",
+            st.group_key, fired + 1, st.policy, st.round + 1, step.schedule);
+        at_once = true;
+        if (++st.next_step == steps) {
+          st.next_step = 0;
+          ++st.round;
+          st.round_start = now;
+          at_once = false;  // a new round keeps its own `after`s
+        }
+        PersistLocked(st, nullptr);
+        continue;
+      }
+      spdlog::info("escalation: {} step {} of policy {} pages {}, on call in schedule {}",
+                   st.group_key, fired + 1, st.policy, person.name, step.schedule);
+      for (const auto& r : step.receivers) e.paged[r] = person;
+    }
+    at_once = false;
     steps_fired_.fetch_add(1, std::memory_order_relaxed);
     for (const auto& r : step.receivers) {
       auto pos = std::lower_bound(st.notified.begin(), st.notified.end(), r);
@@ -302,27 +338,33 @@ void Escalations::EvaluateLocked(Entry& e, Time now) {
     // sending it twice. Until its deliveries finish, End() waits.
     e.deliveries_started += step.receivers.size();
     if (!store_) {
-      SendStepLocked(e, fired, step.receivers, std::move(*alerts));
+      SendStepLocked(e, fired, step.receivers, std::move(*alerts), person);
       continue;
     }
     Key k{st.route_key, st.group_key};
     PersistLocked(st, [token = token_, k, incarnation = e.incarnation, fired,
-                       receivers = step.receivers](Status s) {
+                       receivers = step.receivers, person](Status s) {
       MutexLock t(token->mu);
-      if (token->self) token->self->StepCommitted(k, incarnation, fired, receivers, s);
+      if (token->self) token->self->StepCommitted(k, incarnation, fired, receivers, person, s);
     });
   }
 }
 
 void Escalations::SendStepLocked(Entry& e, int step, const std::vector<std::string>& receivers,
-                                 Alerts alerts) {
+                                 Alerts alerts, const notifiers::OnCallPerson& person) {
   for (const auto& r : receivers) {
-    host_->NotifyStep(e.st, r, alerts, step, [done = e.deliveries_done] { done->fetch_add(1); });
+    auto done = [done = e.deliveries_done] { done->fetch_add(1); };
+    if (person.name.empty()) {
+      host_->NotifyStep(e.st, r, alerts, step, std::move(done));
+    } else {
+      host_->NotifyStepOnCall(e.st, r, alerts, step, person, std::move(done));
+    }
   }
 }
 
 void Escalations::StepCommitted(const Key& k, uint64_t incarnation, int step,
-                                const std::vector<std::string>& receivers, const Status& s) {
+                                const std::vector<std::string>& receivers,
+                                const notifiers::OnCallPerson& person, const Status& s) {
   MutexLock l(mu_);
   auto it = entries_.find(k);
   if (stopped_ || it == entries_.end() || it->second.incarnation != incarnation) {
@@ -349,7 +391,7 @@ void Escalations::StepCommitted(const Key& k, uint64_t incarnation, int step,
   // acknowledged while the commit waited.
   auto alerts = host_->Escalatable(k.first, k.second, clock_->Now());
   if (!alerts || alerts->empty()) return dropped("nothing left to escalate");
-  SendStepLocked(e, step, receivers, std::move(*alerts));
+  SendStepLocked(e, step, receivers, std::move(*alerts), person);
 }
 
 void Escalations::PersistLocked(const EscalationState& st, StoreDone done) {

@@ -27,6 +27,11 @@
 // starts a new escalation; it refuses while a step's delivery is in flight, so the receivers
 // of that step still get the resolve at the group's next flush.
 //
+// A step with `schedule:` pages whoever is on call in that schedule when it fires, through its
+// receivers (their templates see the person as .OnCall); when nobody is on call (a gap in a
+// restricted rotation) it notifies nobody, is logged and listed (OnCallPages), and the next
+// step runs at once rather than at its `after` (after a restart in between, at its `after`).
+//
 // Thread-safe. Timers run on the Scheduler, commit callbacks on the store's thread. The Host
 // is called with this object's lock held: it must not call back into Escalations, and
 // NotifyStep's `done` must not either if it runs before NotifyStep returns (lock order:
@@ -47,6 +52,8 @@
 #include "core/router_state.h"
 #include "core/scheduler.h"
 #include "core/thread_annotations.h"
+#include "notifiers/notifier.h"
+#include "router/alert_status.h"
 #include "router/route.h"
 #include "router/stage.h"
 
@@ -71,6 +78,17 @@ class Escalations {
     // NotifyStep returns).
     virtual void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
                             int step, std::function<void()> done) = 0;
+    // alertd: who is on call in `schedule` at `now` (oncall/oncall.h); an empty name: nobody.
+    virtual notifiers::OnCallPerson WhoIsOnCall(const std::string& /*schedule*/, Time /*now*/) {
+      return {};
+    }
+    // NotifyStep for a step with `schedule:`: the receiver's templates see `person` as .OnCall.
+    virtual void NotifyStepOnCall(const EscalationState& st, const std::string& receiver,
+                                  Alerts alerts, int step, const notifiers::OnCallPerson& person,
+                                  std::function<void()> done) {
+      (void)person;
+      NotifyStep(st, receiver, std::move(alerts), step, std::move(done));
+    }
   };
 
   // `store` may be null (nothing persisted). Every pointer must outlive this.
@@ -107,6 +125,8 @@ class Escalations {
   // finished (for End).
   struct FlushView {
     std::vector<std::string> notified;
+    // Receivers of steps with `schedule:`: the person each last paged.
+    std::map<std::string, notifiers::OnCallPerson> on_call;
     uint64_t deliveries_done = 0;
   };
   FlushView ForFlush(const std::string& route_key, const std::string& group_key) const
@@ -114,6 +134,9 @@ class Escalations {
   // The step receivers notified so far (for acknowledge notifications).
   std::vector<std::string> Notified(const std::string& route_key,
                                     const std::string& group_key) const EXCLUDES(mu_);
+  // The steps with `schedule:` that fired for the group, oldest first (in memory only).
+  std::vector<OnCallPage> OnCallPages(const std::string& route_key,
+                                      const std::string& group_key) const EXCLUDES(mu_);
   // The group has no firing alerts left and the resolve notifications of a flush that read
   // `seen` (ForFlush) before its stages ran were delivered: forgets its escalation. Returns
   // false, changing nothing, when a step delivery started that the flush did not see finish
@@ -146,16 +169,21 @@ class Escalations {
     uint64_t deliveries_started = 0;
     std::shared_ptr<std::atomic<uint64_t>> deliveries_done =
         std::make_shared<std::atomic<uint64_t>>(0);
+    std::vector<OnCallPage> on_call;  // steps with `schedule:` that fired
+    // Receivers of steps with `schedule:`: the person each last paged (in memory).
+    std::map<std::string, notifiers::OnCallPerson> paged;
   };
   void EvaluateLocked(Entry& e, Time now) REQUIRES(mu_);
   void ArmLocked(Entry& e, Time when) REQUIRES(mu_);
   // A step's state committed (`s`): sends it to `receivers` if its escalation still runs and
   // the group still has something to escalate.
   void StepCommitted(const Key& k, uint64_t incarnation, int step,
-                     const std::vector<std::string>& receivers, const Status& s) EXCLUDES(mu_);
-  // Hands a step's notification of `alerts` to the Host, once per receiver.
-  void SendStepLocked(Entry& e, int step, const std::vector<std::string>& receivers, Alerts alerts)
-      REQUIRES(mu_);
+                     const std::vector<std::string>& receivers,
+                     const notifiers::OnCallPerson& person, const Status& s) EXCLUDES(mu_);
+  // Hands a step's notification of `alerts` to the Host, once per receiver; `person` (name
+  // set) for a step with `schedule:`.
+  void SendStepLocked(Entry& e, int step, const std::vector<std::string>& receivers, Alerts alerts,
+                      const notifiers::OnCallPerson& person) REQUIRES(mu_);
   // Queues the state's write; `done` (may be empty) runs after its commit. No-op without a
   // store.
   void PersistLocked(const EscalationState& st, StoreDone done) REQUIRES(mu_);

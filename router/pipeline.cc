@@ -70,7 +70,7 @@ Status Pipeline::RunFlushStages(FlushContext& ctx, Alerts& alerts) const {
   return Status::Ok();
 }
 
-std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx, const Alerts& alerts,
+std::vector<Pipeline::Target> Pipeline::FlushTargets(FlushContext& ctx, const Alerts& alerts,
                                                      Done& done) {
   std::vector<Target> targets;
   targets.emplace_back(ctx.receiver, &integration_stages_);
@@ -81,6 +81,8 @@ std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx, co
     for (const auto& r : view.notified) {
       if (r != ctx.receiver) targets.emplace_back(r, &escalation_resolve_stages_);
     }
+    // Whom steps with `schedule:` paged through those receivers: their resolves go there too.
+    ctx.on_call_by_receiver = view.on_call;
     const bool any_firing = std::any_of(alerts.begin(), alerts.end(),
                                         [&](const AlertPtr& a) { return !a->ResolvedAt(ctx.now); });
     if (!any_firing) {
@@ -100,6 +102,8 @@ std::vector<Pipeline::Target> Pipeline::FlushTargets(const FlushContext& ctx, co
 void Pipeline::ForBranch(FlushContext& ctx, const Branch& b) {
   ctx.receiver = b.integration->receiver;
   ctx.integration = b.integration;
+  if (auto it = ctx.on_call_by_receiver.find(ctx.receiver); it != ctx.on_call_by_receiver.end())
+    ctx.on_call = it->second;
   ctx.nflog_key =
       NflogKey{ctx.group_key, ctx.receiver, std::string(b.integration->notifier->integration()),
                b.integration->index};

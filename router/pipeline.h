@@ -98,7 +98,7 @@ class Pipeline {
   // The receivers a flush of this group goes to, with their stage lists; wraps `done` so an
   // all-resolved flush ends the group's escalation.
   using Target = std::pair<std::string, const std::vector<StagePtr>*>;
-  std::vector<Target> FlushTargets(const FlushContext& ctx, const Alerts& alerts, Done& done);
+  std::vector<Target> FlushTargets(FlushContext& ctx, const Alerts& alerts, Done& done);
   // Fills in what the integration stages of `b` need.
   static void ForBranch(FlushContext& ctx, const Branch& b);
   // Runs `stages` on the branches of each receiver in `receivers` (paired with its stage

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "oncall/oncall.h"
 #include "router/lock_order.h"
 #include "router/stages.h"
 
@@ -588,6 +589,7 @@ std::optional<EscalationView> Router::EscalationOf(const config::Config& cfg,
   v.round = st->round;
   v.next_step = st->next_step;
   v.notified = st->notified;
+  v.on_call = escalations_->OnCallPages(route_key, group_key);
   const config::EscalationPolicy* policy = cfg.FindEscalationPolicy(st->policy);
   if (!policy || policy->steps.empty()) {
     v.finished = true;
@@ -689,8 +691,30 @@ std::optional<Alerts> Router::Escalatable(const std::string& route_key,
   return alerts;
 }
 
+notifiers::OnCallPerson Router::WhoIsOnCall(const std::string& schedule, Time now) {
+  auto g = Current();
+  if (!g) return {};
+  auto oc = oncall::OnCall::Build(*g->cfg);
+  if (!oc.ok()) {
+    spdlog::error("escalation: schedule {}: {}", schedule, oc.status().message());
+    return {};
+  }
+  const auto overrides =
+      deps_.overrides ? deps_.overrides->List() : std::vector<ScheduleOverride>{};
+  const oncall::Shift sh = (*oc)->Who(schedule, overrides, now);
+  const config::Person* p = sh.person.empty() ? nullptr : g->cfg->FindPerson(sh.person);
+  if (!p) return {};
+  return notifiers::OnCallPerson{p->name, p->email, p->slack, p->phone};
+}
+
 void Router::NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts,
                         int step, std::function<void()> done) {
+  NotifyStepOnCall(st, receiver, std::move(alerts), step, {}, std::move(done));
+}
+
+void Router::NotifyStepOnCall(const EscalationState& st, const std::string& receiver,
+                              Alerts alerts, int step, const notifiers::OnCallPerson& person,
+                              std::function<void()> done) {
   auto g = Current();
   auto view = g ? g->dispatcher->Group(st.route_key, st.group_key) : std::nullopt;
   if (!view) return done();
@@ -704,6 +728,7 @@ void Router::NotifyStep(const EscalationState& st, const std::string& receiver, 
   ctx.escalation_step = step;
   ctx.deadline =
       now + std::max(view->route->config->group_interval, Duration(std::chrono::seconds(10)));
+  ctx.on_call = person;
   g->pipeline->NotifyStep(std::move(ctx), std::move(alerts),
                           [key = st.group_key, receiver, step, done = std::move(done)](bool ok) {
                             if (!ok) {

@@ -33,6 +33,7 @@
 #include "router/nflog.h"
 #include "router/pipeline.h"
 #include "router/route.h"
+#include "router/schedule_overrides.h"
 #include "router/silences.h"
 #include "router/time_intervals.h"
 #include "storage/alert_store.h"
@@ -75,6 +76,8 @@ struct RouterDeps {
   // escalates; every send is fenced through it. On each gain the router reads the gained
   // groups' timers, notification log and escalations back from the stores. Null: all of them.
   ShardOwnership* ownership = nullptr;
+  // Schedules' overrides, for escalation steps with `schedule:`; null: the rotations alone.
+  ScheduleOverrides* overrides = nullptr;
   // Where delivery attempts and what muted an alert at a flush are recorded; null: nowhere.
   storage::HistoryRecorder* history = nullptr;
 };
@@ -197,6 +200,10 @@ class Router final : public AlertStatusProvider,
                                     Time now) override;
   void NotifyStep(const EscalationState& st, const std::string& receiver, Alerts alerts, int step,
                   std::function<void()> done) override;
+  notifiers::OnCallPerson WhoIsOnCall(const std::string& schedule, Time now) override;
+  void NotifyStepOnCall(const EscalationState& st, const std::string& receiver, Alerts alerts,
+                        int step, const notifiers::OnCallPerson& person,
+                        std::function<void()> done) override;
 
   // First: they outlive the executors that report into them.
   QueueStats flush_queue_;        // own_flush_executor_'s

@@ -8,6 +8,7 @@
 // A stage is immutable after construction and thread-safe: several flushes run it at once.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,6 +62,11 @@ struct FlushContext {
   std::string acknowledged_by;
   std::string ack_comment;
   bool group_acknowledged = false;
+  // Set for an escalation step with `schedule:`: the person on call it pages (.OnCall).
+  notifiers::OnCallPerson on_call;
+  // Set for a flush: the person each receiver last paged for a step with `schedule:`
+  // (its resolves go to them); the fan-out sets `on_call` from it.
+  std::map<std::string, notifiers::OnCallPerson> on_call_by_receiver;
   // An escalation step's notification: the step's index in its policy; -1 otherwise.
   int escalation_step = -1;
 };

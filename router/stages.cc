@@ -225,6 +225,7 @@ class RetryStage final : public Stage {
     n.now = ctx.now;
     n.notification_reason = ctx.notification_reason;
     n.external_url = o_.external_url;
+    n.on_call = ctx.on_call;
     // The flush deadline on the clock requests are timed with: an attempt in flight is cut
     // off then, as Alertmanager's notify context is cancelled.
     n.deadline = std::chrono::steady_clock::now() + (ctx.deadline - o_.clock->Now());

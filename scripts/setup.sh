@@ -18,6 +18,8 @@ PACKAGES=(
   # reference peers and test tools
   prometheus prometheus-alertmanager victoria-metrics python3 python3-aiosmtpd python3-yaml curl openssl
   postgresql
+  # reads alertd's iCalendar feed back (tests/oncall/)
+  python3-icalendar
   # the web page's tests: headless Chromium driven by Selenium
   chromium chromium-driver python3-selenium
 )

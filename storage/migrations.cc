@@ -191,6 +191,21 @@ CREATE TABLE alert_events (
 CREATE INDEX alert_events_fingerprint ON alert_events(fingerprint, at);
 CREATE INDEX alert_events_at ON alert_events(at);
 )sql"},
+      {9, "schedule_overrides",
+       // Someone else on call in a schedule for [start_at, end_at) (oncall/oncall.h), with who
+       // made it. Times in Unix nanoseconds.
+       R"sql(
+CREATE TABLE schedule_overrides (
+  id         INTEGER PRIMARY KEY,
+  schedule   TEXT    NOT NULL,
+  person     TEXT    NOT NULL,
+  start_at   INTEGER NOT NULL,
+  end_at     INTEGER NOT NULL,
+  comment    TEXT    NOT NULL,
+  created_by TEXT    NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

@@ -544,6 +544,21 @@ CREATE TABLE alert_events (
 CREATE INDEX alert_events_fingerprint ON alert_events(fingerprint, at);
 CREATE INDEX alert_events_at ON alert_events(at);
 )sql"},
+      {7, "schedule_overrides",
+       // override_ids gives every replica its ids (OverrideStore::NextOverrideId).
+       R"sql(
+CREATE TABLE schedule_overrides (
+  id         BIGINT PRIMARY KEY,
+  schedule   TEXT   NOT NULL,
+  person     TEXT   NOT NULL,
+  start_at   BIGINT NOT NULL,
+  end_at     BIGINT NOT NULL,
+  comment    TEXT   NOT NULL,
+  created_by TEXT   NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE SEQUENCE override_ids;
+)sql"},
   };
   return kMigrations;
 }

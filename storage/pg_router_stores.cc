@@ -460,6 +460,67 @@ class PgRouterStores final : public RouterStateBackend {
         std::move(done));
   }
 
+  // ---------------------------------------------------------------- schedule overrides
+
+  Result<std::vector<ScheduleOverride>> LoadOverrides() override {
+    std::vector<ScheduleOverride> out;
+    Status s = Load(
+        "SELECT id, schedule, person, start_at, end_at, comment, created_by, created_at "
+        "FROM schedule_overrides ORDER BY id",
+        {}, [&out](const PgResult& r, int i) -> Status {
+          out.push_back(ScheduleOverride{r.Int(i, 0), std::string(r.Bytes(i, 1)),
+                                         std::string(r.Bytes(i, 2)), FromNanos(r.Int(i, 3)),
+                                         FromNanos(r.Int(i, 4)), std::string(r.Bytes(i, 5)),
+                                         std::string(r.Bytes(i, 6)), FromNanos(r.Int(i, 7))});
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    return out;
+  }
+  void PutOverride(ScheduleOverride o, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{
+             PgParam::Int(o.id), PgParam::Text(o.schedule), PgParam::Text(o.person),
+             PgParam::Int(ToNanos(o.start)), PgParam::Int(ToNanos(o.end)),
+             PgParam::Text(o.comment), PgParam::Text(o.created_by),
+             PgParam::Int(ToNanos(o.created_at))}](PgConn& c) -> Status {
+          // An id the sequence did not give (alertd migrate copying a database's overrides)
+          // moves the sequence past it; ids from NextOverrideId never do.
+          auto r = c.Query(
+              "INSERT INTO schedule_overrides (id, schedule, person, start_at, end_at, comment, "
+              "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+              "ON CONFLICT (id) DO UPDATE SET schedule = EXCLUDED.schedule, "
+              "person = EXCLUDED.person, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at, "
+              "comment = EXCLUDED.comment, created_by = EXCLUDED.created_by, "
+              "created_at = EXCLUDED.created_at",
+              params);
+          if (!r.ok()) return r.status();
+          return c
+              .Query("SELECT setval('override_ids', $1) WHERE $1 >= (SELECT CASE WHEN is_called "
+                     "THEN last_value + 1 ELSE last_value END FROM override_ids)",
+                     {params[0]})
+              .status();
+        },
+        std::move(done));
+  }
+  void DeleteOverride(int64_t id, StoreDone done) override {
+    w_.Write(
+        [params = std::vector<PgParam>{PgParam::Int(id)}](PgConn& c) {
+          return c.Query("DELETE FROM schedule_overrides WHERE id = $1", params).status();
+        },
+        std::move(done));
+  }
+  Result<int64_t> NextOverrideId() override {
+    int64_t id = 0;
+    Status s = Load("SELECT nextval('override_ids')", {},
+                    [&id](const PgResult& r, int i) -> Status {
+                      id = r.Int(i, 0);
+                      return Status::Ok();
+                    });
+    if (!s.ok()) return s;
+    return id;
+  }
+
   // ---------------------------------------------------------------- aggregation-group timers
 
   Result<std::vector<GroupTimer>> LoadGroupTimers() override {

@@ -483,4 +483,59 @@ void SqliteRouterStores::PruneHistory(Time before, StoreDone done) {
       std::move(done));
 }
 
+// ---------------------------------------------------------------- schedule overrides
+
+Result<std::vector<ScheduleOverride>> SqliteRouterStores::LoadOverrides() {
+  std::vector<ScheduleOverride> out;
+  Status s = db_.Query(
+      "SELECT id, schedule, person, start_at, end_at, comment, created_by, created_at "
+      "FROM schedule_overrides ORDER BY id",
+      [&out](const Statement& q) -> Status {
+        ScheduleOverride o;
+        o.id = q.ColumnInt64(0);
+        o.schedule = std::string(q.ColumnText(1));
+        o.person = std::string(q.ColumnText(2));
+        o.start = FromNanos(q.ColumnInt64(3));
+        o.end = FromNanos(q.ColumnInt64(4));
+        o.comment = std::string(q.ColumnText(5));
+        o.created_by = std::string(q.ColumnText(6));
+        o.created_at = FromNanos(q.ColumnInt64(7));
+        out.push_back(std::move(o));
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+void SqliteRouterStores::PutOverride(ScheduleOverride o, StoreDone done) {
+  db_.Write(
+      [o = std::move(o)](StateDb::Conn& c) -> Status {
+        auto q = c.Stmt(
+            "INSERT OR REPLACE INTO schedule_overrides (id, schedule, person, start_at, end_at, "
+            "comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q.ok()) return q.status();
+        (*q)->BindInt64(1, o.id);
+        (*q)->BindText(2, o.schedule);
+        (*q)->BindText(3, o.person);
+        (*q)->BindInt64(4, ToNanos(o.start));
+        (*q)->BindInt64(5, ToNanos(o.end));
+        (*q)->BindText(6, o.comment);
+        (*q)->BindText(7, o.created_by);
+        (*q)->BindInt64(8, ToNanos(o.created_at));
+        return (*q)->Run();
+      },
+      std::move(done));
+}
+
+void SqliteRouterStores::DeleteOverride(int64_t id, StoreDone done) {
+  db_.Write(
+      [id](StateDb::Conn& c) -> Status {
+        auto q = c.Stmt("DELETE FROM schedule_overrides WHERE id = ?");
+        if (!q.ok()) return q.status();
+        (*q)->BindInt64(1, id);
+        return (*q)->Run();
+      },
+      std::move(done));
+}
+
 }  // namespace alertd::storage

@@ -1,6 +1,7 @@
 // The router's stores (core/router_state.h) on SQLite, and the heartbeats': every statement
 // on the tables `silences`, `nflog`, `acks`, `escalations`, `aggregation_groups`,
-// `heartbeats` and the history's (`notifications`, `notification_alerts`, `alert_events`) (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
+// `heartbeats`, the history's (`notifications`, `notification_alerts`, `alert_events`) and
+// `schedule_overrides` (created by storage/migrations.cc) lives here. Every write runs on one StateDb writer thread
 // (storage/state_db.h), so writes of all five stores commit in the order queued, in group
 // commits of one transaction each, every call in its own savepoint; loads run on that thread
 // too, after the writes queued before them.
@@ -19,15 +20,16 @@
 
 namespace alertd::storage {
 
-// The five stores of the router, the heartbeats' and the history's on one database: SQLite below,
-// PostgreSQL in storage/pg_router_stores.h.
+// The five stores of the router, the heartbeats', the history's and the overrides' on one
+// database: SQLite below, PostgreSQL in storage/pg_router_stores.h.
 class RouterStateBackend : public SilenceStore,
                            public NotificationLogStore,
                            public AckStore,
                            public EscalationStore,
                            public GroupTimerStore,
                            public HeartbeatStore,
-                           public HistoryStore {
+                           public HistoryStore,
+                           public OverrideStore {
  public:
   // All five, for RouterDeps.
   RouterStores stores() { return RouterStores{this, this, this, this, this}; }
@@ -80,6 +82,10 @@ class SqliteRouterStores final : public RouterStateBackend {
   Result<std::vector<NotificationRecord>> QueryNotifications(const NotificationQuery& q) override;
   Result<std::vector<AlertEvent>> LoadAlertEvents(uint64_t fingerprint, size_t limit) override;
   void PruneHistory(Time before, StoreDone done) override;
+
+  Result<std::vector<ScheduleOverride>> LoadOverrides() override;
+  void PutOverride(ScheduleOverride o, StoreDone done) override;
+  void DeleteOverride(int64_t id, StoreDone done) override;
 
  private:
   StateDb db_;

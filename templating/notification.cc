@@ -103,6 +103,7 @@ const TypeInfo kPairsType{"template.Pairs", kPairsMethods};
 const TypeInfo kAlertsType{"template.Alerts", kAlertsMethods};
 const TypeInfo kAlertType{"template.Alert", {}};
 const TypeInfo kDataType{"*template.Data", {}, false, true};
+const TypeInfo kOnCallType{"oncall.Person", {}};
 
 void ComputeGroupFields(NotificationData& data) {
   data.status = "resolved";
@@ -149,7 +150,7 @@ Value ToValue(const NotificationData& d) {
   alerts.reserve(d.alerts.size());
   for (const auto& a : d.alerts) alerts.push_back(ToValue(a));
   Struct s;
-  s.fields.reserve(7);
+  s.fields.reserve(8);
   s.fields.emplace_back("Receiver", Value(d.receiver));
   s.fields.emplace_back("Status", Value(d.status));
   s.fields.emplace_back("Alerts", Value(std::move(alerts), &kAlertsType));
@@ -157,6 +158,13 @@ Value ToValue(const NotificationData& d) {
   s.fields.emplace_back("CommonLabels", Value::StringMap(d.common_labels, &kKVType));
   s.fields.emplace_back("CommonAnnotations", Value::StringMap(d.common_annotations, &kKVType));
   s.fields.emplace_back("ExternalURL", Value(d.external_url));
+  Struct oc;
+  oc.fields.reserve(4);
+  oc.fields.emplace_back("Name", Value(d.on_call.name));
+  oc.fields.emplace_back("Email", Value(d.on_call.email));
+  oc.fields.emplace_back("Slack", Value(d.on_call.slack));
+  oc.fields.emplace_back("Phone", Value(d.on_call.phone));
+  s.fields.emplace_back("OnCall", Value(std::move(oc), &kOnCallType));
   return Value(std::move(s), &kDataType);
 }
 

@@ -1,5 +1,6 @@
 // The data notification templates see, as Alertmanager's template.Data: .Receiver .Status
-// .Alerts (with .Firing/.Resolved) .GroupLabels .CommonLabels .CommonAnnotations .ExternalURL;
+// .Alerts (with .Firing/.Resolved) .GroupLabels .CommonLabels .CommonAnnotations .ExternalURL,
+// and alertd's .OnCall;
 // each alert has .Status .Labels .Annotations .StartsAt .EndsAt .GeneratorURL .Fingerprint;
 // label maps have .SortedPairs (alertname first, then by name) .Names .Values .Remove.
 //
@@ -27,6 +28,16 @@ struct NotificationAlert {
   std::string fingerprint;  // 16 hex digits
 };
 
+// alertd: the person an escalation step with `schedule:` pages (config `people`), as
+// templates see it: .OnCall.Name .OnCall.Email .OnCall.Slack .OnCall.Phone. Every field is
+// empty in other notifications, so a template using it renders "" there.
+struct NotificationOnCall {
+  std::string name;
+  std::string email;
+  std::string slack;
+  std::string phone;
+};
+
 struct NotificationData {
   std::string receiver;
   std::string status;  // "firing" if any alert fires, else "resolved"
@@ -35,6 +46,7 @@ struct NotificationData {
   std::map<std::string, std::string> common_labels;
   std::map<std::string, std::string> common_annotations;
   std::string external_url;
+  NotificationOnCall on_call;  // alertd: .OnCall
 };
 
 // Fills status, common_labels and common_annotations from the alerts, as Alertmanager's
@@ -70,5 +82,6 @@ extern const TypeInfo kPairsType;   // template.Pairs
 extern const TypeInfo kAlertsType;  // template.Alerts
 extern const TypeInfo kAlertType;   // template.Alert
 extern const TypeInfo kDataType;    // *template.Data
+extern const TypeInfo kOnCallType;  // alertd's .OnCall
 
 }  // namespace alertd::templating

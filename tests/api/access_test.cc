@@ -94,7 +94,8 @@ AuthHolder& Holder(bool protect_reads, bool protect_posts) {
                                                 {"alerts", Role::kAlerts},
                                                 {"ack", Role::kAck},
                                                 {"silence", Role::kSilence},
-                                                {"admin", Role::kAdmin}};
+                                                {"admin", Role::kAdmin},
+                                                {"schedule", Role::kSchedule}};
     for (const auto& [name, role] : one) {
       s.auth_tokens.push_back(
           {name, std::string(name) + "-secret", "", static_cast<RoleSet>(role)});
@@ -283,6 +284,9 @@ TEST_CASE("the route table names alertd's real endpoints, so each gets its role"
       {"DELETE", "/api/v1/alerts/0123/ack", "ack", ""},
       {"POST", "/api/v1/acks", "ack", "{}"},
       {"POST", "/-/reload", "admin", ""},
+      {"POST", "/api/v1/schedules/primary/overrides", "schedule", "{}"},
+      {"POST", "/api/v1/schedules/primary/overrides", "admin", "{}"},
+      {"DELETE", "/api/v1/schedules/primary/overrides/1", "schedule", ""},
   };
   const AuthHolder& holder = Holder(true, true);
   Router router;

@@ -111,7 +111,7 @@ TEST_CASE("web: /api/v1/auth names the presented token's roles") {
   CHECK(viewer["token"] == "viewer");
   CHECK(viewer["roles"] == json::array({"read"}));
   json oncall = json::parse(api.Get("/api/v1/auth", "oncall-secret").body);
-  CHECK(oncall["roles"] == json::array({"read", "alerts", "ack", "silence", "admin"}));
+  CHECK(oncall["roles"] == json::array({"read", "alerts", "ack", "silence", "admin", "schedule"}));
   json wrong = json::parse(api.Get("/api/v1/auth", "guess").body);
   CHECK(wrong["authenticated"] == false);
   CHECK(wrong["roles"].empty());
@@ -121,5 +121,5 @@ TEST_CASE("web: /api/v1/auth names the presented token's roles") {
   WebApi open(/*tokens=*/false);
   json anyone = json::parse(open.Get("/api/v1/auth").body);
   CHECK(anyone["enabled"] == false);
-  CHECK(anyone["roles"].size() == 5);
+  CHECK(anyone["roles"].size() == 6);
 }

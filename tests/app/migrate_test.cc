@@ -53,6 +53,7 @@ struct Snapshot {
   std::vector<EscalationState> escalations;
   std::vector<GroupTimer> timers;
   std::vector<HeartbeatState> heartbeats;
+  std::vector<ScheduleOverride> overrides;
   bool operator==(const Snapshot&) const = default;
 };
 
@@ -81,6 +82,7 @@ Snapshot Take(app::State& st, Time now) {
   s.heartbeats = *st.router->LoadHeartbeats();
   std::sort(s.heartbeats.begin(), s.heartbeats.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  s.overrides = *st.router->LoadOverrides();
   return s;
 }
 
@@ -160,6 +162,8 @@ void Fill(app::State& st) {
   REQUIRE(AwaitStore([&](StoreDone d) { st.router->PutGroupTimer(t, std::move(d)); }).ok());
   HeartbeatState hb{"nightly-backup", T(1), T(5), "backup done", "api"};
   REQUIRE(AwaitStore([&](StoreDone d) { st.router->PutHeartbeat(hb, std::move(d)); }).ok());
+  ScheduleOverride ov{4, "primary", "bob", T(10), T(20), "swap", "alice", T(2)};
+  REQUIRE(AwaitStore([&](StoreDone d) { st.router->PutOverride(ov, std::move(d)); }).ok());
 }
 
 }  // namespace
@@ -213,6 +217,7 @@ TEST_CASE("migrate copies every kind of state SQLite -> PostgreSQL -> SQLite, va
     CHECK(copied->nflog == 1);
     CHECK(copied->group_timers == 1);
     CHECK(copied->heartbeats == 1);
+    CHECK(copied->overrides == 1);
     CHECK(Take(back, now) == original);
   }
   RemoveTree(dir);

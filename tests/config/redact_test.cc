@@ -210,7 +210,7 @@ server:
       - {name: some, token: t2, roles: [ack, silence]}
       - name: each
         token: t3
-        roles: [read, alerts, ack, silence, admin]
+        roles: [read, alerts, ack, silence, admin, schedule]
 )");
   REQUIRE_MESSAGE(res.ok(), res.ErrorText());
   const auto& tokens = res.config->server.auth_tokens;
@@ -221,7 +221,8 @@ server:
   CHECK(HasRole(tokens[1].roles, Role::kAck));
   CHECK_FALSE(HasRole(tokens[1].roles, Role::kRead));
   CHECK(tokens[2].roles == kAllRoles);
-  for (Role r : {Role::kRead, Role::kAlerts, Role::kAck, Role::kSilence, Role::kAdmin}) {
+  for (Role r : {Role::kRead, Role::kAlerts, Role::kAck, Role::kSilence, Role::kAdmin,
+                 Role::kSchedule}) {
     CHECK(ParseRole(RoleName(r)) == r);
   }
 

@@ -39,7 +39,8 @@ class MemoryRouterStores final : public SilenceStore,
                                  public EscalationStore,
                                  public GroupTimerStore,
                                  public HeartbeatStore,
-                                 public HistoryStore {
+                                 public HistoryStore,
+                                 public OverrideStore {
  public:
   MemoryRouterStores() : thread_([this] { Loop(); }), feed_thread_([this] { FeedLoop(); }) {}
   ~MemoryRouterStores() override {
@@ -319,6 +320,20 @@ class MemoryRouterStores final : public SilenceStore,
         std::move(done));
   }
 
+  Result<std::vector<ScheduleOverride>> LoadOverrides() override {
+    return Read<std::vector<ScheduleOverride>>([this] {
+      std::vector<ScheduleOverride> out;
+      for (const auto& [id, o] : overrides_) out.push_back(o);
+      return out;
+    });
+  }
+  void PutOverride(ScheduleOverride o, StoreDone done) override {
+    Write([this, o = std::move(o)] { overrides_[o.id] = o; }, std::move(done));
+  }
+  void DeleteOverride(int64_t id, StoreDone done) override {
+    Write([this, id] { overrides_.erase(id); }, std::move(done));
+  }
+
  private:
   using Op = std::function<Status()>;
 
@@ -418,6 +433,7 @@ class MemoryRouterStores final : public SilenceStore,
   std::map<std::pair<std::string, std::string>, EscalationState> escalations_;
   std::map<std::pair<std::string, std::string>, GroupTimer> timers_;
   std::map<std::string, HeartbeatState> heartbeats_;
+  std::map<int64_t, ScheduleOverride> overrides_;
   std::vector<NotificationRecord> notifications_;
   std::vector<AlertEvent> alert_events_;
   int64_t next_history_id_ = 1;

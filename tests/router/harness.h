@@ -36,6 +36,7 @@ struct Sent {
   std::vector<std::string> firing;  // alertname or "name" label values, payload order
   std::vector<std::string> resolved;
   bool acknowledge = false;  // an acknowledge event (EventKind::kAcknowledge)
+  std::string on_call;       // the person a schedule step paged (Notification::on_call)
 };
 
 struct Recorder {
@@ -65,7 +66,7 @@ class FakeNotifier final : public notifiers::Notifier {
     if (rec_->answer) r = rec_->answer(n);
     if (!r.status.ok()) return r;
     Sent s{clock_->Now(), n.receiver, index_, n.group_key, n.notification_reason, {}, {},
-           n.kind == notifiers::EventKind::kAcknowledge};
+           n.kind == notifiers::EventKind::kAcknowledge, n.on_call.name};
     for (const auto& a : n.alerts) {
       std::string name(a->labels.Get("name"));
       if (name.empty()) name = std::string(a->labels.Get("alertname"));
