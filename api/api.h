@@ -99,9 +99,10 @@ struct ApiContext {
   // Schedules' overrides (router/schedule_overrides.h); null: the override endpoints answer
   // 503 (GET lists none) and who is on call comes from the rotations alone.
   router::ScheduleOverrides* overrides = nullptr;
-  // What happened (core/history.h), for GET /api/v1/notifications and the alerts' timelines;
-  // null: those endpoints answer 503. Read on ingest_executor (off the I/O threads) when set.
-  HistoryStore* history = nullptr;
+  // What happened (storage/history.h: its buffer is flushed, then its store read), for
+  // GET /api/v1/notifications and the alerts' timelines; null: those endpoints answer 503.
+  // Read on ingest_executor (off the I/O threads) when set.
+  storage::HistoryRecorder* history = nullptr;
 };
 
 // Registers every endpoint below on `router`, and the cross-cutting layers: access control

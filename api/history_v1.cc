@@ -101,7 +101,7 @@ void AppendNotification(std::string* b, const NotificationRecord& r) {
 Response ListNotifications(const ApiContext& ctx, const Request& req) {
   auto q = ParseQuery(req);
   if (!q.ok()) return Response::Error(400, q.status().message());
-  auto rows = ctx.history->QueryNotifications(*q);
+  auto rows = ctx.history->store()->QueryNotifications(*q);
   if (!rows.ok()) return Response::Error(503, "reading the history: " + rows.status().message());
   std::string b = "{\"notifications\":[";
   for (size_t i = 0; i < rows->size(); ++i) {
@@ -157,12 +157,12 @@ bool IsStateChange(const std::string& kind) {
 Response AlertHistory(const ApiContext& ctx, const Request& req) {
   const auto fp = ParseFingerprintHex(req.path_params.at("fingerprint"));
   if (!fp) return Response::Error(400, "the fingerprint must be 16 hex digits");
-  auto events = ctx.history->LoadAlertEvents(*fp, kTimelineEntries);
+  auto events = ctx.history->store()->LoadAlertEvents(*fp, kTimelineEntries);
   if (!events.ok()) return Response::Error(503, "reading the history: " + events.status().message());
   NotificationQuery nq;
   nq.fingerprint = *fp;
   nq.limit = kTimelineEntries;
-  auto notes = ctx.history->QueryNotifications(nq);
+  auto notes = ctx.history->store()->QueryNotifications(nq);
   if (!notes.ok()) return Response::Error(503, "reading the history: " + notes.status().message());
   const auto alert = ctx.alerts ? ctx.alerts->Get(*fp) : nullptr;
 
@@ -260,8 +260,13 @@ Response AlertHistory(const ApiContext& ctx, const Request& req) {
 // Runs `read` off the I/O threads (a history read waits for the database).
 Handler OffIoThread(const ApiContext& ctx, Response (*read)(const ApiContext&, const Request&)) {
   return [ctx, read](Request& req, Responder respond) {
-    if (!ctx.history) return respond(Response::Error(503, "no history is kept"));
-    auto work = [ctx, read, req, respond = std::move(respond)]() { respond(read(ctx, req)); };
+    if (!ctx.history || !ctx.history->store()) {
+      return respond(Response::Error(503, "no history is kept"));
+    }
+    auto work = [ctx, read, req, respond = std::move(respond)]() {
+      ctx.history->Flush();  // what was recorded up to now is in what is read
+      respond(read(ctx, req));
+    };
     if (ctx.ingest_executor == nullptr) return work();
     ctx.ingest_executor->Post(std::move(work));
   };

@@ -514,7 +514,7 @@ int RunDaemon(const DaemonOptions& opts) {
   ctx.group_acks = router_ptr.get();
   ctx.heartbeats = heartbeat_monitor.get();
   ctx.overrides = &overrides;
-  ctx.history = &router_state;
+  ctx.history = state->history.get();
   ctx.rules = rules.get();
   if (rules) {
     registry.AddCollector([m = rules.get()](std::string* out) { m->AppendMetrics(out); });
@@ -662,6 +662,7 @@ int RunDaemon(const DaemonOptions& opts) {
   router_ptr.reset();   // stops timers, finishes deliveries in flight
   scheduler.reset();
   store->Close();  // its last commit's changes go into the history, on router_state
+  state->history->Stop();
   router_state.Close();
   spdlog::info("alertd stopped");
   return 0;

@@ -42,6 +42,66 @@ void HistoryRecorder::AlertChanged(const Alert* before, const Alert& after, Aler
   events->push_back(std::move(e));
 }
 
+namespace {
+constexpr auto kFlushEvery = std::chrono::seconds(1);
+}  // namespace
+
+HistoryRecorder::HistoryRecorder(HistoryStore* store, Duration retention)
+    : store_(store), retention_(retention.count()) {
+  if (store_ != nullptr) flusher_ = std::thread([this] { FlusherLoop(); });
+}
+
+HistoryRecorder::~HistoryRecorder() { Stop(); }
+
+void HistoryRecorder::Stop() {
+  {
+    std::lock_guard l(buf_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  buf_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  std::lock_guard f(flush_mu_);
+  WriteBuffered();
+}
+
+void HistoryRecorder::Flush() {
+  std::lock_guard f(flush_mu_);
+  WriteBuffered();
+}
+
+void HistoryRecorder::WriteBuffered() {
+  std::vector<AlertEvent> events;
+  std::vector<NotificationRecord> records;
+  {
+    std::lock_guard l(buf_mu_);
+    events.swap(events_buf_);
+    records.swap(records_buf_);
+  }
+  if (store_ == nullptr) return;
+  if (!events.empty()) {
+    const uint64_t n = events.size();
+    store_->AppendAlertEvents(std::move(events), Counted(&alert_events_, n));
+  }
+  for (auto& r : records) store_->AppendNotification(std::move(r), Counted(&notifications_, 1));
+}
+
+void HistoryRecorder::FlusherLoop() {
+  std::unique_lock l(buf_mu_);
+  while (!stopping_) {
+    buf_cv_.wait_for(l, kFlushEvery, [this] {
+      return stopping_ || events_buf_.size() + records_buf_.size() >= kFlushAt;
+    });
+    if (stopping_) return;  // Stop() writes what is left
+    l.unlock();
+    {
+      std::lock_guard f(flush_mu_);
+      WriteBuffered();
+    }
+    l.lock();
+  }
+}
+
 StoreDone HistoryRecorder::Counted(std::atomic<uint64_t>* ok, uint64_t n) {
   return [this, ok, n](Status s) {
     if (s.ok()) {
@@ -65,13 +125,14 @@ void HistoryRecorder::Append(std::vector<AlertEvent> events) {
       if (e.kind == "resolved" && !muted_.empty()) muted_.erase(e.fingerprint);
     }
   }
-  const uint64_t n = events.size();
-  store_->AppendAlertEvents(std::move(events), Counted(&alert_events_, n));
+  Buffer(&events_buf_, std::move(events));
 }
 
 void HistoryRecorder::Notification(NotificationRecord rec) {
   if (!enabled()) return;
-  store_->AppendNotification(std::move(rec), Counted(&notifications_, 1));
+  std::vector<NotificationRecord> one;
+  one.push_back(std::move(rec));
+  Buffer(&records_buf_, std::move(one));
 }
 
 void HistoryRecorder::Silenced(

@@ -1,12 +1,16 @@
 // Records what happens into the HistoryStore (core/history.h): the alert store reports the
 // changes of each Put, the router's pipeline every delivery attempt and what silenced or
-// inhibited an alert at a flush. Writes are asynchronous and never hold up the caller; a failed
-// write is logged and counted (history is a record, not state: nothing else depends on it).
+// inhibited an alert at a flush. Records are buffered and written once a second (or at 10,000),
+// in one group commit with the rest of the router's state: a burst of new alerts costs one
+// extra commit a second, not one per POST (on SQLite that commit shares the file's write lock
+// with the alert store's). A crash loses at most the last second of records. A failed write
+// is logged and counted (history is a record, not state: nothing else depends on it).
 //
 // Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/alert.h"
@@ -31,8 +36,14 @@ class HistoryRecorder {
   // `store` null: nothing is recorded (tools, tests that do not look). Must outlive this.
   // `retention` (storage.history_retention): how long records are kept; zero: nothing is
   // recorded.
-  explicit HistoryRecorder(HistoryStore* store, Duration retention = std::chrono::hours(720))
-      : store_(store), retention_(retention.count()) {}
+  explicit HistoryRecorder(HistoryStore* store, Duration retention = std::chrono::hours(720));
+  ~HistoryRecorder();  // Stop()
+  // Queues what is buffered to the store: a read of the store after it sees every record made
+  // before. Not from a store's `done` callback.
+  void Flush();
+  // Flushes and stops the writing thread; later records are dropped. Idempotent. Before the
+  // store closes.
+  void Stop();
   // A reload's storage.history_retention.
   void SetRetention(Duration retention) { retention_.store(retention.count()); }
   Duration retention() const { return Duration(retention_.load()); }
@@ -76,9 +87,34 @@ class HistoryRecorder {
 
  private:
   StoreDone Counted(std::atomic<uint64_t>* ok, uint64_t n);
+  void FlusherLoop();
+  static constexpr size_t kFlushAt = 10000;  // records buffered: written at once
+  // Adds `items` to `buf` (one of the buffers); wakes the writer once there are kFlushAt.
+  template <typename T>
+  void Buffer(std::vector<T>* buf, std::vector<T> items) {
+    bool full;
+    {
+      std::lock_guard l(buf_mu_);
+      if (stopping_) return;
+      buf->insert(buf->end(), std::make_move_iterator(items.begin()),
+                  std::make_move_iterator(items.end()));
+      full = events_buf_.size() + records_buf_.size() >= kFlushAt;
+    }
+    if (full) buf_cv_.notify_one();
+  }
+  // Hands the buffers to the store. REQUIRES: flush_mu_ held.
+  void WriteBuffered();
 
   HistoryStore* store_;
   std::atomic<Duration::rep> retention_;
+  // The buffers, and the thread that writes them.
+  std::mutex buf_mu_;
+  std::condition_variable buf_cv_;
+  std::vector<AlertEvent> events_buf_;            // GUARDED_BY(buf_mu_)
+  std::vector<NotificationRecord> records_buf_;  // GUARDED_BY(buf_mu_)
+  bool stopping_ = false;                         // GUARDED_BY(buf_mu_)
+  std::mutex flush_mu_;  // held while buffers are handed over, so writes queue in order
+  std::thread flusher_;
   std::mutex mu_;
   struct Muted {
     std::vector<std::string> silences;

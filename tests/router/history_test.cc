@@ -29,8 +29,17 @@ inhibit_rules:
 
 uint64_t Fp(const LabelSet& ls) { return ls.Fingerprint(); }
 
-std::vector<AlertEvent> EventsOf(HistoryStore& h, uint64_t fp) {
-  auto e = h.LoadAlertEvents(fp, 100);
+// What the router recorded up to now, as a read through the API sees it.
+std::vector<NotificationRecord> Records(storage::HistoryRecorder& history) {
+  history.Flush();
+  auto got = history.store()->QueryNotifications(NotificationQuery{});
+  REQUIRE(got.ok());
+  return *got;
+}
+
+std::vector<AlertEvent> EventsOf(storage::HistoryRecorder& history, uint64_t fp) {
+  history.Flush();
+  auto e = history.store()->LoadAlertEvents(fp, 100);
   REQUIRE(e.ok());
   return *e;
 }
@@ -60,11 +69,10 @@ TEST_CASE("every delivery attempt is recorded: failed and retried, sent, given u
   h.Post("alertname=Disk,instance=a");
   h.Advance(10s);
   REQUIRE(h.Take().size() == 1);
-  auto got = stores.QueryNotifications(NotificationQuery{});
-  REQUIRE(got.ok());
-  REQUIRE(got->size() == 2);
-  const NotificationRecord& sent = (*got)[0];  // newest first
-  const NotificationRecord& failed = (*got)[1];
+  auto got = Records(history);
+  REQUIRE(got.size() == 2);
+  const NotificationRecord& sent = got[0];  // newest first
+  const NotificationRecord& failed = got[1];
   CHECK(failed.outcome == "failed");
   CHECK(failed.attempt == 1);
   CHECK(failed.code == 503);
@@ -93,14 +101,13 @@ TEST_CASE("every delivery attempt is recorded: failed and retried, sent, given u
   };
   h.Resolve("alertname=Disk,instance=a");
   h.Advance(1min);
-  got = stores.QueryNotifications(NotificationQuery{});
-  REQUIRE(got.ok());
-  REQUIRE(got->size() == 3);
-  CHECK((*got)[0].outcome == "gave_up");
-  CHECK((*got)[0].code == 400);
-  REQUIRE((*got)[0].alerts.size() == 1);
-  CHECK((*got)[0].alerts[0] == NotifiedAlert{fp, false});
-  CHECK((*got)[0].reason == "all alerts resolved");
+  got = Records(history);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].outcome == "gave_up");
+  CHECK(got[0].code == 400);
+  REQUIRE(got[0].alerts.size() == 1);
+  CHECK(got[0].alerts[0] == NotifiedAlert{fp, false});
+  CHECK(got[0].reason == "all alerts resolved");
 }
 
 TEST_CASE("silences and inhibitions found at a flush are recorded when they change") {
@@ -121,7 +128,7 @@ TEST_CASE("silences and inhibitions found at a flush are recorded when they chan
   h.Post("alertname=Tgt,severity=warning,cluster=c1");
   h.Advance(10s);
   CHECK(h.Take().empty());
-  auto ev = EventsOf(stores, Fp(warn));
+  auto ev = EventsOf(history, Fp(warn));
   REQUIRE(ev.size() == 1);
   CHECK(ev[0].kind == "silenced");
   CHECK(ev[0].ref == *id);
@@ -129,27 +136,27 @@ TEST_CASE("silences and inhibitions found at a flush are recorded when they chan
   CHECK(ev[0].text == "disk swap");
   // Flushes that find the same silence record nothing more.
   h.Advance(1min);
-  CHECK(EventsOf(stores, Fp(warn)).size() == 1);
+  CHECK(EventsOf(history, Fp(warn)).size() == 1);
 
   // The silence is expired: at the next flush it no longer mutes, and the alert goes out.
   REQUIRE(h.router->silences().Expire(*id).ok());
   h.Advance(1min);
   CHECK(h.Take().size() == 1);
-  CHECK(Kinds(EventsOf(stores, Fp(warn))) == std::vector<std::string>{"silenced", "unsilenced"});
+  CHECK(Kinds(EventsOf(history, Fp(warn))) == std::vector<std::string>{"silenced", "unsilenced"});
 
   // An inhibiting alert arrives; then it resolves.
   h.Post("alertname=Src,severity=critical,cluster=c1");
   h.Advance(1min);
-  ev = EventsOf(stores, Fp(warn));
+  ev = EventsOf(history, Fp(warn));
   REQUIRE(ev.size() == 3);
   CHECK(ev[2].kind == "inhibited");
   CHECK(ev[2].ref == crit.FingerprintHex());
   h.Resolve("alertname=Src,severity=critical,cluster=c1");
   h.Advance(1min);
-  CHECK(Kinds(EventsOf(stores, Fp(warn))) ==
+  CHECK(Kinds(EventsOf(history, Fp(warn))) ==
         std::vector<std::string>{"silenced", "unsilenced", "inhibited", "uninhibited"});
   // Nothing muted the source.
-  CHECK(EventsOf(stores, Fp(crit)).empty());
+  CHECK(EventsOf(history, Fp(crit)).empty());
 }
 
 TEST_CASE("with a retention of 0s nothing is recorded") {
@@ -159,9 +166,7 @@ TEST_CASE("with a retention of 0s nothing is recorded") {
   h.Post("alertname=Disk,instance=a");
   h.Advance(10s);
   REQUIRE(h.Take().size() == 1);
-  auto got = stores.QueryNotifications(NotificationQuery{});
-  REQUIRE(got.ok());
-  CHECK(got->empty());
+  CHECK(Records(history).empty());
 }
 
 }  // namespace
