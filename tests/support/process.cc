@@ -22,13 +22,10 @@ extern char** environ;
 
 namespace alertd::testing {
 
-Process Process::Start(const std::vector<std::string>& argv, const std::string& log_path,
-                       const std::map<std::string, std::string>& env) {
-  Process p;
-  p.log_path_ = log_path;
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+namespace {
+
+// This process's environment with `env`'s variables set (replacing those of the same name).
+std::vector<std::string> MergedEnvironment(const std::map<std::string, std::string>& env) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string s(*e);
@@ -37,6 +34,19 @@ Process Process::Start(const std::vector<std::string>& argv, const std::string& 
     envs.push_back(s);
   }
   for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  return envs;
+}
+
+}  // namespace
+
+Process Process::Start(const std::vector<std::string>& argv, const std::string& log_path,
+                       const std::map<std::string, std::string>& env) {
+  Process p;
+  p.log_path_ = log_path;
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> envs = MergedEnvironment(env);
   std::vector<char*> envp;
   for (auto& s : envs) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -131,14 +141,7 @@ CommandResult RunCommandSplit(const std::vector<std::string>& argv,
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) {
-    std::string s(*e);
-    auto eq = s.find('=');
-    if (eq != std::string::npos && env.count(s.substr(0, eq))) continue;
-    envs.push_back(s);
-  }
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<std::string> envs = MergedEnvironment(env);
   std::vector<char*> envp;
   for (auto& s : envs) envp.push_back(s.data());
   envp.push_back(nullptr);
