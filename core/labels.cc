@@ -1,5 +1,7 @@
 #include "core/labels.h"
 
+#include <charconv>
+
 #include "core/utf8.h"
 
 #include <algorithm>
@@ -91,19 +93,9 @@ std::string FingerprintHex(uint64_t fp) {
 std::optional<uint64_t> ParseFingerprintHex(std::string_view s) {
   if (s.empty() || s.size() > 16) return std::nullopt;
   uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return std::nullopt;
-    }
-    v = v * 16 + static_cast<uint64_t>(d);
-  }
+  // Base 16 takes either case and no sign or "0x" prefix: exactly the digits, or nothing.
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
 }
 

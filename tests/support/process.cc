@@ -37,19 +37,28 @@ std::vector<std::string> MergedEnvironment(const std::map<std::string, std::stri
   return envs;
 }
 
+// What posix_spawnp takes: argv and the environment as null-terminated arrays of C strings,
+// pointing into `argv` (the caller's, alive for the call) and `envs` (owned here).
+struct SpawnArgs {
+  SpawnArgs(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+      : envs(MergedEnvironment(env)) {
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (auto& s : envs) envp.push_back(s.data());
+    envp.push_back(nullptr);
+  }
+  std::vector<std::string> envs;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
 }  // namespace
 
 Process Process::Start(const std::vector<std::string>& argv, const std::string& log_path,
                        const std::map<std::string, std::string>& env) {
   Process p;
   p.log_path_ = log_path;
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> envs = MergedEnvironment(env);
-  std::vector<char*> envp;
-  for (auto& s : envs) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  SpawnArgs spawn(argv, env);
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -57,7 +66,7 @@ Process Process::Start(const std::vector<std::string>& argv, const std::string& 
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+  int rc = posix_spawnp(&pid, spawn.argv[0], &fa, nullptr, spawn.argv.data(), spawn.envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc == 0) p.pid_ = pid;
   return p;
@@ -138,20 +147,14 @@ CommandResult RunCommandSplit(const std::vector<std::string>& argv,
   CommandResult r;
   const std::string dir = MakeTempDir("alertd-cmd");
   const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> envs = MergedEnvironment(env);
-  std::vector<char*> envp;
-  for (auto& s : envs) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  SpawnArgs spawn(argv, env);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   pid_t pid;
-  const int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+  const int rc = posix_spawnp(&pid, spawn.argv[0], &fa, nullptr, spawn.argv.data(), spawn.envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     r.exit_code = 127;
